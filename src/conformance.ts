@@ -1,0 +1,68 @@
+/**
+ * The BPF conformance suite's world (bpf_conformance): its `.data` test files and the machine
+ * its plugins provide — r1 = input memory, r2 = its length, helper 5 = "unwind".
+ */
+import { Instruction } from './isa/instruction.js';
+import { AddressSpace } from './memory.js';
+import { HelperDef, RunResult } from './runtime.js';
+import { Interpreter } from '../interp/interpreter.js';
+
+export interface ConformanceTest {
+  /** `-- asm` section text, if any. */
+  readonly asm?: string;
+  /** `-- raw` section text, if any. */
+  readonly raw?: string;
+  readonly mem: Uint8Array;
+  /** Expected r0, if the file states one. */
+  readonly result?: bigint;
+  /** Expected error text, if the file states one (may be empty). */
+  readonly error?: string;
+}
+
+/** Parses a `.data` file (format: shared/conformance/FORMAT.md). */
+export function parseConformanceData(text: string): ConformanceTest {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^-- (.*)$/.exec(line.trimEnd());
+    if (header) {
+      current = [];
+      sections.set(header[1].trim(), current);
+    } else if (current && !line.startsWith('#')) {
+      current.push(line);
+    }
+  }
+  const body = (name: string) => sections.get(name)?.join('\n');
+  const memText = (body('mem') ?? '').replace(/#.*/g, '').trim();
+  const mem = memText === '' ? new Uint8Array(0)
+    : Uint8Array.from(memText.split(/\s+/), (b) => parseInt(b, 16));
+  const resultText = body('result')?.replace(/#.*/g, '').trim();
+  return {
+    asm: body('asm'),
+    raw: body('raw'),
+    mem,
+    result: resultText ? BigInt.asUintN(64, BigInt(resultText)) : undefined,
+    error: sections.has('error') ? body('error')!.trim() : undefined,
+  };
+}
+
+export type EngineName = 'interp' | 'jit';
+
+/** The suite's helper 5: returns r1 and ends the program when that is 0. */
+const UNWIND: HelperDef = {
+  name: 'unwind',
+  fn: (ctx) => {
+    const v = ctx.arg(1);
+    if (v === 0n) ctx.stop();
+    return v;
+  },
+};
+
+/** Runs a program as a conformance plugin does and returns r0. */
+export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp'): RunResult {
+  if (engine !== 'interp') throw new Error(`engine '${engine}' is not available yet`);
+  const memory = new AddressSpace();
+  const input = memory.map('input', mem);
+  const vm = new Interpreter(insns, { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() } });
+  return vm.run([AddressSpace.address(input), BigInt(mem.length)], { instructionBudget: 100_000_000 });
+}

@@ -1,0 +1,109 @@
+/**
+ * Typed errors. Every failure the runtime reports is a BpfError subclass that names what went
+ * wrong and where (instruction index, line, address), so callers can branch on `kind` and users
+ * read one complete sentence. Anything else escaping the runtime is a bug in bpfrun.
+ */
+
+export type BpfErrorKind =
+  | 'decode'
+  | 'invalid-instruction'
+  | 'asm'
+  | 'memory-access'
+  | 'budget-exceeded'
+  | 'call-depth'
+  | 'unknown-helper'
+  | 'unknown-kfunc'
+  | 'runtime';
+
+export abstract class BpfError extends Error {
+  abstract readonly kind: BpfErrorKind;
+}
+
+/** Bytes that cannot be split into instructions (wrong length, truncated ld_imm64). */
+export class DecodeError extends BpfError {
+  readonly kind = 'decode';
+  constructor(readonly byteOffset: number, readonly reason: string) {
+    super(`decode error at byte ${byteOffset}: ${reason}`);
+    this.name = 'DecodeError';
+  }
+}
+
+/** A decoded instruction that the ISA (or the kernel's verifier rules we enforce) rejects. */
+export class InvalidInstructionError extends BpfError {
+  readonly kind = 'invalid-instruction';
+  constructor(readonly index: number, readonly reason: string) {
+    super(`invalid instruction ${index}: ${reason}`);
+    this.name = 'InvalidInstructionError';
+  }
+}
+
+/** Assembler input that cannot be encoded; `line` is 1-based. */
+export class AsmError extends BpfError {
+  readonly kind = 'asm';
+  constructor(readonly line: number, readonly reason: string) {
+    super(`line ${line}: ${reason}`);
+    this.name = 'AsmError';
+  }
+}
+
+/** Base of errors raised while a program runs; `index` is the faulting instruction slot. */
+export abstract class VmError extends BpfError {
+  constructor(readonly index: number, readonly reason: string) {
+    super(`instruction ${index}: ${reason}`);
+  }
+}
+
+export class MemoryAccessError extends VmError {
+  readonly kind = 'memory-access';
+  constructor(
+    index: number,
+    readonly access: 'read' | 'write',
+    readonly address: bigint,
+    readonly size: number,
+    detail: string,
+  ) {
+    super(index, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${detail}`);
+    this.name = 'MemoryAccessError';
+  }
+}
+
+export class BudgetExceededError extends VmError {
+  readonly kind = 'budget-exceeded';
+  constructor(index: number, readonly budget: number) {
+    super(index, `instruction budget of ${budget} exhausted (runaway loop?)`);
+    this.name = 'BudgetExceededError';
+  }
+}
+
+export class CallDepthError extends VmError {
+  readonly kind = 'call-depth';
+  constructor(index: number, readonly maxFrames: number) {
+    super(index, `call stack exceeds ${maxFrames} frames`);
+    this.name = 'CallDepthError';
+  }
+}
+
+export class UnknownHelperError extends VmError {
+  readonly kind = 'unknown-helper';
+  constructor(index: number, readonly helperId: number) {
+    super(index, `call to unknown helper #${helperId}`);
+    this.name = 'UnknownHelperError';
+  }
+}
+
+export class UnknownKfuncError extends VmError {
+  readonly kind = 'unknown-kfunc';
+  constructor(index: number, readonly kfunc: string) {
+    super(index, `call to unknown kfunc ${kfunc}`);
+    this.name = 'UnknownKfuncError';
+  }
+}
+
+/** Any other runtime failure (a helper's own error, an invalid callx target, ...). */
+export class RuntimeError extends VmError {
+  readonly kind = 'runtime';
+  constructor(index: number, reason: string) {
+    super(index, reason);
+    this.name = 'RuntimeError';
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The memory a program can reach: a set of regions, each a byte buffer at a simulated 64-bit
+ * address. Every region lies inside one 4 GiB-aligned window (its addresses share the high 32
+ * bits), so the engines can find a region from the high half and check bounds on the low half
+ * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map
+ * (0xffff8881_...), stacks in vmalloc space (0xffffc900_...).
+ */
+import { MemoryAccessError } from './errors.js';
+import { toU64 } from './int64.js';
+
+export interface MemoryRegion {
+  /** What the region is, for error messages ("stack", "input", "map value of counts", ...). */
+  readonly name: string;
+  /** High 32 bits of every address in the region (int32 form). */
+  readonly hi: number;
+  /** Low 32 bits of the region's first byte (unsigned). */
+  readonly start: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly writable: boolean;
+}
+
+const DATA_BASE_HI = 0xffff8881 | 0;
+const STACK_HI = 0xffffc900 | 0;
+const STACK_START = 0x00400000;
+
+export class AddressSpace {
+  private readonly list: MemoryRegion[] = [];
+  private nextHi = DATA_BASE_HI;
+  private nextStackHi = STACK_HI;
+
+  /** Regions in the order they were mapped. */
+  get regions(): readonly MemoryRegion[] {
+    return this.list;
+  }
+
+  /** Maps a buffer at a fresh address window; the buffer is shared, not copied. */
+  map(name: string, bytes: Uint8Array, writable = true): MemoryRegion {
+    if (bytes.length > 0x80000000) throw new RangeError(`region ${name} is larger than 2 GiB`);
+    const region = this.add(name, this.nextHi, 0, bytes, writable);
+    this.nextHi = (this.nextHi + 1) | 0;
+    return region;
+  }
+
+  /** Maps an engine's stack (all call frames, contiguous) in a window of its own. */
+  mapStack(bytes: Uint8Array): MemoryRegion {
+    const region = this.add('stack', this.nextStackHi, STACK_START, bytes, true);
+    this.nextStackHi = (this.nextStackHi + 1) | 0;
+    return region;
+  }
+
+  private add(name: string, hi: number, start: number, bytes: Uint8Array, writable: boolean): MemoryRegion {
+    const region: MemoryRegion = {
+      name, hi, start, bytes, writable,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    };
+    this.list.push(region);
+    return region;
+  }
+
+  /** The region holding [addr, addr + size), or undefined. */
+  find(lo: number, hi: number, size: number): MemoryRegion | undefined {
+    for (const r of this.list) {
+      if (r.hi !== hi) continue;
+      const off = (lo >>> 0) - r.start;
+      if (off >= 0 && off + size <= r.bytes.length) return r;
+    }
+    return undefined;
+  }
+
+  /** Full 64-bit address of a byte offset inside a region. */
+  static address(region: MemoryRegion, offset = 0): bigint {
+    return toU64((region.start + offset) | 0, region.hi);
+  }
+
+  /** The error for an access that no region holds, listing what is mapped. */
+  outOfBounds(index: number, access: 'read' | 'write', lo: number, hi: number, size: number): MemoryAccessError {
+    const inRegion = this.list.find((r) => r.hi === hi && (lo >>> 0) >= r.start && (lo >>> 0) < r.start + r.bytes.length);
+    let detail: string;
+    if (inRegion && access === 'write' && !inRegion.writable && this.find(lo, hi, size)) {
+      detail = `is in read-only ${inRegion.name}`;
+    } else if (inRegion) {
+      detail = `runs past the end of ${inRegion.name} (${describe(inRegion)})`;
+    } else {
+      detail = `is outside every memory region (${this.list.map((r) => `${r.name} ${describe(r)}`).join(', ') || 'none mapped'})`;
+    }
+    return new MemoryAccessError(index, access, toU64(lo, hi), size, detail);
+  }
+}
+
+function describe(r: MemoryRegion): string {
+  const start = AddressSpace.address(r);
+  return `[0x${start.toString(16)}, 0x${(start + BigInt(r.bytes.length)).toString(16)})`;
+}

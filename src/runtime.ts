@@ -1,0 +1,124 @@
+/**
+ * What an engine needs from its host to run a program: memory, helpers and kfuncs, and the
+ * values of `ld_imm64` pseudo forms. Shared by the interpreter and the JIT so that both see
+ * exactly the same world.
+ */
+import { BpfError, RuntimeError } from './errors.js';
+import { AddressSpace } from './memory.js';
+import { fromU64, toU64 } from './int64.js';
+
+/** The view of the machine a helper or kfunc gets while it runs. */
+export interface CallContext {
+  /** Slot index of the call instruction. */
+  readonly index: number;
+  readonly memory: AddressSpace;
+  /** Argument n (1..5) as an unsigned 64-bit value. */
+  arg(n: number): bigint;
+  /** Low / high 32 bits of argument n (int32 form), without allocating. */
+  argLo(n: number): number;
+  argHi(n: number): number;
+  /** Ends the program after this call with r0 = the helper's return value (an "unwind"). */
+  stop(): void;
+}
+
+/**
+ * A helper or kfunc. It returns r0: a number (a safe integer, taken as signed 64-bit), a
+ * bigint (taken mod 2^64) or nothing (r0 = 0). It may throw a BpfError to end the run.
+ */
+export type NativeFn = (ctx: CallContext) => number | bigint | void;
+
+export interface HelperDef {
+  readonly name: string;
+  readonly fn: NativeFn;
+}
+
+/** Helpers by id and kfuncs by BTF id (the loader maps kfunc names to ids). */
+export interface Natives {
+  readonly helpers: ReadonlyMap<number, HelperDef>;
+  readonly kfuncs: ReadonlyMap<number, HelperDef>;
+}
+
+export type LdImm64Resolver = (kind: number, imm: number, imm2: number, index: number) => bigint;
+
+export interface ArenaInfo {
+  /** Address of the arena as user space maps it. spec §1.3 */
+  readonly userVmStart: bigint;
+  /** BPF_F_NO_USER_CONV: cast_user yields only the 32-bit offset. spec §1.6 */
+  readonly noUserConv: boolean;
+}
+
+export interface ExecEnv {
+  readonly memory: AddressSpace;
+  readonly natives: Natives;
+  /** Values of ld_imm64 with src 1, 2, 3, 5, 6 (maps, map values, kernel symbols). */
+  readonly resolveLdImm64?: LdImm64Resolver;
+  /** The program's arena, if it has one (needed by addr_space_cast). */
+  readonly arena?: ArenaInfo;
+}
+
+export interface RunOptions {
+  /** Stop with BudgetExceededError after this many instructions (default: no limit). */
+  readonly instructionBudget?: number;
+  /** Per-frame may_goto budget (default BPF_MAX_LOOPS = 8M, as the kernel). spec §8.3 */
+  readonly mayGotoBudget?: number;
+}
+
+export interface RunResult {
+  /** r0 at exit, unsigned. */
+  readonly r0: bigint;
+  /** Instructions executed. */
+  readonly instructions: number;
+}
+
+export function emptyNatives(): Natives {
+  return { helpers: new Map(), kfuncs: new Map() };
+}
+
+/**
+ * Code addresses handed out for `ld_imm64 src=4` (BPF_PSEUDO_FUNC): kernel-text-like values
+ * that encode the target slot, so an engine can turn a callback pointer back into a slot.
+ */
+export const CODE_HI = 0xffffffff | 0;
+const CODE_BASE = 0xa0000000;
+export function codeAddressLo(slot: number): number {
+  return (CODE_BASE + slot * 8) | 0;
+}
+/** Slot of a code address, or -1 if (lo, hi) is not one of `slotCount`'s code addresses. */
+export function slotOfCodeAddress(lo: number, hi: number, slotCount: number): number {
+  if (hi !== CODE_HI) return -1;
+  const rel = (lo >>> 0) - CODE_BASE;
+  if (rel < 0 || rel % 8 !== 0 || rel / 8 >= slotCount) return -1;
+  return rel / 8;
+}
+
+/** Stores a native function's return value into r0 (regs[0], regs[1]). */
+export function setReturn(regs: Int32Array, value: number | bigint | void, index: number, name: string): void {
+  if (value === undefined) {
+    regs[0] = 0; regs[1] = 0;
+  } else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw new RuntimeError(index, `${name} returned ${value}, which is not an integer`);
+    }
+    regs[0] = value | 0;
+    regs[1] = Math.floor(value / 4294967296) | 0;
+  } else {
+    [regs[0], regs[1]] = fromU64(value);
+  }
+}
+
+/** Runs a native function, turning a host exception into a RuntimeError at the call. */
+export function callNative(def: HelperDef, ctx: CallContext, regs: Int32Array): void {
+  let value: number | bigint | void;
+  try {
+    value = def.fn(ctx);
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    throw new RuntimeError(ctx.index, `${def.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  setReturn(regs, value, ctx.index, def.name);
+}
+
+/** Argument access shared by the engines' call contexts: r1..r5 live in regs[2..11]. */
+export function argU64(regs: Int32Array, n: number): bigint {
+  return toU64(regs[2 * n], regs[2 * n + 1]);
+}
