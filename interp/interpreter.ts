@@ -337,6 +337,8 @@ export class Interpreter {
           continue;
         }
 
+        case OP_LDDW: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue;
+
         // ---- loads (LDX MEM / MEMSX) ----
         case 0x61: { const o = resolve(s, OFF[pc], 4, false); V[d] = rg.view.getInt32(o, true); V[d + 1] = 0; break; }
         case 0x69: { const o = resolve(s, OFF[pc], 2, false); V[d] = rg.view.getUint16(o, true); V[d + 1] = 0; break; }
@@ -427,7 +429,10 @@ function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded {
     let lo = ins.imm, hi = ins.imm >> 31; // K operands are sign-extended to 64 bits
     let xop = ins.opcode;
     code.dst[at] = 2 * ins.dst;
-    code.src[at] = isX ? 2 * ins.src : constIdx;
+    // The second operand: the source register, or this slot's constant for K-form ALU/JMP
+    // and for ST (whose value is imm). The 0x08 bit is the source only in ALU/JMP classes.
+    const usesConst = cls === BPF_ST || ((cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_JMP || cls === BPF_JMP32) && !isX);
+    code.src[at] = usesConst ? constIdx : 2 * ins.src;
     code.off[at] = ins.off;
     code.imm[at] = ins.imm;
     switch (cls) {
@@ -466,8 +471,7 @@ function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded {
         break;
       default:
         if (ins.opcode === OP_LDDW) {
-          // ld_imm64 becomes a 64-bit move from the slot's constant. spec §8.6
-          xop = BPF_ALU64 | BPF_MOV;
+          // ld_imm64 loads the slot's constant. spec §8.6
           code.src[at] = constIdx;
           if (ins.src === 0) {
             lo = ins.imm; hi = ins.imm2;

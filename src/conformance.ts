@@ -4,7 +4,7 @@
  */
 import { Instruction } from './isa/instruction.js';
 import { AddressSpace } from './memory.js';
-import { HelperDef, RunResult } from './runtime.js';
+import { HelperDef, RunOptions, RunResult } from './runtime.js';
 import { Interpreter } from '../interp/interpreter.js';
 
 export interface ConformanceTest {
@@ -58,11 +58,15 @@ const UNWIND: HelperDef = {
   },
 };
 
-/** Runs a program as a conformance plugin does and returns r0. */
-export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp'): RunResult {
+/** A budget that ends runaway test programs in well under a second of interpretation. */
+export const DEFAULT_BUDGET = 100_000_000;
+
+/** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
+export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp',
+  options: RunOptions = { instructionBudget: DEFAULT_BUDGET }): RunResult {
   if (engine !== 'interp') throw new Error(`engine '${engine}' is not available yet`);
   const memory = new AddressSpace();
   const input = memory.map('input', mem);
   const vm = new Interpreter(insns, { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() } });
-  return vm.run([AddressSpace.address(input), BigInt(mem.length)], { instructionBudget: 100_000_000 });
+  return vm.run([AddressSpace.address(input), BigInt(mem.length)], options);
 }

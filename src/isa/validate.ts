@@ -132,11 +132,13 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
         zero(src, 'src'); zero(off, 'off');
         if (imm !== 16 && imm !== 32 && imm !== 64) fail(`byte swap width must be 16, 32 or 64 (is ${imm})`);
       } else if (ALU_BINARY.has(code)) {
-        if (isX) { reg(src, 'source'); zero(imm, 'imm'); } else zero(src, 'src');
+        const isCast = cls === BPF_ALU64 && code === BPF_MOV && isX && off === BPF_ADDR_SPACE_CAST;
+        if (isX) { reg(src, 'source'); if (!isCast) zero(imm, 'imm'); } else zero(src, 'src');
         if (code === BPF_DIV || code === BPF_MOD) {
           if (off !== 0 && off !== 1) fail(`offset of div/mod must be 0 or 1 (signed) (is ${off})`);
+          if (!isX && imm === 0) fail('div by zero'); // the verifier's check_alu_op rejects a constant 0 divisor
         } else if (code === BPF_MOV && isX && off !== 0) {
-          if (cls === BPF_ALU64 && off === BPF_ADDR_SPACE_CAST) {
+          if (isCast) {
             // spec §1.6: only as1 -> as0 (imm 1) and as0 -> as1 (imm 1 << 16).
             if (imm !== 1 && imm !== 0x10000) fail('addr_space_cast can only convert between address space 1 and 0');
           } else if (!(off === 8 || off === 16 || (off === 32 && cls === BPF_ALU64))) {

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * The `bpfrun` command line. Each subcommand is a small function over the library API; errors
+ * the runtime reports (BpfError) print as one line on stderr with exit status 1, usage errors
+ * with status 2.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { assemble } from './asm/assembler.js';
+import { disassemble } from './asm/disassembler.js';
+import { DEFAULT_BUDGET, EngineName, runConformanceProgram } from './conformance.js';
+import { BpfError } from './errors.js';
+import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
+
+class UsageError extends Error {}
+
+const HELP = `bpfrun — a userspace eBPF runtime
+
+Usage:
+  bpfrun exec FILE [--mem HEX] [--engine interp|jit] [--budget N]   (default budget ${DEFAULT_BUDGET})
+        Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
+        r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
+  bpfrun asm FILE|-
+        Print the bytecode of an assembler file: hex bytes, one instruction slot a line.
+  bpfrun disasm FILE|-
+        Disassemble bytecode (hex bytes or 64-bit hex words, as 'asm' prints) in LLVM syntax.
+  bpfrun conformance-plugin [MEMHEX] [--engine interp|jit]
+        The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
+        hex argument; prints r0 in hex.
+  bpfrun --help`;
+
+function readInput(file: string | undefined): string {
+  if (file === undefined) throw new UsageError('missing FILE (use - for standard input)');
+  return readFileSync(file === '-' ? 0 : file, 'utf8');
+}
+
+function engineOf(value: string | undefined): EngineName {
+  const engine = value ?? 'interp';
+  if (engine !== 'interp' && engine !== 'jit') throw new UsageError(`unknown engine '${engine}' (interp or jit)`);
+  return engine;
+}
+
+function parseMemHex(text: string | undefined): Uint8Array {
+  const hex = (text ?? '').replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError('memory must be an even number of hex digits');
+  return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+/** Assembler text, or bytecode when the file looks like hex bytes/words. */
+function loadProgram(file: string | undefined): Instruction[] {
+  const text = readInput(file);
+  if (file && /\.(hex|bin)$/.test(file)) return decode(parseHexBytecode(text));
+  return assemble(text);
+}
+
+const commands: Record<string, (args: string[]) => void> = {
+  exec(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: { mem: { type: 'string' }, engine: { type: 'string' }, budget: { type: 'string' } },
+    });
+    const mem = parseMemHex(values.mem);
+    const budget = values.budget === undefined ? DEFAULT_BUDGET : Number(values.budget);
+    if (!Number.isSafeInteger(budget) || budget <= 0) throw new UsageError(`--budget must be a positive integer`);
+    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine),
+      { instructionBudget: budget });
+    console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
+    console.log(`${result.instructions} instructions`);
+  },
+  asm(args) {
+    const { positionals } = parseArgs({ args, allowPositionals: true });
+    for (const line of toHexLines(assemble(readInput(positionals[0])))) console.log(line);
+  },
+  disasm(args) {
+    const { positionals } = parseArgs({ args, allowPositionals: true });
+    for (const line of disassemble(decode(parseHexBytecode(readInput(positionals[0]))))) console.log(line);
+  },
+  'conformance-plugin'(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { engine: { type: 'string' } } });
+    const insns = decode(parseHexBytecode(readFileSync(0, 'utf8')));
+    const { r0 } = runConformanceProgram(insns, parseMemHex(positionals[0]), engineOf(values.engine));
+    console.log(r0.toString(16));
+  },
+};
+
+function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = commands[command];
+  try {
+    if (!run) throw new UsageError(`unknown command '${command}'`);
+    run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof BpfError) {
+      console.error(`bpfrun: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`bpfrun: ${e.message}\n\n${HELP}`);
+      return 2;
+    }
+    if (e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES')) {
+      console.error(`bpfrun: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
