@@ -36,7 +36,8 @@ function readInput(file: string | undefined): string {
 
 function engineOf(value: string | undefined): EngineName {
   const engine = value ?? 'interp';
-  if (engine !== 'interp' && engine !== 'jit') throw new UsageError(`unknown engine '${engine}' (interp or jit)`);
+  if (engine === 'jit') throw new UsageError('the jit engine is not built yet; use --engine interp');
+  if (engine !== 'interp') throw new UsageError(`unknown engine '${engine}' (interp or jit)`);
   return engine;
 }
 
