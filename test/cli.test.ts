@@ -1,0 +1,74 @@
+// The command line, run as a user runs it: a child process with stdin, stdout and exit status.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT, SUITE_DIR } from './suite.js';
+
+const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+
+function bpfrun(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: PROJECT_ROOT });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bpfrun CLI', () => {
+  it('--help lists the subcommands', () => {
+    const r = bpfrun(['--help']);
+    assert.equal(r.status, 0);
+    for (const cmd of ['exec', 'asm', 'disasm', 'conformance-plugin']) assert.match(r.stdout, new RegExp(`bpfrun ${cmd}`));
+  });
+
+  it('exec runs the bundled example', () => {
+    const r = bpfrun(['exec', 'progs/asm/fib.s']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /r0 = 0x27f80ddaa1ba7878 \(2880067194370816120\)/);
+  });
+
+  it('exec passes --mem as r1/r2', () => {
+    const r = bpfrun(['exec', 'progs/asm/checksum.s', '--mem', '0100000002000000ffffffff']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /r0 = 0x100000002/);
+  });
+
+  it('asm prints one slot of hex bytes a line, and disasm reads it back', () => {
+    const asm = bpfrun(['asm', '-'], 'lddw %r0, 0x1122334455667788\nexit\n');
+    assert.equal(asm.status, 0, asm.stderr);
+    assert.deepEqual(asm.stdout.trim().split('\n'), [
+      '18 00 00 00 88 77 66 55', '00 00 00 00 44 33 22 11', '95 00 00 00 00 00 00 00',
+    ]);
+    const dis = bpfrun(['disasm', '-'], asm.stdout);
+    assert.equal(dis.status, 0, dis.stderr);
+    assert.match(dis.stdout, /r0 = 1234605616436508552 ll/);
+    assert.match(dis.stdout, /exit/);
+  });
+
+  it('conformance-plugin speaks the suite protocol (program on stdin, memory as hex, r0 in hex)', () => {
+    const test = readFileSync(join(SUITE_DIR, 'tests', 'ldxdw.data'), 'utf8');
+    const asm = /-- asm\n([\s\S]*?)\n--/.exec(test)![1];
+    const mem = /-- mem\n([\s\S]*?)\n--/.exec(test)![1].replace(/\s+/g, '');
+    const expected = /-- result\n(\S+)/.exec(test)![1];
+    const bytes = bpfrun(['asm', '-'], asm).stdout.replace(/\n/g, ' ');
+    const r = bpfrun(['conformance-plugin', mem], bytes);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(BigInt('0x' + r.stdout.trim()), BigInt(expected));
+  });
+
+  it('errors go to stderr with a non-zero status', () => {
+    const bad = bpfrun(['conformance-plugin'], 'b7 00 00');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /not a multiple of 8/);
+    const invalid = bpfrun(['conformance-plugin'], 'ff 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00');
+    assert.equal(invalid.status, 1);
+    assert.match(invalid.stderr, /invalid instruction 0: unknown opcode 0xff/);
+    const asmErr = bpfrun(['asm', '-'], 'mov %r0, 1\nfrob %r1\n');
+    assert.equal(asmErr.status, 1);
+    assert.match(asmErr.stderr, /line 2: Invalid mnemonic: frob/);
+    const usage = bpfrun(['frobnicate']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /unknown command 'frobnicate'/);
+    const missing = bpfrun(['exec', 'no-such-file.s']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no such file/);
+  });
+});
