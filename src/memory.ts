@@ -26,6 +26,8 @@ const STACK_START = 0x00400000;
 
 export class AddressSpace {
   private readonly list: MemoryRegion[] = [];
+  /** Each region owns its 4 GiB window, so the high half finds it. */
+  private readonly byHi = new Map<number, MemoryRegion>();
   private nextHi = DATA_BASE_HI;
   private nextStackHi = STACK_HI;
 
@@ -55,17 +57,31 @@ export class AddressSpace {
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     };
     this.list.push(region);
+    this.byHi.set(hi, region);
     return region;
+  }
+
+  /** Removes a region; later accesses to its addresses fail. */
+  unmap(region: MemoryRegion): void {
+    const i = this.list.indexOf(region);
+    if (i >= 0) this.list.splice(i, 1);
+    if (this.byHi.get(region.hi) === region) this.byHi.delete(region.hi);
   }
 
   /** The region holding [addr, addr + size), or undefined. */
   find(lo: number, hi: number, size: number): MemoryRegion | undefined {
-    for (const r of this.list) {
-      if (r.hi !== hi) continue;
-      const off = (lo >>> 0) - r.start;
-      if (off >= 0 && off + size <= r.bytes.length) return r;
-    }
-    return undefined;
+    const r = this.byHi.get(hi);
+    if (r === undefined) return undefined;
+    const off = (lo >>> 0) - r.start;
+    return off >= 0 && off + size <= r.bytes.length ? r : undefined;
+  }
+
+  /** The region holding a 64-bit address (as a BigInt), and the offset in it; for host code. */
+  locate(address: bigint, size: number): { region: MemoryRegion; offset: number } | undefined {
+    const lo = Number(address & 0xffffffffn) | 0;
+    const hi = Number((address >> 32n) & 0xffffffffn) | 0;
+    const region = this.find(lo, hi, size);
+    return region && { region, offset: (lo >>> 0) - region.start };
   }
 
   /** Full 64-bit address of a byte offset inside a region. */
