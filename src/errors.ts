@@ -8,6 +8,8 @@ export type BpfErrorKind =
   | 'decode'
   | 'invalid-instruction'
   | 'asm'
+  | 'load'
+  | 'map'
   | 'memory-access'
   | 'budget-exceeded'
   | 'call-depth'
@@ -43,6 +45,28 @@ export class AsmError extends BpfError {
   constructor(readonly line: number, readonly reason: string) {
     super(`line ${line}: ${reason}`);
     this.name = 'AsmError';
+  }
+}
+
+/**
+ * An object file that cannot be loaded: malformed ELF/BTF, a relocation to nowhere, something
+ * libbpf would reject. `where` names the place ("section .relsyscall, relocation 3",
+ * "BTF type 12", "ELF header").
+ */
+export class LoadError extends BpfError {
+  readonly kind = 'load';
+  constructor(readonly where: string, readonly reason: string) {
+    super(`${where}: ${reason}`);
+    this.name = 'LoadError';
+  }
+}
+
+/** A map that cannot be created or a host-side map operation that fails; `errno` is the kernel's. */
+export class MapError extends BpfError {
+  readonly kind = 'map';
+  constructor(readonly map: string, readonly errno: string, readonly reason: string) {
+    super(`map '${map}': ${reason} (${errno})`);
+    this.name = 'MapError';
   }
 }
 
