@@ -30,7 +30,7 @@ import {
 } from '../src/int64.js';
 import { MemoryRegion } from '../src/memory.js';
 import {
-  argU64, CallContext, callNative, codeAddressLo, CODE_HI, ExecEnv, RunOptions, RunResult,
+  argU64, CallContext, callNative, codeAddressLo, CODE_HI, ExecEnv, HelperDef, RunOptions, RunResult,
   slotOfCodeAddress,
 } from '../src/runtime.js';
 
@@ -63,17 +63,48 @@ interface Decoded {
   readonly slotCount: number;
 }
 
+/** State of one run, shared by the programs a tail call chains and by nested callbacks. */
+interface RunState {
+  budget: number;
+  left: number;
+  mayGotoBudget: number;
+  tailCalls: number;
+}
+
+/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALL_CNT = 33;
+
 export class Interpreter {
   private readonly code: Decoded;
   private readonly V: Int32Array;
   private readonly stackRegion: MemoryRegion;
   private readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
+  private readonly ctx: CallContext;
+  private state: RunState = { budget: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0 };
+  /** Call depth and instruction of the native call in progress (for callbacks and errors). */
+  private nativeDepth = 0;
+  private nativeIndex = 0;
+  /** Set by a native that ends the program (unwind) or chains to another (tail call). */
+  private stopped = false;
+  private tailTarget: Interpreter | undefined;
 
   constructor(insns: readonly Instruction[], private readonly env: ExecEnv) {
     this.code = predecode(insns, env);
     this.V = new Int32Array(CONST_BASE + this.code.consts.length);
     this.V.set(this.code.consts, CONST_BASE);
     this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
+    const V = this.V;
+    const self = this;
+    this.ctx = {
+      get index() { return self.nativeIndex; },
+      memory: env.memory,
+      arg: (n) => argU64(V, n),
+      argLo: (n) => V[2 * n],
+      argHi: (n) => V[2 * n + 1],
+      stop: () => { self.stopped = true; },
+      callFunction: (address, args) => self.callFunction(address, args),
+      tailCall: (target) => self.tailCall(target),
+    };
   }
 
   /** Address of the top of the entry frame's stack (the initial r10). */
@@ -81,19 +112,80 @@ export class Interpreter {
     return toU64((this.stackRegion.start + STACK_BYTES) | 0, this.stackRegion.hi);
   }
 
-  /** Runs from slot 0 with r1..r5 = args (missing ones 0). */
+  /** Runs from slot 0 with r1..r5 = args (missing ones 0), following tail calls. */
   run(args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
-    const V = this.V;
-    V.fill(0, 0, CONST_BASE);
-    args.forEach((a, i) => {
-      if (i >= 5) throw new RangeError('at most 5 arguments (r1..r5)');
-      [V[2 * (i + 1)], V[2 * (i + 1) + 1]] = fromU64(a);
-    });
-    this.stackRegion.bytes.fill(0);
-    return this.exec(options);
+    if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
+    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
+    const state: RunState = { budget, left: budget, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0 };
+    let vm: Interpreter = this;
+    vm.start(state, args.map(fromU64));
+    for (;;) {
+      vm.exec(0, 0);
+      const next = vm.tailTarget;
+      if (next === undefined) break;
+      vm.tailTarget = undefined;
+      // spec: a tail call enters the target with the caller's r1 (the context); the caller is gone.
+      next.start(state, [[vm.V[2], vm.V[3]]]);
+      vm = next;
+    }
+    return { r0: toU64(vm.V[0], vm.V[1]), instructions: state.budget - state.left };
   }
 
-  private exec(options: RunOptions): RunResult {
+  private start(state: RunState, args: Array<[number, number]>): void {
+    const V = this.V;
+    this.state = state;
+    this.stopped = false;
+    this.tailTarget = undefined;
+    V.fill(0, 0, CONST_BASE);
+    args.forEach(([lo, hi], i) => { V[2 * (i + 1)] = lo; V[2 * (i + 1) + 1] = hi; });
+    V[20] = (this.stackRegion.start + STACK_BYTES) | 0;
+    V[21] = this.stackRegion.hi;
+    this.stackRegion.bytes.fill(0);
+  }
+
+  /**
+   * Calls a BPF function of this program from a native (bpf_loop's callback): a new frame on
+   * top of the caller's, r1..r5 = args, returns r0. The caller's r0..r9 are kept.
+   */
+  private callFunction(address: bigint, args: readonly bigint[]): bigint {
+    const [lo, hi] = fromU64(address);
+    const slot = slotOfCodeAddress(lo, hi, this.code.slotCount);
+    if (slot < 0) throw new RuntimeError(this.nativeIndex, `0x${address.toString(16)} is not the address of a function of this program`);
+    const depth = this.nativeDepth + 1;
+    if (depth >= MAX_CALL_FRAMES) throw new CallDepthError(this.nativeIndex, MAX_CALL_FRAMES);
+    const V = this.V;
+    const saved = V.slice(0, 22);
+    const outerDepth = this.nativeDepth, outerIndex = this.nativeIndex;
+    V.fill(0, 2, 12);
+    args.forEach((a, i) => { [V[2 * (i + 1)], V[2 * (i + 1) + 1]] = fromU64(a); });
+    V[20] = (V[20] - MAX_BPF_STACK) | 0;
+    try {
+      this.exec(slot, depth);
+      return toU64(V[0], V[1]);
+    } finally {
+      V.set(saved, 0);
+      this.nativeDepth = outerDepth;
+      this.nativeIndex = outerIndex;
+    }
+  }
+
+  private tailCall(target: unknown): boolean {
+    const next = this.env.tailCallTarget?.(target);
+    if (!(next instanceof Interpreter)) {
+      throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
+    }
+    if (this.nativeDepth !== 0) {
+      throw new RuntimeError(this.nativeIndex, 'bpf_tail_call from a subprogram or callback is not supported');
+    }
+    if (this.state.tailCalls >= MAX_TAIL_CALL_CNT) return false; // the kernel falls through
+    this.state.tailCalls++;
+    this.tailTarget = next;
+    this.stopped = true;
+    return true;
+  }
+
+  /** Runs from `startPc` until the frame at `baseDepth` exits. */
+  private exec(startPc: number, baseDepth: number): void {
     const { xop: XOP, dst: DST, src: SRC, off: OFF, target: TARGET, imm: IMM, slotCount } = this.code;
     const V = this.V;
     const env = this.env;
@@ -102,29 +194,16 @@ export class Interpreter {
     const frames = this.frames;
     const helpers = env.natives.helpers;
     const kfuncs = env.natives.kfuncs;
-    const mayGotoBudget = options.mayGotoBudget ?? BPF_MAX_LOOPS;
-    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
+    const state = this.state;
+    const mayGotoBudget = state.mayGotoBudget;
     const userHi = env.arena && !env.arena.noUserConv ? Number(env.arena.userVmStart >> 32n) | 0 : 0;
 
-    let left = budget;
-    let pc = 0;
-    let depth = 0;
+    let left = state.left;
+    let pc = startPc;
+    let depth = baseDepth;
     let mayGoto = mayGotoBudget;
     // Lowest stack offset the current frame may touch: its own 512 bytes and its callers'.
-    let frameFloor = STACK_BYTES - MAX_BPF_STACK;
-    let stopped = false;
-    let callIndex = 0;
-    V[20] = (stack.start + STACK_BYTES) | 0;
-    V[21] = stack.hi;
-
-    const ctx: CallContext = {
-      get index() { return callIndex; },
-      memory,
-      arg: (n) => argU64(V, n),
-      argLo: (n) => V[2 * n],
-      argHi: (n) => V[2 * n + 1],
-      stop: () => { stopped = true; },
-    };
+    let frameFloor = STACK_BYTES - MAX_BPF_STACK * (depth + 1);
 
     // Region of the last resolved address; `resolve` returns the byte offset inside it.
     let rg: MemoryRegion = stack;
@@ -161,15 +240,17 @@ export class Interpreter {
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
       pc = target;
     };
-    const callHelper = (id: number): void => {
-      const def = helpers.get(id);
-      if (def === undefined) throw new UnknownHelperError(pc, id);
-      callIndex = pc;
-      callNative(def, ctx, V);
+    // Runs a helper or kfunc; true when the program must end after it (unwind, tail call).
+    // `left` is synced by the callers: capturing it here would move it off the registers.
+    const callNativeAt = (def: HelperDef): boolean => {
+      this.nativeDepth = depth;
+      this.nativeIndex = pc;
+      callNative(def, this.ctx, V);
+      return this.stopped;
     };
 
     for (;;) {
-      if (--left < 0) throw new BudgetExceededError(pc, budget);
+      if (--left < 0) throw new BudgetExceededError(pc, state.budget);
       const d = DST[pc];
       const s = SRC[pc];
       switch (XOP[pc]) {
@@ -301,17 +382,21 @@ export class Interpreter {
           break;
 
         // ---- calls and exit ----
-        case BPF_JMP | BPF_CALL:
-          callHelper(IMM[pc]);
-          if (stopped) return { r0: toU64(V[0], V[1]), instructions: budget - left };
+        case BPF_JMP | BPF_CALL: {
+          const def = helpers.get(IMM[pc]);
+          if (def === undefined) throw new UnknownHelperError(pc, IMM[pc]);
+          state.left = left;
+          if (callNativeAt(def)) return;
+          left = state.left;
           break;
+        }
         case BPF_JMP | BPF_CALL | V_CALL_LOCAL: callLocal(TARGET[pc]); continue;
         case BPF_JMP | BPF_CALL | V_CALL_KFUNC: {
           const def = kfuncs.get(IMM[pc]);
           if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${IMM[pc]}`);
-          callIndex = pc;
-          callNative(def, ctx, V);
-          if (stopped) return { r0: toU64(V[0], V[1]), instructions: budget - left };
+          state.left = left;
+          if (callNativeAt(def)) return;
+          left = state.left;
           break;
         }
         case BPF_JMP | BPF_CALL | BPF_X: { // callx: a code address (local call) or a helper id
@@ -321,12 +406,15 @@ export class Interpreter {
           if (hi !== 0 || lo < 0) {
             throw new RuntimeError(pc, `callx target 0x${toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
           }
-          callHelper(lo);
-          if (stopped) return { r0: toU64(V[0], V[1]), instructions: budget - left };
+          const def = helpers.get(lo);
+          if (def === undefined) throw new UnknownHelperError(pc, lo);
+          state.left = left;
+          if (callNativeAt(def)) return;
+          left = state.left;
           break;
         }
         case BPF_JMP | 0x90: { // exit
-          if (depth === 0) return { r0: toU64(V[0], V[1]), instructions: budget - left };
+          if (depth === baseDepth) { state.left = left; return; }
           depth--;
           const f = depth * FRAME_WORDS;
           pc = frames[f];

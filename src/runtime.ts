@@ -19,6 +19,16 @@ export interface CallContext {
   argHi(n: number): number;
   /** Ends the program after this call with r0 = the helper's return value (an "unwind"). */
   stop(): void;
+  /**
+   * Calls a function of the running program by the address `ld_imm64 src=4` gave it (a
+   * callback, as bpf_loop does), with r1..r5 = args; returns its r0.
+   */
+  callFunction(address: bigint, args: readonly bigint[]): bigint;
+  /**
+   * Chains to another program after this call returns (bpf_tail_call); false when the chain
+   * limit is reached, in which case the program goes on, as in the kernel.
+   */
+  tailCall(target: unknown): boolean;
 }
 
 /**
@@ -54,6 +64,8 @@ export interface ExecEnv {
   readonly resolveLdImm64?: LdImm64Resolver;
   /** The program's arena, if it has one (needed by addr_space_cast). */
   readonly arena?: ArenaInfo;
+  /** The engine instance that runs a tail-call target (what a PROG_ARRAY slot holds). */
+  readonly tailCallTarget?: (target: unknown) => unknown;
 }
 
 export interface RunOptions {

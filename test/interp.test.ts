@@ -317,6 +317,66 @@ describe('interpreter', () => {
       assert.equal(run('add %r1, 2\ncall 9\nexit', { mem: Uint8Array.of(1, 2, 3), helpers: [[9, peek]] }), 3n);
     });
 
+    it('can call back into the program (bpf_loop-style), on a frame of its own', () => {
+      const loop: HelperDef = {
+        name: 'loop',
+        fn: (c) => {
+          let i = 0n;
+          for (; i < c.arg(1); i++) if (c.callFunction(c.arg(2), [i, c.arg(3)]) === 1n) { i++; break; }
+          return i;
+        },
+      };
+      const prog = `
+        mov %r6, 100
+        mov %r1, 10
+        lddw %r2, func cb
+        mov %r3, %r10
+        sub %r3, 8
+        stdw [%r10-8], 0
+        call 181
+        ldxdw %r1, [%r10-8]
+        lsh %r1, 8
+        add %r0, %r1
+        add %r0, %r6
+        exit
+      cb:
+        ldxdw %r3, [%r2]
+        add %r3, %r1
+        stxdw [%r2], %r3
+        mov %r6, 0
+        mov %r0, 0
+        jlt %r1, 4, out
+        mov %r0, 1
+      out:
+        exit`;
+      // callbacks for i = 0..4 (the fifth returns 1): sum 10, 5 iterations; r6 survives the call
+      assert.equal(run(prog, { helpers: [[181, loop]] }), (10n << 8n) + 5n + 100n);
+    });
+
+    it('tail calls chain programs with the caller\'s r1, at most 33 times', () => {
+      const memory = new AddressSpace();
+      const input = memory.map('input', new Uint8Array(8));
+      const target = {};
+      let self: Interpreter | undefined;
+      const tail: HelperDef = { name: 'tail_call', fn: (c) => (c.tailCall(target) ? 0 : -2) };
+      const env: ExecEnv = {
+        memory,
+        natives: { helpers: new Map([[12, tail]]), kfuncs: new Map() },
+        tailCallTarget: (t) => (t === target ? self : undefined),
+      };
+      // Each run adds 1 to the counter in the input and tail-calls itself.
+      self = new Interpreter(assemble(`
+        ldxdw %r2, [%r1]
+        add %r2, 1
+        stxdw [%r1], %r2
+        call 12
+        mov %r0, %r2
+        exit`), env);
+      const r = self.run([AddressSpace.address(input)]);
+      assert.equal(r.r0, 34n); // the first run and 33 tail calls; the 34th call falls through
+      assert.equal(input.view.getUint32(0, true), 34);
+    });
+
     it("a host exception inside a helper becomes a RuntimeError naming it", () => {
       const bad: HelperDef = { name: 'bad_helper', fn: () => { throw new TypeError('boom'); } };
       assert.throws(() => run('call 4\nexit', { helpers: [[4, bad]] }),
