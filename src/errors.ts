@@ -70,10 +70,34 @@ export class MapError extends BpfError {
   }
 }
 
+/** Where in the C source an instruction came from (from .BTF.ext line_info). */
+export interface SourceLocation {
+  readonly program: string;
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** The source line's text. */
+  readonly text: string;
+}
+
 /** Base of errors raised while a program runs; `index` is the faulting instruction slot. */
 export abstract class VmError extends BpfError {
+  /** Set by the loaded-object layer when line info maps `index` to source. */
+  location?: SourceLocation;
+
   constructor(readonly index: number, readonly reason: string) {
     super(`instruction ${index}: ${reason}`);
+  }
+
+  /** Names the program and, when known, the source line in the message. */
+  locate(program: string, location: SourceLocation | undefined): this {
+    this.location = location;
+    const where = location
+      ? ` (${location.function} at ${location.file}:${location.line}:${location.column}: ${location.text.trim()})`
+      : '';
+    this.message = `program ${program}: ${this.message}${where}`;
+    return this;
   }
 }
 

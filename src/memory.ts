@@ -84,6 +84,34 @@ export class AddressSpace {
     return region && { region, offset: (lo >>> 0) - region.start };
   }
 
+  /** A copy of `len` bytes at `address`, or undefined unless one region holds them all. */
+  read(address: bigint, len: number): Uint8Array | undefined {
+    const at = this.locate(address, len);
+    return at && at.region.bytes.slice(at.offset, at.offset + len);
+  }
+
+  /** Writes `bytes` at `address` if one writable region holds them all; false otherwise. */
+  write(address: bigint, bytes: Uint8Array): boolean {
+    const at = this.locate(address, bytes.length);
+    if (!at || !at.region.writable) return false;
+    at.region.bytes.set(bytes, at.offset);
+    return true;
+  }
+
+  /**
+   * The NUL-terminated string at `address`, reading at most `max` bytes (without the NUL), or
+   * undefined if its first byte is unmapped. Stops at the end of the region.
+   */
+  readString(address: bigint, max: number): { bytes: Uint8Array; terminated: boolean } | undefined {
+    const at = this.locate(address, 1);
+    if (!at) return undefined;
+    const { region, offset } = at;
+    const limit = Math.min(region.bytes.length, offset + max);
+    let end = offset;
+    while (end < limit && region.bytes[end] !== 0) end++;
+    return { bytes: region.bytes.slice(offset, end), terminated: end < limit };
+  }
+
   /** Full 64-bit address of a byte offset inside a region. */
   static address(region: MemoryRegion, offset = 0): bigint {
     return toU64((region.start + offset) | 0, region.hi);

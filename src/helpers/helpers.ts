@@ -1,0 +1,247 @@
+/**
+ * BPF helpers (by id) and the built-in kfuncs (by name), as closures over one SimKernel.
+ * Return values and error codes are the kernel's (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
+ * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
+ */
+import { RuntimeError } from '../errors.js';
+import { SimKernel } from '../kernel.js';
+import type { BpfMap } from '../maps/base.js';
+import { RingBufMap } from '../maps/ringbuf.js';
+import { ProgArrayMap } from '../maps/progarray.js';
+import { E2BIG, EFAULT, EINVAL, ENOENT } from '../maps/types.js';
+import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
+import { CallContext, HelperDef, NativeFn } from '../runtime.js';
+import { bpfFormat, FormatMemory } from './printf.js';
+import { HELPER_NAMES } from './names.js';
+
+/** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
+const MAX_BPRINTF_VARARGS = 12;
+const decoder = new TextDecoder('latin1');
+
+export const BPF_FUNC = {
+  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, trace_printk: 6,
+  get_prandom_u32: 7, get_smp_processor_id: 8, tail_call: 12, get_current_pid_tgid: 14,
+  probe_read_kernel: 113, probe_read_kernel_str: 115, ktime_get_boot_ns: 125, ringbuf_output: 130,
+  ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, ringbuf_query: 134,
+  ktime_get_coarse_ns: 160, snprintf: 165, trace_vprintk: 177, loop: 181, strncmp: 182,
+  map_lookup_percpu_elem: 195, ktime_get_tai_ns: 208,
+} as const;
+
+/** The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for messages. */
+export function helperName(id: number): string {
+  const name = HELPER_NAMES[id];
+  return name === undefined ? `helper #${id}` : `bpf_${name}`;
+}
+
+/** All helpers we implement, keyed by id, bound to `kernel`. */
+export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
+  const mem = kernel.memory;
+  const map = (ctx: CallContext, n: number): BpfMap => {
+    const m = kernel.mapOfHandle(ctx.arg(n));
+    if (!m) throw new RuntimeError(ctx.index, `argument ${n} (0x${ctx.arg(n).toString(16)}) is not a map`);
+    return m;
+  };
+  const formatMemory: FormatMemory = {
+    string: (address, max) => {
+      const s = mem.readString(address, max);
+      return s && decoder.decode(s.bytes);
+    },
+    bytes: (address, len) => mem.read(address, len),
+  };
+  /** The format string: `size` bytes that must contain a NUL (bpf_bprintf_prepare's strnchr). */
+  const formatString = (ctx: CallContext, address: bigint, size: number): string | undefined => {
+    const s = mem.readString(address, size);
+    if (!s) throw new RuntimeError(ctx.index, `format string at 0x${address.toString(16)} is not readable`);
+    return s.terminated ? decoder.decode(s.bytes) : undefined;
+  };
+  /** u64 arguments of the varargs helpers: `len` bytes at `address`, a multiple of 8. */
+  const varargs = (ctx: CallContext, address: bigint, len: number): bigint[] | number => {
+    if (len % 8 !== 0 || len > MAX_BPRINTF_VARARGS * 8 || (len !== 0 && address === 0n)) return -EINVAL;
+    const bytes = len === 0 ? new Uint8Array(0) : kernel.readOrFail(ctx.index, address, len);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Array.from({ length: len / 8 }, (_, k) => view.getBigUint64(8 * k, true));
+  };
+  const u32 = (ctx: CallContext, n: number) => ctx.argLo(n) >>> 0;
+
+  const defs: Record<keyof typeof BPF_FUNC, NativeFn> = {
+    // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
+    map_lookup_elem: (ctx) => {
+      const m = map(ctx, 1);
+      return m.lookupElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize), kernel.cpu);
+    },
+    map_update_elem: (ctx) => {
+      const m = map(ctx, 1);
+      const key = kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize);
+      const value = kernel.readOrFail(ctx.index, ctx.arg(3), m.spec.valueSize);
+      return m.updateElem(key, value, Number(ctx.arg(4) & 0xffffffffn), kernel.cpu);
+    },
+    map_delete_elem: (ctx) => {
+      const m = map(ctx, 1);
+      return m.deleteElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize));
+    },
+    map_lookup_percpu_elem: (ctx) => {
+      const m = map(ctx, 1);
+      const cpu = u32(ctx, 3);
+      if (cpu >= kernel.nrCpus) return 0;
+      return m.lookupElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize), cpu);
+    },
+    ktime_get_ns: () => kernel.ktimeNs(),
+    ktime_get_boot_ns: () => kernel.ktimeNs(),
+    ktime_get_coarse_ns: () => kernel.ktimeNs(),
+    ktime_get_tai_ns: () => kernel.ktimeNs(),
+    get_prandom_u32: () => kernel.prandomU32(),
+    get_smp_processor_id: () => kernel.cpu,
+    get_current_pid_tgid: () => (BigInt(kernel.tgid) << 32n) | BigInt(kernel.pid),
+    // kernel/trace/bpf_trace.c bpf_trace_printk: at most 3 arguments; returns the length written.
+    trace_printk: (ctx) => {
+      const fmt = formatString(ctx, ctx.arg(1), u32(ctx, 2));
+      if (fmt === undefined) return -EINVAL;
+      const text = bpfFormat(fmt, [ctx.arg(3), ctx.arg(4), ctx.arg(5)], formatMemory);
+      if (typeof text === 'number') return text;
+      kernel.trace.push(text);
+      return text.length;
+    },
+    trace_vprintk: (ctx) => {
+      const args = varargs(ctx, ctx.arg(3), u32(ctx, 4));
+      if (typeof args === 'number') return args;
+      const fmt = formatString(ctx, ctx.arg(1), u32(ctx, 2));
+      if (fmt === undefined) return -EINVAL;
+      const text = bpfFormat(fmt, args, formatMemory);
+      if (typeof text === 'number') return text;
+      kernel.trace.push(text);
+      return text.length;
+    },
+    // kernel/bpf/helpers.c bpf_snprintf: writes at most str_size bytes with a NUL; returns the
+    // length the whole output needs, NUL included.
+    snprintf: (ctx) => {
+      const size = u32(ctx, 2);
+      const args = varargs(ctx, ctx.arg(4), u32(ctx, 5));
+      if (typeof args === 'number') return args;
+      const fmt = formatString(ctx, ctx.arg(3), 0x7fffffff);
+      if (fmt === undefined) return -EINVAL;
+      const text = bpfFormat(fmt, args, formatMemory);
+      if (typeof text === 'number') return text;
+      if (size > 0) {
+        const bytes = new Uint8Array(Math.min(text.length, size - 1) + 1);
+        for (let k = 0; k < bytes.length - 1; k++) bytes[k] = text.charCodeAt(k);
+        kernel.writeOrFail(ctx.index, ctx.arg(1), bytes);
+      }
+      return text.length + 1;
+    },
+    // mm/maccess.c via bpf_probe_read_kernel_common: on failure the destination is zeroed.
+    probe_read_kernel: (ctx) => {
+      const size = u32(ctx, 2);
+      const bytes = mem.read(ctx.arg(3), size);
+      kernel.writeOrFail(ctx.index, ctx.arg(1), bytes ?? new Uint8Array(size));
+      return bytes ? 0 : -EFAULT;
+    },
+    // strncpy_from_kernel_nofault: copies up to size-1 bytes plus a NUL; returns the length
+    // with the NUL, or -EFAULT (destination zeroed).
+    probe_read_kernel_str: (ctx) => {
+      const size = u32(ctx, 2);
+      if (size === 0) return 0;
+      const s = mem.readString(ctx.arg(3), size - 1);
+      if (!s) {
+        kernel.writeOrFail(ctx.index, ctx.arg(1), new Uint8Array(size));
+        return -EFAULT;
+      }
+      const out = new Uint8Array(s.bytes.length + 1);
+      out.set(s.bytes);
+      kernel.writeOrFail(ctx.index, ctx.arg(1), out);
+      return out.length;
+    },
+    // kernel/bpf/helpers.c bpf_strncmp: the kernel's strncmp returns -1, 0 or 1.
+    strncmp: (ctx) => {
+      const n = u32(ctx, 2);
+      const a = mem.readString(ctx.arg(1), n);
+      const b = mem.readString(ctx.arg(3), n);
+      if (!a || !b) throw new RuntimeError(ctx.index, 'bpf_strncmp: string not readable');
+      for (let k = 0; k < n; k++) {
+        const ca = a.bytes[k] ?? 0, cb = b.bytes[k] ?? 0;
+        if (ca !== cb) return ca < cb ? -1 : 1;
+        if (ca === 0) break;
+      }
+      return 0;
+    },
+    // kernel/bpf/bpf_iter.c bpf_loop: stops when the callback returns non-zero; returns the
+    // number of iterations run.
+    loop: (ctx) => {
+      const nr = u32(ctx, 1);
+      if (ctx.arg(4) !== 0n) return -EINVAL;
+      if (nr > BPF_MAX_LOOPS) return -E2BIG;
+      const fn = ctx.arg(2), data = ctx.arg(3);
+      for (let i = 0; i < nr; i++) {
+        if (ctx.callFunction(fn, [BigInt(i), data]) !== 0n) return i + 1;
+      }
+      return nr;
+    },
+    // kernel/bpf/core.c: a tail call that cannot happen falls through (we return -ENOENT).
+    tail_call: (ctx) => {
+      const m = map(ctx, 2);
+      if (!(m instanceof ProgArrayMap)) throw new RuntimeError(ctx.index, `bpf_tail_call: map '${m.spec.name}' is not a PROG_ARRAY`);
+      const target = m.get(u32(ctx, 3));
+      if (target === undefined) return -ENOENT;
+      return ctx.tailCall(target) ? 0 : -ENOENT;
+    },
+    // kernel/bpf/ringbuf.c
+    ringbuf_reserve: (ctx) => ringbuf(ctx, 1).reserve(u32(ctx, 2), ctx.arg(3)),
+    ringbuf_submit: (ctx) => { ringbufOf(ctx, ctx.arg(1)).submit(ctx.arg(1), ctx.arg(2)); },
+    ringbuf_discard: (ctx) => { ringbufOf(ctx, ctx.arg(1)).discard(ctx.arg(1), ctx.arg(2)); },
+    ringbuf_output: (ctx) => {
+      const size = u32(ctx, 3);
+      return ringbuf(ctx, 1).output(kernel.readOrFail(ctx.index, ctx.arg(2), size), ctx.arg(4));
+    },
+    ringbuf_query: (ctx) => ringbuf(ctx, 1).query(ctx.arg(2)),
+  };
+
+  const ringbuf = (ctx: CallContext, n: number): RingBufMap => {
+    const m = map(ctx, n);
+    if (!(m instanceof RingBufMap)) throw new RuntimeError(ctx.index, `map '${m.spec.name}' is not a RINGBUF`);
+    return m;
+  };
+  /** The ring buffer a reserved sample belongs to (the kernel finds it from the record header). */
+  const ringbufOf = (ctx: CallContext, sample: bigint): RingBufMap => {
+    for (const m of kernel.allMaps()) if (m instanceof RingBufMap && m.owns(sample)) return m;
+    throw new RuntimeError(ctx.index, `0x${sample.toString(16)} is not a ring buffer sample`);
+  };
+
+  const table = new Map<number, HelperDef>();
+  for (const [name, id] of Object.entries(BPF_FUNC)) {
+    table.set(id, { name: `bpf_${name}`, fn: defs[name as keyof typeof BPF_FUNC] });
+  }
+  return table;
+}
+
+/** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */
+export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
+  // struct bpf_iter_num_kern { int cur; int end; } lives in the program's 8-byte iterator.
+  const iter = (ctx: CallContext) => {
+    const address = ctx.arg(1);
+    const at = kernel.memory.locate(address, 8);
+    if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at 0x${address.toString(16)} is not writable memory`);
+    return { view: at.region.view, off: at.offset, address };
+  };
+  return new Map<string, NativeFn>([
+    ['bpf_iter_num_new', (ctx) => {
+      const { view, off } = iter(ctx);
+      const start = ctx.argLo(2), end = ctx.argLo(3);
+      const set = (cur: number, last: number) => { view.setInt32(off, cur, true); view.setInt32(off + 4, last, true); };
+      if (start > end) { set(0, 0); return -EINVAL; }
+      if (end - start > BPF_MAX_LOOPS) { set(0, 0); return -E2BIG; }
+      set((start - 1) | 0, end);
+      return 0;
+    }],
+    ['bpf_iter_num_next', (ctx) => {
+      const { view, off, address } = iter(ctx);
+      const cur = view.getInt32(off, true), end = view.getInt32(off + 4, true);
+      if (cur + 1 >= end) { view.setInt32(off, 0, true); view.setInt32(off + 4, 0, true); return 0; }
+      view.setInt32(off, cur + 1, true);
+      return address; // &s->cur
+    }],
+    ['bpf_iter_num_destroy', (ctx) => {
+      const { view, off } = iter(ctx);
+      view.setInt32(off, 0, true);
+      view.setInt32(off + 4, 0, true);
+    }],
+  ]);
+}

@@ -1,0 +1,116 @@
+/**
+ * The simulated kernel state a loaded object's programs share: memory, maps by handle, the
+ * trace pipe, the clock, the random source, the current CPU and task. Helpers are closures over
+ * one SimKernel, so two loaded objects never see each other's state.
+ */
+import { MemoryAccessError } from './errors.js';
+import { fromU64, toU64 } from './int64.js';
+import { AddressSpace } from './memory.js';
+import type { BpfMap } from './maps/base.js';
+
+export interface KernelOptions {
+  /** Number of possible CPUs (per-CPU maps hold one value each). Default 2. */
+  readonly nrCpus?: number;
+  /** The CPU programs run on (bpf_get_smp_processor_id). Default 0. */
+  readonly cpu?: number;
+  /**
+   * bpf_ktime_get_ns: 'virtual' (default) starts at `clockStartNs` and advances by
+   * `clockStepNs` on every read, so runs are reproducible; 'real' reads the host's monotonic clock.
+   */
+  readonly clock?: 'virtual' | 'real';
+  readonly clockStartNs?: bigint;
+  readonly clockStepNs?: bigint;
+  /** Seed of bpf_get_prandom_u32. Default 1. */
+  readonly seed?: number;
+  /** The task programs run in (bpf_get_current_pid_tgid). Defaults: pid = tgid = 1. */
+  readonly pid?: number;
+  readonly tgid?: number;
+}
+
+/** Map handles are kernel-looking addresses that are not mapped: a program cannot dereference them. */
+const MAP_HANDLE_HI = 0xffffa000 | 0;
+
+export class SimKernel {
+  readonly memory = new AddressSpace();
+  readonly nrCpus: number;
+  readonly cpu: number;
+  readonly pid: number;
+  readonly tgid: number;
+  /** Lines written by bpf_trace_printk / bpf_trace_vprintk (the trace_pipe), in order. */
+  readonly trace: string[] = [];
+  private readonly maps: BpfMap[] = [];
+  private readonly clockMode: 'virtual' | 'real';
+  private clockNs: bigint;
+  private readonly clockStep: bigint;
+  private rngState: number;
+
+  constructor(options: KernelOptions = {}) {
+    this.nrCpus = options.nrCpus ?? 2;
+    this.cpu = options.cpu ?? 0;
+    if (!Number.isInteger(this.nrCpus) || this.nrCpus < 1) throw new RangeError('nrCpus must be a positive integer');
+    if (!Number.isInteger(this.cpu) || this.cpu < 0 || this.cpu >= this.nrCpus) throw new RangeError(`cpu must be in 0..${this.nrCpus - 1}`);
+    this.pid = options.pid ?? 1;
+    this.tgid = options.tgid ?? this.pid;
+    this.clockMode = options.clock ?? 'virtual';
+    this.clockNs = options.clockStartNs ?? 1_000_000_000n;
+    this.clockStep = options.clockStepNs ?? 1_000n;
+    this.rngState = (options.seed ?? 1) >>> 0 || 1;
+  }
+
+  /** Registers a map and returns the handle value `ld_imm64` of the map yields. */
+  addMap(map: BpfMap): bigint {
+    this.maps.push(map);
+    return this.handleOf(this.maps.length - 1);
+  }
+
+  private handleOf(index: number): bigint {
+    return toU64((index + 1) << 12, MAP_HANDLE_HI);
+  }
+
+  allMaps(): readonly BpfMap[] {
+    return this.maps;
+  }
+
+  /** The map a handle names, or undefined. */
+  mapOfHandle(handle: bigint): BpfMap | undefined {
+    const [lo, hi] = fromU64(handle);
+    if (hi !== MAP_HANDLE_HI || (lo & 0xfff) !== 0) return undefined;
+    return this.maps[(lo >>> 12) - 1];
+  }
+
+  ktimeNs(): bigint {
+    if (this.clockMode === 'real') return process.hrtime.bigint();
+    const now = this.clockNs;
+    this.clockNs += this.clockStep;
+    return now;
+  }
+
+  /** A deterministic 32-bit random value (xorshift32). */
+  prandomU32(): number {
+    let x = this.rngState;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.rngState = x;
+    return x;
+  }
+
+  /**
+   * Bytes a helper must read (a key, a value): the verifier guarantees them in the kernel, so
+   * here an unmapped range is the program's bug and ends the run naming the call.
+   */
+  readOrFail(index: number, address: bigint, len: number): Uint8Array {
+    const bytes = this.memory.read(address, len);
+    if (!bytes) throw this.accessError(index, 'read', address, len);
+    return bytes;
+  }
+
+  writeOrFail(index: number, address: bigint, bytes: Uint8Array): void {
+    if (!this.memory.write(address, bytes)) throw this.accessError(index, 'write', address, bytes.length);
+  }
+
+  private accessError(index: number, access: 'read' | 'write', address: bigint, len: number): MemoryAccessError {
+    const [lo, hi] = fromU64(address);
+    return this.memory.outOfBounds(index, access, lo, hi, Math.max(len, 1));
+  }
+}

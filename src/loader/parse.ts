@@ -1,0 +1,525 @@
+/**
+ * Object file → ObjectSpec: program discovery, BTF-defined and internal maps, globals, externs,
+ * relocation classification and subprogram linking, following libbpf
+ * (elf-loading.md §1.1–§1.7, §2.4). Every failure is a LoadError naming the place.
+ */
+import { Btf, BtfComposite, parseBtf } from '../btf/btf.js';
+import { BtfExt, LineInfo, parseBtfExt } from '../btf/ext.js';
+import {
+  ElfFile, ElfRelocation, ElfSection, ElfSymbol, parseElf, R_BPF_64_32, R_BPF_64_64, R_BPF_64_ABS64,
+  SHN_LORESERVE, SHN_UNDEF, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
+  STT_SECTION, STV_HIDDEN,
+} from '../elf/elf.js';
+import { BpfError, LoadError } from '../errors.js';
+import { decode, Instruction, width } from '../isa/instruction.js';
+import {
+  BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
+  BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
+} from '../isa/opcodes.js';
+import {
+  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, MapSpec,
+} from '../maps/types.js';
+import {
+  ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, VariableSpec,
+} from './spec.js';
+import { programTypeOf } from './sections.js';
+
+const TEXT = '.text';
+const ARENA_SECTION = '.addr_space.1';
+const KCONFIG = '.kconfig';
+
+/** A function as it sits in its ELF section. */
+interface SectionFunction {
+  readonly name: string;
+  readonly section: ElfSection;
+  readonly start: number; // slot in section
+  readonly length: number;
+  readonly global: boolean;
+}
+
+/** One section's code, decoded once. */
+interface SectionCode {
+  readonly section: ElfSection;
+  /** Instruction starting at each slot (undefined for second halves of ld_imm64). */
+  readonly atSlot: ReadonlyArray<Instruction | undefined>;
+  readonly relocs: ReadonlyMap<number, ElfRelocation>;
+}
+
+/** Parses an object file. `fileName` gives the object's name as libbpf derives it. */
+export function parseObject(bytes: Uint8Array, fileName = 'object.o'): ObjectSpec {
+  try {
+    return new ObjectParser(bytes, fileName).parse();
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    // Every input check above is explicit; a host exception here means a malformed object we
+    // did not anticipate, so it is still reported as a load error rather than a crash.
+    throw new LoadError(fileName, `malformed object (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+class ObjectParser {
+  private readonly elf: ElfFile;
+  private readonly name: string;
+  private btf?: Btf;
+  private btfExt?: BtfExt;
+  private readonly maps: MapDefinition[] = [];
+  /** Map index by ELF section index (internal maps) and by .maps offset (BTF maps). */
+  private readonly mapBySection = new Map<number, number>();
+  private readonly mapByMapsOffset = new Map<number, number>();
+  /** The BTF struct of each BTF-defined map, by map index. */
+  private readonly mapStructs = new Map<number, BtfComposite>();
+  private readonly externs: ExternSpec[] = [];
+  private readonly externByName = new Map<string, number>();
+  private readonly code = new Map<number, SectionCode>();
+  private readonly functions: SectionFunction[] = [];
+
+  constructor(bytes: Uint8Array, fileName: string) {
+    this.elf = parseElf(bytes);
+    const base = fileName.split(/[\\/]/).pop() ?? fileName;
+    this.name = base.split('.')[0] || 'object';
+  }
+
+  parse(): ObjectSpec {
+    const { elf } = this;
+    const btfSec = elf.sectionByName('.BTF');
+    if (btfSec) this.btf = parseBtf(btfSec.data);
+    const extSec = elf.sectionByName('.BTF.ext');
+    if (extSec && this.btf) this.btfExt = parseBtfExt(extSec.data, this.btf);
+    if (elf.sectionByName('maps')?.size) {
+      throw new LoadError('section maps', 'legacy map definitions in \'maps\' section are not supported');
+    }
+    this.collectCode();
+    this.collectBtfMaps();
+    this.collectInternalMaps();
+    this.collectExterns();
+    const variables = this.collectVariables();
+    const programs = this.functions
+      .filter((f) => f.section.name !== TEXT)
+      .map((f) => this.linkProgram(f));
+    this.collectProgArrayInits(programs);
+    const license = elf.sectionByName('license');
+    const arena = elf.sectionByName(ARENA_SECTION);
+    const btfExt = this.btfExt;
+    const spec: ObjectSpec = {
+      name: this.name,
+      license: license ? cString(license.data) : '',
+      programs,
+      maps: this.maps,
+      variables,
+      externs: this.externs,
+      btf: this.btf,
+      btfExt,
+      arenaData: arena?.data.slice(),
+      lineOf: (prog, slot) => {
+        const f = functionAt(prog, slot);
+        return f && btfExt ? lineAt(btfExt, f, f.sectionSlot + slot - f.start) : undefined;
+      },
+      originOf: (prog, slot) => {
+        const f = functionAt(prog, slot);
+        return f && { section: f.section, slot: f.sectionSlot + slot - f.start, function: f.name };
+      },
+    };
+    return Object.freeze(spec);
+  }
+
+  // ---- programs and functions (§1.1, §1.3) ----
+
+  private collectCode(): void {
+    const { elf } = this;
+    for (const section of elf.sections) {
+      if (!section.isExec || section.size === 0) continue;
+      if (section.size % 8 !== 0) throw new LoadError(`section ${section.name}`, `size ${section.size} is not a multiple of 8`);
+      let insns: Instruction[];
+      try {
+        insns = decode(section.data);
+      } catch (e) {
+        throw new LoadError(`section ${section.name}`, e instanceof Error ? e.message : String(e));
+      }
+      const atSlot: Array<Instruction | undefined> = [];
+      for (const i of insns) { atSlot.push(i); if (width(i) === 2) atSlot.push(undefined); }
+      const relocs = new Map<number, ElfRelocation>();
+      (elf.relocations.get(section.index) ?? []).forEach((r, k) => {
+        if (r.offset % 8 !== 0) throw new LoadError(`relocation ${k} of ${section.name}`, `offset ${r.offset} is not instruction-aligned`);
+        relocs.set(r.offset / 8, r);
+      });
+      this.code.set(section.index, { section, atSlot, relocs });
+    }
+    for (const sym of elf.symbols) {
+      if (sym.type !== STT_FUNC) continue;
+      const code = this.code.get(sym.shndx);
+      if (!code) continue;
+      const where = `function ${sym.name} in ${code.section.name}`;
+      if (sym.value % 8 !== 0 || sym.size % 8 !== 0 || sym.size === 0) throw new LoadError(where, 'offset and size must be whole instructions');
+      if (sym.value + sym.size > code.section.size) throw new LoadError(where, 'extends past the end of its section');
+      if (code.section.name !== TEXT && sym.bind === STB_LOCAL) {
+        throw new LoadError(where, 'program is static and not supported'); // libbpf's rule
+      }
+      this.functions.push({
+        name: sym.name, section: code.section, start: sym.value / 8, length: sym.size / 8,
+        global: sym.bind !== STB_LOCAL && sym.visibility !== STV_HIDDEN,
+      });
+    }
+    this.functions.sort((a, b) => a.section.index - b.section.index || a.start - b.start);
+  }
+
+  /** libbpf's append model: the entry function, then each subprogram it reaches, once. */
+  private linkProgram(entry: SectionFunction): ProgramSpec {
+    // One entry per slot (undefined for the second half of an ld_imm64), so slot arithmetic
+    // for call offsets stays direct; the halves are dropped at the end.
+    const out: Array<Instruction | undefined> = [];
+    const placed: PlacedFunction[] = [];
+    const placedAt = new Map<SectionFunction, number>();
+    const mapRefs = new Set<number>();
+    const place = (f: SectionFunction): number => {
+      const start = out.length;
+      placedAt.set(f, start);
+      placed.push({ name: f.name, start, length: f.length, section: f.section.name, sectionSlot: f.start });
+      const code = this.code.get(f.section.index)!;
+      if (code.atSlot[f.start] === undefined) throw new LoadError(`function ${f.name}`, 'starts in the middle of an ld_imm64');
+      for (let s = f.start; s < f.start + f.length; s++) out.push(code.atSlot[s]);
+      return start;
+    };
+    place(entry);
+    // Walk the growing program; appended functions get processed as the walk reaches them.
+    for (let k = 0; k < placed.length; k++) {
+      const f = placed[k];
+      const sf = this.functions.find((x) => x.section.name === f.section && x.start === f.sectionSlot)!;
+      const code = this.code.get(sf.section.index)!;
+      for (let s = 0; s < f.length; s++) {
+        const at = f.start + s;
+        const ins = code.atSlot[f.sectionSlot + s];
+        if (ins === undefined) continue;
+        const reloc = code.relocs.get(f.sectionSlot + s);
+        const where = `${code.section.name} instruction ${f.sectionSlot + s} (in ${f.name})`;
+        const callTarget = (target: SectionFunction, targetSlot: number): number => {
+          const start = placedAt.get(target) ?? place(target);
+          return start + (targetSlot - target.start) - at - 1;
+        };
+        if (reloc) {
+          out[at] = this.applyReloc(ins, reloc, where, code, mapRefs, callTarget);
+        } else if (ins.opcode === OP_CALL && ins.src === BPF_PSEUDO_CALL) {
+          // A call without relocation is pc-relative inside its own section (§1.4).
+          const targetSlot = f.sectionSlot + s + ins.imm + 1;
+          const target = this.functionAt(code.section, targetSlot, where);
+          out[at] = { ...ins, imm: callTarget(target, targetSlot) };
+        }
+      }
+    }
+    const insns = out.filter((ins): ins is Instruction => ins !== undefined);
+    const t = programTypeOf(entry.section.name);
+    return Object.freeze({
+      name: entry.name,
+      section: t.section,
+      type: t.type,
+      autoload: t.autoload,
+      insns,
+      functions: placed,
+      mapRefs: [...mapRefs].sort((a, b) => a - b),
+    });
+  }
+
+  private functionAt(section: ElfSection, slot: number, where: string): SectionFunction {
+    const f = this.functions.find((x) => x.section === section && slot >= x.start && slot < x.start + x.length);
+    if (!f) throw new LoadError(where, `call target ${slot} in ${section.name} is not inside a function`);
+    if (section.name !== TEXT) throw new LoadError(where, `call into ${section.name}: subprograms must be in .text`);
+    return f;
+  }
+
+  // ---- relocations (§1.5, §1.6) ----
+
+  private applyReloc(ins: Instruction, reloc: ElfRelocation, where: string, code: SectionCode, mapRefs: Set<number>,
+    callTarget: (target: SectionFunction, targetSlot: number) => number): Instruction {
+    const sym = this.elf.symbols[reloc.symbolIndex];
+    const isCall = ins.opcode === OP_CALL;
+    if (!isCall && ins.opcode !== OP_LDDW) {
+      throw new LoadError(where, `relocation against ${sym.name || 'a symbol'} sits on opcode 0x${ins.opcode.toString(16)}, not a call or ld_imm64`);
+    }
+    const type = reloc.type;
+    if (type !== (isCall ? R_BPF_64_32 : R_BPF_64_64)) {
+      throw new LoadError(where, `relocation type ${type} is not valid on ${isCall ? 'a call' : 'ld_imm64'}`);
+    }
+    if (isExtern(sym)) {
+      const ext = this.externByName.get(sym.name);
+      if (ext === undefined) throw new LoadError(where, `extern ${sym.name} has no BTF declaration`);
+      const spec = this.externs[ext];
+      if (isCall) {
+        if (spec.kind !== 'kfunc') throw new LoadError(where, `call to ${sym.name}, which is not a function`);
+        return { ...ins, src: BPF_PSEUDO_KFUNC_CALL, imm: ext, off: 0 };
+      }
+      if (spec.kind === 'kconfig') {
+        const kc = this.mapBySection.get(-1)!;
+        mapRefs.add(kc);
+        return { ...ins, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: kc, imm2: spec.offset! };
+      }
+      return { ...ins, src: BPF_PSEUDO_BTF_ID, imm: ext, imm2: 0 };
+    }
+    if (isCall) {
+      const section = this.elf.sections[sym.shndx];
+      if (ins.src !== BPF_PSEUDO_CALL || !section || section.name !== TEXT || sym.value % 8 !== 0) {
+        throw new LoadError(where, `call relocation against ${sym.name}: not a function in .text`);
+      }
+      const targetSlot = sym.value / 8 + ins.imm + 1;
+      return { ...ins, imm: callTarget(this.functionAt(section, targetSlot, where), targetSlot) };
+    }
+    if (sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE) {
+      throw new LoadError(where, `relocation against ${sym.name} in section ${sym.shndx} (forgot to initialize a global variable?)`);
+    }
+    const section = this.elf.sections[sym.shndx];
+    if (!section) throw new LoadError(where, `symbol ${sym.name} is in a section that does not exist`);
+    if (section.name === TEXT && (sym.type === STT_SECTION || sym.type === STT_FUNC)) {
+      // A callback: a function address, which the kernel marks BPF_PSEUDO_FUNC.
+      const targetSlot = (sym.value + ins.imm) / 8;
+      if (!Number.isInteger(targetSlot)) throw new LoadError(where, 'function address is not instruction-aligned');
+      return { ...ins, src: BPF_PSEUDO_FUNC, imm: callTarget(this.functionAt(section, targetSlot, where), targetSlot), imm2: 0 };
+    }
+    if (section.name === '.maps') {
+      const m = this.mapByMapsOffset.get(sym.value);
+      if (m === undefined) throw new LoadError(where, `${sym.name} is not a map definition in .maps`);
+      mapRefs.add(m);
+      return { ...ins, src: BPF_PSEUDO_MAP_IDX, imm: m, imm2: 0 };
+    }
+    if (section.name === ARENA_SECTION) {
+      // Arena globals: the offset inside .addr_space.1; the arena map is resolved at load.
+      return { ...ins, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: -1, imm2: ins.imm + sym.value };
+    }
+    const m = this.mapBySection.get(section.index);
+    if (m === undefined) throw new LoadError(where, `relocation against ${sym.name} in section ${section.name}, which is not data`);
+    mapRefs.add(m);
+    const offset = ins.imm + sym.value;
+    if (offset < 0 || offset > this.maps[m].valueSize) throw new LoadError(where, `offset ${offset} is outside ${section.name}`);
+    return { ...ins, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: m, imm2: offset };
+  }
+
+  // ---- maps (§2.4) ----
+
+  private collectBtfMaps(): void {
+    const section = this.elf.sectionByName('.maps');
+    if (!section) return;
+    const btf = this.btf;
+    const datasec = btf?.datasec('.maps');
+    if (!btf || !datasec) throw new LoadError('section .maps', 'BTF-defined maps need .BTF with a .maps DATASEC');
+    for (const v of datasec.vars) {
+      const variable = btf.type(v.type);
+      if (variable.kind !== 'VAR') throw new LoadError('DATASEC .maps', `entry ${v.type} is not a VAR`);
+      const name = variable.name;
+      const sym = this.elf.symbols.find((s) => s.shndx === section.index && s.name === name);
+      if (!sym) throw new LoadError(`map ${name}`, 'no symbol in .maps');
+      const def = btf.resolve(variable.type);
+      if (def.kind !== 'STRUCT') throw new LoadError(`map ${name}`, `definition is a ${def.kind}, not a struct`);
+      const spec = parseMapDef(btf, name, def);
+      this.mapByMapsOffset.set(sym.value, this.maps.length);
+      this.mapStructs.set(this.maps.length, def);
+      this.maps.push(Object.freeze({ ...spec, origin: 'btf', section: '.maps', initialPrograms: [] }));
+    }
+  }
+
+  /** One ARRAY map per .data*, .rodata*, .bss* section (libbpf's internal maps, §1.1). */
+  private collectInternalMaps(): void {
+    for (const section of this.elf.sections) {
+      const origin = internalOrigin(section.name);
+      if (!origin || section.size === 0) continue;
+      if (section.isExec) continue;
+      const hasDatasec = this.btf?.datasec(section.name) !== undefined;
+      const flags = origin === 'rodata'
+        ? BPF_F_RDONLY_PROG | (hasDatasec ? BPF_F_MMAPABLE : 0) // .rodata.str1.1 has no DATASEC: not mmapable
+        : BPF_F_MMAPABLE;
+      this.mapBySection.set(section.index, this.maps.length);
+      this.maps.push(Object.freeze({
+        name: internalMapName(this.name, section.name),
+        type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: section.size, maxEntries: 1, flags, mapExtra: 0n,
+        initialValue: section.type === SHT_NOBITS ? undefined : section.data.slice(),
+        origin, section: section.name, initialPrograms: [],
+      }));
+    }
+  }
+
+  /** Externs: UND symbols, typed through the .ksyms / .kconfig DATASECs (§1.1, §1.3). */
+  private collectExterns(): void {
+    const btf = this.btf;
+    const kconfig = btf?.datasec(KCONFIG);
+    let kconfigSize = 0;
+    for (const sym of this.elf.symbols) {
+      if (!isExtern(sym)) continue;
+      const where = `extern ${sym.name}`;
+      if (!btf) throw new LoadError(where, 'externs need .BTF');
+      const weak = sym.bind === STB_WEAK;
+      const func = btf.findByName(sym.name, 'FUNC');
+      let spec: ExternSpec;
+      if (func && func.linkage === 'extern') {
+        spec = { name: sym.name, kind: 'kfunc', weak, typeId: func.type };
+      } else {
+        const entry = kconfig?.vars.find((v) => btf.type(v.type).name === sym.name);
+        if (entry) {
+          const variable = btf.type(entry.type);
+          const typeId = variable.kind === 'VAR' ? variable.type : entry.type;
+          const size = btf.sizeOf(typeId);
+          const align = Math.min(8, size & -size || 8);
+          kconfigSize = Math.ceil(kconfigSize / align) * align;
+          spec = { name: sym.name, kind: 'kconfig', weak, offset: kconfigSize, size, typeId };
+          kconfigSize += size;
+        } else {
+          spec = { name: sym.name, kind: 'ksym', weak };
+        }
+      }
+      this.externByName.set(sym.name, this.externs.length);
+      this.externs.push(Object.freeze(spec));
+    }
+    if (kconfigSize > 0) {
+      this.mapBySection.set(-1, this.maps.length);
+      this.maps.push(Object.freeze({
+        name: internalMapName(this.name, KCONFIG), type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: kconfigSize,
+        maxEntries: 1, flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, mapExtra: 0n,
+        origin: 'kconfig', section: KCONFIG, initialPrograms: [],
+      }));
+    }
+  }
+
+  /** Global variables by BTF name, with offsets from the symtab for globals (§2.1 notes). */
+  private collectVariables(): VariableSpec[] {
+    const btf = this.btf;
+    if (!btf) return [];
+    const out: VariableSpec[] = [];
+    for (const section of this.elf.sections) {
+      const isArena = section.name === ARENA_SECTION;
+      const mapIndex = isArena ? -1 : this.mapBySection.get(section.index);
+      if (mapIndex === undefined) continue;
+      const datasec = btf.datasec(section.name);
+      if (!datasec) continue;
+      for (const v of datasec.vars) {
+        const variable = btf.type(v.type);
+        if (variable.kind !== 'VAR') continue;
+        const sym = variable.linkage === 'static' ? undefined
+          : this.elf.symbols.find((s) => s.shndx === section.index && s.name === variable.name);
+        const offset = sym ? sym.value : v.offset;
+        const size = v.size || btf.sizeOf(variable.type);
+        if (offset + size > section.size) {
+          throw new LoadError(`variable ${variable.name}`, `[${offset}, ${offset + size}) is outside ${section.name} (${section.size} bytes)`);
+        }
+        out.push(Object.freeze({ name: variable.name, section: section.name, mapIndex, offset, size, typeId: variable.type }));
+      }
+    }
+    return out;
+  }
+
+  /** PROG_ARRAY `values` initialisers: R_BPF_64_ABS64 in .rel.maps (§2.4). */
+  private collectProgArrayInits(programs: readonly ProgramSpec[]): void {
+    const section = this.elf.sectionByName('.maps');
+    if (!section) return;
+    for (const r of this.elf.relocations.get(section.index) ?? []) {
+      const where = `.rel.maps at 0x${r.offset.toString(16)}`;
+      if (r.type !== R_BPF_64_ABS64) throw new LoadError(where, `relocation type ${r.type} is not R_BPF_64_ABS64`);
+      const owner = [...this.mapByMapsOffset.entries()].filter(([off]) => off <= r.offset).sort((a, b) => b[0] - a[0])[0];
+      if (!owner) throw new LoadError(where, 'not inside a map definition');
+      const [mapOff, index] = owner;
+      const def = this.maps[index];
+      const sym = this.elf.symbols[r.symbolIndex];
+      const values = this.mapStructs.get(index)!.members.find((m) => m.name === 'values');
+      if (!values) throw new LoadError(where, `map ${def.name} has no values member`);
+      const slot = (r.offset - mapOff - values.bitOffset / 8) / 8;
+      if (!Number.isInteger(slot) || slot < 0 || slot >= def.maxEntries) throw new LoadError(where, `slot ${slot} is outside map ${def.name}`);
+      if (def.type !== BPF_MAP_TYPE_PROG_ARRAY) throw new LoadError(where, `map ${def.name}: map-in-map initial values are not supported`);
+      if (!programs.some((p) => p.name === sym.name)) throw new LoadError(where, `map ${def.name} slot ${slot} points to ${sym.name}, which is not a program`);
+      this.maps[index] = Object.freeze({ ...def, initialPrograms: [...def.initialPrograms, { slot, program: sym.name }] });
+    }
+  }
+}
+
+/** Reads a BTF map definition struct (libbpf parse_btf_map_def, §2.4). */
+function parseMapDef(btf: Btf, name: string, def: BtfComposite): MapSpec {
+  const where = `map ${name}`;
+  const spec: { -readonly [K in keyof MapSpec]: MapSpec[K] } = {
+    name, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, mapExtra: 0n,
+  };
+  let keySizeSet = false, valueSizeSet = false;
+  const uint = (member: string, typeId: number): number => {
+    const ptr = btf.type(typeId);
+    const arr = ptr.kind === 'PTR' ? btf.type(ptr.type) : undefined;
+    if (!arr || arr.kind !== 'ARRAY') throw new LoadError(where, `attr '${member}': expected PTR to ARRAY, got ${ptr.kind}`);
+    return arr.nelems;
+  };
+  const typed = (member: string, typeId: number): { id: number; size: number } => {
+    const ptr = btf.type(typeId);
+    if (ptr.kind !== 'PTR') throw new LoadError(where, `attr '${member}': expected PTR, got ${ptr.kind}`);
+    return { id: ptr.type, size: btf.sizeOf(ptr.type) };
+  };
+  for (const m of def.members) {
+    switch (m.name) {
+      case 'type': spec.type = uint(m.name, m.type); break;
+      case 'max_entries': spec.maxEntries = uint(m.name, m.type); break;
+      case 'map_flags': spec.flags = uint(m.name, m.type); break;
+      case 'numa_node': spec.numaNode = uint(m.name, m.type); break;
+      case 'pinning': spec.pinning = uint(m.name, m.type); break;
+      case 'key_size': spec.keySize = uint(m.name, m.type); keySizeSet = true; break;
+      case 'value_size': spec.valueSize = uint(m.name, m.type); valueSizeSet = true; break;
+      case 'key': {
+        const t = typed(m.name, m.type);
+        if (keySizeSet && spec.keySize !== t.size) throw new LoadError(where, `conflicting key size ${spec.keySize} != ${t.size}`);
+        spec.keySize = t.size; spec.keyTypeId = t.id;
+        break;
+      }
+      case 'value': {
+        const t = typed(m.name, m.type);
+        if (valueSizeSet && spec.valueSize !== t.size) throw new LoadError(where, `conflicting value size ${spec.valueSize} != ${t.size}`);
+        spec.valueSize = t.size; spec.valueTypeId = t.id;
+        break;
+      }
+      case 'values': {
+        const arr = btf.type(m.type);
+        if (arr.kind !== 'ARRAY' || arr.nelems !== 0) throw new LoadError(where, "attr 'values': expected a flexible ARRAY");
+        if (m !== def.members[def.members.length - 1]) throw new LoadError(where, "'values' must be the last member");
+        if (valueSizeSet && spec.valueSize !== 4) throw new LoadError(where, `conflicting value size ${spec.valueSize} != 4`);
+        spec.valueSize = 4;
+        break;
+      }
+      case 'map_extra': {
+        const t = btf.type(m.type);
+        if (t.kind === 'PTR') spec.mapExtra = BigInt(uint(m.name, m.type));
+        else if ((t.kind === 'ENUM' || t.kind === 'ENUM64') && t.values.length === 1) spec.mapExtra = BigInt.asUintN(64, BigInt(t.values[0].value));
+        else throw new LoadError(where, `attr 'map_extra': expected PTR or a one-value ENUM/ENUM64, got ${t.kind}`);
+        break;
+      }
+      default:
+        throw new LoadError(where, `unknown attribute '${m.name}'`);
+    }
+  }
+  if (spec.type === 0) throw new LoadError(where, "missing 'type'");
+  return Object.freeze(spec);
+}
+
+function isExtern(sym: ElfSymbol): boolean {
+  return sym.shndx === SHN_UNDEF && sym.type === STT_NOTYPE && (sym.bind === STB_GLOBAL || sym.bind === STB_WEAK) && sym.name !== '';
+}
+
+function internalOrigin(name: string): 'data' | 'rodata' | 'bss' | undefined {
+  if (name === '.data' || name.startsWith('.data.')) return 'data';
+  if (name === '.rodata' || name.startsWith('.rodata.')) return 'rodata';
+  if (name === '.bss' || name.startsWith('.bss.')) return 'bss';
+  return undefined;
+}
+
+/** libbpf internal_map_name: object name prefix, then the section name, in 15 characters. */
+export function internalMapName(objName: string, section: string): string {
+  const prefix = Math.max(0, Math.min(16 - section.length - 1, objName.length));
+  return (objName.slice(0, prefix) + section).slice(0, 15);
+}
+
+function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder('latin1').decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+function functionAt(prog: ProgramSpec, slot: number): PlacedFunction | undefined {
+  return prog.functions.find((p) => slot >= p.start && slot < p.start + p.length);
+}
+
+/** The line record covering a section slot: the last one at or before it in its function (§2.5). */
+function lineAt(ext: BtfExt, f: PlacedFunction, sectionSlot: number): LineInfo | undefined {
+  let best: LineInfo | undefined;
+  for (const r of ext.lineInfo.get(f.section) ?? []) {
+    const at = r.insnOff / 8;
+    if (at >= f.sectionSlot && at <= sectionSlot && (!best || r.insnOff >= best.insnOff)) best = r;
+  }
+  return best;
+}
+
+export type { ProgramType };
