@@ -11,18 +11,27 @@ import { disassemble } from './asm/disassembler.js';
 import { DEFAULT_BUDGET, EngineName, runConformanceProgram } from './conformance.js';
 import { BpfError } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
+import { loadObject, openObject } from './object.js';
+import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
 
 class UsageError extends Error {}
 
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
+  bpfrun run FILE.o [--prog NAME]... [--engine interp|jit] [--ctx-hex HEX] [--json]
+        Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
+        file order; print each program's return value, every global variable and the trace.
+  bpfrun info FILE.o
+        Programs, maps, globals and externs of an object.
+  bpfrun disasm FILE.o
+        Each program of an object, linked as the kernel sees it, with source lines.
   bpfrun exec FILE [--mem HEX] [--engine interp|jit] [--budget N]   (default budget ${DEFAULT_BUDGET})
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
   bpfrun asm FILE|-
         Print the bytecode of an assembler file: hex bytes, one instruction slot a line.
-  bpfrun disasm FILE|-
+  bpfrun disasm FILE.hex|-
         Disassemble bytecode (hex bytes or 64-bit hex words, as 'asm' prints) in LLVM syntax.
   bpfrun conformance-plugin [MEMHEX] [--engine interp|jit]
         The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
@@ -54,7 +63,32 @@ function loadProgram(file: string | undefined): Instruction[] {
   return assemble(text);
 }
 
+function isObjectFile(file: string | undefined): boolean {
+  return file !== undefined && file !== '-' && /\.o$/.test(file);
+}
+
 const commands: Record<string, (args: string[]) => void> = {
+  run(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: {
+        prog: { type: 'string', multiple: true }, engine: { type: 'string' },
+        'ctx-hex': { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
+    const engine = engineOf(values.engine);
+    const loaded = loadObject(positionals[0]!);
+    const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
+    const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
+    if (report.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
+  },
+  info(args) {
+    const { positionals } = parseArgs({ args, allowPositionals: true });
+    if (!isObjectFile(positionals[0])) throw new UsageError('info needs an object file (FILE.o)');
+    console.log(describeObject(openObject(positionals[0]!).spec));
+  },
   exec(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
@@ -74,6 +108,10 @@ const commands: Record<string, (args: string[]) => void> = {
   },
   disasm(args) {
     const { positionals } = parseArgs({ args, allowPositionals: true });
+    if (isObjectFile(positionals[0])) {
+      console.log(disassembleObject(openObject(positionals[0]!).spec));
+      return;
+    }
     for (const line of disassemble(decode(parseHexBytecode(readInput(positionals[0]))))) console.log(line);
   },
   'conformance-plugin'(args) {
@@ -94,7 +132,7 @@ function main(argv: string[]): number {
   try {
     if (!run) throw new UsageError(`unknown command '${command}'`);
     run(rest);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof BpfError) {
       console.error(`bpfrun: ${e.message}`);

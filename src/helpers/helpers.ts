@@ -73,7 +73,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       const m = map(ctx, 1);
       const key = kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize);
       const value = kernel.readOrFail(ctx.index, ctx.arg(3), m.spec.valueSize);
-      return m.updateElem(key, value, Number(ctx.arg(4) & 0xffffffffn), kernel.cpu);
+      return m.updateElem(key, value, Number(ctx.arg(4)), kernel.cpu);
     },
     map_delete_elem: (ctx) => {
       const m = map(ctx, 1);
@@ -185,8 +185,10 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     },
     // kernel/bpf/ringbuf.c
     ringbuf_reserve: (ctx) => ringbuf(ctx, 1).reserve(u32(ctx, 2), ctx.arg(3)),
-    ringbuf_submit: (ctx) => { ringbufOf(ctx, ctx.arg(1)).submit(ctx.arg(1), ctx.arg(2)); },
-    ringbuf_discard: (ctx) => { ringbufOf(ctx, ctx.arg(1)).discard(ctx.arg(1), ctx.arg(2)); },
+    // The verifier only lets a program submit/discard its own open reservation; anything else
+    // is the program's bug here.
+    ringbuf_submit: (ctx) => { sampleDone(ctx, ringbufOf(ctx, ctx.arg(1)).submit(ctx.arg(1), ctx.arg(2)), 'submit'); },
+    ringbuf_discard: (ctx) => { sampleDone(ctx, ringbufOf(ctx, ctx.arg(1)).discard(ctx.arg(1), ctx.arg(2)), 'discard'); },
     ringbuf_output: (ctx) => {
       const size = u32(ctx, 3);
       return ringbuf(ctx, 1).output(kernel.readOrFail(ctx.index, ctx.arg(2), size), ctx.arg(4));
@@ -203,6 +205,10 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const ringbufOf = (ctx: CallContext, sample: bigint): RingBufMap => {
     for (const m of kernel.allMaps()) if (m instanceof RingBufMap && m.owns(sample)) return m;
     throw new RuntimeError(ctx.index, `0x${sample.toString(16)} is not a ring buffer sample`);
+  };
+
+  const sampleDone = (ctx: CallContext, result: number, what: string): void => {
+    if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: 0x${ctx.arg(1).toString(16)} is not an open reservation`);
   };
 
   const table = new Map<number, HelperDef>();

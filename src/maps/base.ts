@@ -1,0 +1,210 @@
+/**
+ * The base of every map: the spec, the two faces (program-side operations that return
+ * addresses and negative errnos, host-side operations that behave like the bpf() syscall and
+ * throw MapError), and the syscall-level rules shared by all types: fd permissions, freezing,
+ * BPF_F_LOCK, and key/value lengths.
+ */
+import { MapError } from '../errors.js';
+import type { AddressSpace, MemoryRegion } from '../memory.js';
+import {
+  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST,
+  EINVAL, ENOENT, EPERM, errnoName, hasLockFlag, hex, mapTypeName, roundUp8, type MapSpec,
+} from './types.js';
+
+export interface MapOptions {
+  /** Number of possible CPUs: how many copies a per-CPU map keeps. */
+  readonly nrCpus: number;
+}
+
+export abstract class BpfMap {
+  /** Size of a value as the bpf() syscall exchanges it: all CPUs' copies for per-CPU maps. */
+  readonly hostValueSize: number;
+  private isFrozen = false;
+  /** Regions this map mapped into the address space (for info and close()). */
+  protected readonly ownRegions: MemoryRegion[] = [];
+
+  constructor(
+    readonly spec: MapSpec,
+    protected readonly memory: AddressSpace,
+    readonly nrCpus: number,
+    /** Whether values are per CPU (PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH). */
+    readonly percpu = false,
+  ) {
+    this.hostValueSize = percpu ? roundUp8(spec.valueSize) * nrCpus : spec.valueSize;
+  }
+
+  get name(): string { return this.spec.name; }
+  get type(): number { return this.spec.type; }
+  get typeName(): string { return mapTypeName(this.spec.type); }
+  get keySize(): number { return this.spec.keySize; }
+  get valueSize(): number { return this.spec.valueSize; }
+  /** max_entries as the kernel reports it (LRU with BPF_F_NO_COMMON_LRU may round it). */
+  get maxEntries(): number { return this.spec.maxEntries; }
+  get flags(): number { return this.spec.flags; }
+  get frozen(): boolean { return this.isFrozen; }
+  /** BPF_F_RDONLY_PROG: the value regions are mapped read-only and program updates fail. */
+  get readonlyForProgram(): boolean { return (this.spec.flags & BPF_F_RDONLY_PROG) !== 0; }
+  /** BPF_F_WRONLY_PROG: the verifier would reject program reads; recorded, not enforced. */
+  get writeonlyForProgram(): boolean { return (this.spec.flags & BPF_F_WRONLY_PROG) !== 0; }
+  get regions(): readonly MemoryRegion[] { return this.ownRegions; }
+
+  /** Maps a buffer for this map; read-only to programs when BPF_F_RDONLY_PROG is set. */
+  protected mapRegion(label: string, bytes: Uint8Array, writable = !this.readonlyForProgram): MemoryRegion {
+    const region = this.memory.map(label, bytes, writable);
+    this.ownRegions.push(region);
+    return region;
+  }
+
+  /** Unmaps the map's memory; pointers into it fault afterwards. */
+  close(): void {
+    for (const r of this.ownRegions) this.memory.unmap(r);
+    this.ownRegions.length = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Program side: what the helpers call. Keys and values are the bytes the helper copied out
+  // of program memory (key_size and value_size long); `cpu` is the running CPU.
+  // ---------------------------------------------------------------------------------------
+
+  /** bpf_map_lookup_elem: the simulated address of the value (this CPU's copy), or 0n. */
+  abstract lookupElem(key: Uint8Array, cpu: number): bigint;
+  /** bpf_map_update_elem: 0 or a negative errno. Per-CPU maps write only `cpu`'s copy. */
+  abstract updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
+  /** bpf_map_delete_elem: 0 or a negative errno. */
+  abstract deleteElem(key: Uint8Array): number;
+
+  // ---------------------------------------------------------------------------------------
+  // Host side: BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM / DELETE_ELEM / GET_NEXT_KEY / FREEZE.
+  // ---------------------------------------------------------------------------------------
+
+  /** The value (a copy; per-CPU maps: every CPU's value, each padded to 8 bytes), or undefined. */
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    this.requireRead('lookup');
+    this.checkKey(key);
+    return this.hostLookup(key);
+  }
+
+  /** Inserts or replaces; throws MapError with the kernel's errno. */
+  update(key: Uint8Array, value: Uint8Array, flags: number = BPF_ANY): void {
+    this.requireWrite('update');
+    this.checkKey(key);
+    if (value.length !== this.hostValueSize) {
+      this.fail(EINVAL, `value must be ${this.hostValueSize} bytes${this.percpu ? ` (${this.nrCpus} CPUs × ${roundUp8(this.valueSize)})` : ''}, got ${value.length}`);
+    }
+    // map_update_elem (syscall.c): BPF_F_LOCK needs a bpf_spin_lock in the value. bpfrun does
+    // not model spin locks in values, so no map has one.
+    if (hasLockFlag(flags)) this.fail(EINVAL, 'BPF_F_LOCK needs a struct bpf_spin_lock in the value, and this map has none');
+    const err = this.hostUpdate(key, value, flags);
+    if (err < 0) this.fail(-err, this.updateFailure(-err, key, flags));
+  }
+
+  /** Deletes; throws MapError (ENOENT for a missing key, EINVAL for arrays). */
+  delete(key: Uint8Array): void {
+    this.requireWrite('delete');
+    this.checkKey(key);
+    const err = this.hostDelete(key);
+    if (err < 0) this.fail(-err, this.deleteFailure(-err, key));
+  }
+
+  /**
+   * BPF_MAP_GET_NEXT_KEY: the first key for undefined (or for a key that is not in a hash map),
+   * the following key otherwise, undefined after the last one (the kernel's ENOENT).
+   */
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    this.requireRead('get_next_key');
+    if (key !== undefined) this.checkKey(key);
+    return this.hostNextKey(key);
+  }
+
+  /** Every [key, value] pair, in get_next_key order, as copies. */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (let k = this.nextKey(undefined); k !== undefined; k = this.nextKey(k)) {
+      const v = this.lookup(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+
+  /**
+   * BPF_MAP_FREEZE: from now on the syscall side cannot write (EPERM); programs still can,
+   * unless BPF_F_RDONLY_PROG. Rules from map_freeze() and map_get_sys_perms() (syscall.c).
+   */
+  freeze(): void {
+    // map_get_sys_perms() drops write permission once frozen, so freezing twice is EPERM,
+    // as is freezing through a read-only fd.
+    if (this.isFrozen) this.fail(EPERM, 'map is already frozen');
+    if (this.spec.flags & BPF_F_RDONLY) this.fail(EPERM, 'cannot freeze a map created with BPF_F_RDONLY');
+    this.isFrozen = true;
+  }
+
+  // ---- To implement per family; errors are returned as negative errnos ----
+  protected abstract hostLookup(key: Uint8Array): Uint8Array | undefined;
+  protected abstract hostUpdate(key: Uint8Array, value: Uint8Array, flags: number): number;
+  protected abstract hostDelete(key: Uint8Array): number;
+  protected abstract hostNextKey(key: Uint8Array | undefined): Uint8Array | undefined;
+
+  /** Sentence for a failed host update; families refine E2BIG. */
+  protected updateFailure(errno: number, key: Uint8Array, flags: number): string {
+    const what = `update of key ${hex(key)} with flags ${flags}`;
+    switch (errno) {
+      case EEXIST: return `${what}: the element exists and flags are BPF_NOEXIST`;
+      case ENOENT: return `${what}: no such element and flags are BPF_EXIST`;
+      case E2BIG: return `${what}: the map is full (max_entries ${this.maxEntries})`;
+      case EINVAL: return `${what}: invalid flags`;
+      default: return `${what} failed`;
+    }
+  }
+
+  protected deleteFailure(errno: number, key: Uint8Array): string {
+    return errno === ENOENT ? `delete of key ${hex(key)}: no such element` : `delete of key ${hex(key)} failed`;
+  }
+
+  /** Throws the MapError for an errno. */
+  protected fail(errno: number, reason: string): never {
+    throw new MapError(this.spec.name, errnoName(errno), reason);
+  }
+
+  protected checkKey(key: Uint8Array): void {
+    if (key.length !== this.spec.keySize) this.fail(EINVAL, `key must be ${this.spec.keySize} bytes, got ${key.length}`);
+  }
+
+  // map_get_sys_perms() (syscall.c): BPF_F_RDONLY/BPF_F_WRONLY restrict the fd; freezing
+  // removes write permission.
+  protected requireRead(op: string): void {
+    if (this.spec.flags & BPF_F_WRONLY) this.fail(EPERM, `${op} on a map created with BPF_F_WRONLY`);
+  }
+
+  protected requireWrite(op: string): void {
+    if (this.isFrozen) this.fail(EPERM, `${op} on a frozen map`);
+    if (this.spec.flags & BPF_F_RDONLY) this.fail(EPERM, `${op} on a map created with BPF_F_RDONLY`);
+  }
+}
+
+/** Key bytes as a string for JS Map lookups: one char per byte, one allocation per call. */
+export function keyString(key: Uint8Array): string {
+  // Fixed-arity calls for the common key sizes are several times faster than apply().
+  const f = String.fromCharCode;
+  switch (key.length) {
+    case 4: return f(key[0], key[1], key[2], key[3]);
+    case 8: return f(key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7]);
+    case 16: return f(key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
+      key[8], key[9], key[10], key[11], key[12], key[13], key[14], key[15]);
+  }
+  if (key.length <= 4096) return String.fromCharCode.apply(null, key as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < key.length; i += 4096) {
+    s += String.fromCharCode.apply(null, key.subarray(i, i + 4096) as unknown as number[]);
+  }
+  return s;
+}
+
+/** The u32 index an array key holds (little-endian, as on x86-64). */
+export function keyIndex(key: Uint8Array): number {
+  return (key[0] | (key[1] << 8) | (key[2] << 16) | (key[3] << 24)) >>> 0;
+}
+
+export function indexKey(index: number): Uint8Array {
+  const k = new Uint8Array(4);
+  new DataView(k.buffer).setUint32(0, index, true);
+  return k;
+}
+

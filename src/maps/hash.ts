@@ -1,0 +1,300 @@
+/**
+ * HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH (kernel/bpf/hashtab.c), one class: the
+ * per-CPU and LRU behaviours are switches on the same table.
+ *
+ * Storage: value slots with stride round_up(value_size, 8) live in mapped regions that a slot
+ * pool hands out (one region per CPU for per-CPU maps); a JS Map goes from the key's bytes to
+ * the element. The kernel preallocates max_entries elements unless BPF_F_NO_PREALLOC; the pool
+ * instead grows in doubling chunks up to max_entries and never shrinks, whatever the flag, so
+ * a huge, mostly empty map costs little. Either way an element's address stays valid until it
+ * is deleted, and a deleted slot is reused by a later insert (as the kernel's freelist does).
+ *
+ * Choices where the kernel is approximate or unspecified:
+ * - Iteration (get_next_key, entries) is in insertion order; the kernel walks its buckets.
+ * - Updating an existing element writes the new value into the same slot. The kernel's
+ *   htab_map_update_elem and htab_lru_map_update_elem instead link a fresh element and free
+ *   the old one (so a pointer from an earlier lookup keeps the old bytes until the slot is
+ *   reused), while per-CPU hashes and BPF_F_LOCK updates are done in place. Keeping the slot
+ *   makes the outcome deterministic and matches the in-place cases; programs cannot rely on
+ *   the difference, since the kernel may reuse the old element at any time.
+ * - LRU is exact (a doubly linked recency list; the least recently used element is evicted
+ *   when an insert finds the map full). The kernel's LRU is approximate: per-CPU free lists,
+ *   reference bits and batch shrinking may evict other elements, even before the map is full.
+ *   Program lookups and all updates refresh an element; host lookups do not (the syscall uses
+ *   htab_lru_map_lookup_elem_sys, which leaves the reference bit alone). With
+ *   BPF_F_NO_COMMON_LRU the kernel keeps one list per CPU; here the list is always common.
+ */
+import { AddressSpace } from '../memory.js';
+import { BpfMap, keyString } from './base.js';
+import {
+  BPF_EXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_NOEXIST, E2BIG, EINVAL, ENOENT, EPERM, EEXIST, flagsValue, flagsWithoutLock, hasLockFlag, roundUp8,
+  type MapSpec,
+} from './types.js';
+
+/** One value slot: the same offset in each CPU's chunk region. */
+interface Slot {
+  /** Each CPU's chunk bytes (one entry unless per-CPU). */
+  readonly bytes: readonly Uint8Array[];
+  readonly offset: number;
+  /** Each CPU's address of the value. */
+  readonly addrs: readonly bigint[];
+}
+
+interface Element {
+  readonly key: Uint8Array;
+  readonly keyStr: string;
+  readonly slot: Slot;
+  /** Insertion order. */
+  prev: Element | null;
+  next: Element | null;
+  /** Recency order (LRU maps only): older toward the least recently used end. */
+  older: Element | null;
+  newer: Element | null;
+}
+
+const FIRST_CHUNK = 16;
+/** Stay below AddressSpace's 2 GiB region limit. */
+const MAX_REGION_BYTES = 0x80000000;
+
+/** Hands out value slots from regions mapped on demand; freed slots are reused first. */
+class SlotPool {
+  private readonly free: Slot[] = [];
+  private created = 0;
+  private chunks = 0;
+
+  constructor(
+    private readonly map: (label: string, bytes: Uint8Array) => { bytes: Uint8Array; address: (off: number) => bigint },
+    private readonly label: string,
+    private readonly capacity: number,
+    private readonly stride: number,
+    private readonly nrCopies: number,
+  ) {}
+
+  /** A free slot, or undefined when max_entries slots are in use. */
+  take(): Slot | undefined {
+    if (this.free.length === 0 && this.created < this.capacity) this.grow();
+    return this.free.pop();
+  }
+
+  release(slot: Slot): void {
+    this.free.push(slot);
+  }
+
+  private grow(): void {
+    const n = Math.min(this.capacity - this.created, Math.max(FIRST_CHUNK, this.created),
+      Math.floor(MAX_REGION_BYTES / this.stride));
+    const chunk = this.chunks++;
+    const copies = [];
+    for (let cpu = 0; cpu < this.nrCopies; cpu++) {
+      const parts = [chunk > 0 ? `chunk ${chunk}` : '', this.nrCopies > 1 ? `cpu ${cpu}` : ''].filter(Boolean);
+      copies.push(this.map(parts.length ? `${this.label} (${parts.join(', ')})` : this.label, new Uint8Array(n * this.stride)));
+    }
+    const bytes = copies.map((c) => c.bytes);
+    // Pushed high to low so that pop() hands out ascending addresses.
+    for (let i = n - 1; i >= 0; i--) {
+      const offset = i * this.stride;
+      this.free.push({ bytes, offset, addrs: copies.map((c) => c.address(offset)) });
+    }
+    this.created += n;
+  }
+}
+
+export class HashMap extends BpfMap {
+  readonly lru: boolean;
+  private readonly stride: number;
+  private readonly table = new Map<string, Element>();
+  private readonly pool: SlotPool;
+  private first: Element | null = null;
+  private last: Element | null = null;
+  /** LRU ends: `oldest` is evicted first. */
+  private oldest: Element | null = null;
+  private newest: Element | null = null;
+  private readonly effectiveMaxEntries: number;
+
+  constructor(spec: MapSpec, memory: AddressSpace, nrCpus: number, maxEntries = spec.maxEntries) {
+    const t = spec.type;
+    super(spec, memory, nrCpus, t === BPF_MAP_TYPE_PERCPU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH);
+    this.lru = t === BPF_MAP_TYPE_LRU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    this.effectiveMaxEntries = maxEntries;
+    this.stride = roundUp8(spec.valueSize);
+    const mapChunk = (label: string, bytes: Uint8Array) => {
+      const region = this.mapRegion(label, bytes);
+      return { bytes: region.bytes, address: (off: number) => AddressSpace.address(region, off) };
+    };
+    this.pool = new SlotPool(mapChunk, `map value of ${spec.name}`, maxEntries, this.stride, this.percpu ? nrCpus : 1);
+  }
+
+  override get maxEntries(): number { return this.effectiveMaxEntries; }
+
+  /** Number of elements. */
+  get size(): number { return this.table.size; }
+
+  // ---- Program side ----
+
+  lookupElem(key: Uint8Array, cpu: number): bigint {
+    const e = this.table.get(keyString(key));
+    if (e === undefined) return 0n;
+    if (this.lru) this.touch(e); // htab_lru_map_lookup_elem sets the reference bit
+    return e.slot.addrs[this.percpu ? cpu : 0];
+  }
+
+  updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
+    if (this.readonlyForProgram) return -EPERM;
+    return this.upsert(key, value, flags, cpu);
+  }
+
+  deleteElem(key: Uint8Array): number {
+    if (this.readonlyForProgram) return -EPERM;
+    return this.remove(key);
+  }
+
+  // ---- Host side ----
+
+  protected hostLookup(key: Uint8Array): Uint8Array | undefined {
+    const e = this.table.get(keyString(key));
+    return e === undefined ? undefined : this.readValue(e.slot);
+  }
+
+  protected hostUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
+    return this.upsert(key, value, flags, -1);
+  }
+
+  protected hostDelete(key: Uint8Array): number {
+    return this.remove(key);
+  }
+
+  // htab_map_get_next_key: a key that is not in the map restarts from the first element.
+  protected hostNextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    const e = key === undefined ? undefined : this.table.get(keyString(key));
+    const next = e === undefined ? this.first : e.next;
+    return next === null ? undefined : next.key.slice();
+  }
+
+  /** Elements present when iteration starts and still present when reached, in insertion order. */
+  override *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    this.requireRead('get_next_key');
+    const snapshot: Element[] = [];
+    for (let e = this.first; e !== null; e = e.next) snapshot.push(e);
+    for (const e of snapshot) {
+      if (this.table.get(e.keyStr) === e) yield [e.key.slice(), this.readValue(e.slot)];
+    }
+  }
+
+  // ---- The shared update/delete paths ----
+
+  /**
+   * Insert or replace. `cpu` >= 0 is a program update (per-CPU maps: that CPU's copy); -1 is
+   * the syscall, which supplies every CPU's value (bpf_percpu_hash_update, onallcpus).
+   */
+  private upsert(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
+    // htab_map_update_elem allows BPF_F_LOCK (and then needs a spin lock: EINVAL here);
+    // htab_lru_map_update_elem and __htab_percpu_map_update_elem allow only flags <= BPF_EXIST.
+    const plain = !this.lru && !this.percpu;
+    const base = plain ? flagsWithoutLock(flags) : flagsValue(flags);
+    if (base > BPF_EXIST) return -EINVAL;
+    if (hasLockFlag(flags)) return -EINVAL;
+
+    const keyStr = keyString(key);
+    const old = this.table.get(keyStr);
+    // check_flags
+    if (old !== undefined && base === BPF_NOEXIST) return -EEXIST;
+    if (old === undefined && base === BPF_EXIST) return -ENOENT;
+
+    if (old !== undefined) {
+      this.writeValue(old.slot, value, cpu, false);
+      if (this.lru) this.touch(old);
+      return 0;
+    }
+
+    let slot = this.pool.take();
+    if (slot === undefined) {
+      // A full HASH fails the insert (alloc_htab_elem: -E2BIG); an LRU map evicts.
+      if (!this.lru || this.oldest === null) return -E2BIG;
+      slot = this.evictOldest();
+    }
+    this.writeValue(slot, value, cpu, true);
+    const e: Element = { key: key.slice(), keyStr, slot, prev: this.last, next: null, older: null, newer: null };
+    if (this.last) this.last.next = e; else this.first = e;
+    this.last = e;
+    this.table.set(keyStr, e);
+    if (this.lru) this.pushNewest(e);
+    return 0;
+  }
+
+  // htab_map_delete_elem / htab_lru_map_delete_elem: ENOENT if absent.
+  private remove(key: Uint8Array): number {
+    const e = this.table.get(keyString(key));
+    if (e === undefined) return -ENOENT;
+    this.unlink(e);
+    this.pool.release(e.slot);
+    return 0;
+  }
+
+  private writeValue(slot: Slot, value: Uint8Array, cpu: number, fresh: boolean): void {
+    const size = this.spec.valueSize;
+    const v = value.length === size ? value : value.subarray(0, size); // helpers pass exactly size
+    if (!this.percpu) {
+      slot.bytes[0].set(v, slot.offset);
+    } else if (cpu < 0) {
+      // pcpu_copy_value(onallcpus): round_up(value_size, 8) bytes per CPU from the caller.
+      for (let c = 0; c < slot.bytes.length; c++) {
+        slot.bytes[c].set(value.subarray(c * this.stride, (c + 1) * this.stride), slot.offset);
+      }
+    } else {
+      // A program's insert sets its CPU's copy and zeroes the others (pcpu_init_value);
+      // a program's update of an existing element touches its CPU's copy only.
+      if (fresh) for (const b of slot.bytes) b.fill(0, slot.offset, slot.offset + this.stride);
+      slot.bytes[cpu].set(v, slot.offset);
+    }
+  }
+
+  private readValue(slot: Slot): Uint8Array {
+    if (!this.percpu) return slot.bytes[0].slice(slot.offset, slot.offset + this.spec.valueSize);
+    const out = new Uint8Array(this.hostValueSize);
+    for (let c = 0; c < slot.bytes.length; c++) {
+      out.set(slot.bytes[c].subarray(slot.offset, slot.offset + this.stride), c * this.stride);
+    }
+    return out;
+  }
+
+  private evictOldest(): Slot {
+    const victim = this.oldest as Element;
+    this.unlink(victim);
+    return victim.slot;
+  }
+
+  private unlink(e: Element): void {
+    this.table.delete(e.keyStr);
+    if (e.prev) e.prev.next = e.next; else this.first = e.next;
+    if (e.next) e.next.prev = e.prev; else this.last = e.prev;
+    if (this.lru) this.unlinkRecency(e);
+  }
+
+  private touch(e: Element): void {
+    if (this.newest === e) return;
+    this.unlinkRecency(e);
+    this.pushNewest(e);
+  }
+
+  private pushNewest(e: Element): void {
+    e.older = this.newest;
+    e.newer = null;
+    if (this.newest) this.newest.newer = e; else this.oldest = e;
+    this.newest = e;
+  }
+
+  private unlinkRecency(e: Element): void {
+    if (e.older) e.older.newer = e.newer; else this.oldest = e.newer;
+    if (e.newer) e.newer.older = e.older; else this.newest = e.older;
+    e.older = e.newer = null;
+  }
+
+  /** Keys from least to most recently used (LRU maps), for tests and `info`. */
+  recencyOrder(): Uint8Array[] {
+    const keys: Uint8Array[] = [];
+    for (let e = this.oldest; e !== null; e = e.newer) keys.push(e.key.slice());
+    return keys;
+  }
+}
+

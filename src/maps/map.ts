@@ -1,0 +1,200 @@
+/**
+ * Map creation: the checks of the bpf() syscall's map_create (kernel/bpf/syscall.c) followed by
+ * each type's map_alloc_check / map_alloc, with the kernel's errno. Errors name the map and
+ * the rule. bpfrun runs with full privileges (CAP_BPF, CAP_SYS_ADMIN, CAP_PERFMON), so the
+ * capability checks and the unprivileged Spectre rounding of arrays never apply.
+ */
+import { MapError } from '../errors.js';
+import type { AddressSpace } from '../memory.js';
+import { ArenaMap } from './arena.js';
+import { ArrayMap } from './array.js';
+import type { BpfMap, MapOptions } from './base.js';
+import { HashMap } from './hash.js';
+import { ProgArrayMap } from './progarray.js';
+import { RingBufMap } from './ringbuf.js';
+import {
+  BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
+  BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
+  BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED,
+  BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_UNSPEC, E2BIG, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX,
+  KMALLOC_MAX_SIZE, mapTypeName, NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, roundUp8, U32_MAX,
+  type MapSpec,
+} from './types.js';
+
+export { BpfMap, type MapOptions } from './base.js';
+
+/** AddressSpace maps at most 2 GiB per region; a bigger map is the kernel's ENOMEM. */
+const MAX_REGION_BYTES = 0x80000000;
+/** sizeof(struct htab_elem) on x86-64 (hash node, LRU node, hash; the key follows). */
+const HTAB_ELEM_SIZE = 48;
+/** RINGBUF_MAX_DATA_SZ: pg_off is 24 bits of pages, minus the meta pages. */
+const RINGBUF_MAX_DATA_SZ = ((1 << 24) - 3) * PAGE_SIZE;
+/** The arena's address range: at most 4 GiB, inside one 4 GiB-aligned window. */
+const ARENA_MAX_BYTES = 2 ** 32;
+
+const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
+const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
+const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
+const ARENA_CREATE_FLAG_MASK = BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT | BPF_F_NO_USER_CONV;
+
+/** Creates a map, validating its definition as BPF_MAP_CREATE does; throws MapError. */
+export function createMap(spec: MapSpec, memory: AddressSpace, options: MapOptions): BpfMap {
+  const { nrCpus } = options;
+  if (!Number.isInteger(nrCpus) || nrCpus < 1) throw new RangeError('nrCpus must be a positive integer');
+  const s = checkCommon(spec);
+  switch (s.type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      checkArray(s);
+      checkRegion(s, s.maxEntries * roundUp8(s.valueSize));
+      return new ArrayMap(s, memory, nrCpus);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+      checkProgArray(s);
+      return new ProgArrayMap(s, memory, nrCpus);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return new HashMap(s, memory, nrCpus, checkHash(s, nrCpus));
+    case BPF_MAP_TYPE_RINGBUF:
+      checkRingbuf(s);
+      checkRegion(s, 2 * s.maxEntries);
+      return new RingBufMap(s, memory, nrCpus);
+    case BPF_MAP_TYPE_ARENA:
+      checkArena(s);
+      return new ArenaMap(s, memory, nrCpus);
+    default:
+      return fail(s, EOPNOTSUPP, `map type ${s.type} (${mapTypeName(s.type)}) is not implemented by bpfrun`);
+  }
+}
+
+function fail(spec: MapSpec, errno: number, rule: string): never {
+  throw new MapError(spec.name, errnoName(errno), rule);
+}
+
+/** map_create's checks before the type's own; returns the spec with BPF_F_TOKEN_FD stripped. */
+function checkCommon(spec: MapSpec): MapSpec {
+  const u32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= U32_MAX;
+  for (const field of ['type', 'keySize', 'valueSize', 'maxEntries', 'flags'] as const) {
+    if (!u32(spec[field])) fail(spec, EINVAL, `${field} must be a u32, got ${spec[field]}`);
+  }
+  if (spec.mapExtra < 0n || spec.mapExtra >= 1n << 64n) fail(spec, EINVAL, `map_extra must be a u64, got ${spec.mapExtra}`);
+  // BPF_F_TOKEN_FD only says which fd carries a token; map_create clears it before type checks.
+  const s = spec.flags & BPF_F_TOKEN_FD ? { ...spec, flags: (spec.flags & ~BPF_F_TOKEN_FD) >>> 0 } : spec;
+  if (s.type !== BPF_MAP_TYPE_BLOOM_FILTER && s.type !== BPF_MAP_TYPE_ARENA && s.mapExtra !== 0n) {
+    fail(s, EINVAL, `map_extra must be 0 for ${mapTypeName(s.type)} maps (only bloom_filter and arena use it)`);
+  }
+  // bpf_get_file_flag
+  if ((s.flags & BPF_F_RDONLY) && (s.flags & BPF_F_WRONLY)) fail(s, EINVAL, 'BPF_F_RDONLY and BPF_F_WRONLY are exclusive');
+  if ((s.flags & BPF_F_NUMA_NODE) && (s.numaNode ?? 0) !== 0) {
+    fail(s, EINVAL, `numa_node ${s.numaNode} does not exist (bpfrun simulates one NUMA node, 0)`);
+  }
+  if (s.type === BPF_MAP_TYPE_UNSPEC || s.type >= NR_MAP_TYPES) fail(s, EINVAL, `unknown map type ${s.type}`);
+  if (s.initialValue !== undefined) {
+    if (s.type !== BPF_MAP_TYPE_ARRAY) fail(s, EINVAL, 'an initial value is only for ARRAY maps (global data)');
+    if (s.initialValue.length > s.valueSize) fail(s, EINVAL, `initial value of ${s.initialValue.length} bytes exceeds value_size ${s.valueSize}`);
+  }
+  return s;
+}
+
+/** bpf_map_flags_access_ok: a map cannot be both read-only and write-only to programs. */
+function accessOk(flags: number): boolean {
+  return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+}
+
+function numaNodeSet(s: MapSpec): boolean {
+  return (s.flags & BPF_F_NUMA_NODE) !== 0;
+}
+
+// array_map_alloc_check
+function checkArray(s: MapSpec): void {
+  const percpu = s.type === BPF_MAP_TYPE_PERCPU_ARRAY;
+  if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
+  if (s.keySize !== 4) fail(s, EINVAL, `array keys are u32 indices: key_size must be 4, got ${s.keySize}`);
+  if (s.valueSize === 0) fail(s, EINVAL, 'value_size must not be 0');
+  if (s.flags & ~ARRAY_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~ARRAY_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ${mapTypeName(s.type)} maps`);
+  if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
+  if (percpu && numaNodeSet(s)) fail(s, EINVAL, 'per-CPU arrays cannot take BPF_F_NUMA_NODE');
+  if (s.type !== BPF_MAP_TYPE_ARRAY && (s.flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))) {
+    fail(s, EINVAL, 'BPF_F_MMAPABLE and BPF_F_INNER_MAP are only for ARRAY maps');
+  }
+  if (s.type !== BPF_MAP_TYPE_PERF_EVENT_ARRAY && (s.flags & BPF_F_PRESERVE_ELEMS)) {
+    fail(s, EINVAL, 'BPF_F_PRESERVE_ELEMS is only for PERF_EVENT_ARRAY maps');
+  }
+  if (s.valueSize > INT_MAX) fail(s, E2BIG, `value_size ${s.valueSize} exceeds INT_MAX`);
+  if (percpu && roundUp8(s.valueSize) > PCPU_MIN_UNIT_SIZE) {
+    fail(s, E2BIG, `per-CPU value_size ${s.valueSize} exceeds PCPU_MIN_UNIT_SIZE (${PCPU_MIN_UNIT_SIZE})`);
+  }
+}
+
+// fd_array_map_alloc_check
+function checkProgArray(s: MapSpec): void {
+  if (s.valueSize !== 4) fail(s, EINVAL, `prog array values are u32 program fds: value_size must be 4, got ${s.valueSize}`);
+  if (s.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG are not supported for prog arrays');
+  checkArray(s);
+}
+
+/** htab_map_alloc_check, then htab_map_alloc's size rules; returns the effective max_entries. */
+function checkHash(s: MapSpec, nrCpus: number): number {
+  const percpu = s.type === BPF_MAP_TYPE_PERCPU_HASH || s.type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  const lru = s.type === BPF_MAP_TYPE_LRU_HASH || s.type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  const percpuLru = (s.flags & BPF_F_NO_COMMON_LRU) !== 0;
+  const prealloc = (s.flags & BPF_F_NO_PREALLOC) === 0;
+  if (s.flags & ~HTAB_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~HTAB_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ${mapTypeName(s.type)} maps`);
+  if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
+  if (!lru && percpuLru) fail(s, EINVAL, 'BPF_F_NO_COMMON_LRU is only for LRU maps');
+  if (lru && !prealloc) fail(s, ENOTSUPP, 'LRU maps must be preallocated (no BPF_F_NO_PREALLOC)');
+  if (numaNodeSet(s) && (percpu || percpuLru)) fail(s, EINVAL, 'BPF_F_NUMA_NODE is not allowed with per-CPU values or per-CPU LRU lists');
+  if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
+  if (s.keySize === 0) fail(s, EINVAL, 'key_size must not be 0');
+  if (s.valueSize === 0) fail(s, EINVAL, 'value_size must not be 0');
+  if (s.keySize + s.valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) {
+    fail(s, E2BIG, `key_size + value_size (${s.keySize + s.valueSize}) is too large for one element (KMALLOC_MAX_SIZE)`);
+  }
+  if (percpu && roundUp8(s.valueSize) > PCPU_MIN_UNIT_SIZE) {
+    fail(s, E2BIG, `per-CPU value_size ${s.valueSize} exceeds PCPU_MIN_UNIT_SIZE (${PCPU_MIN_UNIT_SIZE})`);
+  }
+  // htab_map_alloc: per-CPU LRU lists get equal shares, so max_entries becomes a multiple of
+  // the CPU count (rounded down if rounding up would overflow u32).
+  let maxEntries = s.maxEntries;
+  if (percpuLru) {
+    maxEntries = Math.ceil(maxEntries / nrCpus) * nrCpus;
+    if (maxEntries > U32_MAX) maxEntries = Math.floor(s.maxEntries / nrCpus) * nrCpus;
+  }
+  if (maxEntries > 2 ** 31) fail(s, E2BIG, `max_entries ${maxEntries} exceeds 2^31 (the bucket count is a power of 2)`);
+  return maxEntries;
+}
+
+// ringbuf_map_alloc
+function checkRingbuf(s: MapSpec): void {
+  if (s.flags & ~RINGBUF_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~RINGBUF_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ringbuf maps (only BPF_F_NUMA_NODE)`);
+  if (s.keySize !== 0 || s.valueSize !== 0) fail(s, EINVAL, `ringbuf key_size and value_size must be 0, got ${s.keySize} and ${s.valueSize}`);
+  const n = s.maxEntries;
+  if (n === 0 || (n & (n - 1)) !== 0 || n % PAGE_SIZE !== 0) {
+    fail(s, EINVAL, `ringbuf size (max_entries ${n}) must be a power of 2 and a multiple of the page size (${PAGE_SIZE})`);
+  }
+  if (n > RINGBUF_MAX_DATA_SZ) fail(s, E2BIG, `ringbuf size ${n} exceeds RINGBUF_MAX_DATA_SZ`);
+}
+
+// arena_map_alloc (kernel-arena-streams.md §1.1); the JIT-support check always passes here.
+function checkArena(s: MapSpec): void {
+  if (s.keySize !== 0 || s.valueSize !== 0) fail(s, EINVAL, `arena key_size and value_size must be 0, got ${s.keySize} and ${s.valueSize}`);
+  if (s.maxEntries === 0) fail(s, EINVAL, 'arena max_entries (its size in pages) must not be 0');
+  if (!(s.flags & BPF_F_MMAPABLE)) fail(s, EINVAL, 'arena maps need BPF_F_MMAPABLE');
+  if (s.flags & ~ARENA_CREATE_FLAG_MASK) {
+    fail(s, EINVAL, `flags 0x${((s.flags & ~ARENA_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for arena maps (only MMAPABLE, SEGV_ON_FAULT, NO_USER_CONV)`);
+  }
+  if (s.mapExtra % BigInt(PAGE_SIZE) !== 0n) fail(s, EINVAL, `arena map_extra 0x${s.mapExtra.toString(16)} (user_vm_start) must be page aligned`);
+  const size = BigInt(s.maxEntries) * BigInt(PAGE_SIZE);
+  if (size > BigInt(ARENA_MAX_BYTES)) fail(s, E2BIG, `arena of ${s.maxEntries} pages exceeds 4 GiB`);
+  if (s.mapExtra !== 0n && s.mapExtra >> 32n !== (s.mapExtra + size - 1n) >> 32n) {
+    fail(s, ERANGE, `arena [0x${s.mapExtra.toString(16)}, +0x${size.toString(16)}) crosses a 4 GiB boundary`);
+  }
+}
+
+function checkRegion(s: MapSpec, bytes: number): void {
+  if (bytes > MAX_REGION_BYTES) fail(s, ENOMEM, `${bytes} bytes of values exceed bpfrun's 2 GiB region limit`);
+}
