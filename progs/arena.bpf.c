@@ -9,7 +9,7 @@
  * Map `arena`: type 33, map_flags BPF_F_MMAPABLE (0x400), max_entries 16
  * pages, map_extra = 1 << 44 = 0x100000000000 (BTF: one-value ENUM64).
  * Arena globals live in .addr_space.1 (PROGBITS, zero ones included):
- *   arena_init_val (int) = 42, arena_buf (char[8]) = "Arena",
+ *   arena_init_val (u32) = 42, arena_buf (char[8]) = "Arena",
  *   arena_head (struct node __arena *) = NULL, arena_sum (u64) = 0.
  *
  * Where the globals sit decides which page the first allocation returns
@@ -66,7 +66,7 @@ struct node {
 #define RESERVE_ADDR (ARENA_BASE + 12 * __PAGE_SIZE)
 
 /* __arena globals (.addr_space.1) */
-int __arena arena_init_val = 42;
+__u32 __arena arena_init_val = 42; /* u32: no LDSX from the arena */
 char __arena arena_buf[8] = "Arena";
 struct node __arena *__arena arena_head;
 __u64 __arena arena_sum;

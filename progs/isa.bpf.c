@@ -15,19 +15,20 @@
  *
  *  # | program | return value
  * ---+---------+-------------
- *  1 | div_mod | 16  (udiv64 + umod64)
- *  2 | sext    | -127 (out_movsx8; retval u32 0xffffff81)
- *  3 | bswap   | 13330 (0x3412)
- *  4 | alu32   | 1   (r_add32)
- *  5 | atomics | 12  (final cas64)
+ *  1 | divs    | 14  (udiv64)
+ *  2 | mods    | 2   (umod64)
+ *  3 | sext    | -127 (out_movsx8; retval u32 0xffffff81)
+ *  4 | bswap   | 13330 (0x3412)
+ *  5 | alu32   | 1   (r_add32)
+ *  6 | atomics | 12  (final cas64)
  *
  * Final globals:
- *  1 div_mod (.bss) - unsigned, both builds:
+ *  1 divs, 2 mods (.bss) - unsigned, both builds:
  *     udiv64 = 14, umod64 = 2, udiv32 = 14, umod32 = 2   (100 / 7)
  *     udiv64_0 = 0, umod64_0 = 100, udiv32_0 = 0, umod32_0 = 100
  *       (BPF: x / 0 = 0, x % 0 = x)
- *   signed, v4 build only (sdiv_done = 1); in the v3 build they stay 0 and
- *   sdiv_done = 0:
+ *   signed, v4 build only (sdiv_done = smod_done = 1); in the v3 build
+ *   they all stay 0, including sdiv_done and smod_done:
  *     sdiv64 = -3, smod64 = -2          (-17 / 5, -17 % 5: truncation)
  *     sdiv64_n = 3, smod64_n = -2       (-17 / -5, -17 % -5)
  *     sdiv32 = -3, smod32 = -2
@@ -36,20 +37,20 @@
  *     sdiv32_min = INT32_MIN (-2147483648), smod32_min = 0
  *     sdiv64_0 = 0, smod64_0 = -17      (signed x / 0 = 0, x % 0 = x)
  *     sdiv32_0 = 0, smod32_0 = -17
- *  2 sext (.bss):
+ *  3 sext (.bss):
  *     out_s8 = -2, out_s16 = -1000, out_s32 = -100000   (sign-extending loads)
  *     out_movsx8 = -127   ((s8)(0x1ff80 + 1) = (s8)0x81)
  *     out_movsx16 = -32767 ((s16)(0x18000 + 1) = (s16)0x8001)
  *     out_movsx32 = -15   ((s32)(0x12345678fffffff0 + 1))
- *  3 bswap (.bss):
+ *  4 bswap (.bss):
  *     r_bswap16 = 0x3412, r_bswap32 = 0x78563412,
  *     r_bswap64 = 0x0807060504030201
- *  4 alu32 (.bss):
+ *  5 alu32 (.bss):
  *     r_add32 = 1 (0xffffffff + 2), r_sub32 = 3 (2 - 0xffffffff),
  *     r_mul32 = 0 (0x10000 * 0x10000), r_shl32 = 0x80000000 (1 << 31),
  *     r_ashr32 = -16 (-256 >> 4), r_lshr32 = 0x0ffffff0 ((u32)-256 >> 4),
  *     r_neg32 = -2, r_xor32 = 0xfffeffff, r_zext = 1 (u64 of the 32-bit sum)
- *  5 atomics - fetched old values (.bss) and final .data values:
+ *  6 atomics - fetched old values (.bss) and final .data values:
  *     r_fadd64 = 10, r_fadd32 = 10
  *     atom64 = 115 (10 + 5 + 100), atom32 = 12 (10 + 5 - 3)
  *     r_for64 = 0x0f, r_fand64 = 0xff, r_fxor64 = 0x3c, bits64 = 0xc3
@@ -88,7 +89,7 @@ unsigned int atom32 = 10, bits32 = 0x0f, nf32 = 0x100, xchg32 = 5, cas32 = 3;
 /* ---- results (.bss) ---- */
 unsigned long long udiv64, umod64, udiv64_0, umod64_0;
 unsigned int udiv32, umod32, udiv32_0, umod32_0;
-int sdiv_done;
+int sdiv_done, smod_done;
 long long sdiv64, smod64, sdiv64_n, smod64_n, sdiv64_min, smod64_min, sdiv64_0, smod64_0;
 int sdiv32, smod32, sdiv32_min, smod32_min, sdiv32_0, smod32_0;
 
@@ -104,36 +105,47 @@ unsigned long long r_fadd64, r_for64, r_fand64, r_fxor64, r_xchg64, r_cas64_hit,
 unsigned int r_fadd32, r_for32, r_fand32, r_fxor32, r_xchg32, r_cas32_hit, r_cas32_miss;
 int r_cas64_bool;
 
+/* Divisions and remainders are in separate programs: computing both from
+ * the same operands lets clang derive x % y as x - (x / y) * y, and then no
+ * mod instruction would be emitted. */
 SEC("syscall")
-int div_mod(void *ctx)
+int divs(void *ctx)
 {
 	udiv64 = ua / ub;
-	umod64 = ua % ub;
 	udiv32 = uia / uib;
-	umod32 = uia % uib;
 	udiv64_0 = ua / zero64;
-	umod64_0 = ua % zero64;
 	udiv32_0 = uia / zero32;
-	umod32_0 = uia % zero32;
-
 #if defined(__BPF_FEATURE_SDIV_SMOD)
 	sdiv64 = sa / sb;
-	smod64 = sa % sb;
 	sdiv64_n = sa / sneg;
-	smod64_n = sa % sneg;
 	sdiv32 = ia / ib;
-	smod32 = ia % ib;
 	sdiv64_min = smin / sm1;
-	smod64_min = smin % sm1;
 	sdiv32_min = imin / im1;
-	smod32_min = imin % im1;
 	sdiv64_0 = sa / (long long)zero64;
-	smod64_0 = sa % (long long)zero64;
 	sdiv32_0 = ia / (int)zero32;
-	smod32_0 = ia % (int)zero32;
 	sdiv_done = 1;
 #endif
-	return udiv64 + umod64;
+	return udiv64;
+}
+
+SEC("syscall")
+int mods(void *ctx)
+{
+	umod64 = ua % ub;
+	umod32 = uia % uib;
+	umod64_0 = ua % zero64;
+	umod32_0 = uia % zero32;
+#if defined(__BPF_FEATURE_SDIV_SMOD)
+	smod64 = sa % sb;
+	smod64_n = sa % sneg;
+	smod32 = ia % ib;
+	smod64_min = smin % sm1;
+	smod32_min = imin % im1;
+	smod64_0 = sa % (long long)zero64;
+	smod32_0 = ia % (int)zero32;
+	smod_done = 1;
+#endif
+	return umod64;
 }
 
 SEC("syscall")

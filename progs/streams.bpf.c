@@ -28,8 +28,9 @@
  * 2 stream_fault: allocates one page (first allocation: page 0,
  *   0x100000000000; the program must reference the arena for the kernel to
  *   accept addr_space_cast), writes 5 to it (no fault), then through
- *   fault_addr does a 4-byte store of 0x1234 (dropped) and a 4-byte load
- *   (yields 0), then prints the loaded value.
+ *   fault_addr does a 4-byte store of 0x1234 (dropped) and a 4-byte u32
+ *   load (yields 0; unsigned on purpose: a sign-extending load from an
+ *   arena needs a newer JIT), then prints the loaded value.
  *   stdout = "after fault: 0\n"
  *   stderr = two kernel fault reports, each followed by a stack dump
  *     (kernel-arena-streams §4.6; content machine-dependent):
@@ -40,7 +41,8 @@
  *       "CPU: ...\n" "Call trace:\n" ... "\n"
  *     (A BPF-instruction fault does not install the scratch page, so the
  *     load faults and reports too.)
- *   globals: page_ptr = 0x100000000000, fault_read_val = 0 (initial -1),
+ *   globals: page_ptr = 0x100000000000, fault_read_val = 0 (initial
+ *   0xffffffff),
  *   r_after = 0
  */
 #include "bpfrun.h"
@@ -54,7 +56,7 @@ struct {
 
 char name[8] = "bpf";
 __u64 fault_addr = (1ULL << 44) + 8 * __PAGE_SIZE + 0x10;
-int fault_read_val = -1;
+__u32 fault_read_val = 0xffffffff;
 
 long r_out1, r_out2, r_err1, r_bad, r_after;
 __u64 page_ptr;
@@ -72,8 +74,8 @@ int stream_print(void *ctx)
 SEC("syscall")
 int stream_fault(void *ctx)
 {
-	volatile int __arena *p;
-	int __arena *page;
+	volatile __u32 __arena *p;
+	__u32 __arena *page;
 
 	page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
 	if (!page)
@@ -81,11 +83,11 @@ int stream_fault(void *ctx)
 	page_ptr = (__u64)page;
 	*page = 5;
 
-	p = (volatile int __arena *)fault_addr;
+	p = (volatile __u32 __arena *)fault_addr;
 	*p = 0x1234;          /* WRITE fault: store dropped, reported */
 	fault_read_val = *p;  /* READ fault: loads 0, reported */
 
-	r_after = bpf_stream_printk(BPF_STDOUT, "after fault: %d\n", fault_read_val);
+	r_after = bpf_stream_printk(BPF_STDOUT, "after fault: %u\n", fault_read_val);
 	return fault_read_val;
 }
 

@@ -74,7 +74,10 @@
 /* map_extra etc. wider than 32 bits: a one-value enum, emitted as ENUM64
  * in BTF when val > 32 bits (elf-loading §2.4). libbpf >= 1.4.0. */
 #ifndef __ulong
-#define __ulong(name, val) enum { ___bpf_concat(__unique_value, __COUNTER__) = val } name
+/* two-level concat so that __COUNTER__ is expanded (unique enumerators) */
+#define ___bpfrun_concat2(a, b) a##b
+#define ___bpfrun_concat(a, b) ___bpfrun_concat2(a, b)
+#define __ulong(name, val) enum { ___bpfrun_concat(__unique_value, __COUNTER__) = val } name
 #endif
 
 #ifndef __kptr_untrusted

@@ -10,7 +10,7 @@ import {
   SHN_LORESERVE, SHN_UNDEF, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
   STT_SECTION, STV_HIDDEN,
 } from '../elf/elf.js';
-import { BpfError, LoadError } from '../errors.js';
+import { LoadError } from '../errors.js';
 import { decode, Instruction, width } from '../isa/instruction.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
@@ -47,14 +47,7 @@ interface SectionCode {
 
 /** Parses an object file. `fileName` gives the object's name as libbpf derives it. */
 export function parseObject(bytes: Uint8Array, fileName = 'object.o'): ObjectSpec {
-  try {
-    return new ObjectParser(bytes, fileName).parse();
-  } catch (e) {
-    if (e instanceof BpfError) throw e;
-    // Every input check above is explicit; a host exception here means a malformed object we
-    // did not anticipate, so it is still reported as a load error rather than a crash.
-    throw new LoadError(fileName, `malformed object (${e instanceof Error ? e.message : String(e)})`);
-  }
+  return new ObjectParser(bytes, fileName).parse();
 }
 
 class ObjectParser {
