@@ -8,11 +8,20 @@ import { SimKernel } from '../kernel.js';
 import type { BpfMap } from '../maps/base.js';
 import { RingBufMap } from '../maps/ringbuf.js';
 import { ProgArrayMap } from '../maps/progarray.js';
-import { E2BIG, EFAULT, EINVAL, ENOENT } from '../maps/types.js';
+import { E2BIG, EFAULT, EINVAL, ENOENT, ERANGE } from '../maps/types.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 import { HELPER_NAMES } from './names.js';
+
+/**
+ * x86-64 copy_from_kernel_nofault_allowed(): addresses below TASK_SIZE_MAX + PAGE_SIZE (user
+ * space, NULL included) are refused with -ERANGE before any read is tried.
+ */
+const USER_ADDRESS_LIMIT = 0x800000000000n;
+function isUserAddress(address: bigint): boolean {
+  return address < USER_ADDRESS_LIMIT;
+}
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
@@ -131,19 +140,21 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     // mm/maccess.c via bpf_probe_read_kernel_common: on failure the destination is zeroed.
     probe_read_kernel: (ctx) => {
       const size = u32(ctx, 2);
-      const bytes = mem.read(ctx.arg(3), size);
+      const src = ctx.arg(3);
+      const bytes = isUserAddress(src) ? undefined : mem.read(src, size);
       kernel.writeOrFail(ctx.index, ctx.arg(1), bytes ?? new Uint8Array(size));
-      return bytes ? 0 : -EFAULT;
+      return bytes ? 0 : isUserAddress(src) ? -ERANGE : -EFAULT;
     },
     // strncpy_from_kernel_nofault: copies up to size-1 bytes plus a NUL; returns the length
-    // with the NUL, or -EFAULT (destination zeroed).
+    // with the NUL, or an error with the destination zeroed.
     probe_read_kernel_str: (ctx) => {
       const size = u32(ctx, 2);
       if (size === 0) return 0;
-      const s = mem.readString(ctx.arg(3), size - 1);
+      const src = ctx.arg(3);
+      const s = isUserAddress(src) ? undefined : mem.readString(src, size - 1);
       if (!s) {
         kernel.writeOrFail(ctx.index, ctx.arg(1), new Uint8Array(size));
-        return -EFAULT;
+        return isUserAddress(src) ? -ERANGE : -EFAULT;
       }
       const out = new Uint8Array(s.bytes.length + 1);
       out.set(s.bytes);
