@@ -1,7 +1,7 @@
 // The command line, run as a user runs it: a child process with stdin, stdout and exit status.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, SUITE_DIR } from './suite.js';
 
@@ -52,6 +52,50 @@ describe('bpfrun CLI', () => {
     const r = bpfrun(['conformance-plugin', mem], bytes);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(BigInt('0x' + r.stdout.trim()), BigInt(expected));
+  });
+
+  it('run loads a clang-built object and reports programs, globals and trace (text and JSON)', () => {
+    const text = bpfrun(['run', 'progs/globals.bpf.o']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /loop_sum \(syscall\): retval 129 \(129\)/);
+    assert.match(text.stdout, /loop_sum\.runs +\.data +101/);
+    assert.match(text.stdout, /trace:\n  loop_sum 129 runs 101/);
+    const json = bpfrun(['run', 'progs/globals.bpf.o', '--prog', 'loop_sum', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.deepEqual(report.programs, [{ name: 'loop_sum', section: 'syscall', retval: '129', insns: report.programs[0].insns }]);
+    assert.ok(report.programs[0].insns > 100);
+    assert.deepEqual(report.globals['loop_sum.runs'], { section: '.data', hex: '65000000', value: '101' });
+    assert.deepEqual(report.globals.v_s64, { section: '.data', hex: '000efad5feffffff', value: '-5000000000' }); // its initial value
+  });
+
+  it('run reports a failing program with its source line and exits 1', () => {
+    const r = bpfrun(['run', 'progs/kfuncs.bpf.o', '--prog', 'call_missing']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /call_missing \(syscall\): error: .*unknown kfunc bpf_definitely_missing_kfunc .*kfuncs\.bpf\.c:\d+/);
+  });
+
+  it('info and disasm describe an object', () => {
+    const info = bpfrun(['info', 'progs/maps.bpf.o']);
+    assert.equal(info.status, 0, info.stderr);
+    assert.match(info.stdout, /jmp_table +prog_array +key 4 +value 4 +max_entries 2/);
+    assert.match(info.stdout, /use_tail_call +section raw_tp +type raw_tracepoint/);
+    const dis = bpfrun(['disasm', 'progs/subprog.bpf.o']);
+    assert.equal(dis.status, 0, dis.stderr);
+    assert.match(dis.stdout, /^prog_a \(section syscall, syscall\):/m);
+    assert.match(dis.stdout, /call \d+\t# global_add/);
+    assert.match(dis.stdout, /# bpf_loop/);
+    assert.match(dis.stdout, /^; .*\[subprog\.bpf\.c:\d+\]$/m);
+  });
+
+  it('a corrupt object is a load error, not a crash', () => {
+    const r = spawnSync(process.execPath, [CLI, 'run', '/dev/null/x.o'], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    const truncated = join(PROJECT_ROOT, 'dist', 'truncated.o');
+    writeFileSync(truncated, readFileSync(join(PROJECT_ROOT, 'progs', 'globals.bpf.o')).subarray(0, 100));
+    const t = bpfrun(['run', truncated]);
+    assert.equal(t.status, 1);
+    assert.match(t.stderr, /^bpfrun: .*(section header table|truncated)/);
   });
 
   it('errors go to stderr with a non-zero status', () => {
