@@ -1,0 +1,15 @@
+/** bpfrun's public API. */
+export { openObject, loadObject, BpfObject, LoadedObject, Program } from './object.js';
+export type { Engine, LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
+export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';
+export { parseObject } from './loader/parse.js';
+export { BpfMap } from './maps/base.js';
+export { assemble } from './asm/assembler.js';
+export { disassemble, disassembleOne } from './asm/disassembler.js';
+export { decode, encode, insn } from './isa/instruction.js';
+export type { Instruction } from './isa/instruction.js';
+export { validate } from './isa/validate.js';
+export { Interpreter } from '../interp/interpreter.js';
+export { AddressSpace } from './memory.js';
+export type { CallContext, NativeFn, HelperDef } from './runtime.js';
+export * from './errors.js';
