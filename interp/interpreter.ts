@@ -30,8 +30,8 @@ import {
 } from '../src/int64.js';
 import { MemoryRegion } from '../src/memory.js';
 import {
-  argU64, CallContext, callNative, codeAddressLo, CODE_HI, ExecEnv, HelperDef, RunOptions, RunResult,
-  slotOfCodeAddress,
+  argU64, CallContext, callNative, codeAddressLo, CODE_HI, EngineFrame, ExecEnv, FrameSource, HelperDef,
+  RunOptions, RunResult, slotOfCodeAddress,
 } from '../src/runtime.js';
 
 /** Synthetic opcodes: the opcode byte (source bit cleared where K and X share code) + variant << 8. */
@@ -44,6 +44,18 @@ const ATOMIC_VARIANT = new Map<number, number>([
   [BPF_AND | BPF_FETCH, 6], [BPF_XOR, 7], [BPF_XOR | BPF_FETCH, 8], [BPF_XCHG, 9], [BPF_CMPXCHG, 10],
   [BPF_LOAD_ACQ, 11], [BPF_STORE_REL, 12],
 ]);
+
+const PAGE_SIZE = 4096;
+const pageViews = new WeakMap<Uint8Array, DataView>();
+/** A DataView of an arena page, made once per page. */
+function pageView(page: Uint8Array): DataView {
+  let view = pageViews.get(page);
+  if (view === undefined) {
+    view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+    pageViews.set(page, view);
+  }
+  return view;
+}
 
 const REG_PAIRS = 11;
 const CONST_BASE = REG_PAIRS * 2;
@@ -74,16 +86,26 @@ interface RunState {
 /** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
 export const MAX_TAIL_CALL_CNT = 33;
 
-export class Interpreter {
+export class Interpreter implements FrameSource {
   private readonly code: Decoded;
   private readonly V: Int32Array;
   private readonly stackRegion: MemoryRegion;
-  private readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
+  private readonly frames_ = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
   private readonly ctx: CallContext;
   private state: RunState = { budget: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0 };
   /** Call depth and instruction of the native call in progress (for callbacks and errors). */
   private nativeDepth = 0;
   private nativeIndex = 0;
+  /**
+   * The natives in progress, outermost first (a callback's helper, then a kfunc inside the
+   * callback, ...): what the shadow call stack shows between BPF frames. Preallocated.
+   */
+  private readonly nativePc = new Int32Array(MAX_CALL_FRAMES * 2);
+  private readonly nativeDepthAt = new Int32Array(MAX_CALL_FRAMES * 2);
+  private readonly nativeName: string[] = [];
+  private nativeCount = 0;
+  /** callbackBase[d] is 1 when the frame at depth d was entered from a native (a callback). */
+  private readonly callbackBase = new Uint8Array(MAX_CALL_FRAMES);
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
   private stopped = false;
   private tailTarget: Interpreter | undefined;
@@ -104,6 +126,7 @@ export class Interpreter {
       stop: () => { self.stopped = true; },
       callFunction: (address, args) => self.callFunction(address, args),
       tailCall: (target) => self.tailCall(target),
+      frames: () => self.frames(),
     };
   }
 
@@ -120,7 +143,12 @@ export class Interpreter {
     let vm: Interpreter = this;
     vm.start(state, args.map(fromU64));
     for (;;) {
-      vm.exec(0, 0);
+      this.env.shadow?.push(vm);
+      try {
+        vm.exec(0, 0);
+      } finally {
+        this.env.shadow?.pop(vm);
+      }
       const next = vm.tailTarget;
       if (next === undefined) break;
       vm.tailTarget = undefined;
@@ -136,6 +164,8 @@ export class Interpreter {
     this.state = state;
     this.stopped = false;
     this.tailTarget = undefined;
+    this.nativeCount = 0;
+    this.callbackBase.fill(0);
     V.fill(0, 0, CONST_BASE);
     args.forEach(([lo, hi], i) => { V[2 * (i + 1)] = lo; V[2 * (i + 1) + 1] = hi; });
     V[20] = (this.stackRegion.start + STACK_BYTES) | 0;
@@ -159,13 +189,43 @@ export class Interpreter {
     V.fill(0, 2, 12);
     args.forEach((a, i) => { [V[2 * (i + 1)], V[2 * (i + 1) + 1]] = fromU64(a); });
     V[20] = (V[20] - MAX_BPF_STACK) | 0;
+    this.callbackBase[depth] = 1;
     try {
       this.exec(slot, depth);
       return toU64(V[0], V[1]);
     } finally {
+      this.callbackBase[depth] = 0;
       V.set(saved, 0);
       this.nativeDepth = outerDepth;
       this.nativeIndex = outerIndex;
+    }
+  }
+
+  /** The live frames while a native runs, innermost first: the native, then BPF frames. */
+  frames(): EngineFrame[] {
+    const top = this.nativeCount - 1;
+    if (top < 0) return [];
+    return [{ kind: 'native', name: this.nativeName[top] }, ...this.bpfFrames(this.nativePc[top], this.nativeDepthAt[top], top)];
+  }
+
+  /**
+   * BPF frames from (pc, depth) outward: a local call's caller is found from its return slot,
+   * a callback's caller is the native that called it (and that native's own BPF frame).
+   */
+  private bpfFrames(pc: number, depth: number, native: number): EngineFrame[] {
+    const out: EngineFrame[] = [];
+    for (;;) {
+      out.push({ kind: 'bpf', pc });
+      if (depth === 0) return out;
+      if (this.callbackBase[depth] && native > 0) {
+        native--;
+        out.push({ kind: 'native', name: this.nativeName[native] });
+        pc = this.nativePc[native];
+        depth = this.nativeDepthAt[native];
+      } else {
+        depth--;
+        pc = this.frames_[depth * FRAME_WORDS] - 1;
+      }
     }
   }
 
@@ -191,12 +251,14 @@ export class Interpreter {
     const env = this.env;
     const memory = env.memory;
     const stack = this.stackRegion;
-    const frames = this.frames;
+    const frames = this.frames_;
     const helpers = env.natives.helpers;
     const kfuncs = env.natives.kfuncs;
     const state = this.state;
     const mayGotoBudget = state.mayGotoBudget;
     const userHi = env.arena && !env.arena.noUserConv ? Number(env.arena.userVmStart >> 32n) | 0 : 0;
+    // clear_lo32(user_vm_start): arena offsets become user addresses in reports. spec §1.3
+    const arenaUserBase = env.arena ? (env.arena.userVmStart >> 32n) << 32n : 0n;
 
     let left = state.left;
     let pc = startPc;
@@ -205,18 +267,41 @@ export class Interpreter {
     // Lowest stack offset the current frame may touch: its own 512 bytes and its callers'.
     let frameFloor = STACK_BYTES - MAX_BPF_STACK * (depth + 1);
 
-    // Region of the last resolved address; `resolve` returns the byte offset inside it.
-    let rg: MemoryRegion = stack;
+    // Bytes (and view) of the last resolved address; `resolve` returns the offset inside them,
+    // or -1 for an arena access that faulted and was fixed up (the caller then zeroes the
+    // destination of a load, drops a store, leaves an atomic's registers alone).
+    let rgBytes: Uint8Array = stack.bytes;
+    let rgView: DataView = stack.view;
+    const arena = env.arena;
     const resolve = (baseIdx: number, off: number, size: number, write: boolean): number => {
-      const sum = (V[baseIdx] >>> 0) + off;
+      const base = V[baseIdx];
+      const baseHi = V[baseIdx + 1];
+      if (baseHi === 0 && arena !== undefined) {
+        // PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off, guards included. spec §1.7
+        const aoff = (base >>> 0) + off;
+        const page = arena.pageAt(aoff);
+        const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
+        if (page === undefined) {
+          // spec §1.8, §6.2: fixed up through the exception table and reported to stderr.
+          arena.reportFault(write, arenaUserBase + BigInt(aoff), this.bpfFrames(pc, depth, this.nativeCount));
+          return -1;
+        }
+        if (inPage + size > PAGE_SIZE) {
+          throw new RuntimeError(pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
+        }
+        rgBytes = page;
+        rgView = pageView(page);
+        return inPage;
+      }
+      const sum = (base >>> 0) + off;
       const lo = sum | 0;
-      const hi = (V[baseIdx + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+      const hi = (baseHi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
       if (hi === stack.hi) {
         const o = (lo >>> 0) - stack.start;
-        if (o >= frameFloor && o + size <= STACK_BYTES) { rg = stack; return o; }
+        if (o >= frameFloor && o + size <= STACK_BYTES) { rgBytes = stack.bytes; rgView = stack.view; return o; }
       } else {
         const r = memory.find(lo, hi, size);
-        if (r !== undefined && (r.writable || !write)) { rg = r; return (lo >>> 0) - r.start; }
+        if (r !== undefined && (r.writable || !write)) { rgBytes = r.bytes; rgView = r.view; return (lo >>> 0) - r.start; }
       }
       throw accessError(lo, hi, size, write);
     };
@@ -245,7 +330,12 @@ export class Interpreter {
     const callNativeAt = (def: HelperDef): boolean => {
       this.nativeDepth = depth;
       this.nativeIndex = pc;
+      const k = this.nativeCount++;
+      this.nativePc[k] = pc;
+      this.nativeDepthAt[k] = depth;
+      this.nativeName[k] = def.name;
       callNative(def, this.ctx, V);
+      this.nativeCount = k;
       return this.stopped;
     };
 
@@ -428,19 +518,19 @@ export class Interpreter {
         case OP_LDDW: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue;
 
         // ---- loads (LDX MEM / MEMSX) ----
-        case 0x61: { const o = resolve(s, OFF[pc], 4, false); V[d] = rg.view.getInt32(o, true); V[d + 1] = 0; break; }
-        case 0x69: { const o = resolve(s, OFF[pc], 2, false); V[d] = rg.view.getUint16(o, true); V[d + 1] = 0; break; }
-        case 0x71: { const o = resolve(s, OFF[pc], 1, false); V[d] = rg.bytes[o]; V[d + 1] = 0; break; }
-        case 0x79: { const o = resolve(s, OFF[pc], 8, false); V[d] = rg.view.getInt32(o, true); V[d + 1] = rg.view.getInt32(o + 4, true); break; }
-        case 0x81: { const o = resolve(s, OFF[pc], 4, false); V[d] = rg.view.getInt32(o, true); V[d + 1] = V[d] >> 31; break; }
-        case 0x89: { const o = resolve(s, OFF[pc], 2, false); V[d] = rg.view.getInt16(o, true); V[d + 1] = V[d] >> 31; break; }
-        case 0x91: { const o = resolve(s, OFF[pc], 1, false); V[d] = rg.view.getInt8(o); V[d + 1] = V[d] >> 31; break; }
+        case 0x61: { const o = resolve(s, OFF[pc], 4, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = 0; break; }
+        case 0x69: { const o = resolve(s, OFF[pc], 2, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getUint16(o, true); V[d + 1] = 0; break; }
+        case 0x71: { const o = resolve(s, OFF[pc], 1, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgBytes[o]; V[d + 1] = 0; break; }
+        case 0x79: { const o = resolve(s, OFF[pc], 8, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = rgView.getInt32(o + 4, true); break; }
+        case 0x81: { const o = resolve(s, OFF[pc], 4, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = V[d] >> 31; break; }
+        case 0x89: { const o = resolve(s, OFF[pc], 2, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt16(o, true); V[d + 1] = V[d] >> 31; break; }
+        case 0x91: { const o = resolve(s, OFF[pc], 1, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt8(o); V[d + 1] = V[d] >> 31; break; }
 
         // ---- stores (ST uses its constant as the source) ----
-        case 0x63: { const o = resolve(d, OFF[pc], 4, true); rg.view.setInt32(o, V[s], true); break; }
-        case 0x6b: { const o = resolve(d, OFF[pc], 2, true); rg.view.setInt16(o, V[s], true); break; }
-        case 0x73: { const o = resolve(d, OFF[pc], 1, true); rg.bytes[o] = V[s]; break; }
-        case 0x7b: { const o = resolve(d, OFF[pc], 8, true); rg.view.setInt32(o, V[s], true); rg.view.setInt32(o + 4, V[s + 1], true); break; }
+        case 0x63: { const o = resolve(d, OFF[pc], 4, true); if (o < 0) break; rgView.setInt32(o, V[s], true); break; }
+        case 0x6b: { const o = resolve(d, OFF[pc], 2, true); if (o < 0) break; rgView.setInt16(o, V[s], true); break; }
+        case 0x73: { const o = resolve(d, OFF[pc], 1, true); if (o < 0) break; rgBytes[o] = V[s]; break; }
+        case 0x7b: { const o = resolve(d, OFF[pc], 8, true); if (o < 0) break; rgView.setInt32(o, V[s], true); rgView.setInt32(o + 4, V[s + 1], true); break; }
 
         default:
           if ((XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC) || (XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC | 0x18)
@@ -458,13 +548,15 @@ export class Interpreter {
       const size = (xop & 0x18) === 0x18 ? 8 : (xop & 0x18) === 0 ? 4 : (xop & 0x18) === 0x08 ? 2 : 1;
       if (variant === 11) { // load-acquire: dst = *(src + off), zero-extended. spec §8.5
         const o = resolve(s, OFF[pc], size, false);
-        const view = rg.view;
+        if (o < 0) { V[d] = 0; V[d + 1] = 0; return; }
+        const view = rgView;
         V[d + 1] = size === 8 ? view.getInt32(o + 4, true) : 0;
         V[d] = size === 8 || size === 4 ? view.getInt32(o, true) : size === 2 ? view.getUint16(o, true) : view.getUint8(o);
         return;
       }
       const o = resolve(d, OFF[pc], size, true);
-      const view = rg.view;
+      if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
+      const view = rgView;
       if (variant === 12) { // store-release: *(dst + off) = src
         if (size === 8) { view.setInt32(o, V[s], true); view.setInt32(o + 4, V[s + 1], true); }
         else if (size === 4) view.setInt32(o, V[s], true);

@@ -29,6 +29,8 @@ export interface CallContext {
    * limit is reached, in which case the program goes on, as in the kernel.
    */
   tailCall(target: unknown): boolean;
+  /** The program's call stack at this call, innermost first (this native on top). */
+  frames(): EngineFrame[];
 }
 
 /**
@@ -50,11 +52,46 @@ export interface Natives {
 
 export type LdImm64Resolver = (kind: number, imm: number, imm2: number, index: number) => bigint;
 
+/** One frame of a running program's call stack, innermost first (the shadow call stack). */
+export type EngineFrame =
+  | { readonly kind: 'bpf'; readonly pc: number }
+  | { readonly kind: 'native'; readonly name: string };
+
+/** Something that can describe its live frames: an engine running a program. */
+export interface FrameSource {
+  frames(): EngineFrame[];
+}
+
+/**
+ * The simulated kernel stack: which engines are running, outermost first. A kfunc's page
+ * fault walks it to find the program it was called from (bpf_prog_find_from_stack, spec §5).
+ */
+export class ShadowStack {
+  private readonly sources: FrameSource[] = [];
+  push(source: FrameSource): void { this.sources.push(source); }
+  pop(source: FrameSource): void {
+    if (this.sources[this.sources.length - 1] === source) this.sources.pop();
+  }
+  /** The innermost running engine, if any. */
+  innermost(): FrameSource | undefined { return this.sources[this.sources.length - 1]; }
+}
+
 export interface ArenaInfo {
   /** Address of the arena as user space maps it. spec §1.3 */
   readonly userVmStart: bigint;
   /** BPF_F_NO_USER_CONV: cast_user yields only the 32-bit offset. spec §1.6 */
   readonly noUserConv: boolean;
+  /**
+   * The page (real or the shared scratch page) holding arena offset `offset` = (u32)reg + off,
+   * which may be negative (lower guard) or past 4 GiB (upper guard); undefined when no page
+   * is installed. spec §1.7
+   */
+  pageAt(offset: number): Uint8Array | undefined;
+  /**
+   * A BPF instruction's arena access hit an empty page and was fixed up through the
+   * exception table; report it to the program's stderr. spec §3.4
+   */
+  reportFault(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void;
 }
 
 export interface ExecEnv {
@@ -66,6 +103,8 @@ export interface ExecEnv {
   readonly arena?: ArenaInfo;
   /** The engine instance that runs a tail-call target (what a PROG_ARRAY slot holds). */
   readonly tailCallTarget?: (target: unknown) => unknown;
+  /** Where a running engine registers itself, so kernel code can find it. */
+  readonly shadow?: ShadowStack;
 }
 
 export interface RunOptions {
