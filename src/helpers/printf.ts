@@ -7,10 +7,17 @@
  * `pks pus`, `pi4 pI4 pi6 pI6`. Flags are `0 + - space`; no precision. Anything else, a
  * non-printable byte, or more conversions than arguments is -EINVAL, as in the kernel.
  *
+ * Arguments are packed as bpf_bprintf_prepare packs them into its 512-byte `bin_args` buffer
+ * (MAX_BPRINTF_BIN_ARGS): integers and pointers 4-byte aligned (4 or 8 bytes), `%c` one byte,
+ * strings with their NUL, IP addresses pre-formatted with their NUL. Strings are cut to the room
+ * left, and a conversion that finds no room is -ENOSPC.
+ *
  * Where we differ (documented): the kernel hashes plain `%p` and prints symbols for `%pS/%pB`;
- * we print the raw address in hex for all pointer forms except the IP and string ones.
+ * we print the raw address in hex for all pointer forms except the IP and string ones. A
+ * pre-formatted IP or `%pB` longer than the room left is cut; later conversions then get
+ * -ENOSPC (the kernel's pointer would run past the buffer).
  */
-import { EINVAL } from '../maps/types.js';
+import { EINVAL, ENOSPC } from '../maps/types.js';
 
 /** What the formatter needs from memory: a NUL-terminated string, and raw bytes. */
 export interface FormatMemory {
@@ -20,13 +27,36 @@ export interface FormatMemory {
   bytes(address: bigint, len: number): Uint8Array | undefined;
 }
 
-/** Longest string a %s argument contributes (the kernel's MAX_BPRINTF_BUF share). */
-const MAX_STRING = 512;
+/** Size of bpf_bprintf_prepare's packed-argument buffer (MAX_BPRINTF_BIN_ARGS). */
+export const MAX_BPRINTF_BIN_ARGS = 512;
 
 /** Formats `fmt` with 64-bit `args`; returns the text, or a negative errno for a bad format. */
 export function bpfFormat(fmt: string, args: readonly bigint[], mem: FormatMemory): string | number {
   let out = '';
   let argIndex = 0;
+  /** Bytes of bin_args used so far. */
+  let used = 0;
+  /** Room for a fixed-size value, 4-byte aligned as the kernel's PTR_ALIGN. */
+  const take = (size: number): boolean => {
+    used = (used + 3) & ~3;
+    if (MAX_BPRINTF_BIN_ARGS - used < size) return false;
+    used += size;
+    return true;
+  };
+  /** A string copied with its NUL into the room left (strncpy_from_kernel_nofault); '' if unreadable. */
+  const copyString = (address: bigint): string | undefined => {
+    const room = MAX_BPRINTF_BIN_ARGS - used;
+    if (room <= 0) return undefined;
+    const text = mem.string(address, room - 1) ?? '';
+    used += text.length + 1;
+    return text;
+  };
+  /** A pre-formatted value (snprintf into the room left): the pointer moves by its full length. */
+  const preformatted = (text: string): string => {
+    const room = Math.max(MAX_BPRINTF_BIN_ARGS - used, 0);
+    used += text.length + 1;
+    return room === 0 ? '' : text.slice(0, room - 1);
+  };
   for (let i = 0; i < fmt.length; i++) {
     const c = fmt.charCodeAt(i);
     if (c > 0x7e || (c < 0x20 && !isSpace(fmt[i]))) return -EINVAL;
@@ -46,24 +76,37 @@ export function bpfFormat(fmt: string, args: readonly bigint[], mem: FormatMemor
     let text: string;
     if (fmt[i] === 'p') {
       if (endsWord(next)) {
+        if (!take(8)) return -ENOSPC;
         text = hex(arg, 16);
       } else if ((next === 'k' || next === 'u') && fmt[i + 2] === 's') {
         i += 2;
         if (!endsWord(fmt[i + 1])) return -EINVAL;
-        text = mem.string(arg, MAX_STRING) ?? '';
-      } else if ('KxsSB'.includes(next)) {
+        const str = copyString(arg);
+        if (str === undefined) return -ENOSPC;
+        text = str;
+      } else if ('KxsS'.includes(next)) {
         i++;
+        if (!take(8)) return -ENOSPC;
         text = hex(arg, 16);
+      } else if (next === 'B') {
+        i++;
+        text = preformatted(hex(arg, 16));
       } else if ((next === 'i' || next === 'I') && (fmt[i + 2] === '4' || fmt[i + 2] === '6')) {
-        text = formatIp(mem.bytes(arg, fmt[i + 2] === '4' ? 4 : 16), next === 'I', fmt[i + 2] === '4');
+        const size = fmt[i + 2] === '4' ? 4 : 16;
+        if (MAX_BPRINTF_BIN_ARGS - used < size) return -ENOSPC;
+        text = preformatted(formatIp(mem.bytes(arg, size), next === 'I', size === 4));
         i += 2;
       } else {
         return -EINVAL;
       }
     } else if (fmt[i] === 's') {
       if (!endsWord(next)) return -EINVAL;
-      text = mem.string(arg, MAX_STRING) ?? '';
+      const str = copyString(arg);
+      if (str === undefined) return -ENOSPC;
+      text = str;
     } else if (fmt[i] === 'c') {
+      if (MAX_BPRINTF_BIN_ARGS - used <= 0) return -ENOSPC;
+      used += 1;
       text = String.fromCharCode(Number(arg & 0xffn));
     } else {
       let bits = 32;
@@ -71,6 +114,7 @@ export function bpfFormat(fmt: string, args: readonly bigint[], mem: FormatMemor
       if (fmt[i] === 'l') { bits = 64; i++; }
       const conv = fmt[i];
       if (conv === undefined || !'iduxX'.includes(conv)) return -EINVAL;
+      if (!take(bits / 8)) return -ENOSPC;
       text = formatInteger(arg, bits, conv, flags);
     }
     out += pad(text, width, flags);

@@ -17,7 +17,7 @@ import {
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
 } from '../isa/opcodes.js';
 import {
-  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, MapSpec,
+  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, MapSpec,
 } from '../maps/types.js';
 import {
   ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, VariableSpec,
@@ -272,8 +272,12 @@ class ObjectParser {
       return { ...ins, src: BPF_PSEUDO_MAP_IDX, imm: m, imm2: 0 };
     }
     if (section.name === ARENA_SECTION) {
-      // Arena globals: the offset inside .addr_space.1; the arena map is resolved at load.
-      return { ...ins, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: -1, imm2: ins.imm + sym.value };
+      // Arena globals: a value of the arena map at the offset inside .addr_space.1; the load
+      // adds where the globals sit in the arena. elf-loading.md §1.5, §1.8
+      const arena = this.maps.findIndex((m) => m.type === BPF_MAP_TYPE_ARENA);
+      if (arena < 0) throw new LoadError(where, `${sym.name} is an __arena global but the object has no arena map`);
+      mapRefs.add(arena);
+      return { ...ins, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: arena, imm2: ins.imm + sym.value };
     }
     const m = this.mapBySection.get(section.index);
     if (m === undefined) throw new LoadError(where, `relocation against ${sym.name} in section ${section.name}, which is not data`);
@@ -286,6 +290,13 @@ class ObjectParser {
   // ---- maps (§2.4) ----
 
   private collectBtfMaps(): void {
+    this.collectBtfMapDefs();
+    if (this.maps.filter((m) => m.type === BPF_MAP_TYPE_ARENA).length > 1) {
+      throw new LoadError('section .maps', 'only one arena map per object is supported (as libbpf)');
+    }
+  }
+
+  private collectBtfMapDefs(): void {
     const section = this.elf.sectionByName('.maps');
     if (!section) return;
     const btf = this.btf;
@@ -374,8 +385,8 @@ class ObjectParser {
     const out: VariableSpec[] = [];
     for (const section of this.elf.sections) {
       const isArena = section.name === ARENA_SECTION;
-      const mapIndex = isArena ? -1 : this.mapBySection.get(section.index);
-      if (mapIndex === undefined) continue;
+      const mapIndex = isArena ? this.maps.findIndex((m) => m.type === BPF_MAP_TYPE_ARENA) : this.mapBySection.get(section.index);
+      if (mapIndex === undefined || mapIndex < 0) continue;
       const datasec = btf.datasec(section.name);
       if (!datasec) continue;
       for (const v of datasec.vars) {

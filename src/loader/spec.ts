@@ -67,7 +67,7 @@ export interface VariableSpec {
   /** BTF name: globals by name, function-scope statics as clang names them (`func.var`). */
   readonly name: string;
   readonly section: string;
-  /** Index in ObjectSpec.maps of the map holding it (the arena's globals have none yet). */
+  /** Index in ObjectSpec.maps of the map holding it (the arena map for `__arena` globals). */
   readonly mapIndex: number;
   readonly offset: number;
   readonly size: number;
