@@ -10,6 +10,7 @@ export type BpfErrorKind =
   | 'asm'
   | 'load'
   | 'map'
+  | 'arena-segv'
   | 'memory-access'
   | 'budget-exceeded'
   | 'call-depth'
@@ -67,6 +68,29 @@ export class MapError extends BpfError {
   constructor(readonly map: string, readonly errno: string, readonly reason: string) {
     super(`map '${map}': ${reason} (${errno})`);
     this.name = 'MapError';
+  }
+}
+
+/** Why a user-space access to an arena mapping gets SIGSEGV (kernel-arena-streams.md §2.5). */
+export type ArenaSegvReason = 'outside-mapping' | 'scratch-page' | 'segv-on-fault';
+
+const ARENA_SEGV_REASONS: Record<ArenaSegvReason, string> = {
+  'outside-mapping': 'the address is outside the arena mapping',
+  'scratch-page': 'the page holds the scratch page a kernel-side fault installed',
+  'segv-on-fault': 'the page is not allocated and the arena has BPF_F_SEGV_ON_FAULT',
+};
+
+/** A user-space (mmap) access to an arena that the kernel would answer with SIGSEGV. */
+export class ArenaSegvError extends BpfError {
+  readonly kind = 'arena-segv';
+  constructor(
+    readonly map: string,
+    readonly access: 'read' | 'write',
+    readonly address: bigint,
+    readonly reason: ArenaSegvReason,
+  ) {
+    super(`arena '${map}': SIGSEGV on user ${access} at 0x${address.toString(16)}: ${ARENA_SEGV_REASONS[reason]}`);
+    this.name = 'ArenaSegvError';
   }
 }
 
