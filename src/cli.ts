@@ -20,8 +20,11 @@ const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine interp|jit] [--ctx-hex HEX] [--json]
+                    [--arena-globals start|end]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
-        file order; print each program's return value, every global variable and the trace.
+        file order; print each program's return value and BPF streams, every global variable
+        (__arena ones too), the trace and the arena's state. __arena globals go at the end of
+        the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
   bpfrun disasm FILE.o
@@ -73,12 +76,14 @@ const commands: Record<string, (args: string[]) => void> = {
       args, allowPositionals: true,
       options: {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
-        'ctx-hex': { type: 'string' }, json: { type: 'boolean' },
+        'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
       },
     });
+    const arenaGlobals = values['arena-globals'] ?? 'end';
+    if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
-    const loaded = loadObject(positionals[0]!);
+    const loaded = loadObject(positionals[0]!, { arenaGlobals });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
     console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));

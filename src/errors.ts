@@ -11,6 +11,7 @@ export type BpfErrorKind =
   | 'load'
   | 'map'
   | 'arena-segv'
+  | 'kernel-oops'
   | 'memory-access'
   | 'budget-exceeded'
   | 'call-depth'
@@ -177,5 +178,36 @@ export class RuntimeError extends VmError {
   constructor(index: number, reason: string) {
     super(index, reason);
     this.name = 'RuntimeError';
+  }
+}
+
+/**
+ * A kernel-mode page fault that nothing recovered (spec §3.3: no BPF program on the stack, an
+ * address outside the arena or in its lower guard): the simulated kernel oopses, the run ends
+ * with this report, the host process goes on. Shaped like x86's report.
+ */
+export class KernelOopsError extends BpfError {
+  readonly kind = 'kernel-oops';
+  constructor(
+    readonly address: bigint,
+    readonly access: 'read' | 'write',
+    /** The kernel function that faulted (the kfunc). */
+    readonly faultIp: string,
+    /** The call trace, innermost first. */
+    readonly trace: readonly string[],
+  ) {
+    const code = access === 'write' ? 2 : 0; // x86 error code: W/R bit, not-present, kernel mode
+    super([
+      `BUG: unable to handle page fault for address: ${address.toString(16).padStart(16, '0')}`,
+      `#PF: supervisor ${access} access in kernel mode`,
+      `#PF: error_code(0x${code.toString(16).padStart(4, '0')}) - not-present page`,
+      `Oops: ${code.toString(16).padStart(4, '0')} [#1] PREEMPT SMP`,
+      `RIP: ${faultIp}`,
+      'Call Trace:',
+      ' <TASK>',
+      ...trace.map((t) => ` ${t}`),
+      ' </TASK>',
+    ].join('\n'));
+    this.name = 'KernelOopsError';
   }
 }

@@ -6,6 +6,7 @@
 import { MemoryAccessError } from './errors.js';
 import { fromU64, toU64 } from './int64.js';
 import { AddressSpace } from './memory.js';
+import { ShadowStack } from './runtime.js';
 import type { BpfMap } from './maps/base.js';
 
 export interface KernelOptions {
@@ -32,6 +33,8 @@ const MAP_HANDLE_HI = 0xffffa000 | 0;
 
 export class SimKernel {
   readonly memory = new AddressSpace();
+  /** The engines running now, outermost first (bpf_prog_find_from_stack walks it). */
+  readonly shadow = new ShadowStack();
   readonly nrCpus: number;
   readonly cpu: number;
   readonly pid: number;

@@ -11,24 +11,36 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ArenaKernel, RunningProgram } from './arena/kernel-access.js';
+import { createArenaKfuncs, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
 import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
+import { encode, Instruction, width } from './isa/instruction.js';
+import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
 import { KernelOptions, SimKernel } from './kernel.js';
 import { parseObject } from './loader/parse.js';
 import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
+import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/create.js';
 import { ProgArrayMap } from './maps/progarray.js';
-import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
-import { HelperDef, NativeFn, RunResult } from './runtime.js';
+import { EngineFrame, ExecEnv, FrameSource, HelperDef, Natives, NativeFn, RunResult } from './runtime.js';
+import {
+  bpfProgSymbol, createStreamKfuncs, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
+} from './streams/index.js';
 import { Interpreter } from '../interp/interpreter.js';
 
 export type Engine = 'interp' | 'jit';
 
 export interface LoadOptions extends KernelOptions {
   /** kfuncs the programs may call, by name, in addition to the built-in ones. */
-  readonly kfuncs?: ReadonlyMap<string, NativeFn> | Readonly<Record<string, NativeFn>>;
+  readonly kfuncs?: ReadonlyMap<string, KfuncImpl> | Readonly<Record<string, KfuncImpl>>;
+  /**
+   * Where `__arena` globals go (spec §1.9): 'end' of the arena, as libbpf ≥ 1.7 does on kernels
+   * with full-range ld_imm64 offsets (the default), or 'start' (offset 0), as on Linux 6.18.
+   */
+  readonly arenaGlobals?: 'start' | 'end';
   /** Values of `__kconfig` externs (LINUX_KERNEL_VERSION and CONFIG_HZ have defaults). */
   readonly kconfig?: Readonly<Record<string, bigint | number>>;
 }
@@ -120,8 +132,15 @@ export class LoadedObject {
   readonly kernel: SimKernel;
   readonly maps: ReadonlyMap<string, BpfMap>;
   readonly programs: readonly Program[];
+  /** The object's arena map, if it has one (at most one, as libbpf). */
+  readonly arena?: ArenaMap;
+  /** Bytes from user_vm_start to the first `__arena` global. spec §1.9 */
+  readonly arenaGlobalsOffset: number = 0;
+  /** Kernel-side memory access and the arena page-fault handler. spec §3 */
+  readonly arenaKernel: ArenaKernel;
   private readonly mapList: BpfMap[];
   private readonly mapHandles: bigint[];
+  private readonly byInterpreter = new Map<FrameSource, Program>();
 
   constructor(readonly spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions) {
     this.kernel = new SimKernel(options);
@@ -135,48 +154,21 @@ export class LoadedObject {
       if (def.origin === 'rodata' || def.origin === 'kconfig') this.mapList[i].freeze();
     });
     this.maps = maps;
-
-    const helpers = createHelpers(kernel);
-    const builtinKfuncs = createKfuncs(kernel);
-    const userKfuncs = options.kfuncs instanceof Map ? options.kfuncs
-      : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, NativeFn>));
-    const kfuncs = new Map<number, HelperDef>();
-    spec.externs.forEach((ext, i) => {
-      if (ext.kind !== 'kfunc') return;
-      const fn = userKfuncs.get(ext.name) ?? builtinKfuncs.get(ext.name);
-      if (fn) kfuncs.set(i, { name: ext.name, fn });
-      else if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'kfunc is not provided by the runtime (register it in LoadOptions.kfuncs)');
-      else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
-    });
-    for (const ext of spec.externs) {
-      if (ext.kind === 'ksym' && !ext.weak) throw new LoadError(`extern ${ext.name}`, 'typed and typeless ksyms are not supported');
+    this.arenaKernel = new ArenaKernel(kernel, (source) => this.byInterpreter.get(source));
+    this.arena = this.mapList.find((m): m is ArenaMap => m instanceof ArenaMap);
+    if (this.arena) {
+      this.arenaKernel.addArena(this.arena);
+      // libbpf writes the globals through the user mapping. spec §1.9
+      if (spec.arenaData) this.arenaGlobalsOffset = this.arena.placeGlobals(spec.arenaData, options.arenaGlobals ?? 'end');
     }
 
-    const resolveLdImm64 = (kind: number, imm: number, imm2: number, index: number): bigint => {
-      if (kind === BPF_PSEUDO_MAP_IDX) return this.mapHandles[imm];
-      if (kind === BPF_PSEUDO_MAP_IDX_VALUE) {
-        if (imm < 0) throw new LoadError(`instruction ${index}`, '__arena globals need the arena runtime, which is not implemented yet');
-        const base = this.mapList[imm].lookupElem(new Uint8Array(4), kernel.cpu);
-        return base + BigInt(imm2);
-      }
-      if (kind === BPF_PSEUDO_BTF_ID) {
-        // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
-        const ext = spec.externs[imm];
-        const provided = ext.kind === 'kfunc' && (userKfuncs.has(ext.name) || builtinKfuncs.has(ext.name));
-        return provided ? toU64((0xc0de0000 + imm * 16) | 0, 0xffffffff | 0) : 0n;
-      }
-      throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
-    };
+    const natives = this.natives(options);
     const programs: Program[] = [];
-    const env = {
-      memory: kernel.memory,
-      natives: { helpers, kfuncs },
-      resolveLdImm64,
-      tailCallTarget: (target: unknown) => (target instanceof Program ? target.interpreter : undefined),
-    };
     for (const p of spec.programs) {
       try {
-        programs.push(new Program(p, this, new Interpreter(p.insns, env)));
+        const program = new Program(p, this, (env) => new Interpreter(p.insns, { ...env, natives }));
+        this.byInterpreter.set(program.interpreter, program);
+        programs.push(program);
       } catch (e) {
         if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message);
         throw e;
@@ -188,6 +180,79 @@ export class LoadedObject {
         (this.mapList[i] as ProgArrayMap).set(init.slot, this.program(init.program));
       }
     });
+  }
+
+  /** Helpers by id and kfuncs by extern index: built-ins, the arena and stream kfuncs, the user's. */
+  private natives(options: LoadOptions): Natives {
+    const { kernel, spec } = this;
+    const userKfuncs = options.kfuncs instanceof Map ? options.kfuncs
+      : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl>));
+    const running = () => this.arenaKernel.findProgFromStack() as Program | undefined;
+    const builtin = new Map<string, NativeFn>([
+      ...createKfuncs(kernel),
+      ...createArenaKfuncs(kernel, () => running()?.spec.type.sleepable ?? true),
+      ...createStreamKfuncs({
+        kernel,
+        streamsOf: () => running()?.streams,
+        stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
+      }),
+    ]);
+    for (const [name, impl] of userKfuncs) {
+      const api = kernelApiFor(name, this.arenaKernel);
+      builtin.set(name, (ctx) => impl(ctx, api));
+    }
+    const kfuncs = new Map<number, HelperDef>();
+    spec.externs.forEach((ext, i) => {
+      if (ext.kind === 'ksym' && !ext.weak) throw new LoadError(`extern ${ext.name}`, 'typed and typeless ksyms are not supported');
+      if (ext.kind !== 'kfunc') return;
+      const fn = builtin.get(ext.name);
+      if (fn) kfuncs.set(i, { name: ext.name, fn });
+      else if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'kfunc is not provided by the runtime (register it in LoadOptions.kfuncs)');
+      else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
+    });
+    this.provided = (name) => builtin.has(name);
+    return { helpers: createHelpers(kernel), kfuncs };
+  }
+
+  /** Whether the runtime provides a kfunc (for `bpf_ksym_exists`). */
+  private provided: (name: string) => boolean = () => false;
+
+  /** The engine environment of one program (its arena only if it uses the arena map). */
+  envFor(program: ProgramSpec, owner: Program): Omit<ExecEnv, 'natives'> {
+    const { kernel, spec } = this;
+    const arenaIndex = this.arena ? this.mapList.indexOf(this.arena) : -1;
+    const arena = this.arena && program.mapRefs.includes(arenaIndex) ? this.arena : undefined;
+    const resolveLdImm64 = (kind: number, imm: number, imm2: number, index: number): bigint => {
+      if (kind === BPF_PSEUDO_MAP_IDX) return this.mapHandles[imm];
+      if (kind === BPF_PSEUDO_MAP_IDX_VALUE) {
+        const map = this.mapList[imm];
+        if (map instanceof ArenaMap) {
+          // spec §1.9: the arena's "value" is user_vm_start; the offset must be inside it.
+          const off = this.arenaGlobalsOffset + imm2;
+          if (off >= map.sizeBytes) throw new LoadError(`instruction ${index}`, `arena offset ${off} is outside the arena (ERANGE)`);
+          return map.userVmStart + BigInt(off);
+        }
+        return map.lookupElem(new Uint8Array(4), kernel.cpu) + BigInt(imm2);
+      }
+      if (kind === BPF_PSEUDO_BTF_ID) {
+        // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
+        const ext = spec.externs[imm];
+        return ext.kind === 'kfunc' && this.provided(ext.name) ? toU64((0xc0de0000 + imm * 16) | 0, 0xffffffff | 0) : 0n;
+      }
+      throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
+    };
+    return {
+      memory: kernel.memory,
+      resolveLdImm64,
+      shadow: kernel.shadow,
+      tailCallTarget: (target: unknown) => (target instanceof Program ? target.interpreter : undefined),
+      arena: arena && {
+        userVmStart: arena.userVmStart,
+        noUserConv: arena.noUserConv,
+        pageAt: (offset) => arena.pageAtOffset(offset),
+        reportFault: (isWrite, address, frames) => owner.reportArenaViolation(isWrite, address, frames),
+      },
+    };
   }
 
   private fillKconfig(values: Readonly<Record<string, bigint | number>>): void {
@@ -218,20 +283,26 @@ export class LoadedObject {
     return m;
   }
 
-  /** A global's current value, read from its map. */
+  /** A global's current value, read from its map (for `__arena` globals: from the arena). */
   global(name: string): GlobalValue {
     const v = findVariable(this.spec, name);
     return globalValue(this.spec, v, this.valueBytes(v));
   }
 
   globals(): GlobalValue[] {
-    return this.spec.variables.filter((v) => v.mapIndex >= 0).map((v) => globalValue(this.spec, v, this.valueBytes(v)));
+    return this.spec.variables.map((v) => globalValue(this.spec, v, this.valueBytes(v)));
   }
 
-  /** Writes a global (the host's mmap of .data/.bss); .rodata is frozen after load. */
+  /** Writes a global (the host's mmap of .data/.bss/the arena); .rodata is frozen after load. */
   setGlobal(name: string, value: bigint | number | Uint8Array): void {
     const v = findVariable(this.spec, name);
     const map = this.mapList[v.mapIndex];
+    if (map instanceof ArenaMap) {
+      const bytes = new Uint8Array(v.offset + v.size);
+      writeVariable(this.spec, v, bytes, value);
+      map.userWrite(map.userVmStart + BigInt(this.arenaGlobalsOffset + v.offset), bytes.subarray(v.offset));
+      return;
+    }
     const image = map.lookup(new Uint8Array(4))!;
     writeVariable(this.spec, v, image, value);
     map.update(new Uint8Array(4), image);
@@ -240,13 +311,34 @@ export class LoadedObject {
   /** Lines the programs wrote with bpf_trace_printk / bpf_trace_vprintk. */
   get trace(): readonly string[] { return this.kernel.trace; }
 
+  /** Image of the section holding `v` (the arena globals are read without faulting pages in). */
   private valueBytes(v: VariableSpec): Uint8Array {
-    return this.mapList[v.mapIndex].lookup(new Uint8Array(4))!;
+    const map = this.mapList[v.mapIndex];
+    if (!(map instanceof ArenaMap)) return map.lookup(new Uint8Array(4))!;
+    const image = new Uint8Array(v.offset + v.size);
+    for (let k = v.offset; k < image.length; k++) {
+      const lo32 = Number((map.userVmStart + BigInt(this.arenaGlobalsOffset + k)) & 0xffffffffn);
+      image[k] = map.pageAtOffset(lo32)?.[lo32 & 4095] ?? 0;
+    }
+    return image;
   }
 }
 
-export class Program {
-  constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, /** @internal */ readonly interpreter: Interpreter) {}
+export class Program implements RunningProgram {
+  /** The program's BPF streams (stdout 1, stderr 2). spec §4 */
+  readonly streams = new ProgramStreams();
+  /** @internal */
+  readonly interpreter: Interpreter;
+  /** bpf_prog_arena(): the arena, when the program uses it. */
+  readonly arena?: ArenaMap;
+  private readonly tags: readonly string[];
+
+  constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, engine: (env: Omit<ExecEnv, 'natives'>) => Interpreter) {
+    const env = object.envFor(spec, this);
+    this.arena = env.arena ? object.arena : undefined;
+    this.interpreter = engine(env);
+    this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
+  }
 
   get name(): string { return this.spec.name; }
   get section(): string { return this.spec.section; }
@@ -266,6 +358,8 @@ export class Program {
       throw e;
     } finally {
       if (ctx) memory.unmap(ctx);
+      // The deferred frees of non-sleepable programs run once the program is done. spec §2.3
+      this.object.arena?.runDeferredFrees();
     }
   }
 
@@ -277,6 +371,50 @@ export class Program {
     if (!line || !origin) return undefined;
     return { program: this.name, function: origin.function, file: line.fileName, line: line.line, column: line.column, text: line.lineText };
   }
+
+  /** Engine frames as the kernel's stack walker prints them (spec §4.6). */
+  stackFrames(frames: readonly EngineFrame[]): StackFrame[] {
+    return frames.map((f): StackFrame => {
+      if (f.kind === 'native') return { symbol: f.name, offset: 0, size: 0 };
+      const k = this.spec.functions.findIndex((fn) => f.pc >= fn.start && f.pc < fn.start + fn.length);
+      const fn = this.spec.functions[k];
+      const src = this.sourceOf(f.pc);
+      return {
+        symbol: bpfProgSymbol(this.tags[k], fn.name),
+        offset: (f.pc - fn.start) * 8,
+        size: fn.length * 8,
+        source: src && { text: src.text, file: src.file, line: src.line },
+      };
+    });
+  }
+
+  /** Reports an arena violation to this program's stderr with the current stack. spec §3.4 */
+  reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[] = this.interpreter.frames()): void {
+    reportArenaViolation(this.streams, isWrite, userAddress, { task: this.task(), frames: this.stackFrames(frames) });
+  }
+
+  callTrace(source: FrameSource): string[] {
+    return this.stackFrames(source.frames()).map((f) => `${f.symbol}+0x${f.offset.toString(16)}/0x${f.size.toString(16)}`);
+  }
+
+  private task(): TaskInfo {
+    const k = this.object.kernel;
+    return { cpu: k.cpu, uid: 0, pid: k.pid, comm: 'bpfrun' };
+  }
+}
+
+/** A function's instructions as the kernel hashes them: map references as fd forms (src 1/2). */
+function kernelView(insns: readonly Instruction[], start: number, length: number): Instruction[] {
+  const out: Instruction[] = [];
+  let slot = 0;
+  for (const ins of insns) {
+    if (slot >= start && slot < start + length) {
+      out.push(ins.opcode === 0x18 && (ins.src === BPF_PSEUDO_MAP_IDX || ins.src === BPF_PSEUDO_MAP_IDX_VALUE)
+        ? { ...ins, src: ins.src === BPF_PSEUDO_MAP_IDX ? 1 : 2 } : ins);
+    }
+    slot += width(ins);
+  }
+  return out;
 }
 
 function findVariable(spec: ObjectSpec, name: string): VariableSpec {

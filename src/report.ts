@@ -23,29 +23,57 @@ export interface ProgramResult {
   readonly error?: string;
 }
 
+export interface ArenaReport {
+  readonly user_vm_start: string;
+  readonly kern_vm_start: string;
+  /** Bytes from user_vm_start to the first __arena global. */
+  readonly globals_offset: number;
+  readonly pages_allocated: number;
+  readonly pages_scratched: number;
+}
+
 export interface RunReport {
   readonly programs: readonly ProgramResult[];
   readonly globals: Readonly<Record<string, { section: string; hex: string; value?: string }>>;
+  /** What each program wrote to its BPF streams during this run. spec §4 */
+  readonly streams: Readonly<Record<string, { stdout: string; stderr: string }>>;
   /** Lines written with bpf_trace_printk / bpf_trace_vprintk, in order. */
   readonly trace: readonly string[];
+  readonly arena?: ArenaReport;
 }
 
 /** Runs the named programs (all `syscall` ones by default) in order on one loaded object. */
 export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: Engine, ctx?: Uint8Array): RunReport {
   const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
     : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
+  const streams: Record<string, { stdout: string; stderr: string }> = {};
   const programs = chosen.map((p): ProgramResult => {
+    const read = () => { streams[p.name] = { stdout: p.streams.stdout.readAll(), stderr: p.streams.stderr.readAll() }; };
     try {
       const r = p.run({ engine, ctx });
+      read();
       return { name: p.name, section: p.section, retval: r.retval.toString(), insns: r.instructions };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
+      read();
       return { name: p.name, section: p.section, error: e.message };
     }
   });
   const globals: Record<string, { section: string; hex: string; value?: string }> = {};
   for (const g of loaded.globals()) globals[g.name] = describeGlobal(g);
-  return { programs, globals, trace: [...loaded.trace] };
+  const arena = loaded.arena;
+  return {
+    programs, globals, streams, trace: [...loaded.trace],
+    ...(arena && {
+      arena: {
+        user_vm_start: '0x' + arena.userVmStart.toString(16),
+        kern_vm_start: '0x' + arena.kernVmStart.toString(16),
+        globals_offset: loaded.arenaGlobalsOffset,
+        pages_allocated: arena.pagesAllocated,
+        pages_scratched: arena.pagesScratched,
+      },
+    }),
+  };
 }
 
 function describeGlobal(g: GlobalValue): { section: string; hex: string; value?: string } {
@@ -68,6 +96,18 @@ export function formatRunReport(report: RunReport): string {
       const g = report.globals[n];
       lines.push(`  ${n.padEnd(w)}  ${g.section.padEnd(14)} ${g.value ?? '0x' + g.hex}`);
     }
+  }
+  for (const [name, out] of Object.entries(report.streams)) {
+    for (const [which, text] of [['stdout', out.stdout], ['stderr', out.stderr]] as const) {
+      if (text === '') continue;
+      lines.push('', `${name} ${which}:`);
+      for (const l of text.replace(/\n$/, '').split('\n')) lines.push('  ' + l);
+    }
+  }
+  if (report.arena) {
+    const a = report.arena;
+    lines.push('', `arena: user_vm_start ${a.user_vm_start}, kern_vm_start ${a.kern_vm_start}, globals at +0x${a.globals_offset.toString(16)}, ` +
+      `${a.pages_allocated} pages allocated, ${a.pages_scratched} scratched`);
   }
   if (report.trace.length > 0) {
     lines.push('', 'trace:');

@@ -176,8 +176,51 @@ describe('progs: clang-built objects', () => {
       (e: unknown) => e instanceof BpfError && e.kind === 'budget-exceeded' && /loops\.bpf\.c:\d+/.test(e.message));
   });
 
-  it('objects that need the arena runtime say so at load', () => {
-    assert.throws(() => loadObject(prog('arena.bpf.o')), (e: unknown) => e instanceof BpfError && /arena/.test(e.message));
+  for (const file of ['arena.bpf.o', 'arena.v3.bpf.o']) {
+    for (const where of ['end', 'start'] as const) {
+      it(`${file} (globals at the ${where}): a list in arena pages, free and reuse, reserve`, () => {
+        const obj = loadObject(prog(file), { arenaGlobals: where });
+        assert.deepEqual(runAll(obj, ['arena_build', 'arena_free', 'arena_reserve']), [465n, 2n, -16n]);
+        // spec §1.9: the globals' page is allocated first, through the user view.
+        const P = where === 'end' ? 0x100000000000n : 0x100000001000n;
+        assert.equal(obj.arenaGlobalsOffset, where === 'end' ? 15 * 4096 : 0);
+        globals(obj, {
+          arena_init_val: 42, arena_sum: 465, result: 465, user_ptr: P, head_ptr: P + 0xd0n,
+          build_done: 1, free_done: 1, realloc_same: 1, realloc_zero: 1, r_reserve: 0, r_reserve_again: -16,
+          reserved_alloc_null: 1,
+        });
+        assert.equal(str(obj, 'arena_buf'), 'arena\0\0\0');
+        assert.equal(u32Hex(obj.global('arena_head').bytes), '0000000000000000'); // a NULL __arena pointer
+        assert.equal(obj.arena!.pagesAllocated, 2); // the globals' page and P (re-allocated, zeroed)
+        assert.equal(obj.arena!.pagesScratched, 0);
+        for (const p of obj.programs) assert.equal(p.streams.stderr.text, '', `${p.name} stderr`);
+      });
+    }
+  }
+
+  it('streams.bpf.o: stream printk to stdout/stderr, and arena faults reported to stderr', () => {
+    const obj = loadObject(prog('streams.bpf.o'));
+    assert.deepEqual(runAll(obj, ['stream_print', 'stream_fault']), [0n, 0n]);
+    globals(obj, { r_out1: 0, r_out2: 0, r_err1: 0, r_bad: -2, fault_read_val: 0 });
+    const print = obj.program('stream_print').streams;
+    assert.equal(print.stdout.readAll(), 'hello stream 42\nname=bpf n=7\n');
+    assert.equal(print.stderr.readAll(), 'warn 0xbeef\n');
+    const fault = obj.program('stream_fault').streams;
+    assert.equal(fault.stdout.readAll(), 'after fault: 0\n');
+    const stderr = fault.stderr.readAll();
+    // spec §3.4: the exact byte address in user form, WRITE then READ, each with a stack dump.
+    const report = /^ERROR: Arena (READ|WRITE) access at unmapped address 0x([0-9a-f]+)\nCPU: 0 UID: 0 PID: 1 Comm: bpfrun\nCall trace:\n((?:[a-zA-Z_][a-zA-Z0-9_]*\+0x[0-9a-f]+\/0x[0-9a-f]+\n|[ \t]+[^\n]+\n)*)\n/;
+    const first = report.exec(stderr)!;
+    assert.ok(first, stderr);
+    assert.equal(first[1], 'WRITE');
+    assert.equal(first[2], '100000008010');
+    assert.match(first[3], /^bpf_prog_[0-9a-f]{16}_stream_fault\+0x[0-9a-f]+\/0x[0-9a-f]+\n  \*p = 0x1234;.* @ streams\.bpf\.c:\d+\n$/);
+    const second = report.exec(stderr.slice(first[0].length))!;
+    assert.ok(second, stderr);
+    assert.equal(second[1], 'READ');
+    assert.equal(second[2], '100000008010');
+    assert.equal(first[0].length + second[0].length, stderr.length);
+    assert.equal(obj.arena!.pagesScratched, 0); // in-program faults never install the scratch page
   });
 
 });
