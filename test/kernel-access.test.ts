@@ -1,0 +1,105 @@
+// The kernel-side fault path on its own (spec §3.3, §5): kfunc code touching arena memory
+// through the simulated MMU, bpf_prog_find_from_stack over the shadow stack, the scratch page,
+// and the oops for everything the handler does not recover.
+import assert from 'node:assert/strict';
+import { ArenaKernel, RunningProgram } from '../src/arena/kernel-access.js';
+import { KernelOopsError } from '../src/errors.js';
+import { SimKernel } from '../src/kernel.js';
+import { ArenaMap } from '../src/maps/arena.js';
+import { createMap } from '../src/maps/create.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/maps/types.js';
+import { FrameSource } from '../src/runtime.js';
+
+const USER = 1n << 44n;
+
+function setup(withArena = true) {
+  const kernel = new SimKernel();
+  const arena = createMap({ name: 'arena', type: BPF_MAP_TYPE_ARENA, keySize: 0, valueSize: 0, maxEntries: 16,
+    flags: BPF_F_MMAPABLE, mapExtra: USER }, kernel.memory, { nrCpus: 1 }) as ArenaMap;
+  const reports: Array<[boolean, bigint]> = [];
+  const program: RunningProgram = {
+    name: 'prog',
+    arena: withArena ? arena : undefined,
+    reportArenaViolation: (isWrite, address) => { reports.push([isWrite, address]); },
+    callTrace: () => ['my_kfunc+0x0/0x0', 'bpf_prog_0123456789abcdef_prog+0x10/0x40'],
+  };
+  const engine: FrameSource = { frames: () => [] };
+  const access = new ArenaKernel(kernel, (s) => (s === engine ? program : undefined));
+  access.addArena(arena);
+  const run = <T>(f: () => T): T => {
+    kernel.shadow.push(engine);
+    try { return f(); } finally { kernel.shadow.pop(engine); }
+  };
+  return { kernel, arena, access, reports, run };
+}
+
+describe('kernel-side arena access', () => {
+  it('a fault on an empty page installs the scratch page, reports the page-aligned address once, and retries', () => {
+    const { arena, access, reports, run } = setup();
+    const k = arena.kernVmStart + 0x3010n; // page 3, never allocated
+    run(() => access.write(k, Uint8Array.of(1, 2, 3, 4), 'my_kfunc'));
+    assert.deepEqual(reports, [[true, USER + 0x3000n]]);
+    assert.equal(arena.pagesScratched, 1);
+    assert.deepEqual([...run(() => access.read(k, 4, 'my_kfunc'))], [1, 2, 3, 4]);
+    assert.equal(reports.length, 1, 'later accesses to a scratched page neither fault nor report');
+    // The scratch page is shared: another empty slot shows the same bytes once scratched.
+    assert.deepEqual([...run(() => access.read(arena.kernVmStart + 0x7010n, 4, 'my_kfunc'))], [1, 2, 3, 4]);
+    assert.deepEqual(reports[1], [false, USER + 0x7000n]);
+  });
+
+  it('the upper half guard is recovered, the lower guard oopses', () => {
+    const { arena, access, reports, run } = setup();
+    run(() => access.read(arena.kernVmStart + (1n << 32n) + 0x1000n, 8, 'my_kfunc'));
+    assert.equal(reports.length, 1);
+    assert.throws(() => run(() => access.read(arena.kernVmStart - 0x1000n, 8, 'my_kfunc')), (e: unknown) => {
+      assert.ok(e instanceof KernelOopsError);
+      assert.equal(e.access, 'read');
+      assert.equal(e.faultIp, 'my_kfunc');
+      assert.match(e.message, /^BUG: unable to handle page fault for address: [0-9a-f]{16}\n#PF: supervisor read access in kernel mode\n#PF: error_code\(0x0000\) - not-present page\n/);
+      assert.match(e.message, /Call Trace:\n <TASK>\n my_kfunc\+0x0\/0x0\n bpf_prog_0123456789abcdef_prog\+0x10\/0x40\n <\/TASK>$/);
+      return true;
+    });
+    assert.equal(reports.length, 1);
+  });
+
+  it('no BPF program on the stack, or one without an arena: oops', () => {
+    const a = setup();
+    assert.throws(() => a.access.write(a.arena.kernVmStart, Uint8Array.of(1), 'my_kfunc'),
+      (e: unknown) => e instanceof KernelOopsError && e.access === 'write' && /error_code\(0x0002\)/.test(e.message));
+    const b = setup(false);
+    assert.throws(() => b.run(() => b.access.read(b.arena.kernVmStart, 4, 'my_kfunc')), KernelOopsError);
+    assert.equal(b.arena.pagesScratched, 0);
+  });
+
+  it('allocated pages are read and written directly; allocation over a scratched slot gives a fresh zeroed page', () => {
+    const { arena, access, reports, run } = setup();
+    const p = arena.allocPages(0n, 1, -1, 0n, true);
+    assert.equal(p, USER);
+    run(() => access.write(arena.kernVmStart + 8n, Uint8Array.of(9), 'my_kfunc'));
+    assert.equal(arena.userRead(USER + 8n, 1)[0], 9);
+    run(() => access.write(arena.kernVmStart + 0x1000n, Uint8Array.of(7), 'my_kfunc')); // page 1: scratched
+    assert.equal(reports.length, 1);
+    assert.equal(arena.allocPages(USER + 0x1000n, 1, -1, 0n, true), USER + 0x1000n); // spec §3.3 final form
+    assert.equal(run(() => access.read(arena.kernVmStart + 0x1000n, 1, 'my_kfunc'))[0], 0);
+    assert.equal(arena.pagesScratched, 0);
+  });
+
+  it('freeing a scratched slot clears it: the next kernel access faults (and reports) again', () => {
+    const { arena, access, reports, run } = setup();
+    run(() => access.read(arena.kernVmStart + 0x2000n, 4, 'my_kfunc'));
+    arena.freePages(USER + 0x2000n, 1, true);
+    assert.equal(arena.pagesScratched, 0);
+    run(() => access.read(arena.kernVmStart + 0x2000n, 4, 'my_kfunc'));
+    assert.equal(reports.length, 2);
+  });
+
+  it('non-arena kernel memory (a map value) is reachable; an unmapped address oopses', () => {
+    const { kernel, access, run } = setup();
+    const array = createMap({ name: 'a', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, mapExtra: 0n },
+      kernel.memory, { nrCpus: 1 });
+    const addr = array.lookupElem(new Uint8Array(4), 0);
+    run(() => access.write(addr, Uint8Array.of(5, 6), 'my_kfunc'));
+    assert.deepEqual([...array.lookup(new Uint8Array(4))!.subarray(0, 2)], [5, 6]);
+    assert.throws(() => run(() => access.read(0xffff900000000000n, 1, 'my_kfunc')), KernelOopsError);
+  });
+});
