@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadError } from '../src/errors.js';
 import { parseElf, type ElfFile } from '../src/elf/elf.js';
 import { parseBtf, type BtfType } from '../src/btf/btf.js';
 import { parseBtfExt } from '../src/btf/ext.js';
 import { PROJECT_ROOT } from './suite.js';
+import { throwsLoad } from './helpers.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'elf');
 const loadElf = (name: string): ElfFile => parseElf(new Uint8Array(readFileSync(join(FIXTURES, `${name}.o`))));
@@ -16,16 +16,6 @@ const sectionData = (elf: ElfFile, name: string): Uint8Array => {
   assert.ok(s, `no section ${name}`);
   return s.data;
 };
-
-function throwsLoad(f: () => unknown, where: string | RegExp, reason: RegExp): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof LoadError, `expected LoadError, got ${String(e)}`);
-    if (typeof where === 'string') assert.equal(e.where, where);
-    else assert.match(e.where, where);
-    assert.match(e.reason, reason);
-    return true;
-  });
-}
 
 // ---- A tiny BTF assembler: types are u32 words, strings are interned by name. ----
 

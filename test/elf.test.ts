@@ -12,6 +12,7 @@ import {
 import { parseBtf } from '../src/btf/btf.js';
 import { parseBtfExt } from '../src/btf/ext.js';
 import { PROJECT_ROOT } from './suite.js';
+import { throwsLoad } from './helpers.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'elf');
 const load = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, `${name}.o`)));
@@ -26,17 +27,6 @@ function symbol(elf: ElfFile, name: string) {
   const s = elf.symbols.find((x) => x.name === name);
   assert.ok(s, `no symbol ${name}`);
   return s;
-}
-
-/** Asserts that `f` throws a LoadError whose `where` and message match. */
-function throwsLoad(f: () => unknown, where: string | RegExp, reason: RegExp): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof LoadError, `expected LoadError, got ${String(e)}`);
-    if (typeof where === 'string') assert.equal(e.where, where);
-    else assert.match(e.where, where);
-    assert.match(e.reason, reason);
-    return true;
-  });
 }
 
 /** A patchable copy of a fixture, with offsets of its headers from a clean parse. */

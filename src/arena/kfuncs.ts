@@ -3,7 +3,6 @@
  * memory through the simulated MMU, the `__arena` argument rebase, and the kernel-caller API of
  * the direct-access series (spec §3.1).
  */
-import { fromU64, toU64 } from '../int64.js';
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EINVAL } from '../maps/types.js';
