@@ -14,7 +14,7 @@ ROOT=$PWD
 
 CLANG=${CLANG:-clang-19}
 OUTDIR=${1:-progs}
-V3_PROGS="globals isa arena"
+V3_PROGS="globals isa arena arena_ds"
 
 if ! command -v "$CLANG" >/dev/null 2>&1; then
   echo "build-progs: $CLANG not found (apt-get install clang-19 llvm-19 libbpf-dev linux-libc-dev)" >&2
