@@ -332,12 +332,15 @@ export class Program implements RunningProgram {
   /** bpf_prog_arena(): the arena, when the program uses it. */
   readonly arena?: ArenaMap;
   private readonly tags: readonly string[];
+  /** bpf_loop call sites the verifier would inline (no helper frame in stack dumps). */
+  private readonly inlinedLoops: ReadonlySet<number>;
 
   constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, engine: (env: Omit<ExecEnv, 'natives'>) => Interpreter) {
     const env = object.envFor(spec, this);
     this.arena = env.arena ? object.arena : undefined;
     this.interpreter = engine(env);
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
+    this.inlinedLoops = inlinableLoopCalls(spec.insns);
   }
 
   get name(): string { return this.spec.name; }
@@ -374,7 +377,11 @@ export class Program implements RunningProgram {
 
   /** Engine frames as the kernel's stack walker prints them (spec §4.6). */
   stackFrames(frames: readonly EngineFrame[]): StackFrame[] {
-    return frames.map((f): StackFrame => {
+    const shown = frames.filter((f, k) => {
+      const caller = frames[k + 1];
+      return !(f.kind === 'native' && f.name === 'bpf_loop' && caller?.kind === 'bpf' && this.inlinedLoops.has(caller.pc));
+    });
+    return shown.map((f): StackFrame => {
       if (f.kind === 'native') return { symbol: f.name, offset: 0, size: 0 };
       const k = this.spec.functions.findIndex((fn) => f.pc >= fn.start && f.pc < fn.start + fn.length);
       const fn = this.spec.functions[k];
@@ -401,6 +408,38 @@ export class Program implements RunningProgram {
     const k = this.object.kernel;
     return { cpu: k.cpu, uid: 0, pid: k.pid, comm: 'bpfrun' };
   }
+}
+
+/**
+ * Slots of `call bpf_loop` whose flags argument (r4) the verifier knows to be 0: the last
+ * write to r4 in the same basic block is `r4 = 0` / `w4 = 0`. The verifier inlines those
+ * calls (its loop_flag_is_zero / fit_for_inline), so no bpf_loop frame appears in their stacks.
+ */
+function inlinableLoopCalls(insns: readonly Instruction[]): Set<number> {
+  const slots: number[] = [];
+  const targets = new Set<number>();
+  let slot = 0;
+  for (const ins of insns) {
+    slots.push(slot);
+    const cls = ins.opcode & 7;
+    if ((cls === 5 || cls === 6) && (ins.opcode & 0xf0) !== 0x80 && (ins.opcode & 0xf0) !== 0x90) {
+      targets.add(slot + 1 + (ins.opcode === 0x06 ? ins.imm : ins.off));
+    }
+    slot += width(ins);
+  }
+  const sites = new Set<number>();
+  insns.forEach((ins, k) => {
+    if (ins.opcode !== 0x85 || ins.src !== 0 || ins.imm !== 181) return;
+    for (let j = k - 1; j >= 0 && !targets.has(slots[j + 1]); j--) {
+      const w = insns[j];
+      const cls = w.opcode & 7;
+      if (cls === 5 || cls === 6) return; // a jump, call or exit ends the block
+      if (w.dst !== 4 || cls === 2 || cls === 3) continue; // not a write of r4
+      if ((w.opcode === 0xb7 || w.opcode === 0xb4) && w.imm === 0 && w.off === 0) sites.add(slots[k]);
+      return;
+    }
+  });
+  return sites;
 }
 
 /** A function's instructions as the kernel hashes them: map references as fd forms (src 1/2). */
