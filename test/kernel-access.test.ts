@@ -3,6 +3,7 @@
 // and the oops for everything the handler does not recover.
 import assert from 'node:assert/strict';
 import { ArenaKernel, RunningProgram } from '../src/arena/kernel-access.js';
+import { kernelApiFor } from '../src/arena/kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
 import { SimKernel } from '../src/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';
@@ -91,6 +92,23 @@ describe('kernel-side arena access', () => {
     assert.equal(arena.pagesScratched, 0);
     run(() => access.read(arena.kernVmStart + 0x2000n, 4, 'my_kfunc'));
     assert.equal(reports.length, 2);
+  });
+
+  it('the kernel-caller API of the series: bpf_prog_arena, map_kern_vm_start, alloc_pages_sleepable, the __arena rebase', () => {
+    const { arena, access, run } = setup();
+    const api = kernelApiFor('my_kfunc', access);
+    run(() => {
+      assert.equal(api.progArena(), arena);
+      assert.equal(api.arenaMapKernVmStart(arena), arena.kernVmStart);
+      assert.equal(api.arenaKernAddr(USER + 0x5123n), arena.kernVmStart + 0x5123n);
+      assert.equal(api.arenaKernAddr(0xbadc0ffe00005123n), arena.kernVmStart + 0x5123n); // only lo32 matters (spec §1.10)
+      assert.equal(api.arenaAllocPagesSleepable(arena, 0n, 2, -1, 0n), USER);
+      api.writeU64(arena.kernVmStart + 0x1008n, 0x1122334455667788n);
+      assert.equal(api.readU64(arena.kernVmStart + 0x1008n), 0x1122334455667788n);
+    });
+    assert.equal(arena.pagesAllocated, 2);
+    assert.equal(api.progArena(), undefined); // no program running
+    assert.throws(() => api.arenaKernAddr(USER), /requires a program with an associated arena/);
   });
 
   it('non-arena kernel memory (a map value) is reachable; an unmapped address oopses', () => {
