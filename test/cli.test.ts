@@ -75,6 +75,23 @@ describe('bpfrun CLI', () => {
     assert.match(r.stdout, /call_missing \(syscall\): error: .*unknown kfunc bpf_definitely_missing_kfunc .*kfuncs\.bpf\.c:\d+/);
   });
 
+  it('run --json reports every program\'s streams and the arena', () => {
+    const r = bpfrun(['run', 'progs/streams.bpf.o', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.streams.stream_print, { stdout: 'hello stream 42\nname=bpf n=7\n', stderr: 'warn 0xbeef\n' });
+    assert.match(report.streams.stream_fault.stderr, /^ERROR: Arena WRITE access at unmapped address 0x100000008010\nCPU: 0 UID: 0 PID: 1 Comm: bpfrun\nCall trace:\n/);
+    assert.deepEqual(Object.keys(report.arena), ['user_vm_start', 'kern_vm_start', 'globals_offset', 'pages_allocated', 'pages_scratched']);
+    assert.equal(report.arena.user_vm_start, '0x100000000000');
+    assert.equal(report.arena.pages_allocated, 1);
+    const start = JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json', '--arena-globals', 'start']).stdout);
+    assert.equal(start.arena.globals_offset, 0);
+    assert.equal(start.globals.user_ptr.value, String(0x100000001000n));
+    const end = JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json']).stdout);
+    assert.equal(end.arena.globals_offset, 15 * 4096);
+    assert.equal(end.globals.arena_sum.value, '465');
+  });
+
   it('info and disasm describe an object', () => {
     const info = bpfrun(['info', 'progs/maps.bpf.o']);
     assert.equal(info.status, 0, info.stderr);
