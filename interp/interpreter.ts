@@ -204,7 +204,7 @@ export class Interpreter implements FrameSource {
   }
 
   private tailCall(target: unknown): boolean {
-    const next = this.env.tailCallTarget?.(target);
+    const next = this.env.tailCallTarget?.(target, 'interp');
     if (!(next instanceof Interpreter)) {
       throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
     }

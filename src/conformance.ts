@@ -4,8 +4,9 @@
  */
 import { Instruction } from './isa/instruction.js';
 import { AddressSpace } from './memory.js';
-import { HelperDef, RunOptions, RunResult } from './runtime.js';
+import { ArenaInfo, HelperDef, RunOptions, RunResult } from './runtime.js';
 import { Interpreter } from '../interp/interpreter.js';
+import { JitProgram } from '../jit/jit.js';
 
 export interface ConformanceTest {
   /** `-- asm` section text, if any. */
@@ -64,9 +65,51 @@ export const DEFAULT_BUDGET = 100_000_000;
 /** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
 export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp',
   options: RunOptions = { instructionBudget: DEFAULT_BUDGET }): RunResult {
-  if (engine !== 'interp') throw new Error(`engine '${engine}' is not available yet`);
   const memory = new AddressSpace();
   const input = memory.map('input', mem);
-  const vm = new Interpreter(insns, { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() } });
+  const env = { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() } };
+  const vm = engine === 'jit' ? new JitProgram(insns, env) : new Interpreter(insns, env);
   return vm.run([AddressSpace.address(input), BigInt(mem.length)], options);
+}
+
+/** A program built once for an engine (decoded, compiled), run as often as needed. */
+export interface PreparedConformanceProgram {
+  /**
+   * The live input region the program sees. Every `run` first resets it to the memory given
+   * to `prepareConformanceProgram`, so each run starts from the same state; after a run it
+   * holds what the program left there.
+   */
+  readonly input: Uint8Array;
+  /** One run, as `runConformanceProgram` does it (r1 = input, r2 = its length). */
+  run(options?: RunOptions): RunResult;
+}
+
+/** What a prepared program's world may have beyond the conformance machine. */
+export interface ConformanceExtras {
+  /** An arena for addr_space_cast / PROBE_MEM32 accesses (see test/interp-arena.test.ts). */
+  readonly arena?: ArenaInfo;
+}
+
+/**
+ * `runConformanceProgram` split in two, so that building the engine (the interpreter's
+ * predecode, the JIT's compile) can be timed apart from running: for benchmarks, `run-raw`
+ * and the differential fuzzer.
+ */
+export function prepareConformanceProgram(insns: readonly Instruction[], mem: Uint8Array,
+  engine: EngineName = 'interp', extras: ConformanceExtras = {}): PreparedConformanceProgram {
+  if (engine !== 'interp') throw new Error(`engine '${engine}' is not available yet`);
+  const memory = new AddressSpace();
+  const initial = mem.slice();
+  const input = memory.map('input', mem.slice());
+  const vm = new Interpreter(insns, {
+    memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() }, arena: extras.arena,
+  });
+  const args = [AddressSpace.address(input), BigInt(mem.length)];
+  return {
+    input: input.bytes,
+    run: (options = { instructionBudget: DEFAULT_BUDGET }) => {
+      input.bytes.set(initial);
+      return vm.run(args, options);
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ArenaKernel, RunningProgram } from './arena/kernel-access.js';
 import { createArenaKfuncs, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
-import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
+import { BpfError, LoadError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
 import { encode, Instruction, width } from './isa/instruction.js';
@@ -30,10 +30,13 @@ import {
   bpfProgSymbol, createStreamKfuncs, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
 } from './streams/index.js';
 import { Interpreter } from '../interp/interpreter.js';
+import { JitProgram } from '../jit/jit.js';
 
 export type Engine = 'interp' | 'jit';
 
 export interface LoadOptions extends KernelOptions {
+  /** The engine programs run on unless a run says otherwise: 'jit' (default) or 'interp'. */
+  readonly engine?: Engine;
   /** kfuncs the programs may call, by name, in addition to the built-in ones. */
   readonly kfuncs?: ReadonlyMap<string, KfuncImpl> | Readonly<Record<string, KfuncImpl>>;
   /**
@@ -140,7 +143,8 @@ export class LoadedObject {
   readonly arenaKernel: ArenaKernel;
   private readonly mapList: BpfMap[];
   private readonly mapHandles: bigint[];
-  private readonly byInterpreter = new Map<FrameSource, Program>();
+  /** The program each engine instance runs (what bpf_prog_find_from_stack resolves). */
+  private readonly byEngine = new Map<FrameSource, Program>();
 
   constructor(readonly spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions) {
     this.kernel = new SimKernel(options);
@@ -154,7 +158,7 @@ export class LoadedObject {
       if (def.origin === 'rodata' || def.origin === 'kconfig') this.mapList[i].freeze();
     });
     this.maps = maps;
-    this.arenaKernel = new ArenaKernel(kernel, (source) => this.byInterpreter.get(source));
+    this.arenaKernel = new ArenaKernel(kernel, (source) => this.byEngine.get(source));
     this.arena = this.mapList.find((m): m is ArenaMap => m instanceof ArenaMap);
     if (this.arena) {
       this.arenaKernel.addArena(this.arena);
@@ -166,8 +170,7 @@ export class LoadedObject {
     const programs: Program[] = [];
     for (const p of spec.programs) {
       try {
-        const program = new Program(p, this, (env) => new Interpreter(p.insns, { ...env, natives }));
-        this.byInterpreter.set(program.interpreter, program);
+        const program = new Program(p, this, natives, options.engine ?? 'jit');
         programs.push(program);
       } catch (e) {
         if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message);
@@ -214,6 +217,11 @@ export class LoadedObject {
     return { helpers: createHelpers(kernel), kfuncs };
   }
 
+  /** @internal Records which program an engine instance runs. */
+  registerEngine(engine: FrameSource, program: Program): void {
+    this.byEngine.set(engine, program);
+  }
+
   /** Whether the runtime provides a kfunc (for `bpf_ksym_exists`). */
   private provided: (name: string) => boolean = () => false;
 
@@ -245,7 +253,7 @@ export class LoadedObject {
       memory: kernel.memory,
       resolveLdImm64,
       shadow: kernel.shadow,
-      tailCallTarget: (target: unknown) => (target instanceof Program ? target.interpreter : undefined),
+      tailCallTarget: (target: unknown, engine: Engine) => (target instanceof Program ? target.engine(engine) : undefined),
       arena: arena && {
         userVmStart: arena.userVmStart,
         noUserConv: arena.noUserConv,
@@ -327,34 +335,45 @@ export class LoadedObject {
 export class Program implements RunningProgram {
   /** The program's BPF streams (stdout 1, stderr 2). spec §4 */
   readonly streams = new ProgramStreams();
-  /** @internal */
-  readonly interpreter: Interpreter;
   /** bpf_prog_arena(): the arena, when the program uses it. */
   readonly arena?: ArenaMap;
+  private readonly env: ExecEnv;
+  private readonly engines = new Map<Engine, Interpreter | JitProgram>();
   private readonly tags: readonly string[];
   /** bpf_loop call sites the verifier would inline (no helper frame in stack dumps). */
   private readonly inlinedLoops: ReadonlySet<number>;
 
-  constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, engine: (env: Omit<ExecEnv, 'natives'>) => Interpreter) {
-    const env = object.envFor(spec, this);
-    this.arena = env.arena ? object.arena : undefined;
-    this.interpreter = engine(env);
+  constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, natives: Natives,
+    /** The engine `run` uses unless told otherwise. */
+    readonly defaultEngine: Engine) {
+    this.env = { ...object.envFor(spec, this), natives };
+    this.arena = this.env.arena ? object.arena : undefined;
+    this.engine('interp'); // validates the program at load, whichever engine runs it
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
     this.inlinedLoops = inlinableLoopCalls(spec.insns);
+  }
+
+  /** The program's instance of an engine, made (compiled) on first use. */
+  engine(kind: Engine): Interpreter | JitProgram {
+    let e = this.engines.get(kind);
+    if (e === undefined) {
+      e = kind === 'jit' ? new JitProgram(this.spec.insns, this.env) : new Interpreter(this.spec.insns, this.env);
+      this.engines.set(kind, e);
+      this.object.registerEngine(e, this);
+    }
+    return e;
   }
 
   get name(): string { return this.spec.name; }
   get section(): string { return this.spec.section; }
 
   run(options: RunOptions = {}): ProgramRun {
-    if ((options.engine ?? 'interp') !== 'interp') {
-      throw new RuntimeError(0, `engine '${options.engine}' is not available yet; use 'interp'`);
-    }
+    const engine = this.engine(options.engine ?? this.defaultEngine);
     const memory = this.object.kernel.memory;
     const ctx = options.ctx && memory.map(`ctx of ${this.name}`, options.ctx.slice());
     try {
       const args = ctx ? [toU64(ctx.start, ctx.hi)] : [0n];
-      const result: RunResult = this.interpreter.run(args, { instructionBudget: options.instructionBudget });
+      const result: RunResult = engine.run(args, { instructionBudget: options.instructionBudget });
       return { retval: result.r0, instructions: result.instructions, ctx: ctx?.bytes.slice() };
     } catch (e) {
       if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));
@@ -396,7 +415,7 @@ export class Program implements RunningProgram {
   }
 
   /** Reports an arena violation to this program's stderr with the current stack. spec §3.4 */
-  reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[] = this.interpreter.frames()): void {
+  reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void {
     reportArenaViolation(this.streams, isWrite, userAddress, { task: this.task(), frames: this.stackFrames(frames) });
   }
 

@@ -101,8 +101,8 @@ export interface ExecEnv {
   readonly resolveLdImm64?: LdImm64Resolver;
   /** The program's arena, if it has one (needed by addr_space_cast). */
   readonly arena?: ArenaInfo;
-  /** The engine instance that runs a tail-call target (what a PROG_ARRAY slot holds). */
-  readonly tailCallTarget?: (target: unknown) => unknown;
+  /** The engine instance (of the caller's kind) that runs a tail-call target (a PROG_ARRAY slot). */
+  readonly tailCallTarget?: (target: unknown, engine: 'interp' | 'jit') => unknown;
   /** Where a running engine registers itself, so kernel code can find it. */
   readonly shadow?: ShadowStack;
 }

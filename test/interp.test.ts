@@ -362,7 +362,7 @@ describe('interpreter', () => {
       const env: ExecEnv = {
         memory,
         natives: { helpers: new Map([[12, tail]]), kfuncs: new Map() },
-        tailCallTarget: (t) => (t === target ? self : undefined),
+        tailCallTarget: (t: unknown) => (t === target ? self : undefined),
       };
       // Each run adds 1 to the counter in the input and tail-calls itself.
       self = new Interpreter(assemble(`

@@ -11,7 +11,7 @@
 import { KernelOopsError } from '../errors.js';
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
-import { FrameSource } from '../runtime.js';
+import { EngineFrame, FrameSource } from '../runtime.js';
 import { GUARD_SZ, PAGE_SIZE } from './geometry.js';
 
 const FOUR_GIB = 1n << 32n;
@@ -23,8 +23,8 @@ export interface RunningProgram {
   readonly name: string;
   /** bpf_prog_arena(prog): the program's arena, if it uses one. spec §3.1 */
   readonly arena?: ArenaMap;
-  /** Reports an arena violation (page-aligned for kernel faults) to the program's stderr. */
-  reportArenaViolation(isWrite: boolean, userAddress: bigint): void;
+  /** Reports an arena violation to the program's stderr, with the stack `frames`. */
+  reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void;
   /** The program's call stack as the kernel prints it ("Call Trace"), innermost first. */
   callTrace(source: FrameSource): string[];
 }
@@ -58,15 +58,16 @@ export class ArenaKernel {
    */
   handlePageFault(addr: bigint, isWrite: boolean, faultIp: string): boolean {
     void faultIp; // the kernel passes it on to the report only to find the program; we have it
-    const prog = this.findProgFromStack(); // step 1
+    const source = this.kernel.shadow.innermost();
+    const prog = source && this.programOf(source); // step 1: bpf_prog_find_from_stack
     const arena = prog?.arena; // step 2
-    if (!prog || !arena) return false;
+    if (!source || !prog || !arena) return false;
     const pageAddr = addr & ~(PAGE - 1n); // step 3: body and the upper half guard only
     const kbase = arena.kernVmStart;
     if (pageAddr < kbase || pageAddr >= kbase + FOUR_GIB + HALF_GUARD) return false;
     const install = arena.installScratch(pageAddr); // step 4: best effort; losing a race is fine
     if (!install.inRange) return false;
-    prog.reportArenaViolation(isWrite, install.userPageAddr); // step 5: page-aligned address
+    prog.reportArenaViolation(isWrite, install.userPageAddr, source.frames()); // step 5: page-aligned
     return true; // step 6
   }
 

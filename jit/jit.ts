@@ -1,0 +1,388 @@
+/**
+ * The JIT: a program compiled to JavaScript functions (jit/codegen.ts) plus what they call —
+ * the memory unit with the exception table, natives, callbacks, tail calls — sharing the
+ * interpreter's observable semantics exactly (the differential tests compare the two).
+ *
+ * Memory: the frame's own stack at constant offsets from r10 is accessed directly in the
+ * generated code; every other access goes through `M.ldN/stN/atomic(base, off, site)`, which
+ * finds the region (stack, map value, context, arena page). An arena access to an empty page is
+ * fixed up as the table entry of its site says (load → 0, store dropped, atomic untouched) and
+ * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
+ * run with the interpreter's MemoryAccessError.
+ */
+import {
+  BudgetExceededError, CallDepthError, MemoryAccessError, RuntimeError, UnknownHelperError, UnknownKfuncError,
+} from '../src/errors.js';
+import * as I from '../src/int64.js';
+import { Instruction } from '../src/isa/instruction.js';
+import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
+import { validate } from '../src/isa/validate.js';
+import { Decoded, predecode } from '../src/lower.js';
+import { MemoryRegion } from '../src/memory.js';
+import {
+  argU64, CallContext, callNative, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions, RunResult,
+  slotOfCodeAddress,
+} from '../src/runtime.js';
+import { ExTableEntry, generate, GeneratedProgram, NativeSite } from './codegen.js';
+
+const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
+const PAGE_SIZE = 4096;
+const pageViews = new WeakMap<Uint8Array, DataView>();
+function pageView(page: Uint8Array): DataView {
+  let view = pageViews.get(page);
+  if (view === undefined) {
+    view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+    pageViews.set(page, view);
+  }
+  return view;
+}
+
+/**
+ * The last non-stack region the memory unit resolved (a map value, the context, an arena page):
+ * the generated code tries it before calling the unit. `e = -1` empties it; it is emptied at
+ * every run start and after every native call, the only points where regions and arena pages
+ * can change under a running program.
+ */
+interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Array; w: boolean }
+
+/** State shared by the generated functions of one program (instruction count, stop flag, ...). */
+interface SharedState {
+  n: number;
+  b: number;
+  mg: number;
+  stop: boolean;
+}
+
+type CompiledFn = (depth: number) => void;
+
+export class JitProgram implements FrameSource {
+  /** The generated JavaScript (for `bpfrun disasm --emit-js`). */
+  readonly source: string;
+  /** The exception table: one entry per memory-access site. */
+  readonly table: readonly ExTableEntry[];
+  /** Milliseconds spent generating and instantiating the code. */
+  readonly compileMs: number;
+  private readonly code: Decoded;
+  private readonly natives: readonly NativeSite[];
+  private readonly fns: ReadonlyMap<number, CompiledFn>;
+  private readonly entry: CompiledFn;
+  private readonly R = new Int32Array(22);
+  private readonly S: SharedState = { n: 0, b: 0, mg: BPF_MAX_LOOPS, stop: false };
+  private readonly Q: RegionCache;
+  private readonly stackRegion: MemoryRegion;
+  private readonly ctx: CallContext;
+  /** Call site of each live frame (pcs[d] = the call made at depth d). */
+  private readonly pcs = new Int32Array(MAX_CALL_FRAMES);
+  private readonly nativePc = new Int32Array(MAX_CALL_FRAMES * 2);
+  private readonly nativeDepthAt = new Int32Array(MAX_CALL_FRAMES * 2);
+  private readonly nativeName: string[] = [];
+  private nativeCount = 0;
+  private readonly callbackBase = new Uint8Array(MAX_CALL_FRAMES);
+  private nativeIndex = 0;
+  private nativeDepth = 0;
+  private tailTarget: JitProgram | undefined;
+
+  constructor(insns: readonly Instruction[], private readonly env: ExecEnv) {
+    const t0 = performance.now();
+    this.code = predecode(insns, env);
+    const layout = validate(insns);
+    const gen: GeneratedProgram = generate(this.code, layout.subprogStarts);
+    this.source = gen.source;
+    this.table = gen.table;
+    this.natives = gen.natives;
+    this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
+    this.Q = { h: 0, s: 0, e: -1, v: this.stackRegion.view, b: this.stackRegion.bytes, w: false };
+    const factory = new Function('R', 'S', 'X', 'M', 'I', 'O', 'SV', 'STACK_TOP', 'STACK_BYTES', 'FPH', 'USER_HI', 'FN', 'Q',
+      `'use strict';\n${gen.source}`) as (...args: unknown[]) => Array<[number, CompiledFn]>;
+    const fnTable = new Map<number, CompiledFn>();
+    const userHi = env.arena && !env.arena.noUserConv ? Number(env.arena.userVmStart >> 32n) | 0 : 0;
+    const fns = factory(this.R, this.S, this.runtime(), this.memoryUnit(), I, I.out, this.stackRegion.view,
+      (this.stackRegion.start + STACK_BYTES) | 0, STACK_BYTES, this.stackRegion.hi, userHi, fnTable, this.Q);
+    for (const [slot, fn] of fns) fnTable.set(slot, fn);
+    this.fns = fnTable;
+    this.entry = fnTable.get(0)!;
+    const R = this.R;
+    const self = this;
+    this.ctx = {
+      get index() { return self.nativeIndex; },
+      memory: env.memory,
+      arg: (n) => argU64(R, n),
+      argLo: (n) => R[2 * n],
+      argHi: (n) => R[2 * n + 1],
+      stop: () => { self.S.stop = true; },
+      callFunction: (address, args) => self.callFunction(address, args),
+      tailCall: (target) => self.tailCall(target),
+      frames: () => self.frames(),
+    };
+    this.compileMs = performance.now() - t0;
+  }
+
+  /** Runs from slot 0 with r1..r5 = args, following tail calls, as the interpreter does. */
+  run(args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
+    if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
+    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
+    const mg = options.mayGotoBudget ?? BPF_MAX_LOOPS;
+    let vm: JitProgram = this;
+    let count = 0;
+    let regs = args.map(I.fromU64);
+    let tailCalls = 0;
+    for (;;) {
+      vm.start(budget - count, mg, regs, tailCalls);
+      this.env.shadow?.push(vm);
+      try {
+        vm.entry(0);
+      } finally {
+        this.env.shadow?.pop(vm);
+      }
+      count += vm.S.n;
+      const next = vm.tailTarget;
+      if (next === undefined) return { r0: I.toU64(vm.R[0], vm.R[1]), instructions: count };
+      vm.tailTarget = undefined;
+      tailCalls = vm.tailCalls + 1;
+      regs = [[vm.R[2], vm.R[3]]]; // the caller's r1 (the context); the caller is gone
+      vm = next;
+    }
+  }
+
+  private tailCalls = 0;
+
+  private start(budget: number, mg: number, args: Array<[number, number]>, tailCalls: number): void {
+    const R = this.R;
+    R.fill(0);
+    args.forEach(([lo, hi], i) => { R[2 * (i + 1)] = lo; R[2 * (i + 1) + 1] = hi; });
+    this.S.n = 0;
+    this.S.b = budget;
+    this.S.mg = mg;
+    this.S.stop = false;
+    this.tailCalls = tailCalls;
+    this.tailTarget = undefined;
+    this.nativeCount = 0;
+    this.callbackBase.fill(0);
+    this.stackRegion.bytes.fill(0);
+    this.Q.e = -1;
+  }
+
+  /** The live frames while a native runs, innermost first (the interpreter's shape). */
+  frames(): EngineFrame[] {
+    const top = this.nativeCount - 1;
+    if (top < 0) return [];
+    return [{ kind: 'native', name: this.nativeName[top] }, ...this.bpfFrames(this.nativePc[top], this.nativeDepthAt[top], top)];
+  }
+
+  private bpfFrames(pc: number, depth: number, native: number): EngineFrame[] {
+    const out: EngineFrame[] = [];
+    for (;;) {
+      out.push({ kind: 'bpf', pc });
+      if (depth === 0) return out;
+      if (this.callbackBase[depth] && native > 0) {
+        native--;
+        out.push({ kind: 'native', name: this.nativeName[native] });
+        pc = this.nativePc[native];
+        depth = this.nativeDepthAt[native];
+      } else {
+        depth--;
+        pc = this.pcs[depth];
+      }
+    }
+  }
+
+  private callFunction(address: bigint, args: readonly bigint[]): bigint {
+    const [lo, hi] = I.fromU64(address);
+    const slot = slotOfCodeAddress(lo, hi, this.code.slotCount);
+    const fn = this.fns.get(slot);
+    if (!fn) throw new RuntimeError(this.nativeIndex, `0x${address.toString(16)} is not the address of a function of this program`);
+    const depth = this.nativeDepth + 1;
+    if (depth >= MAX_CALL_FRAMES) throw new CallDepthError(this.nativeIndex, MAX_CALL_FRAMES);
+    const R = this.R;
+    const saved = R.slice();
+    const outerDepth = this.nativeDepth, outerIndex = this.nativeIndex;
+    R.fill(0, 2, 12);
+    args.forEach((a, i) => { [R[2 * (i + 1)], R[2 * (i + 1) + 1]] = I.fromU64(a); });
+    this.callbackBase[depth] = 1;
+    try {
+      fn(depth);
+      return I.toU64(R[0], R[1]);
+    } finally {
+      this.callbackBase[depth] = 0;
+      R.set(saved);
+      this.nativeDepth = outerDepth;
+      this.nativeIndex = outerIndex;
+    }
+  }
+
+  private tailCall(target: unknown): boolean {
+    const next = this.env.tailCallTarget?.(target, 'jit');
+    if (!(next instanceof JitProgram)) throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
+    if (this.nativeDepth !== 0) throw new RuntimeError(this.nativeIndex, 'bpf_tail_call from a subprogram or callback is not supported');
+    if (this.tailCalls >= 33) return false; // MAX_TAIL_CALL_CNT: the kernel falls through
+    this.tailTarget = next;
+    this.S.stop = true;
+    return true;
+  }
+
+  /** What the generated code calls besides memory: natives, frames, budget. */
+  private runtime() {
+    const { helpers, kfuncs } = this.env.natives;
+    const defs: Array<HelperDef | undefined> = this.natives.map((n) => (n.kind === 'helper' ? helpers.get(n.id) : kfuncs.get(n.id)));
+    const invoke = (k: number, def: HelperDef | undefined, id: number, depth: number) => {
+      const site = this.natives[k];
+      if (def === undefined) {
+        throw site.kind === 'kfunc' ? new UnknownKfuncError(site.pc, `with BTF id ${id}`) : new UnknownHelperError(site.pc, id);
+      }
+      this.nativeDepth = depth;
+      this.nativeIndex = site.pc;
+      const c = this.nativeCount++;
+      this.nativePc[c] = site.pc;
+      this.nativeDepthAt[c] = depth;
+      this.nativeName[c] = def.name;
+      this.pcs[depth] = site.pc;
+      callNative(def, this.ctx, this.R);
+      this.nativeCount = c;
+      this.Q.e = -1; // natives can free arena pages, install the scratch page, unmap regions
+    };
+    return {
+      native: (k: number, depth: number) => invoke(k, defs[k], this.natives[k].id, depth),
+      callx: (k: number, lo: number, hi: number, depth: number) => {
+        if (hi !== 0 || lo < 0) {
+          throw new RuntimeError(this.natives[k].pc, `callx target 0x${I.toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
+        }
+        invoke(k, helpers.get(lo), lo, depth);
+      },
+      codeSlot: (lo: number, hi: number) => slotOfCodeAddress(lo, hi, this.code.slotCount),
+      enter: (pc: number, depth: number) => {
+        if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
+        this.pcs[depth] = pc;
+      },
+      /** The budget ran out in the block at `start` after `done` instructions: find the exact one. */
+      budget: (start: number, done: number): never => {
+        let pc = start;
+        for (let k = this.S.b - done; k > 0; k--) pc += this.code.xop[pc] === 0x18 ? 2 : 1;
+        throw new BudgetExceededError(pc, this.S.b);
+      },
+    };
+  }
+
+  /** The memory unit: region lookup, the exception table's fixups, the stack-frame check. */
+  private memoryUnit() {
+    const memory = this.env.memory;
+    const stack = this.stackRegion;
+    const arena = this.env.arena;
+    const arenaUserBase = arena ? (arena.userVmStart >> 32n) << 32n : 0n;
+    const table = this.table;
+    let bytes: Uint8Array = stack.bytes;
+    let view: DataView = stack.view;
+    const Q = this.Q;
+    const cache = (h: number, start: number, b: Uint8Array, v: DataView, w: boolean) => {
+      Q.h = h; Q.s = start; Q.e = start + b.length; Q.b = b; Q.v = v; Q.w = w;
+    };
+    const unit = {
+      faulted: false,
+      /** Sets bytes/view and returns the offset, or -1 after an arena fault (fixed up by the caller). */
+      resolve: (bl: number, bh: number, off: number, size: number, site: number, depth: number): number => {
+        const entry = table[site];
+        const write = entry.access !== 'read';
+        if (bh === 0 && arena !== undefined) {
+          // PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off. spec §1.7
+          const aoff = (bl >>> 0) + off;
+          const page = arena.pageAt(aoff);
+          const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
+          if (page === undefined) {
+            arena.reportFault(write, arenaUserBase + BigInt(aoff), this.bpfFrames(entry.pc, depth, this.nativeCount));
+            return -1;
+          }
+          if (inPage + size > PAGE_SIZE) {
+            throw new RuntimeError(entry.pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
+          }
+          bytes = page;
+          view = pageView(page);
+          cache(0, aoff - inPage, page, view, true);
+          return inPage;
+        }
+        const sum = (bl >>> 0) + off;
+        const lo = sum | 0;
+        const hi = (bh + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+        const floor = STACK_BYTES - MAX_BPF_STACK * (depth + 1);
+        if (hi === stack.hi) {
+          const o = (lo >>> 0) - stack.start;
+          if (o >= floor && o + size <= STACK_BYTES) { bytes = stack.bytes; view = stack.view; return o; }
+          if (o >= 0 && o < floor) {
+            throw new MemoryAccessError(entry.pc, write ? 'write' : 'read', I.toU64(lo, hi), size,
+              `is below the current frame's stack (frame ${depth} owns the ${MAX_BPF_STACK} bytes under r10)`);
+          }
+        } else {
+          const r = memory.find(lo, hi, size);
+          if (r !== undefined && (r.writable || !write)) {
+            bytes = r.bytes; view = r.view;
+            cache(hi, r.start, r.bytes, r.view, r.writable);
+            return (lo >>> 0) - r.start;
+          }
+        }
+        throw memory.outOfBounds(entry.pc, write ? 'write' : 'read', lo, hi, size);
+      },
+      ld1: (bl: number, bh: number, off: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 1, site, depth);
+        return o < 0 ? 0 : bytes[o];
+      },
+      ld2: (bl: number, bh: number, off: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 2, site, depth);
+        return o < 0 ? 0 : view.getUint16(o, true);
+      },
+      ld4: (bl: number, bh: number, off: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 4, site, depth);
+        return o < 0 ? 0 : view.getInt32(o, true);
+      },
+      ld8: (bl: number, bh: number, off: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 8, site, depth);
+        if (o < 0) { I.out.hi = 0; return 0; }
+        I.out.hi = view.getInt32(o + 4, true);
+        return view.getInt32(o, true);
+      },
+      st1: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 1, site, depth);
+        if (o >= 0) bytes[o] = vl;
+      },
+      st2: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 2, site, depth);
+        if (o >= 0) view.setInt16(o, vl, true);
+      },
+      st4: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 4, site, depth);
+        if (o >= 0) view.setInt32(o, vl, true);
+      },
+      st8: (bl: number, bh: number, off: number, vl: number, vh: number, site: number, depth: number) => {
+        const o = unit.resolve(bl, bh, off, 8, site, depth);
+        if (o >= 0) { view.setInt32(o, vl, true); view.setInt32(o + 4, vh, true); }
+      },
+      /** A read-modify-write; returns the old value (hi in out.hi); `faulted` after a fixup. */
+      atomic: (bl: number, bh: number, off: number, variant: number, size: number, sl: number, sh: number,
+        r0l: number, r0h: number, site: number, depth: number): number => {
+        const o = unit.resolve(bl, bh, off, size, site, depth);
+        unit.faulted = o < 0;
+        if (o < 0) return 0;
+        const oldLo = view.getInt32(o, true);
+        const oldHi = size === 8 ? view.getInt32(o + 4, true) : 0;
+        const bLo = sl, bHi = size === 8 ? sh : 0;
+        let newLo: number, newHi: number;
+        switch (variant) {
+          case 1: case 2:
+            newLo = (oldLo + bLo) | 0;
+            newHi = (oldHi + bHi + ((oldLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+            break;
+          case 3: case 4: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
+          case 5: case 6: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
+          case 7: case 8: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
+          case 9: newLo = bLo; newHi = bHi; break;
+          default: { // cmpxchg: compare with r0 (low half for 32-bit). spec §8.5
+            const eq = size === 8 ? oldLo === r0l && oldHi === r0h : oldLo === r0l;
+            newLo = eq ? bLo : oldLo; newHi = eq ? bHi : oldHi;
+          }
+        }
+        view.setInt32(o, newLo, true);
+        if (size === 8) view.setInt32(o + 4, newHi, true);
+        I.out.hi = oldHi;
+        return oldLo;
+      },
+    };
+    return unit;
+  }
+}
