@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
-import { LoadedObject, loadObject } from '../src/object.js';
+import { LoadedObject, loadObject, LoadOptions } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -41,9 +41,12 @@ function dumpFrames(obj: LoadedObject, name: string, n = 0): string[] {
 const readErr = (addr: bigint) => `ERROR: Arena READ access at unmapped address 0x${addr.toString(16)}`;
 const writeErr = (addr: bigint) => `ERROR: Arena WRITE access at unmapped address 0x${addr.toString(16)}`;
 
-describe('arena programs', () => {
+for (const engine of ['interp', 'jit'] as const) {
+describe(`${'arena programs'} [${engine}]`, () => {
+  const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
+
   describe('arena_kfunc.bpf.o: a TypeScript kfunc and BPF instructions on the same pages', () => {
-    const obj = loadObject(prog('arena_kfunc.bpf.o'), { kfuncs: testKfuncs });
+    const obj = load('arena_kfunc.bpf.o', { kfuncs: testKfuncs });
     const names = ['kf_alloc_write', 'kf_unalloc_write', 'kf_fault_orders', 'kf_alloc_free_scratch', 'kf_from_subprog',
       'kf_from_loop_cb', 'kf_from_loop_inlined'];
     const rets = names.map((n) => run(obj, n));
@@ -112,7 +115,7 @@ describe('arena programs', () => {
     });
 
     it('a kfunc touching the lower guard oopses: a typed error, no stream report, the host goes on', () => {
-      const fresh = loadObject(prog('arena_kfunc.bpf.o'), { kfuncs: testKfuncs });
+      const fresh = load('arena_kfunc.bpf.o', { kfuncs: testKfuncs });
       const p = fresh.program('kf_lower_guard');
       assert.equal(p.spec.autoload, false);
       assert.throws(() => p.run(), (e: unknown) => {
@@ -130,7 +133,7 @@ describe('arena programs', () => {
 
   for (const file of ['arena_ds.bpf.o', 'arena_ds.v3.bpf.o']) {
     it(`${file}: hash table and list in arena pages, allocation order and reuse, use-after-free`, () => {
-      const obj = loadObject(prog(file));
+      const obj = load(file);
       const names = ['ds_htab_build', 'ds_htab_ops', 'ds_list', 'ds_alloc_order', 'ds_faults'];
       assert.deepEqual(names.map((n) => run(obj, n)), [100n, 76n, 20n, 0n, 0n]);
       const expect: Record<string, bigint> = {
@@ -154,7 +157,7 @@ describe('arena programs', () => {
   }
 
   it('arena_ds.bpf.o with globals at the start: the same checks pass, implicit pages move up one', () => {
-    const obj = loadObject(prog('arena_ds.bpf.o'), { arenaGlobals: 'start' });
+    const obj = load('arena_ds.bpf.o', { arenaGlobals: 'start' });
     assert.deepEqual(['ds_htab_build', 'ds_htab_ops', 'ds_list', 'ds_alloc_order', 'ds_faults'].map((n) => run(obj, n)),
       [100n, 76n, 20n, 0n, 0n]);
     assert.equal(g(obj, 'buckets_addr'), PG(1));
@@ -162,7 +165,7 @@ describe('arena programs', () => {
   });
 
   it('stream_exhaust.bpf.o: the admission rule at 100 000 bytes, per program and per stream', () => {
-    const obj = loadObject(prog('stream_exhaust.bpf.o'));
+    const obj = load('stream_exhaust.bpf.o');
     assert.deepEqual(['stream_exhaust', 'stream_boundary', 'stream_fresh'].map((n) => run(obj, n)), [0n, 0n, 0n]);
     const expect: Record<string, bigint> = {
       ex_msgs: 1851n, ex_size: 99954n, ex_err: -28n, ex_calls: 1852n, ex_after: -28n, bd_msgs: 1851n, bd_err: -28n,
@@ -179,3 +182,4 @@ describe('arena programs', () => {
     assert.equal(new TextDecoder().decode(bd.stdout.read(60)), 'a'.repeat(60));
   });
 });
+}

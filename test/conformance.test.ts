@@ -10,7 +10,7 @@ import { BpfError } from '../src/errors.js';
 import { decode, Instruction, parseHexBytecode } from '../src/isa/instruction.js';
 import { SUITE_DIR } from './suite.js';
 
-const ENGINES: EngineName[] = ['interp'];
+const ENGINES: EngineName[] = ['interp', 'jit'];
 
 /** The file's program, or undefined when it has neither `-- asm` nor `-- raw`. */
 function program(t: ConformanceTest): Instruction[] | undefined {

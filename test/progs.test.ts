@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BpfError, UnknownKfuncError } from '../src/errors.js';
-import { LoadedObject, loadObject, openObject } from '../src/object.js';
+import { LoadedObject, loadObject, LoadOptions, openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -28,11 +28,14 @@ function str(obj: LoadedObject, name: string): string {
   return Buffer.from(obj.global(name).bytes).toString('latin1');
 }
 
-describe('progs: clang-built objects', () => {
+for (const engine of ['interp', 'jit'] as const) {
+describe(`${'progs: clang-built objects'} [${engine}]`, () => {
+  const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
+
   for (const file of ['globals.bpf.o', 'globals.v3.bpf.o']) {
     describe(file, () => {
       it('runs read_sized, loop_sum, mutate with the kernel\'s results', () => {
-        const obj = loadObject(prog(file));
+        const obj = load(file);
         assert.deepEqual(runAll(obj, ['read_sized', 'loop_sum', 'mutate']), [-305n, 129n, 32n]);
         globals(obj, {
           data_int: 5, v_s8: 126, v_u8: 4, v_s16: 5536, v_u16: 464, v_s32: 70000, v_u32: 205032704,
@@ -50,7 +53,7 @@ describe('progs: clang-built objects', () => {
       it('a const volatile global written before load changes the result; .rodata is frozen after', () => {
         const opened = openObject(prog(file));
         opened.setGlobal('limit', 4);
-        const obj = opened.load();
+        const obj = opened.load({ engine });
         assert.equal(obj.program('loop_sum').run().retval, 30n);
         assert.throws(() => obj.setGlobal('limit', 5), (e: unknown) => e instanceof BpfError && /EPERM/.test(e.message));
       });
@@ -58,7 +61,7 @@ describe('progs: clang-built objects', () => {
   }
 
   it('maps.bpf.o: every map type, flags, error codes, ringbuf and tail calls', () => {
-    const obj = loadObject(prog('maps.bpf.o'));
+    const obj = load('maps.bpf.o');
     const rets = runAll(obj, ['tail_target', 'use_array', 'use_hash', 'use_lru', 'use_ringbuf', 'use_tail_call']);
     assert.deepEqual(rets, [42n, 106n, 337n, 5n, 64n, 42n]);
     globals(obj, {
@@ -83,7 +86,7 @@ describe('progs: clang-built objects', () => {
   });
 
   it('subprog.bpf.o: global, static and hidden subprograms, a bpf_loop callback', () => {
-    const obj = loadObject(prog('subprog.bpf.o'));
+    const obj = load('subprog.bpf.o');
     assert.deepEqual(runAll(obj, ['prog_a', 'prog_b']), [164n, 27n]);
     globals(obj, { res_add: 12, res_mul: 35, res_mid: 47, res_loop_ret: 5, res_loop_sum: 70, res_sub: 2, res_mul_b: 25 });
     // libbpf's append model: each program carries its own copy of the subprograms it reaches.
@@ -93,7 +96,7 @@ describe('progs: clang-built objects', () => {
   });
 
   it('loops.bpf.o: bpf_for, bpf_repeat, cond_break, can_loop, bpf_loop, plain loop', () => {
-    const obj = loadObject(prog('loops.bpf.o'));
+    const obj = load('loops.bpf.o');
     const names = ['loop_bpf_for', 'loop_repeat', 'loop_cond_break', 'loop_can_loop', 'loop_bpf_loop', 'loop_plain'];
     assert.deepEqual(runAll(obj, names), names.map(() => 329766n));
     globals(obj, {
@@ -104,7 +107,7 @@ describe('progs: clang-built objects', () => {
   });
 
   it('helpers.bpf.o: probe reads, snprintf, strncmp, printk, clock, ids', () => {
-    const obj = loadObject(prog('helpers.bpf.o'));
+    const obj = load('helpers.bpf.o');
     assert.deepEqual(runAll(obj, ['basics', 'probe_read', 'strings', 'printk_calls']), [0n, 8n, 20n, 29n]);
     globals(obj, {
       cpu_id: 0, ktime_ok: 1, r_probe: 0, r_probe_str: 8, r_probe_str_trunc: 4, r_probe_null: -34,
@@ -125,7 +128,7 @@ describe('progs: clang-built objects', () => {
   });
 
   it('kfuncs.bpf.o: iterator kfuncs, a missing weak kfunc tested and (in ?syscall) called', () => {
-    const obj = loadObject(prog('kfuncs.bpf.o'));
+    const obj = load('kfuncs.bpf.o');
     assert.deepEqual(runAll(obj, ['iter_direct', 'iter_for', 'weak_check']), [20n, 91n, 7n]);
     globals(obj, {
       iter_new_ret: 0, iter_sum: 20, iter_count: 5, iter_bad_ret: -22, iter_bad_count: 0, for_sum: 91,
@@ -138,7 +141,7 @@ describe('progs: clang-built objects', () => {
 
   for (const file of ['isa.bpf.o', 'isa.v3.bpf.o']) {
     it(`${file}: division, sign extension, byte swaps, 32-bit ALU, atomics`, () => {
-      const obj = loadObject(prog(file));
+      const obj = load(file);
       assert.deepEqual(runAll(obj, ['divs', 'mods', 'sext', 'bswap', 'alu32', 'atomics']), [14n, 2n, -127n, 0x3412n, 1n, 12n]);
       globals(obj, {
         udiv64: 14, umod64: 2, udiv32: 14, umod32: 2, udiv64_0: 0, umod64_0: 100, udiv32_0: 0, umod32_0: 100,
@@ -161,7 +164,7 @@ describe('progs: clang-built objects', () => {
   }
 
   it('runtime errors name the program and the C source line', () => {
-    const obj = loadObject(prog('kfuncs.bpf.o'));
+    const obj = load('kfuncs.bpf.o');
     assert.throws(() => obj.program('call_missing').run(), (e: unknown) => {
       assert.ok(e instanceof UnknownKfuncError);
       assert.match(e.message, /^program call_missing: instruction \d+: call to unknown kfunc bpf_definitely_missing_kfunc \(call_missing at .*kfuncs\.bpf\.c:\d+:\d+: .+\)$/);
@@ -171,7 +174,7 @@ describe('progs: clang-built objects', () => {
   });
 
   it('an instruction budget stops a program with its source line', () => {
-    const obj = loadObject(prog('loops.bpf.o'));
+    const obj = load('loops.bpf.o');
     assert.throws(() => obj.program('loop_plain').run({ instructionBudget: 50 }),
       (e: unknown) => e instanceof BpfError && e.kind === 'budget-exceeded' && /loops\.bpf\.c:\d+/.test(e.message));
   });
@@ -179,7 +182,7 @@ describe('progs: clang-built objects', () => {
   for (const file of ['arena.bpf.o', 'arena.v3.bpf.o']) {
     for (const where of ['end', 'start'] as const) {
       it(`${file} (globals at the ${where}): a list in arena pages, free and reuse, reserve`, () => {
-        const obj = loadObject(prog(file), { arenaGlobals: where });
+        const obj = load(file, { arenaGlobals: where });
         assert.deepEqual(runAll(obj, ['arena_build', 'arena_free', 'arena_reserve']), [465n, 2n, -16n]);
         // spec §1.9: the globals' page is allocated first, through the user view.
         const P = where === 'end' ? 0x100000000000n : 0x100000001000n;
@@ -199,7 +202,7 @@ describe('progs: clang-built objects', () => {
   }
 
   it('streams.bpf.o: stream printk to stdout/stderr, and arena faults reported to stderr', () => {
-    const obj = loadObject(prog('streams.bpf.o'));
+    const obj = load('streams.bpf.o');
     assert.deepEqual(runAll(obj, ['stream_print', 'stream_fault']), [0n, 0n]);
     globals(obj, { r_out1: 0, r_out2: 0, r_err1: 0, r_bad: -2, fault_read_val: 0 });
     const print = obj.program('stream_print').streams;
@@ -224,3 +227,4 @@ describe('progs: clang-built objects', () => {
   });
 
 });
+}

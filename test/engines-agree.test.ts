@@ -1,0 +1,56 @@
+// Every committed object runs on both engines and the whole outcome must be the same: return
+// values, instruction counts, errors, globals, map contents, arena pages and stream text.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { KfuncImpl } from '../src/arena/kfuncs.js';
+import { BpfError } from '../src/errors.js';
+import { Engine, LoadedObject, loadObject } from '../src/object.js';
+import { ArenaMap } from '../src/maps/arena.js';
+import { RingBufMap } from '../src/maps/ringbuf.js';
+import { PROJECT_ROOT } from './suite.js';
+
+const PROGS = join(PROJECT_ROOT, 'progs');
+
+const kfuncs: Record<string, KfuncImpl> = {
+  bpfrun_test_arena_write: (ctx, k) => { k.writeU32(k.arenaKernAddr(ctx.arg(1)), ctx.argLo(2)); return 0; },
+  bpfrun_test_arena_read: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1))),
+  bpfrun_test_arena_read_off: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)) + BigInt(ctx.argLo(2))),
+};
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Everything a run of all programs leaves observable, as plain data. */
+function outcome(file: string, engine: Engine): unknown {
+  const obj: LoadedObject = loadObject(join(PROGS, file), { engine, kfuncs });
+  const programs = obj.programs.map((p) => {
+    let result: unknown;
+    try {
+      const r = p.run({ instructionBudget: 5_000_000 });
+      result = { retval: r.retval.toString(), insns: r.instructions };
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
+      result = { error: e.kind, message: e.message };
+    }
+    return { name: p.name, result, stdout: p.streams.stdout.text, stderr: p.streams.stderr.text };
+  });
+  const globals = obj.globals().map((g) => [g.name, hex(g.bytes)]);
+  const maps = [...obj.maps].map(([name, m]) => {
+    if (m instanceof RingBufMap) return [name, m.consume().map(hex)];
+    if (m instanceof ArenaMap) {
+      const pages = [...m.pageTable.slots.entries()].sort((a, b) => a[0] - b[0]).map(([slot, page]) => [slot, hex(page)]);
+      return [name, { allocated: m.pagesAllocated, scratched: m.pagesScratched, pages }];
+    }
+    if (m.type === 3) return [name, 'prog_array'];
+    return [name, [...m.entries()].map(([k, v]) => [hex(k), hex(v)])];
+  });
+  return { programs, globals, maps, trace: obj.trace };
+}
+
+describe('interpreter and JIT agree on every object', () => {
+  for (const file of readdirSync(PROGS).filter((f) => f.endsWith('.o')).sort()) {
+    it(file, () => {
+      assert.deepEqual(outcome(file, 'jit'), outcome(file, 'interp'));
+    });
+  }
+});
