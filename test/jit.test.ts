@@ -1,0 +1,113 @@
+// The JIT's code generator and exception table on small programs: what it emits, which sites
+// get entries, and that the fixups and errors match the interpreter's.
+import assert from 'node:assert/strict';
+import { assemble } from '../src/asm/assembler.js';
+import { AddressSpace } from '../src/memory.js';
+import { ArenaMap } from '../src/maps/arena.js';
+import { createMap } from '../src/maps/create.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
+import { EngineFrame, ExecEnv } from '../src/runtime.js';
+import { Interpreter } from '../interp/interpreter.js';
+import { JitProgram } from '../jit/jit.js';
+
+const plainEnv = (): ExecEnv => ({ memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } });
+
+describe('jit', () => {
+  describe('code generation', () => {
+    it('registers become int32-pair locals and each BPF function one JS function', () => {
+      const jit = new JitProgram(assemble('mov %r1, 5\ncall local f\nexit\nf:\nmov %r0, %r1\nexit'), plainEnv());
+      assert.match(jit.source, /^function F0\(depth\) \{/m);
+      assert.match(jit.source, /^function F3\(depth\) \{/m);
+      assert.match(jit.source, /let l0 = R\[0\], h0 = R\[1\]/);
+      assert.match(jit.source, /F3\(depth \+ 1\)/);
+      assert.match(jit.source, /return \[\[0, F0\], \[3, F3\]\];$/);
+    });
+
+    it('stack accesses at constant offsets from r10 are direct; other accesses get exception-table sites', () => {
+      const jit = new JitProgram(assemble(`
+        stdw [%r10-8], 7
+        ldxdw %r0, [%r10-8]
+        ldxw %r2, [%r1+4]
+        stxb [%r1+0], %r2
+        lock add [%r1+8], %r2
+        exit`), plainEnv());
+      assert.match(jit.source, /SV\.setInt32\(fpo \+ -8, 7, true\)/);
+      assert.match(jit.source, /l0 = SV\.getInt32\(fpo \+ -8, true\); h0 = SV\.getInt32\(fpo \+ -8 \+ 4, true\)/);
+      assert.deepEqual(jit.table, [
+        { site: 0, pc: 2, dst: 2, access: 'read', size: 4 },
+        { site: 1, pc: 3, dst: -1, access: 'write', size: 1 },
+        { site: 2, pc: 4, dst: -1, access: 'atomic', size: 8 },
+      ]);
+    });
+
+    it('constants are folded into the code (K operands and ld_imm64)', () => {
+      const jit = new JitProgram(assemble('lddw %r0, 0x1122334455667788\nadd %r0, -1\nexit'), plainEnv());
+      assert.match(jit.source, /l0 = 1432778632; h0 = 287454020;/);
+      assert.match(jit.source, /\(-1 >>> 0\)/);
+    });
+  });
+
+  describe('behaviour shared with the interpreter', () => {
+    const both = (src: string, mem = new Uint8Array(16)) => ['interp', 'jit'].map((kind) => {
+      const env = plainEnv();
+      const region = env.memory.map('input', mem.slice());
+      const vm = kind === 'jit' ? new JitProgram(assemble(src), env) : new Interpreter(assemble(src), env);
+      try {
+        return vm.run([AddressSpace.address(region), BigInt(mem.length)], { instructionBudget: 1000 });
+      } catch (e) {
+        return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      }
+    });
+
+    it('an out-of-bounds access is the same MemoryAccessError', () => {
+      const [i, j] = both('ldxdw %r0, [%r1+12]\nexit');
+      assert.equal(j, i);
+      assert.match(String(j), /^MemoryAccessError: instruction 0: read of 8 bytes at 0xffff88810000000c runs past the end of input/);
+    });
+
+    it('the instruction budget stops at the same instruction, counted exactly', () => {
+      const [i, j] = both('mov %r0, 0\nloop:\nadd %r0, 1\nmov %r2, %r0\nja loop\nexit');
+      assert.equal(j, i);
+      assert.match(String(j), /^BudgetExceededError: instruction \d+: instruction budget of 1000 exhausted/);
+    });
+
+    it('the region cache never lets a store into a read-only region through', () => {
+      const env = plainEnv();
+      const ro = env.memory.map('ro', new Uint8Array(8), false);
+      const prog = assemble(`lddw %r1, ${AddressSpace.address(ro)}\nldxw %r0, [%r1+0]\nstw [%r1+0], 1\nexit`);
+      assert.throws(() => new JitProgram(prog, env).run(), /write of 4 bytes .* is in read-only ro/);
+    });
+  });
+
+  describe('the exception table at arena sites', () => {
+    it('fixes up load (0), store (dropped) and atomic (untouched) and reports with the site\'s instruction', () => {
+      const memory = new AddressSpace();
+      const arena = createMap({ name: 'arena', type: BPF_MAP_TYPE_ARENA, keySize: 0, valueSize: 0, maxEntries: 4,
+        flags: BPF_F_MMAPABLE, mapExtra: 1n << 44n }, memory, { nrCpus: 1 }) as ArenaMap;
+      const faults: Array<[boolean, bigint, readonly EngineFrame[]]> = [];
+      const env: ExecEnv = {
+        memory, natives: { helpers: new Map(), kfuncs: new Map() },
+        arena: {
+          userVmStart: arena.userVmStart, noUserConv: false, pageAt: (o) => arena.pageAtOffset(o),
+          reportFault: (w, a, f) => { faults.push([w, a, f]); },
+        },
+      };
+      const jit = new JitProgram(assemble(`
+        mov %r1, 0x2000
+        mov %r0, 9
+        ldxdw %r0, [%r1+16]
+        stw [%r1+4], 3
+        mov %r2, 5
+        lock fetch add [%r1+8], %r2
+        add %r0, %r2
+        exit`), env);
+      assert.equal(jit.run().r0, 5n); // r0 zeroed by the load fixup, r2 untouched by the atomic
+      assert.deepEqual(faults.map(([w, a, f]) => [w, a - (1n << 44n), f]), [
+        [false, 0x2010n, [{ kind: 'bpf', pc: 2 }]],
+        [true, 0x2004n, [{ kind: 'bpf', pc: 3 }]],
+        [true, 0x2008n, [{ kind: 'bpf', pc: 5 }]],
+      ]);
+      assert.deepEqual(jit.table.map((e) => [e.pc, e.access]), [[2, 'read'], [3, 'write'], [5, 'atomic']]);
+    });
+  });
+});
