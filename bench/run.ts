@@ -1,34 +1,113 @@
 /**
- * `npm run bench`: instructions per second of each engine on compute-heavy programs. Each
- * program is checked against its reference result first; figures are the best of several runs
- * after a warm-up, so they measure the engine, not V8's tiering.
+ * `npm run bench`: each engine of ENGINES on compute-heavy programs, against the same
+ * algorithm in C compiled with gcc -O2 (bench/native/). Each program is checked against its
+ * reference result first (the C twin too); figures are the best of several runs after a
+ * warm-up, so they measure the engine, not V8's tiering. Building the engine (the
+ * interpreter's predecode, the JIT's compile) is timed apart from running.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/assembler.js';
-import { EngineName, runConformanceProgram } from '../src/conformance.js';
-import { PROGRAMS } from './programs.js';
+import { EngineName, prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
+import { ENGINES } from '../src/engines.js';
+import { BenchProgram, PROGRAMS } from './programs.js';
 
 const RUNS = 5;
-const ENGINES: EngineName[] = ['interp'];
+const NATIVE_RUNS = 20;
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NATIVE_SRC = join(ROOT, 'bench', 'native');
+const NATIVE_OUT = join(ROOT, 'dist', 'bench', 'native');
+
+interface NativeResult {
+  readonly ns: number;
+}
+
+/** Compiles and runs the C twins; undefined (with a note) when gcc is missing. */
+function runNative(programs: readonly BenchProgram[]): Map<string, NativeResult> | undefined {
+  const probe = spawnSync('gcc', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    console.log('note: gcc not found; the native column is skipped\n');
+    return undefined;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfrun-bench-'));
+  const results = new Map<string, NativeResult>();
+  try {
+    for (const p of programs) {
+      const exe = join(NATIVE_OUT, p.name);
+      spawnSync('mkdir', ['-p', NATIVE_OUT]);
+      const cc = spawnSync('gcc', ['-O2', '-std=c11', '-o', exe, join(NATIVE_SRC, 'driver.c'), join(NATIVE_SRC, `${p.name}.c`)],
+        { encoding: 'utf8' });
+      if (cc.status !== 0) throw new Error(`gcc failed on ${p.name}.c:\n${cc.stderr}`);
+      const memFile = join(tmp, `${p.name}.mem`);
+      writeFileSync(memFile, p.mem());
+      const run = spawnSync(exe, [memFile, String(p.param), String(NATIVE_RUNS)], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`native ${p.name} failed:\n${run.stderr}`);
+      const [hex, ns] = run.stdout.trim().split(/\s+/);
+      if (BigInt('0x' + hex) !== p.expect) {
+        throw new Error(`native ${p.name}: result 0x${hex}, expected 0x${p.expect.toString(16)}`);
+      }
+      results.set(p.name, { ns: Number(ns) });
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return results;
+}
+
+function ms(ns: number): string {
+  return (ns / 1e6).toFixed(ns < 1e7 ? 3 : 1);
+}
+
+function geomean(xs: readonly number[]): number {
+  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+}
+
+function timeNs(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0);
+}
+
+function benchEngine(engine: EngineName, p: BenchProgram): { insns: number; setupNs: number; runNs: number } {
+  const insns = assemble(p.asm);
+  const mem = p.mem();
+  const budget = { instructionBudget: 1e10 };
+  // Setup (predecode / compile): the best of RUNS fresh builds.
+  let vm!: PreparedConformanceProgram;
+  let setupNs = Infinity;
+  for (let i = 0; i < RUNS; i++) setupNs = Math.min(setupNs, timeNs(() => { vm = prepareConformanceProgram(insns, mem, engine); }));
+  const check = vm.run(budget);
+  if (check.r0 !== p.expect) throw new Error(`${p.name} on ${engine}: r0 = ${check.r0}, expected ${p.expect}`);
+  let runNs = Infinity;
+  for (let i = 0; i < RUNS; i++) runNs = Math.min(runNs, timeNs(() => vm.run(budget)));
+  return { insns: check.instructions, setupNs, runNs };
+}
 
 function main(): void {
-  console.log(`node ${process.version}, best of ${RUNS} runs after one warm-up\n`);
-  console.log('engine  program  instructions   ms      M insn/s  what');
+  console.log(`node ${process.version}; engines: ${ENGINES.join(', ')}; best of ${RUNS} runs after one warm-up`);
+  const native = runNative(PROGRAMS);
+  if (native) console.log(`native: gcc -O2, best of ${NATIVE_RUNS} runs\n`);
+  console.log('engine  program   instructions  setup ms     run ms  ns/insn   x native  what');
   for (const engine of ENGINES) {
+    const multiples: number[] = [];
     for (const p of PROGRAMS) {
-      const insns = assemble(p.asm);
-      const budget = { instructionBudget: 1e10 };
-      const check = runConformanceProgram(insns, p.mem(), engine, budget);
-      if (check.r0 !== p.expect) throw new Error(`${p.name} on ${engine}: r0 = ${check.r0}, expected ${p.expect}`);
-      let best = Infinity;
-      for (let i = 0; i < RUNS; i++) {
-        const mem = p.mem();
-        const t0 = process.hrtime.bigint();
-        runConformanceProgram(insns, mem, engine, budget);
-        best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-      const rate = check.instructions / best / 1e3;
-      console.log(`${engine.padEnd(7)} ${p.name.padEnd(8)} ${String(check.instructions).padStart(12)} ${best.toFixed(1).padStart(7)} ${rate.toFixed(1).padStart(10)}  ${p.what}`);
+      const { insns, setupNs, runNs } = benchEngine(engine, p);
+      const nat = native?.get(p.name);
+      const multiple = nat ? runNs / nat.ns : undefined;
+      if (multiple !== undefined) multiples.push(multiple);
+      console.log([
+        engine.padEnd(7), p.name.padEnd(8), String(insns).padStart(13), ms(setupNs).padStart(9), ms(runNs).padStart(10),
+        (runNs / insns).toFixed(2).padStart(8), (multiple === undefined ? '-' : multiple.toFixed(1)).padStart(10), ` ${p.what}`,
+      ].join(' '));
     }
+    if (multiples.length > 0) console.log(`${engine.padEnd(7)} geometric mean of x native: ${geomean(multiples).toFixed(1)}\n`);
+  }
+  if (native) {
+    console.log('native  program   run ms');
+    for (const p of PROGRAMS) console.log(`native  ${p.name.padEnd(8)} ${ms(native.get(p.name)!.ns).padStart(7)}`);
   }
 }
 

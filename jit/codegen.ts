@@ -139,7 +139,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     };
     const localCall = (fn: string) => {
       e(`    ${saveArgs()} S.n = n; X.enter(${s}, depth); ${fn}(depth + 1);`);
-      e(`    if (S.stop) return;`);
+      // A stop in the callee ends every frame; this block's later instructions never ran.
+      e(`    if (S.stop) { S.n -= ${after}; return; }`);
       e(`    n = S.n; ${loadRet(5)}`);
     };
     const cls = x & 7;

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
-import { DEFAULT_BUDGET, EngineName, runConformanceProgram } from './conformance.js';
+import { DEFAULT_BUDGET, EngineName, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
+import { ENGINES, hasEngine } from './engines.js';
 import { BpfError } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
@@ -32,6 +33,11 @@ Usage:
   bpfrun exec FILE [--mem HEX] [--engine interp|jit] [--budget N]   (default budget ${DEFAULT_BUDGET})
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
+  bpfrun run-raw FILE.bin --mem FILE [--engine interp|jit] [--repeat N] [--budget N] [--json]
+        Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
+        --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
+        length, N times (default 1). Prints r0, the instruction count and the median time per
+        run (building the engine excluded).
   bpfrun asm FILE|-
         Print the bytecode of an assembler file: hex bytes, one instruction slot a line.
   bpfrun disasm FILE.hex|-
@@ -48,15 +54,22 @@ function readInput(file: string | undefined): string {
 
 function engineOf(value: string | undefined): EngineName {
   const engine = value ?? 'interp';
+  if (hasEngine(engine)) return engine;
   if (engine === 'jit') throw new UsageError('the jit engine is not built yet; use --engine interp');
-  if (engine !== 'interp') throw new UsageError(`unknown engine '${engine}' (interp or jit)`);
-  return engine;
+  throw new UsageError(`unknown engine '${engine}' (${ENGINES.join(' or ')})`);
 }
 
 function parseMemHex(text: string | undefined): Uint8Array {
   const hex = (text ?? '').replace(/\s+/g, '');
   if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError('memory must be an even number of hex digits');
   return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+function positiveInt(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer`);
+  return n;
 }
 
 /** Assembler text, or bytecode when the file looks like hex bytes/words. */
@@ -106,6 +119,43 @@ const commands: Record<string, (args: string[]) => void> = {
       { instructionBudget: budget });
     console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
     console.log(`${result.instructions} instructions`);
+  },
+  'run-raw'(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: {
+        mem: { type: 'string' }, engine: { type: 'string' }, repeat: { type: 'string' },
+        budget: { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('run-raw needs one bytecode file');
+    if (values.mem === undefined) throw new UsageError('run-raw needs --mem FILE (the input memory)');
+    const repeat = positiveInt(values.repeat, 1, '--repeat');
+    const budget = positiveInt(values.budget, DEFAULT_BUDGET, '--budget');
+    const engine = engineOf(values.engine);
+    const insns = decode(readFileSync(positionals[0]));
+    const mem = new Uint8Array(readFileSync(values.mem));
+    const vm = prepareConformanceProgram(insns, mem, engine);
+    const times: number[] = [];
+    let result = { r0: 0n, instructions: 0 };
+    for (let i = 0; i < repeat; i++) {
+      const t0 = process.hrtime.bigint();
+      result = vm.run({ instructionBudget: budget });
+      times.push(Number(process.hrtime.bigint() - t0));
+    }
+    times.sort((a, b) => a - b);
+    const mid = times.length >> 1;
+    const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+    if (values.json) {
+      console.log(JSON.stringify({
+        engine, r0: result.r0.toString(), r0Hex: `0x${result.r0.toString(16)}`, instructions: result.instructions,
+        repeat, medianNs: Math.round(median),
+      }, null, 2));
+      return;
+    }
+    console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
+    console.log(`${result.instructions} instructions`);
+    console.log(`median ${(median / 1e6).toFixed(3)} ms per run over ${repeat} run${repeat === 1 ? '' : 's'} (${engine}; ${(median / Math.max(1, result.instructions)).toFixed(2)} ns/insn)`);
   },
   asm(args) {
     const { positionals } = parseArgs({ args, allowPositionals: true });

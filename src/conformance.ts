@@ -65,11 +65,7 @@ export const DEFAULT_BUDGET = 100_000_000;
 /** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
 export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp',
   options: RunOptions = { instructionBudget: DEFAULT_BUDGET }): RunResult {
-  const memory = new AddressSpace();
-  const input = memory.map('input', mem);
-  const env = { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() } };
-  const vm = engine === 'jit' ? new JitProgram(insns, env) : new Interpreter(insns, env);
-  return vm.run([AddressSpace.address(input), BigInt(mem.length)], options);
+  return prepareConformanceProgram(insns, mem, engine).run(options);
 }
 
 /** A program built once for an engine (decoded, compiled), run as often as needed. */
@@ -97,13 +93,11 @@ export interface ConformanceExtras {
  */
 export function prepareConformanceProgram(insns: readonly Instruction[], mem: Uint8Array,
   engine: EngineName = 'interp', extras: ConformanceExtras = {}): PreparedConformanceProgram {
-  if (engine !== 'interp') throw new Error(`engine '${engine}' is not available yet`);
   const memory = new AddressSpace();
   const initial = mem.slice();
   const input = memory.map('input', mem.slice());
-  const vm = new Interpreter(insns, {
-    memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() }, arena: extras.arena,
-  });
+  const env = { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() }, arena: extras.arena };
+  const vm = engine === 'jit' ? new JitProgram(insns, env) : new Interpreter(insns, env);
   const args = [AddressSpace.address(input), BigInt(mem.length)];
   return {
     input: input.bytes,

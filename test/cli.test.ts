@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, SUITE_DIR } from './suite.js';
+import { assemble } from '../src/asm/assembler.js';
+import { encode } from '../src/isa/instruction.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
 
@@ -131,5 +133,66 @@ describe('bpfrun CLI', () => {
     const missing = bpfrun(['exec', 'no-such-file.s']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no such file/);
+  });
+});
+
+describe('bpfrun run-raw', () => {
+  const dir = join(PROJECT_ROOT, 'dist');
+  const write = (name: string, bytes: Uint8Array): string => {
+    const file = join(dir, name);
+    writeFileSync(file, bytes);
+    return file;
+  };
+  // r0 = sum of the input's u32s; mem[0] is incremented in place, which a repeat must not see.
+  const sumBin = () => write('run-raw-sum.bin', encode(assemble(`
+    mov %r0, 0
+    mov %r3, %r1
+    add %r3, %r2
+  loop:
+    jge %r1, %r3, done
+    ldxw %r4, [%r1]
+    add %r0, %r4
+    add %r1, 4
+    ja loop
+  done:
+    exit`)));
+  const memFile = () => write('run-raw-sum.mem', Uint8Array.from([1, 0, 0, 0, 2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]));
+
+  it('runs raw bytecode with r1/r2 = a copy of the memory file and reports r0, instructions and time', () => {
+    const r = bpfrun(['run-raw', sumBin(), '--mem', memFile()]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^r0 = 0x100000002 \(4294967298\)$/m);
+    assert.match(r.stdout, /^20 instructions$/m);
+    assert.match(r.stdout, /median \d+\.\d{3} ms per run over 1 run \(interp/);
+  });
+
+  it('--repeat runs on fresh memory each time; --json is machine-readable', () => {
+    const bin = write('run-raw-inc.bin', encode(assemble('ldxb %r0, [%r1]\nadd %r0, 1\nstxb [%r1], %r0\nexit')));
+    const mem = write('run-raw-inc.mem', Uint8Array.from([41]));
+    const r = bpfrun(['run-raw', bin, '--mem', mem, '--repeat', '5', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual({ ...report, medianNs: 0 },
+      { engine: 'interp', r0: '42', r0Hex: '0x2a', instructions: 4, repeat: 5, medianNs: 0 });
+    assert.ok(Number.isInteger(report.medianNs) && report.medianNs > 0);
+  });
+
+  it('runtime errors exit 1, usage errors exit 2', () => {
+    const oob = write('run-raw-oob.bin', encode(assemble('ldxdw %r0, [%r1+8]\nexit')));
+    const mem = write('run-raw-oob.mem', new Uint8Array(8));
+    const fault = bpfrun(['run-raw', oob, '--mem', mem]);
+    assert.equal(fault.status, 1);
+    assert.match(fault.stderr, /^bpfrun: instruction 0: read of 8 bytes at 0x[0-9a-f]+ (is outside every memory region|runs past the end of input)/);
+    const odd = bpfrun(['run-raw', write('run-raw-odd.bin', new Uint8Array(12)), '--mem', mem]);
+    assert.equal(odd.status, 1);
+    assert.match(odd.stderr, /not a multiple of 8/);
+    const loop = bpfrun(['run-raw', write('run-raw-loop.bin', encode(assemble('ja -1\nexit'))), '--mem', mem, '--budget', '1000']);
+    assert.equal(loop.status, 1);
+    assert.match(loop.stderr, /budget of 1000 exhausted/);
+    assert.equal(bpfrun(['run-raw', oob]).status, 2);
+    assert.match(bpfrun(['run-raw', oob]).stderr, /needs --mem FILE/);
+    assert.equal(bpfrun(['run-raw', oob, '--mem', mem, '--repeat', '0']).status, 2);
+    assert.equal(bpfrun(['run-raw', oob, '--mem', mem, '--engine', 'turbo']).status, 2);
+    assert.equal(bpfrun(['run-raw', 'no-such.bin', '--mem', mem]).status, 1);
   });
 });

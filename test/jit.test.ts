@@ -2,6 +2,7 @@
 // get entries, and that the fixups and errors match the interpreter's.
 import assert from 'node:assert/strict';
 import { assemble } from '../src/asm/assembler.js';
+import { EngineName, runConformanceProgram } from '../src/conformance.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
@@ -69,6 +70,13 @@ describe('jit', () => {
       const [i, j] = both('mov %r0, 0\nloop:\nadd %r0, 1\nmov %r2, %r0\nja loop\nexit');
       assert.equal(j, i);
       assert.match(String(j), /^BudgetExceededError: instruction \d+: instruction budget of 1000 exhausted/);
+    });
+
+    it('regression (fuzz seed 12): an unwind inside a callee counts the same instructions', () => {
+      const src = 'call local f\nexit\nf:\nmov %r1, 0\ncall 5\nexit';
+      const [i, j] = ['interp', 'jit'].map((e) => runConformanceProgram(assemble(src), new Uint8Array(0), e as EngineName));
+      assert.deepEqual(j, i);
+      assert.equal(i.instructions, 3);
     });
 
     it('the region cache never lets a store into a read-only region through', () => {
