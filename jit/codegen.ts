@@ -69,6 +69,18 @@ export function generate(code: Decoded, starts: readonly number[]): GeneratedPro
   return { source, table, natives, functionStarts: starts };
 }
 
+/** A 64-bit shift by a constant, inline: lsh (0x60), rsh (0x70) or arsh (0xc0) by n in 0..63. */
+function constShift(op: number, dl: string, dh: string, n: number): string {
+  if (n === 0) return '';
+  if (op === 0x60) {
+    return n < 32 ? `${dh} = (${dh} << ${n}) | (${dl} >>> ${32 - n}); ${dl} <<= ${n};` : `${dh} = ${dl} << ${n - 32}; ${dl} = 0;`;
+  }
+  if (op === 0x70) {
+    return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = (${dh} >>> ${n}) | 0;` : `${dl} = (${dh} >>> ${n - 32}) | 0; ${dh} = 0;`;
+  }
+  return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} >>= ${n};` : `${dl} = ${dh} >> ${n - 32}; ${dh} >>= 31;`;
+}
+
 const L = (r: number) => (r === 10 ? 'fp' : `l${r}`);
 const H = (r: number) => (r === 10 ? 'FPH' : `h${r}`);
 
@@ -100,16 +112,30 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   e(`function F${start}(depth) {`);
   e('  let ' + Array.from({ length: 10 }, (_, r) => `l${r} = R[${2 * r}], h${r} = R[${2 * r + 1}]`).join(', ') + ';');
   e(`  const fp = (STACK_TOP - ${MAX_BPF_STACK} * depth) | 0, fpo = STACK_BYTES - ${MAX_BPF_STACK} * depth;`);
+  e('  const B = S.b;');
   e('  let n = S.n, mg = S.mg, t = 0, s = 0, pc = ' + start + ';');
   e('  for (;;) switch (pc) {');
 
   const saveArgs = () => Array.from({ length: 10 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ');
   const loadRet = (upTo: number) => Array.from({ length: upTo + 1 }, (_, r) => `l${r} = R[${2 * r}]; h${r} = R[${2 * r + 1}];`).join(' ');
 
+  // A block whose terminator jumps back to its own start is a tight loop: it runs as an inner
+  // `for` that repeats without going back through the dispatch switch.
+  let selfLoop = -1;
   for (let s = start; s < end; s = next(s)) {
     if (leader.has(s)) {
+      if (selfLoop >= 0) { e('    break; }'); selfLoop = -1; }
       const len = blockLen.get(s)!;
-      e(`  case ${s}: if ((n += ${len}) > S.b) X.budget(${s}, n - ${len});`);
+      let last = s;
+      for (let q = s; q < end && (q === s || !leader.has(q)); q = next(q)) last = q;
+      const lx = XOP[last] & 0xff;
+      const isJump = ((lx & 7) === BPF_JMP || (lx & 7) === BPF_JMP32) && (lx & 0xf0) !== BPF_CALL && (lx & 0xf0) !== 0x90;
+      if (isJump && TARGET[last] === s) {
+        selfLoop = s;
+        e(`  case ${s}: for (;;) { if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
+      } else {
+        e(`  case ${s}: if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
+      }
     }
     // Instructions left in the block after this one (for an early stop after a native call).
     let after = 0;
@@ -120,10 +146,11 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const isConst = srcIdx >= CONST_BASE;
     const cl = isConst ? String(consts[srcIdx - CONST_BASE]) : L(srcIdx / 2);
     const ch = isConst ? String(consts[srcIdx - CONST_BASE + 1]) : H(srcIdx / 2);
+    const cu = isConst ? String(consts[srcIdx - CONST_BASE] >>> 0) : `(${cl} >>> 0)`; // unsigned low half
     const dl = L(d), dh = H(d);
     const off = OFF[s];
     const target = TARGET[s];
-    const jump = (cond: string) => e(`    if (${cond}) { pc = ${target}; continue; }`);
+    const jump = (cond: string) => e(target === selfLoop ? `    if (${cond}) continue;` : `    if (${cond}) { pc = ${target}; continue; }`);
     const memArgs = (base: number) => `${L(base)}, ${H(base)}, ${off}`;
     const site = (dst: number, access: ExTableEntry['access'], size: number) => {
       table.push({ site: table.length, pc: s, dst, access, size });
@@ -146,8 +173,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const cls = x & 7;
     switch (x) {
       // ---- ALU64 ----
-      case BPF_ALU64 | 0x00: e(`    t = (${dl} >>> 0) + (${cl} >>> 0); ${dh} = (${dh} + ${ch} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`); break;
-      case BPF_ALU64 | 0x10: e(`    t = (${dl} >>> 0) < (${cl} >>> 0) ? 1 : 0; ${dl} = (${dl} - ${cl}) | 0; ${dh} = (${dh} - ${ch} - t) | 0;`); break;
+      case BPF_ALU64 | 0x00: e(`    t = (${dl} >>> 0) + ${cu}; ${dh} = (${dh} + ${ch} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`); break;
+      case BPF_ALU64 | 0x10: e(`    t = (${dl} >>> 0) < ${cu} ? 1 : 0; ${dl} = (${dl} - ${cl}) | 0; ${dh} = (${dh} - ${ch} - t) | 0;`); break;
       case BPF_ALU64 | 0x20: i64('mul64'); break;
       case BPF_ALU64 | 0x30: i64('udiv64'); break;
       case BPF_ALU64 | 0x30 | V_SIGNED: i64('sdiv64'); break;
@@ -156,9 +183,10 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_ALU64 | 0x40: e(`    ${dl} |= ${cl}; ${dh} |= ${ch};`); break;
       case BPF_ALU64 | 0x50: e(`    ${dl} &= ${cl}; ${dh} &= ${ch};`); break;
       case BPF_ALU64 | 0xa0: e(`    ${dl} ^= ${cl}; ${dh} ^= ${ch};`); break;
-      case BPF_ALU64 | 0x60: e(`    ${dl} = I.lsh64(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`); break;
-      case BPF_ALU64 | 0x70: e(`    ${dl} = I.rsh64(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`); break;
-      case BPF_ALU64 | 0xc0: e(`    ${dl} = I.arsh64(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`); break;
+      case BPF_ALU64 | 0x60: case BPF_ALU64 | 0x70: case BPF_ALU64 | 0xc0:
+        if (isConst) e(`    ${constShift(x & 0xf0, dl, dh, consts[srcIdx - CONST_BASE] & 63)}`);
+        else e(`    ${dl} = I.${x === (BPF_ALU64 | 0x60) ? 'lsh64' : x === (BPF_ALU64 | 0x70) ? 'rsh64' : 'arsh64'}(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`);
+        break;
       case BPF_ALU64 | 0x80: e(`    ${dl} = I.neg64(${dl}, ${dh}); ${dh} = O.hi;`); break;
       case BPF_ALU64 | 0xb0: if (dl !== cl) e(`    ${dl} = ${cl}; ${dh} = ${ch};`); break;
       case BPF_ALU64 | 0xb0 | V_MOVSX8: e(`    ${dl} = (${cl} << 24) >> 24; ${dh} = ${dl} >> 31;`); break;
@@ -194,7 +222,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_ALU | BPF_END | BPF_TO_BE | V_W32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
       case BPF_ALU | BPF_END | BPF_TO_BE | V_W64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
       // ---- JMP (64-bit compares) ----
-      case BPF_JMP | 0x00: case BPF_JMP32 | 0x00: e(`    pc = ${target}; continue;`); break;
+      case BPF_JMP | 0x00: case BPF_JMP32 | 0x00: e(target === selfLoop ? '    continue;' : `    pc = ${target}; continue;`); break;
       case BPF_JMP | 0x10: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
       case BPF_JMP | 0x50: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
       case BPF_JMP | 0x40: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
@@ -219,7 +247,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_JMP32 | 0xc0: jump(`${dl} < ${cl}`); break;
       case BPF_JMP32 | 0xd0: jump(`${dl} <= ${cl}`); break;
       case BPF_JMP | 0xe0: // may_goto: jump once this frame's budget is spent. spec §8.3
-        e(`    if (mg === 0) { pc = ${target}; continue; } mg--;`);
+        e(target === selfLoop ? '    if (mg === 0) continue; mg--;' : `    if (mg === 0) { pc = ${target}; continue; } mg--;`);
         break;
       // ---- calls and exit ----
       case BPF_JMP | BPF_CALL: nativeCall('helper', IMM[s]); break;
@@ -298,6 +326,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       }
     }
   }
+  if (selfLoop >= 0) e('    break; }');
   e('  }');
   e('}');
   return out.join('\n');

@@ -12,16 +12,17 @@ export const out = { hi: 0 };
 
 const TWO32 = 4294967296;
 
-/** Low 64 bits of a * b. */
+/** Low 64 bits of a * b: the 32x32 → 64 product of the low halves from 16-bit limbs, plus the
+ *  cross terms, which only reach the high half. Every intermediate stays below 2^32. */
 export function mul64(alo: number, ahi: number, blo: number, bhi: number): number {
   const a0 = alo & 0xffff, a1 = alo >>> 16;
   const b0 = blo & 0xffff, b1 = blo >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33, exact in a double
-  const carry = Math.floor(low / TWO32);
-  const high = a1 * b1 + Math.floor(mid / 65536) + carry;
-  out.hi = (high + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
-  return low | 0;
+  const p00 = a0 * b0;
+  const m1 = a1 * b0 + (p00 >>> 16);
+  const m2 = a0 * b1 + (m1 & 0xffff);
+  const carry = a1 * b1 + (m1 >>> 16) + (m2 >>> 16); // high 32 bits of alo * blo
+  out.hi = (carry + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+  return Math.imul(alo, blo);
 }
 
 let remLo = 0;
