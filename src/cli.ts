@@ -13,6 +13,9 @@ import { ENGINES, hasEngine } from './engines.js';
 import { BpfError } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
+import { JitProgram } from '../jit/jit.js';
+import { AddressSpace } from './memory.js';
+import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
 
 class UsageError extends Error {}
@@ -20,7 +23,7 @@ class UsageError extends Error {}
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
-  bpfrun run FILE.o [--prog NAME]... [--engine interp|jit] [--ctx-hex HEX] [--json]
+  bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
                     [--arena-globals start|end]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
@@ -28,12 +31,13 @@ Usage:
         the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
-  bpfrun disasm FILE.o
-        Each program of an object, linked as the kernel sees it, with source lines.
-  bpfrun exec FILE [--mem HEX] [--engine interp|jit] [--budget N]   (default budget ${DEFAULT_BUDGET})
+  bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
+        Each program of an object, linked as the kernel sees it, with source lines; with
+        --emit-js, the JavaScript the JIT generates for it and its exception table.
+  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N]   (default budget ${DEFAULT_BUDGET})
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
-  bpfrun run-raw FILE.bin --mem FILE [--engine interp|jit] [--repeat N] [--budget N] [--json]
+  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N] [--json]
         Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
         --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
         length, N times (default 1). Prints r0, the instruction count and the median time per
@@ -42,7 +46,7 @@ Usage:
         Print the bytecode of an assembler file: hex bytes, one instruction slot a line.
   bpfrun disasm FILE.hex|-
         Disassemble bytecode (hex bytes or 64-bit hex words, as 'asm' prints) in LLVM syntax.
-  bpfrun conformance-plugin [MEMHEX] [--engine interp|jit]
+  bpfrun conformance-plugin [MEMHEX] [--engine jit|interp]
         The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
         hex argument; prints r0 in hex.
   bpfrun --help`;
@@ -52,10 +56,10 @@ function readInput(file: string | undefined): string {
   return readFileSync(file === '-' ? 0 : file, 'utf8');
 }
 
+/** The engine to run on: the JIT unless `--engine interp` says otherwise. */
 function engineOf(value: string | undefined): EngineName {
-  const engine = value ?? 'interp';
+  const engine = value ?? 'jit';
   if (hasEngine(engine)) return engine;
-  if (engine === 'jit') throw new UsageError('the jit engine is not built yet; use --engine interp');
   throw new UsageError(`unknown engine '${engine}' (${ENGINES.join(' or ')})`);
 }
 
@@ -77,6 +81,10 @@ function loadProgram(file: string | undefined): Instruction[] {
   const text = readInput(file);
   if (file && /\.(hex|bin)$/.test(file)) return decode(parseHexBytecode(text));
   return assemble(text);
+}
+
+function emptyEnv(): ExecEnv {
+  return { memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } };
 }
 
 function isObjectFile(file: string | undefined): boolean {
@@ -162,7 +170,22 @@ const commands: Record<string, (args: string[]) => void> = {
     for (const line of toHexLines(assemble(readInput(positionals[0])))) console.log(line);
   },
   disasm(args) {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true, options: { 'emit-js': { type: 'boolean' }, prog: { type: 'string', multiple: true } },
+    });
+    if (values['emit-js']) {
+      // What the JIT runs: the generated JavaScript of each program, and its exception table.
+      const programs = isObjectFile(positionals[0])
+        ? loadObject(positionals[0]!, { engine: 'jit' }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+          .map((p) => ({ name: p.name, jit: p.engine('jit') as JitProgram }))
+        : [{ name: 'program', jit: new JitProgram(decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
+      for (const { name, jit } of programs) {
+        console.log(`// ${name}: ${jit.table.length} exception-table entries, compiled in ${jit.compileMs.toFixed(2)} ms`);
+        for (const e of jit.table) console.log(`//   site ${e.site}: insn ${e.pc} ${e.access} ${e.size} bytes${e.dst >= 0 ? `, r${e.dst} = 0 on fault` : ''}`);
+        console.log(jit.source);
+      }
+      return;
+    }
     if (isObjectFile(positionals[0])) {
       console.log(disassembleObject(openObject(positionals[0]!).spec));
       return;

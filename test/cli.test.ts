@@ -77,6 +77,15 @@ describe('bpfrun CLI', () => {
     assert.match(r.stdout, /call_missing \(syscall\): error: .*unknown kfunc bpf_definitely_missing_kfunc .*kfuncs\.bpf\.c:\d+/);
   });
 
+  it('disasm --emit-js shows the JavaScript the JIT runs and its exception table', () => {
+    const r = bpfrun(['disasm', 'progs/subprog.bpf.o', '--emit-js', '--prog', 'prog_a']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\/\/ prog_a: \d+ exception-table entries, compiled in [\d.]+ ms$/m);
+    assert.match(r.stdout, /^\/\/   site 0: insn \d+ (read|write|atomic) \d bytes/m);
+    assert.match(r.stdout, /^function F0\(depth\) \{$/m);
+    assert.doesNotMatch(r.stdout, /prog_b/);
+  });
+
   it('run --json reports every program\'s streams and the arena', () => {
     const r = bpfrun(['run', 'progs/streams.bpf.o', '--json']);
     assert.equal(r.status, 0, r.stderr);
@@ -163,7 +172,7 @@ describe('bpfrun run-raw', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^r0 = 0x100000002 \(4294967298\)$/m);
     assert.match(r.stdout, /^20 instructions$/m);
-    assert.match(r.stdout, /median \d+\.\d{3} ms per run over 1 run \(interp/);
+    assert.match(r.stdout, /median \d+\.\d{3} ms per run over 1 run \(jit/);
   });
 
   it('--repeat runs on fresh memory each time; --json is machine-readable', () => {
@@ -173,7 +182,7 @@ describe('bpfrun run-raw', () => {
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual({ ...report, medianNs: 0 },
-      { engine: 'interp', r0: '42', r0Hex: '0x2a', instructions: 4, repeat: 5, medianNs: 0 });
+      { engine: 'jit', r0: '42', r0Hex: '0x2a', instructions: 4, repeat: 5, medianNs: 0 });
     assert.ok(Number.isInteger(report.medianNs) && report.medianNs > 0);
   });
 
