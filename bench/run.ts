@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/assembler.js';
 import { EngineName, prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
+import { insn, Instruction } from '../src/isa/instruction.js';
 import { ENGINES } from '../src/engines.js';
 import { BenchProgram, PROGRAMS } from './programs.js';
 
@@ -111,4 +112,29 @@ function main(): void {
   }
 }
 
+/**
+ * Compile cost: a generated straight-line program of 100 000 instructions (ALU, stack stores
+ * and loads, multiplies, forward branches), prepared by each engine.
+ */
+function compileCost(): void {
+  const insns: Instruction[] = [];
+  for (let i = 0; i < 99_999; i++) {
+    switch (i % 5) {
+      case 0: insns.push(insn(0x07, i % 9, 0, 0, i)); break; // r += imm
+      case 1: insns.push(insn(0x7b, 10, i % 9, -8 * (1 + (i % 8)))); break; // stack store
+      case 2: insns.push(insn(0x79, (i + 1) % 9, 10, -8 * (1 + (i % 8)))); break; // stack load
+      case 3: insns.push(insn(0x2f, i % 9, (i + 3) % 9)); break; // r *= r
+      default: insns.push(insn(0x25, i % 9, 0, 1, 1000)); // if r > 1000 goto +1
+    }
+  }
+  insns.push(insn(0x95));
+  console.log('\ncompile cost of a 100 000-instruction program:');
+  for (const engine of ENGINES) {
+    const t0 = performance.now();
+    prepareConformanceProgram(insns, new Uint8Array(0), engine);
+    console.log(`  ${engine.padEnd(7)} ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+}
+
 main();
+compileCost();
