@@ -100,12 +100,12 @@ export class Interpreter implements FrameSource {
   private stopped = false;
   private tailTarget: Interpreter | undefined;
 
-  /** The handler number of each slot (see HANDLER_XOPS). */
-  private readonly handler: Uint8Array;
+  /** The handler number of each slot (see HANDLER_XOPS), with the slot's 2 * dst in bits 8..15. */
+  private readonly handler: Int32Array;
 
   constructor(insns: readonly Instruction[], private readonly env: ExecEnv) {
     this.code = predecode(insns, env);
-    this.handler = Uint8Array.from(this.code.xop, (x) => HANDLER_OF.get(x) ?? DEFAULT_HANDLER);
+    this.handler = Int32Array.from(this.code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (this.code.dst[slot] << 8));
     this.V = new Int32Array(CONST_BASE + this.code.consts.length);
     this.V.set(this.code.consts, CONST_BASE);
     this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
@@ -240,7 +240,7 @@ export class Interpreter implements FrameSource {
 
   /** Runs from `startPc` until the frame at `baseDepth` exits. */
   private exec(startPc: number, baseDepth: number): void {
-    const { xop: XOP, dst: DST, src: SRC, off: OFF, target: TARGET, imm: IMM, slotCount } = this.code;
+    const { xop: XOP, src: SRC, off: OFF, target: TARGET, imm: IMM, slotCount } = this.code;
     const HANDLER = this.handler;
     const V = this.V;
     const env = this.env;
@@ -268,7 +268,7 @@ export class Interpreter implements FrameSource {
     let rgBytes: Uint8Array = stack.bytes;
     let rgView: DataView = stack.view;
     const arena = env.arena;
-    const resolve = (baseIdx: number, off: number, size: number, write: boolean): number => {
+    const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number => {
       const base = V[baseIdx];
       const baseHi = V[baseIdx + 1];
       if (baseHi === 0 && arena !== undefined) {
@@ -298,9 +298,9 @@ export class Interpreter implements FrameSource {
         const r = memory.find(lo, hi, size);
         if (r !== undefined && (r.writable || !write)) { rgBytes = r.bytes; rgView = r.view; return (lo >>> 0) - r.start; }
       }
-      throw accessError(lo, hi, size, write);
+      throw accessError(lo, hi, size, write, pc);
     };
-    const accessError = (lo: number, hi: number, size: number, write: boolean): MemoryAccessError => {
+    const accessError = (lo: number, hi: number, size: number, write: boolean, pc: number): MemoryAccessError => {
       const o = (lo >>> 0) - stack.start;
       if (hi === stack.hi && o >= 0 && o < frameFloor) {
         return new MemoryAccessError(pc, write ? 'write' : 'read', toU64(lo, hi), size,
@@ -308,7 +308,7 @@ export class Interpreter implements FrameSource {
       }
       return memory.outOfBounds(pc, write ? 'write' : 'read', lo, hi, size);
     };
-    const callLocal = (target: number): void => {
+    const callLocal = (target: number, pc: number): number => {
       if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
       const f = depth * FRAME_WORDS;
       frames[f] = pc + 1;
@@ -318,11 +318,11 @@ export class Interpreter implements FrameSource {
       mayGoto = mayGotoBudget;
       frameFloor -= MAX_BPF_STACK;
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
-      pc = target;
+      return target;
     };
     // Runs a helper or kfunc; true when the program must end after it (unwind, tail call).
     // `left` is synced by the callers: capturing it here would move it off the registers.
-    const callNativeAt = (def: HelperDef): boolean => {
+    const callNativeAt = (def: HelperDef, pc: number): boolean => {
       this.nativeDepth = depth;
       this.nativeIndex = pc;
       const k = this.nativeCount++;
@@ -336,9 +336,10 @@ export class Interpreter implements FrameSource {
 
     for (;;) {
       if (--left < 0) throw new BudgetExceededError(pc, state.budget);
-      const d = DST[pc];
+      const w = HANDLER[pc]; // handler | dst << 8 (one load for both)
+      const d = w >>> 8;
       const s = SRC[pc];
-      switch (HANDLER[pc]) {
+      switch (w & 0xff) {
         // ---- ALU64 (spec §8.2) ----
         case 0: { // add (BPF_ALU64 | 0x00)
           const a = V[d], b = V[s];
@@ -471,30 +472,30 @@ export class Interpreter implements FrameSource {
           const def = helpers.get(IMM[pc]);
           if (def === undefined) throw new UnknownHelperError(pc, IMM[pc]);
           state.left = left;
-          if (callNativeAt(def)) return;
+          if (callNativeAt(def, pc)) return;
           left = state.left;
           break;
         }
-        case 72: callLocal(TARGET[pc]); continue; // BPF_JMP | BPF_CALL | V_CALL_LOCAL
+        case 72: pc = callLocal(TARGET[pc], pc); continue; // BPF_JMP | BPF_CALL | V_CALL_LOCAL
         case 73: { // BPF_JMP | BPF_CALL | V_CALL_KFUNC
           const def = kfuncs.get(IMM[pc]);
           if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${IMM[pc]}`);
           state.left = left;
-          if (callNativeAt(def)) return;
+          if (callNativeAt(def, pc)) return;
           left = state.left;
           break;
         }
         case 74: { // callx: a code address (local call) or a helper id (BPF_JMP | BPF_CALL | BPF_X)
           const lo = V[d], hi = V[d + 1];
           const slot = slotOfCodeAddress(lo, hi, slotCount);
-          if (slot >= 0) { callLocal(slot); continue; }
+          if (slot >= 0) { pc = callLocal(slot, pc); continue; }
           if (hi !== 0 || lo < 0) {
             throw new RuntimeError(pc, `callx target 0x${toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
           }
           const def = helpers.get(lo);
           if (def === undefined) throw new UnknownHelperError(pc, lo);
           state.left = left;
-          if (callNativeAt(def)) return;
+          if (callNativeAt(def, pc)) return;
           left = state.left;
           break;
         }
@@ -513,24 +514,24 @@ export class Interpreter implements FrameSource {
         case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // OP_LDDW
 
         // ---- loads (LDX MEM / MEMSX) ----
-        case 77: { const o = resolve(s, OFF[pc], 4, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = 0; break; } // 0x61
-        case 78: { const o = resolve(s, OFF[pc], 2, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getUint16(o, true); V[d + 1] = 0; break; } // 0x69
-        case 79: { const o = resolve(s, OFF[pc], 1, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgBytes[o]; V[d + 1] = 0; break; } // 0x71
-        case 80: { const o = resolve(s, OFF[pc], 8, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = rgView.getInt32(o + 4, true); break; } // 0x79
-        case 81: { const o = resolve(s, OFF[pc], 4, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // 0x81
-        case 82: { const o = resolve(s, OFF[pc], 2, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // 0x89
-        case 83: { const o = resolve(s, OFF[pc], 1, false); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt8(o); V[d + 1] = V[d] >> 31; break; } // 0x91
+        case 77: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = 0; break; } // 0x61
+        case 78: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getUint16(o, true); V[d + 1] = 0; break; } // 0x69
+        case 79: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgBytes[o]; V[d + 1] = 0; break; } // 0x71
+        case 80: { const o = resolve(s, OFF[pc], 8, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = rgView.getInt32(o + 4, true); break; } // 0x79
+        case 81: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // 0x81
+        case 82: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // 0x89
+        case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt8(o); V[d + 1] = V[d] >> 31; break; } // 0x91
 
         // ---- stores (ST uses its constant as the source) ----
-        case 84: { const o = resolve(d, OFF[pc], 4, true); if (o < 0) break; rgView.setInt32(o, V[s], true); break; } // 0x63
-        case 85: { const o = resolve(d, OFF[pc], 2, true); if (o < 0) break; rgView.setInt16(o, V[s], true); break; } // 0x6b
-        case 86: { const o = resolve(d, OFF[pc], 1, true); if (o < 0) break; rgBytes[o] = V[s]; break; } // 0x73
-        case 87: { const o = resolve(d, OFF[pc], 8, true); if (o < 0) break; rgView.setInt32(o, V[s], true); rgView.setInt32(o + 4, V[s + 1], true); break; } // 0x7b
+        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; rgView.setInt32(o, V[s], true); break; } // 0x63
+        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; rgView.setInt16(o, V[s], true); break; } // 0x6b
+        case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; rgBytes[o] = V[s]; break; } // 0x73
+        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; rgView.setInt32(o, V[s], true); rgView.setInt32(o + 4, V[s + 1], true); break; } // 0x7b
 
         default:
           if ((XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC) || (XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC | 0x18)
             || (XOP[pc] & 0xff) === 0xcb || (XOP[pc] & 0xff) === 0xd3) {
-            atomic(XOP[pc], d, s);
+            atomic(XOP[pc], d, s, pc);
             break;
           }
           throw new InvalidInstructionError(pc, `opcode 0x${XOP[pc].toString(16)} reached the interpreter undecoded`);
@@ -538,18 +539,18 @@ export class Interpreter implements FrameSource {
       pc++;
     }
 
-    function atomic(xop: number, d: number, s: number): void {
+    function atomic(xop: number, d: number, s: number, pc: number): void {
       const variant = xop >> 8;
       const size = (xop & 0x18) === 0x18 ? 8 : (xop & 0x18) === 0 ? 4 : (xop & 0x18) === 0x08 ? 2 : 1;
       if (variant === 11) { // load-acquire: dst = *(src + off), zero-extended. spec §8.5
-        const o = resolve(s, OFF[pc], size, false);
+        const o = resolve(s, OFF[pc], size, false, pc);
         if (o < 0) { V[d] = 0; V[d + 1] = 0; return; }
         const view = rgView;
         V[d + 1] = size === 8 ? view.getInt32(o + 4, true) : 0;
         V[d] = size === 8 || size === 4 ? view.getInt32(o, true) : size === 2 ? view.getUint16(o, true) : view.getUint8(o);
         return;
       }
-      const o = resolve(d, OFF[pc], size, true);
+      const o = resolve(d, OFF[pc], size, true, pc);
       if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
       const view = rgView;
       if (variant === 12) { // store-release: *(dst + off) = src
