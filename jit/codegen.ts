@@ -1,8 +1,8 @@
 /**
  * BPF → JavaScript source. Each BPF function (the entry and every subprogram) becomes one JS
- * function with the registers as local int32 pairs (`lN`/`hN`), control flow as a
- * block-dispatch loop (`for (;;) switch (pc)`, one case per basic block, falling through in
- * order), exact 64-bit arithmetic on the pairs (helpers from src/int64.ts for mul/div/shift),
+ * function with the registers as local int32 pairs (`lN`/`hN`), control flow as structured JS
+ * (labelled loops and blocks, jit/structure.ts) or, when the graph does not nest, a
+ * block-dispatch loop (`for (;;) switch (pc)`, one case per basic block), exact 64-bit arithmetic on the pairs (helpers from src/int64.ts for mul/div/shift),
  * and every memory access either a direct typed-array access (the frame's own stack at a
  * constant offset from r10) or a call to the memory unit with a site number: the exception
  * table maps each site to its instruction, destination register and access kind (spec §6).
@@ -15,6 +15,7 @@ import {
   BPF_ALU, BPF_ALU64, BPF_CALL, BPF_END, BPF_JMP, BPF_JMP32, BPF_STX, BPF_TO_BE, BPF_X, MAX_BPF_STACK,
   OP_LDDW,
 } from '../src/isa/opcodes.js';
+import { Edge, structure } from './structure.js';
 import {
   CONST_BASE, Decoded, V_CALL_KFUNC, V_CALL_LOCAL, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8,
   V_SIGNED, V_W16, V_W32, V_W64,
@@ -107,6 +108,20 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     blockLen.set(b, count);
   });
 
+  // The jump ending each block, for the structuring: every jump ends a block by construction.
+  const edges: Edge[] = [];
+  leaders.forEach((b, i) => {
+    const blockEnd = i + 1 < leaders.length ? leaders[i + 1] : end;
+    let last = b;
+    for (let q = b; q < blockEnd; q = next(q)) last = q;
+    const lx = XOP[last] & 0xff;
+    if (((lx & 7) === BPF_JMP || (lx & 7) === BPF_JMP32) && (lx & 0xf0) !== BPF_CALL && (lx & 0xf0) !== 0x90) {
+      edges.push({ block: b, blockEnd, to: TARGET[last] });
+    }
+  });
+  const st = structure(edges);
+  const blockEndOf = new Map(leaders.map((b, i) => [b, i + 1 < leaders.length ? leaders[i + 1] : end]));
+
   const out: string[] = [];
   const e = (line: string) => out.push(line);
   e(`function F${start}(depth) {`);
@@ -114,28 +129,29 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   e(`  const fp = (STACK_TOP - ${MAX_BPF_STACK} * depth) | 0, fpo = STACK_BYTES - ${MAX_BPF_STACK} * depth;`);
   e('  const B = S.b;');
   e('  let n = S.n, mg = S.mg, t = 0, s = 0, pc = ' + start + ';');
-  e('  for (;;) switch (pc) {');
+  if (!st) e('  for (;;) switch (pc) {');
 
   const saveArgs = () => Array.from({ length: 10 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ');
   const loadRet = (upTo: number) => Array.from({ length: upTo + 1 }, (_, r) => `l${r} = R[${2 * r}]; h${r} = R[${2 * r + 1}];`).join(' ');
+  /** The statement that transfers control from the block at `from` (ending at `fromEnd`) to `to`. */
+  const goto = (from: number, fromEnd: number, to: number): string => {
+    if (!st) return `pc = ${to}; continue;`;
+    if (to <= from) return `continue L${to};`;
+    return to === fromEnd ? '' : `break B${to};`; // falling through reaches `to`
+  };
+  const closeAt = (pos: number) => {
+    for (const c of st?.closes.get(pos) ?? []) e(c.kind === 'loop' ? '    break; }' : '  }');
+  };
 
-  // A block whose terminator jumps back to its own start is a tight loop: it runs as an inner
-  // `for` that repeats without going back through the dispatch switch.
-  let selfLoop = -1;
+  let blockFrom = start, blockTo = end;
   for (let s = start; s < end; s = next(s)) {
     if (leader.has(s)) {
-      if (selfLoop >= 0) { e('    break; }'); selfLoop = -1; }
+      closeAt(s);
+      for (const c of st?.opens.get(s) ?? []) e(c.kind === 'loop' ? `  L${c.start}: for (;;) {` : `  B${c.end}: {`);
       const len = blockLen.get(s)!;
-      let last = s;
-      for (let q = s; q < end && (q === s || !leader.has(q)); q = next(q)) last = q;
-      const lx = XOP[last] & 0xff;
-      const isJump = ((lx & 7) === BPF_JMP || (lx & 7) === BPF_JMP32) && (lx & 0xf0) !== BPF_CALL && (lx & 0xf0) !== 0x90;
-      if (isJump && TARGET[last] === s) {
-        selfLoop = s;
-        e(`  case ${s}: for (;;) { if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
-      } else {
-        e(`  case ${s}: if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
-      }
+      blockFrom = s;
+      blockTo = blockEndOf.get(s)!;
+      e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
     }
     // Instructions left in the block after this one (for an early stop after a native call).
     let after = 0;
@@ -150,7 +166,10 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const dl = L(d), dh = H(d);
     const off = OFF[s];
     const target = TARGET[s];
-    const jump = (cond: string) => e(target === selfLoop ? `    if (${cond}) continue;` : `    if (${cond}) { pc = ${target}; continue; }`);
+    const jump = (cond: string) => {
+      const go = goto(blockFrom, blockTo, target);
+      if (go) e(`    if (${cond}) { ${go} }`);
+    };
     const memArgs = (base: number) => `${L(base)}, ${H(base)}, ${off}`;
     const site = (dst: number, access: ExTableEntry['access'], size: number) => {
       table.push({ site: table.length, pc: s, dst, access, size });
@@ -222,7 +241,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_ALU | BPF_END | BPF_TO_BE | V_W32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
       case BPF_ALU | BPF_END | BPF_TO_BE | V_W64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
       // ---- JMP (64-bit compares) ----
-      case BPF_JMP | 0x00: case BPF_JMP32 | 0x00: e(target === selfLoop ? '    continue;' : `    pc = ${target}; continue;`); break;
+      case BPF_JMP | 0x00: case BPF_JMP32 | 0x00: e(`    ${goto(blockFrom, blockTo, target)}`); break;
       case BPF_JMP | 0x10: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
       case BPF_JMP | 0x50: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
       case BPF_JMP | 0x40: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
@@ -247,7 +266,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_JMP32 | 0xc0: jump(`${dl} < ${cl}`); break;
       case BPF_JMP32 | 0xd0: jump(`${dl} <= ${cl}`); break;
       case BPF_JMP | 0xe0: // may_goto: jump once this frame's budget is spent. spec §8.3
-        e(target === selfLoop ? '    if (mg === 0) continue; mg--;' : `    if (mg === 0) { pc = ${target}; continue; } mg--;`);
+        e(`    if (mg === 0) { ${goto(blockFrom, blockTo, target) || '/* falls through */'} } else mg--;`);
         break;
       // ---- calls and exit ----
       case BPF_JMP | BPF_CALL: nativeCall('helper', IMM[s]); break;
@@ -326,8 +345,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       }
     }
   }
-  if (selfLoop >= 0) e('    break; }');
-  e('  }');
+  closeAt(end);
+  if (!st) e('  }');
   e('}');
   return out.join('\n');
 }

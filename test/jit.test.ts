@@ -41,6 +41,49 @@ describe('jit', () => {
       ]);
     });
 
+    it('loops become labelled JS loops and forward jumps labelled blocks; no dispatch switch', () => {
+      const prog = `
+        mov %r0, 0
+        mov %r1, 0
+      outer:
+        jge %r1, 10, done
+        mov %r2, 0
+      inner:
+        jge %r2, %r1, next
+        add %r0, %r2
+        jeq %r0, 1000, done
+        add %r2, 1
+        ja inner
+      next:
+        add %r1, 1
+        ja outer
+      done:
+        exit`;
+      const jit = new JitProgram(assemble(prog), plainEnv());
+      assert.doesNotMatch(jit.source, /switch \(pc\)/);
+      assert.match(jit.source, /L2: for \(;;\) \{[\s\S]*L4: for \(;;\) \{[\s\S]*continue L4;[\s\S]*continue L2;/);
+      assert.match(jit.source, /break B11;/); // leaving both loops at once
+      assert.equal(jit.run().r0, new Interpreter(assemble(prog), plainEnv()).run().r0);
+    });
+
+    it('a jump into the middle of a loop (irreducible) falls back to block dispatch, with the same result', () => {
+      const prog = `
+        mov %r0, 0
+        mov %r1, 5
+        jeq %r1, 5, middle
+      head:
+        add %r0, 1
+      middle:
+        add %r0, 2
+        sub %r1, 1
+        jne %r1, 0, head
+        exit`;
+      const jit = new JitProgram(assemble(prog), plainEnv());
+      assert.match(jit.source, /for \(;;\) switch \(pc\) \{/);
+      assert.equal(jit.run().r0, 14n);
+      assert.equal(new Interpreter(assemble(prog), plainEnv()).run().r0, 14n);
+    });
+
     it('constants are folded into the code (K operands and ld_imm64)', () => {
       const jit = new JitProgram(assemble('lddw %r0, 0x1122334455667788\nadd %r0, -1\nexit'), plainEnv());
       assert.match(jit.source, /l0 = 1432778632; h0 = 287454020;/);
