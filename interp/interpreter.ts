@@ -23,6 +23,7 @@ import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, toU64, udiv64, umod64, fromU64,
 } from '../src/int64.js';
 import { MemoryRegion } from '../src/memory.js';
+import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, NativeCalls } from '../src/engine.js';
 import {
   CONST_BASE, Decoded, predecode,
 } from '../src/lower.js';
@@ -86,16 +87,10 @@ export class Interpreter implements FrameSource {
   /** Call depth and instruction of the native call in progress (for callbacks and errors). */
   private nativeDepth = 0;
   private nativeIndex = 0;
-  /**
-   * The natives in progress, outermost first (a callback's helper, then a kfunc inside the
-   * callback, ...): what the shadow call stack shows between BPF frames. Preallocated.
-   */
-  private readonly nativePc = new Int32Array(MAX_CALL_FRAMES * 2);
-  private readonly nativeDepthAt = new Int32Array(MAX_CALL_FRAMES * 2);
-  private readonly nativeName: string[] = [];
-  private nativeCount = 0;
-  /** callbackBase[d] is 1 when the frame at depth d was entered from a native (a callback). */
-  private readonly callbackBase = new Uint8Array(MAX_CALL_FRAMES);
+  /** The natives in progress: what the shadow call stack shows between BPF frames. */
+  private readonly natives = new NativeCalls();
+  /** The call site of the frame at `depth` (a local call), from its saved return slot. */
+  private readonly callSite = (depth: number) => this.frames_[depth * FRAME_WORDS] - 1;
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
   private stopped = false;
   private tailTarget: Interpreter | undefined;
@@ -158,8 +153,7 @@ export class Interpreter implements FrameSource {
     this.state = state;
     this.stopped = false;
     this.tailTarget = undefined;
-    this.nativeCount = 0;
-    this.callbackBase.fill(0);
+    this.natives.reset();
     V.fill(0, 0, CONST_BASE);
     args.forEach(([lo, hi], i) => { V[2 * (i + 1)] = lo; V[2 * (i + 1) + 1] = hi; });
     V[20] = (this.stackRegion.start + STACK_BYTES) | 0;
@@ -183,12 +177,12 @@ export class Interpreter implements FrameSource {
     V.fill(0, 2, 12);
     args.forEach((a, i) => { [V[2 * (i + 1)], V[2 * (i + 1) + 1]] = fromU64(a); });
     V[20] = (V[20] - MAX_BPF_STACK) | 0;
-    this.callbackBase[depth] = 1;
+    this.natives.callbackBase[depth] = 1;
     try {
       this.exec(slot, depth);
       return toU64(V[0], V[1]);
     } finally {
-      this.callbackBase[depth] = 0;
+      this.natives.callbackBase[depth] = 0;
       V.set(saved, 0);
       this.nativeDepth = outerDepth;
       this.nativeIndex = outerIndex;
@@ -197,30 +191,7 @@ export class Interpreter implements FrameSource {
 
   /** The live frames while a native runs, innermost first: the native, then BPF frames. */
   frames(): EngineFrame[] {
-    const top = this.nativeCount - 1;
-    if (top < 0) return [];
-    return [{ kind: 'native', name: this.nativeName[top] }, ...this.bpfFrames(this.nativePc[top], this.nativeDepthAt[top], top)];
-  }
-
-  /**
-   * BPF frames from (pc, depth) outward: a local call's caller is found from its return slot,
-   * a callback's caller is the native that called it (and that native's own BPF frame).
-   */
-  private bpfFrames(pc: number, depth: number, native: number): EngineFrame[] {
-    const out: EngineFrame[] = [];
-    for (;;) {
-      out.push({ kind: 'bpf', pc });
-      if (depth === 0) return out;
-      if (this.callbackBase[depth] && native > 0) {
-        native--;
-        out.push({ kind: 'native', name: this.nativeName[native] });
-        pc = this.nativePc[native];
-        depth = this.nativeDepthAt[native];
-      } else {
-        depth--;
-        pc = this.frames_[depth * FRAME_WORDS] - 1;
-      }
-    }
+    return this.natives.frames(this.callSite);
   }
 
   private tailCall(target: unknown): boolean {
@@ -278,7 +249,7 @@ export class Interpreter implements FrameSource {
         const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
         if (page === undefined) {
           // spec §1.8, §6.2: fixed up through the exception table and reported to stderr.
-          arena.reportFault(write, arenaUserBase + BigInt(aoff), this.bpfFrames(pc, depth, this.nativeCount));
+          arena.reportFault(write, arenaUserBase + BigInt(aoff), this.natives.bpfFrames(pc, depth, this.natives.count, this.callSite));
           return -1;
         }
         if (inPage + size > PAGE_SIZE) {
@@ -325,12 +296,9 @@ export class Interpreter implements FrameSource {
     const callNativeAt = (def: HelperDef, pc: number): boolean => {
       this.nativeDepth = depth;
       this.nativeIndex = pc;
-      const k = this.nativeCount++;
-      this.nativePc[k] = pc;
-      this.nativeDepthAt[k] = depth;
-      this.nativeName[k] = def.name;
+      const mark = this.natives.push(pc, depth, def.name);
       callNative(def, this.ctx, V);
-      this.nativeCount = k;
+      this.natives.count = mark;
       return this.stopped;
     };
 
@@ -560,30 +528,10 @@ export class Interpreter implements FrameSource {
         else view.setInt8(o, V[s]);
         return;
       }
-      const oldLo = view.getInt32(o, true);
-      const oldHi = size === 8 ? view.getInt32(o + 4, true) : 0;
-      let newLo: number, newHi: number;
-      const bLo = V[s], bHi = size === 8 ? V[s + 1] : 0;
-      switch (variant) {
-        case 1: case 2: {
-          newLo = (oldLo + bLo) | 0;
-          newHi = (oldHi + bHi + ((oldLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-          break;
-        }
-        case 3: case 4: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
-        case 5: case 6: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
-        case 7: case 8: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
-        case 9: newLo = bLo; newHi = bHi; break;
-        default: { // 10: cmpxchg compares with r0; r0 always receives the old value. spec §8.5
-          const eq = size === 8 ? oldLo === V[0] && oldHi === V[1] : oldLo === V[0];
-          newLo = eq ? bLo : oldLo; newHi = eq ? bHi : oldHi;
-          V[0] = oldLo; V[1] = oldHi;
-          break;
-        }
-      }
-      view.setInt32(o, newLo, true);
-      if (size === 8) view.setInt32(o + 4, newHi, true);
-      if (variant === 9 || (variant % 2 === 0 && variant < 10)) { V[s] = oldLo; V[s + 1] = oldHi; } // fetch forms, xchg
+      const oldLo = atomicRmw(view, o, size, variant, V[s], V[s + 1], V[0], V[1]);
+      const oldHi = out.hi;
+      if (variant === ATOMIC_CMPXCHG) { V[0] = oldLo; V[1] = oldHi; } // r0 always gets the old value
+      else if (atomicFetches(variant)) { V[s] = oldLo; V[s + 1] = oldHi; }
     }
   }
 }

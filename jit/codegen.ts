@@ -15,6 +15,7 @@ import {
   BPF_ALU, BPF_ALU64, BPF_CALL, BPF_END, BPF_JMP, BPF_JMP32, BPF_STX, BPF_TO_BE, BPF_X, MAX_BPF_STACK,
   OP_LDDW,
 } from '../src/isa/opcodes.js';
+import { ATOMIC_CMPXCHG, atomicFetches } from '../src/engine.js';
 import { Edge, structure } from './structure.js';
 import {
   CONST_BASE, Decoded, V_CALL_KFUNC, V_CALL_LOCAL, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8,
@@ -336,8 +337,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
             const srcReg = srcIdx / 2;
             e(`    t = M.atomic(${memArgs(d)}, ${variant}, ${size}, ${cl}, ${ch}, l0, h0, ${site(-1, 'atomic', size)}, depth);`);
             // spec §1.8: a faulted atomic leaves its registers alone.
-            if (variant === 10) e(`    if (!M.faulted) { l0 = t; h0 = O.hi; }`);
-            else if (variant === 9 || (variant % 2 === 0)) e(`    if (!M.faulted) { ${L(srcReg)} = t; ${H(srcReg)} = O.hi; }`);
+            if (variant === ATOMIC_CMPXCHG) e(`    if (!M.faulted) { l0 = t; h0 = O.hi; }`);
+            else if (atomicFetches(variant)) e(`    if (!M.faulted) { ${L(srcReg)} = t; ${H(srcReg)} = O.hi; }`);
           }
         } else {
           throw new Error(`jit: opcode 0x${x.toString(16)} at ${s} has no code generator`);

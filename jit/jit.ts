@@ -18,6 +18,7 @@ import { Instruction } from '../src/isa/instruction.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { validate } from '../src/isa/validate.js';
 import { Decoded, predecode } from '../src/lower.js';
+import { atomicRmw, NativeCalls } from '../src/engine.js';
 import { MemoryRegion } from '../src/memory.js';
 import {
   argU64, CallContext, callNative, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions, RunResult,
@@ -63,7 +64,7 @@ export class JitProgram implements FrameSource {
   /** Milliseconds spent generating and instantiating the code. */
   readonly compileMs: number;
   private readonly code: Decoded;
-  private readonly natives: readonly NativeSite[];
+  private readonly nativeSites: readonly NativeSite[];
   private readonly fns: ReadonlyMap<number, CompiledFn>;
   private readonly entry: CompiledFn;
   private readonly R = new Int32Array(22);
@@ -71,13 +72,11 @@ export class JitProgram implements FrameSource {
   private readonly Q: RegionCache;
   private readonly stackRegion: MemoryRegion;
   private readonly ctx: CallContext;
-  /** Call site of each live frame (pcs[d] = the call made at depth d). */
+  /** Call site of each live frame (pcs[d] = the call made at depth d), set by the generated code. */
   private readonly pcs = new Int32Array(MAX_CALL_FRAMES);
-  private readonly nativePc = new Int32Array(MAX_CALL_FRAMES * 2);
-  private readonly nativeDepthAt = new Int32Array(MAX_CALL_FRAMES * 2);
-  private readonly nativeName: string[] = [];
-  private nativeCount = 0;
-  private readonly callbackBase = new Uint8Array(MAX_CALL_FRAMES);
+  private readonly callSite = (depth: number) => this.pcs[depth];
+  /** The natives in progress: what the shadow call stack shows between BPF frames. */
+  private readonly natives = new NativeCalls();
   private nativeIndex = 0;
   private nativeDepth = 0;
   private tailTarget: JitProgram | undefined;
@@ -89,7 +88,7 @@ export class JitProgram implements FrameSource {
     const gen: GeneratedProgram = generate(this.code, layout.subprogStarts);
     this.source = gen.source;
     this.table = gen.table;
-    this.natives = gen.natives;
+    this.nativeSites = gen.natives;
     this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
     this.Q = { h: 0, s: 0, e: -1, v: this.stackRegion.view, b: this.stackRegion.bytes, w: false };
     const factory = new Function('R', 'S', 'X', 'M', 'I', 'O', 'SV', 'STACK_TOP', 'STACK_BYTES', 'FPH', 'USER_HI', 'FN', 'Q',
@@ -156,34 +155,14 @@ export class JitProgram implements FrameSource {
     this.S.stop = false;
     this.tailCalls = tailCalls;
     this.tailTarget = undefined;
-    this.nativeCount = 0;
-    this.callbackBase.fill(0);
+    this.natives.reset();
     this.stackRegion.bytes.fill(0);
     this.Q.e = -1;
   }
 
   /** The live frames while a native runs, innermost first (the interpreter's shape). */
   frames(): EngineFrame[] {
-    const top = this.nativeCount - 1;
-    if (top < 0) return [];
-    return [{ kind: 'native', name: this.nativeName[top] }, ...this.bpfFrames(this.nativePc[top], this.nativeDepthAt[top], top)];
-  }
-
-  private bpfFrames(pc: number, depth: number, native: number): EngineFrame[] {
-    const out: EngineFrame[] = [];
-    for (;;) {
-      out.push({ kind: 'bpf', pc });
-      if (depth === 0) return out;
-      if (this.callbackBase[depth] && native > 0) {
-        native--;
-        out.push({ kind: 'native', name: this.nativeName[native] });
-        pc = this.nativePc[native];
-        depth = this.nativeDepthAt[native];
-      } else {
-        depth--;
-        pc = this.pcs[depth];
-      }
-    }
+    return this.natives.frames(this.callSite);
   }
 
   private callFunction(address: bigint, args: readonly bigint[]): bigint {
@@ -198,12 +177,12 @@ export class JitProgram implements FrameSource {
     const outerDepth = this.nativeDepth, outerIndex = this.nativeIndex;
     R.fill(0, 2, 12);
     args.forEach((a, i) => { [R[2 * (i + 1)], R[2 * (i + 1) + 1]] = I.fromU64(a); });
-    this.callbackBase[depth] = 1;
+    this.natives.callbackBase[depth] = 1;
     try {
       fn(depth);
       return I.toU64(R[0], R[1]);
     } finally {
-      this.callbackBase[depth] = 0;
+      this.natives.callbackBase[depth] = 0;
       R.set(saved);
       this.nativeDepth = outerDepth;
       this.nativeIndex = outerIndex;
@@ -223,28 +202,25 @@ export class JitProgram implements FrameSource {
   /** What the generated code calls besides memory: natives, frames, budget. */
   private runtime() {
     const { helpers, kfuncs } = this.env.natives;
-    const defs: Array<HelperDef | undefined> = this.natives.map((n) => (n.kind === 'helper' ? helpers.get(n.id) : kfuncs.get(n.id)));
+    const defs: Array<HelperDef | undefined> = this.nativeSites.map((n) => (n.kind === 'helper' ? helpers.get(n.id) : kfuncs.get(n.id)));
     const invoke = (k: number, def: HelperDef | undefined, id: number, depth: number) => {
-      const site = this.natives[k];
+      const site = this.nativeSites[k];
       if (def === undefined) {
         throw site.kind === 'kfunc' ? new UnknownKfuncError(site.pc, `with BTF id ${id}`) : new UnknownHelperError(site.pc, id);
       }
       this.nativeDepth = depth;
       this.nativeIndex = site.pc;
-      const c = this.nativeCount++;
-      this.nativePc[c] = site.pc;
-      this.nativeDepthAt[c] = depth;
-      this.nativeName[c] = def.name;
+      const mark = this.natives.push(site.pc, depth, def.name);
       this.pcs[depth] = site.pc;
       callNative(def, this.ctx, this.R);
-      this.nativeCount = c;
+      this.natives.count = mark;
       this.Q.e = -1; // natives can free arena pages, install the scratch page, unmap regions
     };
     return {
-      native: (k: number, depth: number) => invoke(k, defs[k], this.natives[k].id, depth),
+      native: (k: number, depth: number) => invoke(k, defs[k], this.nativeSites[k].id, depth),
       callx: (k: number, lo: number, hi: number, depth: number) => {
         if (hi !== 0 || lo < 0) {
-          throw new RuntimeError(this.natives[k].pc, `callx target 0x${I.toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
+          throw new RuntimeError(this.nativeSites[k].pc, `callx target 0x${I.toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
         }
         invoke(k, helpers.get(lo), lo, depth);
       },
@@ -287,7 +263,7 @@ export class JitProgram implements FrameSource {
           const page = arena.pageAt(aoff);
           const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
           if (page === undefined) {
-            arena.reportFault(write, arenaUserBase + BigInt(aoff), this.bpfFrames(entry.pc, depth, this.nativeCount));
+            arena.reportFault(write, arenaUserBase + BigInt(aoff), this.natives.bpfFrames(entry.pc, depth, this.natives.count, this.callSite));
             return -1;
           }
           if (inPage + size > PAGE_SIZE) {
@@ -359,28 +335,7 @@ export class JitProgram implements FrameSource {
         const o = unit.resolve(bl, bh, off, size, site, depth);
         unit.faulted = o < 0;
         if (o < 0) return 0;
-        const oldLo = view.getInt32(o, true);
-        const oldHi = size === 8 ? view.getInt32(o + 4, true) : 0;
-        const bLo = sl, bHi = size === 8 ? sh : 0;
-        let newLo: number, newHi: number;
-        switch (variant) {
-          case 1: case 2:
-            newLo = (oldLo + bLo) | 0;
-            newHi = (oldHi + bHi + ((oldLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-            break;
-          case 3: case 4: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
-          case 5: case 6: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
-          case 7: case 8: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
-          case 9: newLo = bLo; newHi = bHi; break;
-          default: { // cmpxchg: compare with r0 (low half for 32-bit). spec §8.5
-            const eq = size === 8 ? oldLo === r0l && oldHi === r0h : oldLo === r0l;
-            newLo = eq ? bLo : oldLo; newHi = eq ? bHi : oldHi;
-          }
-        }
-        view.setInt32(o, newLo, true);
-        if (size === 8) view.setInt32(o + 4, newHi, true);
-        I.out.hi = oldHi;
-        return oldLo;
+        return atomicRmw(view, o, size, variant, sl, sh, r0l, r0h);
       },
     };
     return unit;

@@ -1,0 +1,106 @@
+/**
+ * Pieces both engines share, so that they cannot drift apart: the record of natives in
+ * progress that the shadow call stack is built from, and the read-modify-write atomics.
+ */
+import { MAX_CALL_FRAMES } from './isa/opcodes.js';
+import { out } from './int64.js';
+import { EngineFrame } from './runtime.js';
+
+/**
+ * The natives in progress in one engine, outermost first (a callback's helper, then a kfunc
+ * inside the callback, ...), and which frames were entered from a native (callbacks). With the
+ * engine's own record of local call sites this gives the frames the kernel's stack walker
+ * would see (spec §4.6, §5). Preallocated: a native call costs a few array stores.
+ */
+export class NativeCalls {
+  readonly pc = new Int32Array(MAX_CALL_FRAMES * 2);
+  readonly depth = new Int32Array(MAX_CALL_FRAMES * 2);
+  readonly name: string[] = [];
+  count = 0;
+  /** callbackBase[d] is 1 when the frame at depth d was entered from a native. */
+  readonly callbackBase = new Uint8Array(MAX_CALL_FRAMES);
+
+  reset(): void {
+    this.count = 0;
+    this.callbackBase.fill(0);
+  }
+
+  /** Records a native call at `pc`, made from the frame at `depth`; returns the mark to pop to. */
+  push(pc: number, depth: number, name: string): number {
+    const k = this.count++;
+    this.pc[k] = pc;
+    this.depth[k] = depth;
+    this.name[k] = name;
+    return k;
+  }
+
+  /**
+   * The live frames while a native runs, innermost first: the native, then BPF frames.
+   * `callSite(d)` is the instruction the frame at depth d is calling from (a local call).
+   */
+  frames(callSite: (depth: number) => number): EngineFrame[] {
+    const top = this.count - 1;
+    if (top < 0) return [];
+    return [{ kind: 'native', name: this.name[top] }, ...this.bpfFrames(this.pc[top], this.depth[top], top, callSite)];
+  }
+
+  /**
+   * BPF frames from (pc, depth) outward: a local call's caller is at its call site, a
+   * callback's caller is the native that called it (and that native's own BPF frame).
+   */
+  bpfFrames(pc: number, depth: number, native: number, callSite: (depth: number) => number): EngineFrame[] {
+    const frames: EngineFrame[] = [];
+    for (;;) {
+      frames.push({ kind: 'bpf', pc });
+      if (depth === 0) return frames;
+      if (this.callbackBase[depth] && native > 0) {
+        native--;
+        frames.push({ kind: 'native', name: this.name[native] });
+        pc = this.pc[native];
+        depth = this.depth[native];
+      } else {
+        depth--;
+        pc = callSite(depth);
+      }
+    }
+  }
+}
+
+/** Atomic variants of the lowered STX|ATOMIC instructions (src/lower.ts ATOMIC_VARIANT). */
+export const ATOMIC_CMPXCHG = 10;
+export const ATOMIC_XCHG = 9;
+
+/** Whether an atomic variant writes the old value back to its source register (fetch, xchg). */
+export function atomicFetches(variant: number): boolean {
+  return variant === ATOMIC_XCHG || (variant % 2 === 0 && variant < ATOMIC_CMPXCHG);
+}
+
+/**
+ * The read-modify-write at `o` in `view` (4 or 8 bytes); returns the old value (high half in
+ * out.hi, zero for 32 bits). cmpxchg compares with r0 (its low half for 32 bits). spec §8.5
+ */
+export function atomicRmw(view: DataView, o: number, size: number, variant: number,
+  bLo: number, bHiIn: number, r0lo: number, r0hi: number): number {
+  const oldLo = view.getInt32(o, true);
+  const oldHi = size === 8 ? view.getInt32(o + 4, true) : 0;
+  const bHi = size === 8 ? bHiIn : 0;
+  let newLo: number, newHi: number;
+  switch (variant) {
+    case 1: case 2:
+      newLo = (oldLo + bLo) | 0;
+      newHi = (oldHi + bHi + ((oldLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+      break;
+    case 3: case 4: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
+    case 5: case 6: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
+    case 7: case 8: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
+    case ATOMIC_XCHG: newLo = bLo; newHi = bHi; break;
+    default: { // ATOMIC_CMPXCHG
+      const eq = size === 8 ? oldLo === r0lo && oldHi === r0hi : oldLo === r0lo;
+      newLo = eq ? bLo : oldLo; newHi = eq ? bHi : oldHi;
+    }
+  }
+  view.setInt32(o, newLo, true);
+  if (size === 8) view.setInt32(o + 4, newHi, true);
+  out.hi = oldHi;
+  return oldLo;
+}
