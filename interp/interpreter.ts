@@ -23,7 +23,7 @@ import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, toU64, udiv64, umod64, fromU64,
 } from '../src/int64.js';
 import { MemoryRegion } from '../src/memory.js';
-import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, NativeCalls } from '../src/engine.js';
+import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, NativeCalls, PAGE_SIZE, pageView } from '../src/engine.js';
 import {
   CONST_BASE, Decoded, predecode,
 } from '../src/lower.js';
@@ -50,17 +50,6 @@ const HANDLER_XOPS: readonly number[] = [
 const DEFAULT_HANDLER = 255;
 const HANDLER_OF = new Map(HANDLER_XOPS.map((x, k) => [x, k]));
 
-const PAGE_SIZE = 4096;
-const pageViews = new WeakMap<Uint8Array, DataView>();
-/** A DataView of an arena page, made once per page. */
-function pageView(page: Uint8Array): DataView {
-  let view = pageViews.get(page);
-  if (view === undefined) {
-    view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-    pageViews.set(page, view);
-  }
-  return view;
-}
 
 /** Saved per call frame: return slot, r6..r9 (8 int32s), may_goto counter. */
 const FRAME_WORDS = 10;

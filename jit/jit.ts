@@ -18,7 +18,7 @@ import { Instruction } from '../src/isa/instruction.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { validate } from '../src/isa/validate.js';
 import { Decoded, predecode } from '../src/lower.js';
-import { atomicRmw, NativeCalls } from '../src/engine.js';
+import { atomicRmw, NativeCalls, PAGE_SIZE, pageView } from '../src/engine.js';
 import { MemoryRegion } from '../src/memory.js';
 import {
   argU64, CallContext, callNative, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions, RunResult,
@@ -27,16 +27,6 @@ import {
 import { ExTableEntry, generate, GeneratedProgram, NativeSite } from './codegen.js';
 
 const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
-const PAGE_SIZE = 4096;
-const pageViews = new WeakMap<Uint8Array, DataView>();
-function pageView(page: Uint8Array): DataView {
-  let view = pageViews.get(page);
-  if (view === undefined) {
-    view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-    pageViews.set(page, view);
-  }
-  return view;
-}
 
 /**
  * The last non-stack region the memory unit resolved (a map value, the context, an arena page):

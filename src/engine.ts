@@ -1,6 +1,7 @@
 /**
  * Pieces both engines share, so that they cannot drift apart: the record of natives in
- * progress that the shadow call stack is built from, and the read-modify-write atomics.
+ * progress that the shadow call stack is built from, the read-modify-write atomics, and views
+ * of arena pages.
  */
 import { MAX_CALL_FRAMES } from './isa/opcodes.js';
 import { out } from './int64.js';
@@ -64,6 +65,18 @@ export class NativeCalls {
       }
     }
   }
+}
+
+export const PAGE_SIZE = 4096;
+const pageViews = new WeakMap<Uint8Array, DataView>();
+/** A DataView of an arena page, made once per page (pages live as long as the arena). */
+export function pageView(page: Uint8Array): DataView {
+  let view = pageViews.get(page);
+  if (view === undefined) {
+    view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+    pageViews.set(page, view);
+  }
+  return view;
 }
 
 /** Atomic variants of the lowered STX|ATOMIC instructions (src/lower.ts ATOMIC_VARIANT). */
