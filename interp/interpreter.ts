@@ -13,7 +13,7 @@
  *   uses BigInt per instruction.
  */
 import {
-  BudgetExceededError, CallDepthError, InvalidInstructionError, MemoryAccessError, RuntimeError, UnknownHelperError, UnknownKfuncError,
+  BudgetExceededError, CallDepthError, InvalidInstructionError, RuntimeError, UnknownHelperError, UnknownKfuncError,
 } from '../src/errors.js';
 import { Instruction } from '../src/isa/instruction.js';
 import {
@@ -23,7 +23,7 @@ import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, toU64, udiv64, umod64, fromU64,
 } from '../src/int64.js';
 import { MemoryRegion } from '../src/memory.js';
-import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, NativeCalls, PAGE_SIZE, pageView } from '../src/engine.js';
+import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, MAX_TAIL_CALL_CNT, MemoryUnit, NativeCalls } from '../src/engine.js';
 import {
   CONST_BASE, Decoded, predecode,
 } from '../src/lower.js';
@@ -63,8 +63,6 @@ interface RunState {
   tailCalls: number;
 }
 
-/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
-export const MAX_TAIL_CALL_CNT = 33;
 
 export class Interpreter implements FrameSource {
   private readonly code: Decoded;
@@ -87,12 +85,16 @@ export class Interpreter implements FrameSource {
   /** The handler number of each slot (see HANDLER_XOPS), with the slot's 2 * dst in bits 8..15. */
   private readonly handler: Int32Array;
 
+  private readonly memoryUnit: MemoryUnit;
+
   constructor(insns: readonly Instruction[], private readonly env: ExecEnv) {
     this.code = predecode(insns, env);
     this.handler = Int32Array.from(this.code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (this.code.dst[slot] << 8));
     this.V = new Int32Array(CONST_BASE + this.code.consts.length);
     this.V.set(this.code.consts, CONST_BASE);
     this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
+    this.memoryUnit = new MemoryUnit(env.memory, this.stackRegion, env.arena,
+      (pc, depth) => this.natives.bpfFrames(pc, depth, this.natives.count, this.callSite));
     const V = this.V;
     const self = this;
     this.ctx = {
@@ -204,70 +206,23 @@ export class Interpreter implements FrameSource {
     const HANDLER = this.handler;
     const V = this.V;
     const env = this.env;
-    const memory = env.memory;
-    const stack = this.stackRegion;
     const frames = this.frames_;
     const helpers = env.natives.helpers;
     const kfuncs = env.natives.kfuncs;
     const state = this.state;
     const mayGotoBudget = state.mayGotoBudget;
     const userHi = env.arena && !env.arena.noUserConv ? Number(env.arena.userVmStart >> 32n) | 0 : 0;
-    // clear_lo32(user_vm_start): arena offsets become user addresses in reports. spec §1.3
-    const arenaUserBase = env.arena ? (env.arena.userVmStart >> 32n) << 32n : 0n;
 
     let left = state.left;
     let pc = startPc;
     let depth = baseDepth;
     let mayGoto = mayGotoBudget;
-    // Lowest stack offset the current frame may touch: its own 512 bytes and its callers'.
-    let frameFloor = STACK_BYTES - MAX_BPF_STACK * (depth + 1);
 
-    // Bytes (and view) of the last resolved address; `resolve` returns the offset inside them,
-    // or -1 for an arena access that faulted and was fixed up (the caller then zeroes the
-    // destination of a load, drops a store, leaves an atomic's registers alone).
-    let rgBytes: Uint8Array = stack.bytes;
-    let rgView: DataView = stack.view;
-    const arena = env.arena;
-    const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number => {
-      const base = V[baseIdx];
-      const baseHi = V[baseIdx + 1];
-      if (baseHi === 0 && arena !== undefined) {
-        // PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off, guards included. spec §1.7
-        const aoff = (base >>> 0) + off;
-        const page = arena.pageAt(aoff);
-        const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
-        if (page === undefined) {
-          // spec §1.8, §6.2: fixed up through the exception table and reported to stderr.
-          arena.reportFault(write, arenaUserBase + BigInt(aoff), this.natives.bpfFrames(pc, depth, this.natives.count, this.callSite));
-          return -1;
-        }
-        if (inPage + size > PAGE_SIZE) {
-          throw new RuntimeError(pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
-        }
-        rgBytes = page;
-        rgView = pageView(page);
-        return inPage;
-      }
-      const sum = (base >>> 0) + off;
-      const lo = sum | 0;
-      const hi = (baseHi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
-      if (hi === stack.hi) {
-        const o = (lo >>> 0) - stack.start;
-        if (o >= frameFloor && o + size <= STACK_BYTES) { rgBytes = stack.bytes; rgView = stack.view; return o; }
-      } else {
-        const r = memory.find(lo, hi, size);
-        if (r !== undefined && (r.writable || !write)) { rgBytes = r.bytes; rgView = r.view; return (lo >>> 0) - r.start; }
-      }
-      throw accessError(lo, hi, size, write, pc);
-    };
-    const accessError = (lo: number, hi: number, size: number, write: boolean, pc: number): MemoryAccessError => {
-      const o = (lo >>> 0) - stack.start;
-      if (hi === stack.hi && o >= 0 && o < frameFloor) {
-        return new MemoryAccessError(pc, write ? 'write' : 'read', toU64(lo, hi), size,
-          `is below the current frame's stack (frame ${depth} owns the ${MAX_BPF_STACK} bytes under r10)`);
-      }
-      return memory.outOfBounds(pc, write ? 'write' : 'read', lo, hi, size);
-    };
+    // The memory unit resolves every access; -1 means an arena fault was fixed up (the caller
+    // then zeroes a load's destination, drops a store, leaves an atomic's registers alone).
+    const mu = this.memoryUnit;
+    const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number =>
+      mu.resolve(V[baseIdx], V[baseIdx + 1], off, size, write, pc, depth);
     const callLocal = (target: number, pc: number): number => {
       if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
       const f = depth * FRAME_WORDS;
@@ -276,7 +231,6 @@ export class Interpreter implements FrameSource {
       frames[f + 9] = mayGoto;
       depth++;
       mayGoto = mayGotoBudget;
-      frameFloor -= MAX_BPF_STACK;
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
       return target;
     };
@@ -463,7 +417,6 @@ export class Interpreter implements FrameSource {
           pc = frames[f];
           for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
           mayGoto = frames[f + 9];
-          frameFloor += MAX_BPF_STACK;
           V[20] = (V[20] + MAX_BPF_STACK) | 0;
           continue;
         }
@@ -471,19 +424,19 @@ export class Interpreter implements FrameSource {
         case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // OP_LDDW
 
         // ---- loads (LDX MEM / MEMSX) ----
-        case 77: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = 0; break; } // 0x61
-        case 78: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getUint16(o, true); V[d + 1] = 0; break; } // 0x69
-        case 79: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgBytes[o]; V[d + 1] = 0; break; } // 0x71
-        case 80: { const o = resolve(s, OFF[pc], 8, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = rgView.getInt32(o + 4, true); break; } // 0x79
-        case 81: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // 0x81
-        case 82: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // 0x89
-        case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = rgView.getInt8(o); V[d + 1] = V[d] >> 31; break; } // 0x91
+        case 77: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = 0; break; } // 0x61
+        case 78: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getUint16(o, true); V[d + 1] = 0; break; } // 0x69
+        case 79: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.bytes[o]; V[d + 1] = 0; break; } // 0x71
+        case 80: { const o = resolve(s, OFF[pc], 8, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); break; } // 0x79
+        case 81: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // 0x81
+        case 82: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // 0x89
+        case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt8(o); V[d + 1] = V[d] >> 31; break; } // 0x91
 
         // ---- stores (ST uses its constant as the source) ----
-        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; rgView.setInt32(o, V[s], true); break; } // 0x63
-        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; rgView.setInt16(o, V[s], true); break; } // 0x6b
-        case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; rgBytes[o] = V[s]; break; } // 0x73
-        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; rgView.setInt32(o, V[s], true); rgView.setInt32(o + 4, V[s + 1], true); break; } // 0x7b
+        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); break; } // 0x63
+        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); break; } // 0x6b
+        case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // 0x73
+        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // 0x7b
 
         default:
           if ((XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC) || (XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC | 0x18)
@@ -502,14 +455,14 @@ export class Interpreter implements FrameSource {
       if (variant === 11) { // load-acquire: dst = *(src + off), zero-extended. spec §8.5
         const o = resolve(s, OFF[pc], size, false, pc);
         if (o < 0) { V[d] = 0; V[d + 1] = 0; return; }
-        const view = rgView;
+        const view = mu.view;
         V[d + 1] = size === 8 ? view.getInt32(o + 4, true) : 0;
         V[d] = size === 8 || size === 4 ? view.getInt32(o, true) : size === 2 ? view.getUint16(o, true) : view.getUint8(o);
         return;
       }
       const o = resolve(d, OFF[pc], size, true, pc);
       if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
-      const view = rgView;
+      const view = mu.view;
       if (variant === 12) { // store-release: *(dst + off) = src
         if (size === 8) { view.setInt32(o, V[s], true); view.setInt32(o + 4, V[s + 1], true); }
         else if (size === 4) view.setInt32(o, V[s], true);

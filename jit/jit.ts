@@ -11,14 +11,14 @@
  * run with the interpreter's MemoryAccessError.
  */
 import {
-  BudgetExceededError, CallDepthError, MemoryAccessError, RuntimeError, UnknownHelperError, UnknownKfuncError,
+  BudgetExceededError, CallDepthError, RuntimeError, UnknownHelperError, UnknownKfuncError,
 } from '../src/errors.js';
 import * as I from '../src/int64.js';
 import { Instruction } from '../src/isa/instruction.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { validate } from '../src/isa/validate.js';
 import { Decoded, predecode } from '../src/lower.js';
-import { atomicRmw, NativeCalls, PAGE_SIZE, pageView } from '../src/engine.js';
+import { atomicRmw, MAX_TAIL_CALL_CNT, MemoryUnit, NativeCalls } from '../src/engine.js';
 import { MemoryRegion } from '../src/memory.js';
 import {
   argU64, CallContext, callNative, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions, RunResult,
@@ -183,7 +183,7 @@ export class JitProgram implements FrameSource {
     const next = this.env.tailCallTarget?.(target, 'jit');
     if (!(next instanceof JitProgram)) throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
     if (this.nativeDepth !== 0) throw new RuntimeError(this.nativeIndex, 'bpf_tail_call from a subprogram or callback is not supported');
-    if (this.tailCalls >= 33) return false; // MAX_TAIL_CALL_CNT: the kernel falls through
+    if (this.tailCalls >= MAX_TAIL_CALL_CNT) return false; // the kernel falls through
     this.tailTarget = next;
     this.S.stop = true;
     return true;
@@ -228,96 +228,55 @@ export class JitProgram implements FrameSource {
     };
   }
 
-  /** The memory unit: region lookup, the exception table's fixups, the stack-frame check. */
+  /**
+   * What the generated code calls for memory: the shared memory unit, addressed by exception
+   * table site (its instruction and access kind), filling the region cache Q on the way.
+   */
   private memoryUnit() {
-    const memory = this.env.memory;
-    const stack = this.stackRegion;
-    const arena = this.env.arena;
-    const arenaUserBase = arena ? (arena.userVmStart >> 32n) << 32n : 0n;
-    const table = this.table;
-    let bytes: Uint8Array = stack.bytes;
-    let view: DataView = stack.view;
     const Q = this.Q;
-    const cache = (h: number, start: number, b: Uint8Array, v: DataView, w: boolean) => {
-      Q.h = h; Q.s = start; Q.e = start + b.length; Q.b = b; Q.v = v; Q.w = w;
-    };
+    const mu = new MemoryUnit(this.env.memory, this.stackRegion, this.env.arena,
+      (pc, depth) => this.natives.bpfFrames(pc, depth, this.natives.count, this.callSite),
+      (h, start, b, v, w) => { Q.h = h; Q.s = start; Q.e = start + b.length; Q.b = b; Q.v = v; Q.w = w; });
+    const table = this.table;
     const unit = {
       faulted: false,
-      /** Sets bytes/view and returns the offset, or -1 after an arena fault (fixed up by the caller). */
       resolve: (bl: number, bh: number, off: number, size: number, site: number, depth: number): number => {
         const entry = table[site];
-        const write = entry.access !== 'read';
-        if (bh === 0 && arena !== undefined) {
-          // PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off. spec §1.7
-          const aoff = (bl >>> 0) + off;
-          const page = arena.pageAt(aoff);
-          const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
-          if (page === undefined) {
-            arena.reportFault(write, arenaUserBase + BigInt(aoff), this.natives.bpfFrames(entry.pc, depth, this.natives.count, this.callSite));
-            return -1;
-          }
-          if (inPage + size > PAGE_SIZE) {
-            throw new RuntimeError(entry.pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
-          }
-          bytes = page;
-          view = pageView(page);
-          cache(0, aoff - inPage, page, view, true);
-          return inPage;
-        }
-        const sum = (bl >>> 0) + off;
-        const lo = sum | 0;
-        const hi = (bh + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
-        const floor = STACK_BYTES - MAX_BPF_STACK * (depth + 1);
-        if (hi === stack.hi) {
-          const o = (lo >>> 0) - stack.start;
-          if (o >= floor && o + size <= STACK_BYTES) { bytes = stack.bytes; view = stack.view; return o; }
-          if (o >= 0 && o < floor) {
-            throw new MemoryAccessError(entry.pc, write ? 'write' : 'read', I.toU64(lo, hi), size,
-              `is below the current frame's stack (frame ${depth} owns the ${MAX_BPF_STACK} bytes under r10)`);
-          }
-        } else {
-          const r = memory.find(lo, hi, size);
-          if (r !== undefined && (r.writable || !write)) {
-            bytes = r.bytes; view = r.view;
-            cache(hi, r.start, r.bytes, r.view, r.writable);
-            return (lo >>> 0) - r.start;
-          }
-        }
-        throw memory.outOfBounds(entry.pc, write ? 'write' : 'read', lo, hi, size);
+        return mu.resolve(bl, bh, off, size, entry.access !== 'read', entry.pc, depth);
       },
       ld1: (bl: number, bh: number, off: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 1, site, depth);
-        return o < 0 ? 0 : bytes[o];
+        return o < 0 ? 0 : mu.bytes[o];
       },
       ld2: (bl: number, bh: number, off: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 2, site, depth);
-        return o < 0 ? 0 : view.getUint16(o, true);
+        return o < 0 ? 0 : mu.view.getUint16(o, true);
       },
       ld4: (bl: number, bh: number, off: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 4, site, depth);
-        return o < 0 ? 0 : view.getInt32(o, true);
+        return o < 0 ? 0 : mu.view.getInt32(o, true);
       },
       ld8: (bl: number, bh: number, off: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 8, site, depth);
         if (o < 0) { I.out.hi = 0; return 0; }
-        I.out.hi = view.getInt32(o + 4, true);
-        return view.getInt32(o, true);
+        I.out.hi = mu.view.getInt32(o + 4, true);
+        return mu.view.getInt32(o, true);
       },
       st1: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 1, site, depth);
-        if (o >= 0) bytes[o] = vl;
+        if (o >= 0) mu.bytes[o] = vl;
       },
       st2: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 2, site, depth);
-        if (o >= 0) view.setInt16(o, vl, true);
+        if (o >= 0) mu.view.setInt16(o, vl, true);
       },
       st4: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 4, site, depth);
-        if (o >= 0) view.setInt32(o, vl, true);
+        if (o >= 0) mu.view.setInt32(o, vl, true);
       },
       st8: (bl: number, bh: number, off: number, vl: number, vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 8, site, depth);
-        if (o >= 0) { view.setInt32(o, vl, true); view.setInt32(o + 4, vh, true); }
+        if (o >= 0) { mu.view.setInt32(o, vl, true); mu.view.setInt32(o + 4, vh, true); }
       },
       /** A read-modify-write; returns the old value (hi in out.hi); `faulted` after a fixup. */
       atomic: (bl: number, bh: number, off: number, variant: number, size: number, sl: number, sh: number,
@@ -325,7 +284,7 @@ export class JitProgram implements FrameSource {
         const o = unit.resolve(bl, bh, off, size, site, depth);
         unit.faulted = o < 0;
         if (o < 0) return 0;
-        return atomicRmw(view, o, size, variant, sl, sh, r0l, r0h);
+        return atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
       },
     };
     return unit;

@@ -3,9 +3,11 @@
  * progress that the shadow call stack is built from, the read-modify-write atomics, and views
  * of arena pages.
  */
-import { MAX_CALL_FRAMES } from './isa/opcodes.js';
-import { out } from './int64.js';
-import { EngineFrame } from './runtime.js';
+import { MemoryAccessError, RuntimeError } from './errors.js';
+import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
+import { out, toU64 } from './int64.js';
+import { AddressSpace, MemoryRegion } from './memory.js';
+import { ArenaInfo, EngineFrame } from './runtime.js';
 
 /**
  * The natives in progress in one engine, outermost first (a callback's helper, then a kfunc
@@ -67,6 +69,9 @@ export class NativeCalls {
   }
 }
 
+/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALL_CNT = 33;
+
 export const PAGE_SIZE = 4096;
 const pageViews = new WeakMap<Uint8Array, DataView>();
 /** A DataView of an arena page, made once per page (pages live as long as the arena). */
@@ -116,4 +121,76 @@ export function atomicRmw(view: DataView, o: number, size: number, variant: numb
   if (size === 8) view.setInt32(o + 4, newHi, true);
   out.hi = oldHi;
   return oldLo;
+}
+
+/**
+ * The memory side of an instruction, shared by the engines: resolves base + off to a region
+ * (the engine's stack, within the current frame and its callers'; a map value, the context, ...)
+ * or, for a base whose upper half is 0 in a program with an arena, to an arena page
+ * (PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off, spec §1.7). After `resolve`, `bytes` and
+ * `view` hold the resolved memory. An arena access to an empty page is reported (spec §1.8,
+ * §6.2) and gives -1: the caller applies the fixup (load 0, store dropped, atomic untouched).
+ */
+export class MemoryUnit {
+  bytes: Uint8Array;
+  view: DataView;
+  private readonly arenaUserBase: bigint;
+
+  constructor(
+    private readonly memory: AddressSpace,
+    private readonly stack: MemoryRegion,
+    private readonly arena: ArenaInfo | undefined,
+    /** The BPF frames at (pc, depth), for fault reports. */
+    private readonly framesAt: (pc: number, depth: number) => EngineFrame[],
+    /** Told of every non-stack region or arena page resolved (the JIT's region cache). */
+    private readonly resolved?: (hi: number, start: number, bytes: Uint8Array, view: DataView, writable: boolean) => void,
+  ) {
+    this.bytes = stack.bytes;
+    this.view = stack.view;
+    // clear_lo32(user_vm_start): arena offsets become user addresses in reports. spec §1.3
+    this.arenaUserBase = arena ? (arena.userVmStart >> 32n) << 32n : 0n;
+  }
+
+  resolve(bl: number, bh: number, off: number, size: number, write: boolean, pc: number, depth: number): number {
+    const arena = this.arena;
+    if (bh === 0 && arena !== undefined) {
+      const aoff = (bl >>> 0) + off;
+      const page = arena.pageAt(aoff);
+      const inPage = aoff - Math.floor(aoff / PAGE_SIZE) * PAGE_SIZE;
+      if (page === undefined) {
+        arena.reportFault(write, this.arenaUserBase + BigInt(aoff), this.framesAt(pc, depth));
+        return -1;
+      }
+      if (inPage + size > PAGE_SIZE) {
+        throw new RuntimeError(pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
+      }
+      this.bytes = page;
+      this.view = pageView(page);
+      this.resolved?.(0, aoff - inPage, page, this.view, true);
+      return inPage;
+    }
+    const sum = (bl >>> 0) + off;
+    const lo = sum | 0;
+    const hi = (bh + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+    const stack = this.stack;
+    if (hi === stack.hi) {
+      const o = (lo >>> 0) - stack.start;
+      // The frame at `depth` owns the 512 bytes under its r10; its callers' frames lie above.
+      const floor = stack.bytes.length - MAX_BPF_STACK * (depth + 1);
+      if (o >= floor && o + size <= stack.bytes.length) { this.bytes = stack.bytes; this.view = stack.view; return o; }
+      if (o >= 0 && o < floor) {
+        throw new MemoryAccessError(pc, write ? 'write' : 'read', toU64(lo, hi), size,
+          `is below the current frame's stack (frame ${depth} owns the ${MAX_BPF_STACK} bytes under r10)`);
+      }
+    } else {
+      const r = this.memory.find(lo, hi, size);
+      if (r !== undefined && (r.writable || !write)) {
+        this.bytes = r.bytes;
+        this.view = r.view;
+        this.resolved?.(hi, r.start, r.bytes, r.view, r.writable);
+        return (lo >>> 0) - r.start;
+      }
+    }
+    throw this.memory.outOfBounds(pc, write ? 'write' : 'read', lo, hi, size);
+  }
 }
