@@ -12,8 +12,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ArenaKernel, RunningProgram } from './arena/kernel-access.js';
-import { createArenaKfuncs, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
-import { BpfError, LoadError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
+import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
+import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
+import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
 import { encode, Instruction, width } from './isa/instruction.js';
@@ -37,8 +38,14 @@ export type Engine = 'interp' | 'jit';
 export interface LoadOptions extends KernelOptions {
   /** The engine programs run on unless a run says otherwise: 'jit' (default) or 'interp'. */
   readonly engine?: Engine;
-  /** kfuncs the programs may call, by name, in addition to the built-in ones. */
-  readonly kfuncs?: ReadonlyMap<string, KfuncImpl> | Readonly<Record<string, KfuncImpl>>;
+  /**
+   * kfuncs the programs may call, in addition to the built-in ones: typed definitions
+   * (`defineKfunc`, checked against the object's BTF at load), or plain functions by name.
+   */
+  readonly kfuncs?: ReadonlyMap<string, KfuncImpl | KfuncSpec> | Readonly<Record<string, KfuncImpl | KfuncSpec>>
+    | readonly KfuncSpec[];
+  /** Enforce the GUARD_SZ / 2 contract on typed kfuncs' arena accesses (spec §3). */
+  readonly strictKfuncContract?: boolean;
   /**
    * Where `__arena` globals go (spec §1.9): 'end' of the arena, as libbpf ≥ 1.7 does on kernels
    * with full-range ld_imm64 offsets (the default), or 'start' (offset 0), as on Linux 6.18.
@@ -188,8 +195,9 @@ export class LoadedObject {
   /** Helpers by id and kfuncs by extern index: built-ins, the arena and stream kfuncs, the user's. */
   private natives(options: LoadOptions): Natives {
     const { kernel, spec } = this;
-    const userKfuncs = options.kfuncs instanceof Map ? options.kfuncs
-      : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl>));
+    const userKfuncs: ReadonlyMap<string, KfuncImpl | KfuncSpec> = options.kfuncs instanceof Map ? options.kfuncs
+      : Array.isArray(options.kfuncs) ? new Map(options.kfuncs.map((k: KfuncSpec) => [k.name, k]))
+      : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl | KfuncSpec>));
     const running = () => this.arenaKernel.findProgFromStack() as Program | undefined;
     const builtin = new Map<string, NativeFn>([
       ...createKfuncs(kernel),
@@ -202,7 +210,10 @@ export class LoadedObject {
     ]);
     for (const [name, impl] of userKfuncs) {
       const api = kernelApiFor(name, this.arenaKernel);
-      builtin.set(name, (ctx) => impl(ctx, api));
+      if (!isKfuncSpec(impl)) { builtin.set(name, (ctx) => impl(ctx, api)); continue; }
+      const ext = spec.externs.find((x) => x.kind === 'kfunc' && x.name === name);
+      if (ext?.typeId !== undefined && spec.btf) checkKfuncProto(impl, spec.btf, ext.typeId);
+      builtin.set(name, this.typedKfunc(impl, api, options.strictKfuncContract ?? false));
     }
     const kfuncs = new Map<number, HelperDef>();
     spec.externs.forEach((ext, i) => {
@@ -220,6 +231,40 @@ export class LoadedObject {
   /** @internal Records which program an engine instance runs. */
   registerEngine(engine: FrameSource, program: Program): void {
     this.byEngine.set(engine, program);
+  }
+
+  /** A typed kfunc as a native: arguments decoded as the kernel passes them (spec §1.10). */
+  private typedKfunc(def: KfuncSpec, api: KernelApi, strict: boolean): NativeFn {
+    const { kernel, arenaKernel } = this;
+    return (ctx) => {
+      const program = arenaKernel.findProgFromStack() as Program | undefined;
+      const arenaArgs = new Map<number, bigint>();
+      const args = def.args.map((kind, i): KfuncArg => {
+        const raw = ctx.arg(i + 1);
+        switch (kind) {
+          case 'scalar': return { kind, value: raw };
+          case 'size': return { kind, value: Number(raw & 0xffffffffn) };
+          case 'map': return { kind, map: kernel.mapOfHandle(raw), handle: raw };
+          case 'ctx': return { kind, address: raw };
+          case 'mem': return { kind, address: raw, size: Number(ctx.arg(i + 2) & 0xffffffffn) };
+          default: { // arena pointers: kern_vm_start + lo32; __nullable passes NULL for lo32 == 0
+            const arena = program?.arena;
+            if (!arena) throw new RuntimeError(ctx.index, `${def.name}: arena pointer requires a program with an associated arena`);
+            const lo32 = raw & 0xffffffffn;
+            const address = kind === 'arena_nullable' && lo32 === 0n ? null : arena.kernVmStart + lo32;
+            if (address !== null) arenaArgs.set(i, address);
+            return { kind, address, user: raw };
+          }
+        }
+      });
+      if (!strict) return def.impl({ args, kernel: api, ctx });
+      arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
+      try {
+        return def.impl({ args, kernel: api, ctx });
+      } finally {
+        arenaKernel.contract = undefined;
+      }
+    };
   }
 
   /** Whether the runtime provides a kfunc (for `bpf_ksym_exists`). */

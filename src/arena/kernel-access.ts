@@ -9,6 +9,7 @@
  * engines, spec §6): an instruction fault never comes here, a kfunc fault never uses the table.
  */
 import { KernelOopsError } from '../errors.js';
+import { checkContract, ContractScope } from '../kfunc.js';
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
@@ -32,6 +33,8 @@ export interface RunningProgram {
 export class ArenaKernel {
   /** Every arena of this kernel, to find which window a kernel address falls in. */
   private readonly arenas: ArenaMap[] = [];
+  /** The strict GUARD_SZ / 2 contract of the kfunc call in progress, if checked. */
+  contract: ContractScope | undefined;
 
   constructor(
     private readonly kernel: SimKernel,
@@ -85,6 +88,7 @@ export class ArenaKernel {
   /** Walks [addr, addr + len) page by page (arena windows) or region by region (the rest). */
   private access(addr: bigint, len: number, isWrite: boolean, faultIp: string,
     visit: (bytes: Uint8Array, offset: number, at: number, n: number) => void): void {
+    if (this.contract && this.arenaWindowOf(addr)) checkContract(this.contract, addr, len);
     let at = 0;
     while (at < len) {
       const cur = addr + BigInt(at);
