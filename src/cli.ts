@@ -13,10 +13,14 @@ import { ENGINES, hasEngine } from './engines.js';
 import { BpfError } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
+import { isKfuncSpec, KfuncSpec } from './kfunc.js';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { JitProgram } from '../jit/jit.js';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
+import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
 class UsageError extends Error {}
 
@@ -24,11 +28,13 @@ const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
-                    [--arena-globals start|end]
+                    [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
         the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
+        --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
+        the GUARD_SZ / 2 contract on their arena accesses.
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
   bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
@@ -49,6 +55,9 @@ Usage:
   bpfrun conformance-plugin [MEMHEX] [--engine jit|interp]
         The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
         hex argument; prints r0 in hex.
+  bpfrun race-lab [--variant pre-fix|fixed|both] [--json]
+        Explore every interleaving of bpf_arena_alloc_pages (pre-fix / fixed PTE install) racing a
+        kfunc's scratch-page fault on another CPU; print the outcome table (both variants by default).
   bpfrun --help`;
 
 function readInput(file: string | undefined): string {
@@ -87,24 +96,45 @@ function emptyEnv(): ExecEnv {
   return { memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } };
 }
 
+/**
+ * The kfuncs a module exports: its default export (a kfunc or an array of them) and every named
+ * export that is a kfunc definition (`defineKfunc`).
+ */
+async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(resolvePath(file)).href) as Record<string, unknown>;
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? e.code : undefined;
+    throw new UsageError(code === 'ERR_UNKNOWN_FILE_EXTENSION'
+      ? `${file}: this Node.js (${process.version}) cannot run TypeScript; compile it to .js, or use a Node that strips types`
+      : `cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const found = [mod.default, ...Object.entries(mod).filter(([k]) => k !== 'default').map(([, v]) => v)].flat().filter(isKfuncSpec);
+  if (found.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
+  return [...new Map(found.map((k) => [k.name, k])).values()];
+}
+
 function isObjectFile(file: string | undefined): boolean {
   return file !== undefined && file !== '-' && /\.o$/.test(file);
 }
 
-const commands: Record<string, (args: string[]) => void> = {
-  run(args) {
+const commands: Record<string, (args: string[]) => void | Promise<void>> = {
+  async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
       options: {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
+        kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
       },
     });
+    const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const arenaGlobals = values['arena-globals'] ?? 'end';
     if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
-    const loaded = loadObject(positionals[0]!, { arenaGlobals });
+    const loaded = loadObject(positionals[0]!, { arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
     console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
@@ -198,9 +228,16 @@ const commands: Record<string, (args: string[]) => void> = {
     const { r0 } = runConformanceProgram(insns, parseMemHex(positionals[0]), engineOf(values.engine));
     console.log(r0.toString(16));
   },
+  'race-lab'(args) {
+    const { values } = parseArgs({ args, options: { variant: { type: 'string' }, json: { type: 'boolean' } } });
+    const variant = values.variant ?? 'both';
+    if (variant !== 'pre-fix' && variant !== 'fixed' && variant !== 'both') throw new UsageError('--variant must be pre-fix, fixed or both');
+    const results = raceLab(variant === 'both' ? ['pre-fix', 'fixed'] : [variant]);
+    console.log(values.json ? JSON.stringify(results.map(explorationJson), null, 2) : formatRaceLab(results));
+  },
 };
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP);
@@ -209,7 +246,7 @@ function main(argv: string[]): number {
   const run = commands[command];
   try {
     if (!run) throw new UsageError(`unknown command '${command}'`);
-    run(rest);
+    await run(rest);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof BpfError) {
@@ -228,4 +265,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

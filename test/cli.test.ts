@@ -103,6 +103,33 @@ describe('bpfrun CLI', () => {
     assert.equal(end.globals.arena_sum.value, '465');
   });
 
+  it('run --kfuncs loads kfuncs written in JavaScript (the examples)', () => {
+    const mask = bpfrun(['run', 'progs/example_cpumask.bpf.o', '--kfuncs', 'examples/cpumask-kfunc.mjs', '--json']);
+    assert.equal(mask.status, 0, mask.stderr);
+    const m = JSON.parse(mask.stdout);
+    assert.equal(m.programs[0].retval, '0');
+    assert.equal(m.globals.mask_word0.value, '1023');
+    assert.equal(m.streams.fill_mask.stdout, 'cpus 0-9 of 256: mask[0] = 0x3ff, mask[1..3] = 0 0 0\n');
+    const obo = bpfrun(['run', 'progs/example_off_by_one.bpf.o', '--kfuncs', 'examples/off-by-one-kfunc.mjs', '--json']);
+    assert.equal(obo.status, 0, obo.stderr);
+    const o = JSON.parse(obo.stdout);
+    assert.equal(o.streams.fill_tail.stdout, 'tail[15] = 0x2a\n');
+    assert.match(o.streams.fill_tail.stderr,
+      /^ERROR: Arena WRITE access at unmapped address 0x100000001000\nCPU: 0 UID: 0 PID: 1 Comm: bpfrun\nCall trace:\nbpfrun_example_fill_bytes\+0x0\/0x0\nbpf_prog_[0-9a-f]{16}_fill_tail\+0x[0-9a-f]+\/0x[0-9a-f]+\n  ret = bpfrun_example_fill_bytes\(.*\); @ example_off_by_one\.bpf\.c:\d+\n\n$/);
+    assert.equal(o.arena.pages_scratched, 1);
+  });
+
+  it('run --kfuncs reports unusable modules; without the kfunc the weak extern fails only when called', () => {
+    const missing = bpfrun(['run', 'progs/example_cpumask.bpf.o', '--kfuncs', 'examples/no-such.mjs']);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /cannot load kfunc module examples\/no-such\.mjs/);
+    const none = bpfrun(['run', 'progs/example_cpumask.bpf.o', '--kfuncs', 'examples/README.md']);
+    assert.equal(none.status, 2);
+    const without = bpfrun(['run', 'progs/example_cpumask.bpf.o']);
+    assert.equal(without.status, 1);
+    assert.match(without.stdout, /unknown kfunc bpfrun_example_fill_cpumask/);
+  });
+
   it('info and disasm describe an object', () => {
     const info = bpfrun(['info', 'progs/maps.bpf.o']);
     assert.equal(info.status, 0, info.stderr);
