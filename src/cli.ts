@@ -4,7 +4,7 @@
  * the runtime reports (BpfError) print as one line on stderr with exit status 1, usage errors
  * with status 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
@@ -20,6 +20,7 @@ import { JitProgram } from '../jit/jit.js';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
+import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
 class UsageError extends Error {}
@@ -29,12 +30,18 @@ const HELP = `bpfrun — a userspace eBPF runtime
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
+                    [--record FILE.pb]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
         the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
-        the GUARD_SZ / 2 contract on their arena accesses.
+        the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
+        (proto/run_record.proto): the runs, every stream message and every fault, in order.
+  bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
+        Read a run record back: the runs, then the events (all, or the filtered ones) in order.
+  bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
+        Print one stream of a run record as 'bpftool prog tracelog' prints it.
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
   bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
@@ -115,6 +122,15 @@ async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
   return [...new Map(found.map((k) => [k.name, k])).values()];
 }
 
+function streamName(name: string | undefined): 'stdout' | 'stderr' | undefined {
+  if (name === undefined || name === 'stdout' || name === 'stderr') return name;
+  throw new UsageError(`unknown stream '${name}' (stdout or stderr)`);
+}
+
+function readRecord(file: string): RunRecordView {
+  return decodeRecord(readFileSync(file), file);
+}
+
 function isObjectFile(file: string | undefined): boolean {
   return file !== undefined && file !== '-' && /\.o$/.test(file);
 }
@@ -127,6 +143,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
+        record: { type: 'string' },
       },
     });
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
@@ -138,7 +155,23 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
     console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
+    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, engine, loaded, report));
     if (report.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
+  },
+  inspect(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: { stream: { type: 'string' }, faults: { type: 'boolean' }, prog: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('inspect needs one run record (FILE.pb)');
+    const filter = { stream: streamName(values.stream), faults: values.faults, prog: values.prog };
+    const record = readRecord(positionals[0]!);
+    console.log(values.json ? recordJson(record, filter) : formatInspect(record, filter));
+  },
+  tracelog(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { prog: { type: 'string' } } });
+    if (positionals.length !== 2) throw new UsageError('tracelog needs a stream and a run record: tracelog stdout|stderr FILE.pb');
+    process.stdout.write(tracelog(readRecord(positionals[1]!), streamName(positionals[0])!, values.prog));
   },
   info(args) {
     const { positionals } = parseArgs({ args, allowPositionals: true });

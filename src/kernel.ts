@@ -7,6 +7,7 @@ import { MemoryAccessError } from './errors.js';
 import { fromU64, toU64 } from './int64.js';
 import { AddressSpace } from './memory.js';
 import { ShadowStack } from './runtime.js';
+import { EventLog } from './events.js';
 import type { BpfMap } from './maps/base.js';
 
 export interface KernelOptions {
@@ -39,6 +40,8 @@ export class SimKernel {
   readonly cpu: number;
   readonly pid: number;
   readonly tgid: number;
+  /** Stream messages and faults, in order (for run records). */
+  readonly events = new EventLog();
   /** Lines written by bpf_trace_printk / bpf_trace_vprintk (the trace_pipe), in order. */
   readonly trace: string[] = [];
   private readonly maps: BpfMap[] = [];

@@ -28,7 +28,7 @@ import { createMap } from './maps/create.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { EngineFrame, ExecEnv, FrameSource, HelperDef, Natives, NativeFn, RunResult } from './runtime.js';
 import {
-  bpfProgSymbol, createStreamKfuncs, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
+  bpfProgSymbol, createStreamKfuncs, latin1Text, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
 } from './streams/index.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { JitProgram } from '../jit/jit.js';
@@ -303,7 +303,14 @@ export class LoadedObject {
         userVmStart: arena.userVmStart,
         noUserConv: arena.noUserConv,
         pageAt: (offset) => arena.pageAtOffset(offset),
-        reportFault: (isWrite, address, frames) => owner.reportArenaViolation(isWrite, address, frames),
+        reportFault: (isWrite, address, frames) => {
+          const insn = frames[0]?.kind === 'bpf' ? frames[0].pc : undefined;
+          this.kernel.events.add({
+            kind: 'fault', program: program.name, access: isWrite ? 'write' : 'read', path: 'exception-table',
+            userAddress: address, insn, source: insn === undefined ? undefined : owner.sourceOf(insn),
+          });
+          owner.reportArenaViolation(isWrite, address, frames);
+        },
       },
     };
   }
@@ -379,7 +386,7 @@ export class LoadedObject {
 
 export class Program implements RunningProgram {
   /** The program's BPF streams (stdout 1, stderr 2). spec §4 */
-  readonly streams = new ProgramStreams();
+  readonly streams: ProgramStreams;
   /** bpf_prog_arena(): the arena, when the program uses it. */
   readonly arena?: ArenaMap;
   private readonly env: ExecEnv;
@@ -391,6 +398,9 @@ export class Program implements RunningProgram {
   constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, natives: Natives,
     /** The engine `run` uses unless told otherwise. */
     readonly defaultEngine: Engine) {
+    const events = object.kernel.events;
+    this.streams = new ProgramStreams((stream, elements, origin) =>
+      events.add({ kind: 'stream', program: spec.name, stream, elements: elements.map(latin1Text), origin }));
     this.env = { ...object.envFor(spec, this), natives };
     this.arena = this.env.arena ? object.arena : undefined;
     this.engine('interp'); // validates the program at load, whichever engine runs it

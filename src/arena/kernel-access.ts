@@ -8,7 +8,7 @@
  * This path is separate from the BPF instructions' fault path (the exception table in the
  * engines, spec §6): an instruction fault never comes here, a kfunc fault never uses the table.
  */
-import { KernelOopsError } from '../errors.js';
+import { KernelOopsError, SourceLocation } from '../errors.js';
 import { checkContract, ContractScope } from '../kfunc.js';
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
@@ -28,6 +28,8 @@ export interface RunningProgram {
   reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void;
   /** The program's call stack as the kernel prints it ("Call Trace"), innermost first. */
   callTrace(source: FrameSource): string[];
+  /** The C source line of an instruction, when line info has it. */
+  sourceOf?(insn: number): SourceLocation | undefined;
 }
 
 export class ArenaKernel {
@@ -60,7 +62,6 @@ export class ArenaKernel {
    * true when the fault was recovered (the access is retried and hits the scratch page).
    */
   handlePageFault(addr: bigint, isWrite: boolean, faultIp: string): boolean {
-    void faultIp; // the kernel passes it on to the report only to find the program; we have it
     const source = this.kernel.shadow.innermost();
     const prog = source && this.programOf(source); // step 1: bpf_prog_find_from_stack
     const arena = prog?.arena; // step 2
@@ -70,6 +71,7 @@ export class ArenaKernel {
     if (pageAddr < kbase || pageAddr >= kbase + FOUR_GIB + HALF_GUARD) return false;
     const install = arena.installScratch(pageAddr); // step 4: best effort; losing a race is fine
     if (!install.inRange) return false;
+    this.recordFault('scratch-page', addr, isWrite, faultIp, source, prog, install.userPageAddr);
     prog.reportArenaViolation(isWrite, install.userPageAddr, source.frames()); // step 5: page-aligned
     return true; // step 6
   }
@@ -120,9 +122,20 @@ export class ArenaKernel {
   }
 
   /** The report of an unrecovered kernel page fault, shaped like x86's. */
+  /** A kernel-side fault in the event log: the kfunc, and the BPF instruction that called it. */
+  private recordFault(path: 'scratch-page' | 'oops', addr: bigint, isWrite: boolean, kfunc: string,
+    source: FrameSource | undefined, prog: RunningProgram | undefined, userAddress?: bigint): void {
+    const caller = source?.frames().find((f) => f.kind === 'bpf');
+    this.kernel.events.add({
+      kind: 'fault', program: prog?.name, access: isWrite ? 'write' : 'read', path, userAddress, kernelAddress: addr, kfunc,
+      callSite: caller?.kind === 'bpf' && prog ? { insn: caller.pc, source: prog.sourceOf?.(caller.pc) } : undefined,
+    });
+  }
+
   private oops(addr: bigint, isWrite: boolean, faultIp: string): KernelOopsError {
     const source = this.kernel.shadow.innermost();
     const prog = source && this.programOf(source);
+    this.recordFault('oops', addr, isWrite, faultIp, source, prog);
     const trace = source && prog ? prog.callTrace(source) : [faultIp];
     return new KernelOopsError(addr, isWrite ? 'write' : 'read', faultIp, trace);
   }

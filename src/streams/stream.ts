@@ -52,7 +52,15 @@ export function printfElement(text: string): { len: number; bytes: Uint8Array | 
   return { len, bytes };
 }
 
+/** Who wrote a stream message: the program (bpf_stream_vprintk) or the kernel (a report). */
+export type StreamOrigin = 'program' | 'kernel';
+
+/** Told of every message a stream accepts, with its elements (the message's boundaries). */
+export type StreamObserver = (elements: readonly Uint8Array[], origin: StreamOrigin) => void;
+
 export class BpfStream {
+  constructor(private readonly observer?: StreamObserver) {}
+
   /** Bytes charged against the capacity (`stream->capacity`). */
   private charged = 0;
   /** Unread elements in FIFO order; `elems[head]` is the oldest. */
@@ -100,7 +108,9 @@ export class BpfStream {
     const err = this.consumeCapacity(bytes.length);
     if (err) return err;
     if (bytes.length > BPF_STREAM_ELEM_MAX) return -ENOMEM;
-    this.append(bytes.slice());
+    const elem = bytes.slice();
+    this.append(elem);
+    this.observer?.([elem], 'program');
     return 0;
   }
 
@@ -120,6 +130,7 @@ export class BpfStream {
       const err = this.consumeCapacity(len);
       if (err) return err;
       for (const e of elems) this.append(e);
+      this.observer?.(elems, 'kernel');
       return 0;
     });
   }
@@ -195,8 +206,14 @@ export class StreamStage {
 
 /** `prog->aux->stream[]` of one main program (§4.1, §5). */
 export class ProgramStreams {
-  readonly stdout = new BpfStream();
-  readonly stderr = new BpfStream();
+  readonly stdout: BpfStream;
+  readonly stderr: BpfStream;
+
+  /** `observer` hears every message either stream accepts (for run records). */
+  constructor(observer?: (stream: 'stdout' | 'stderr', elements: readonly Uint8Array[], origin: StreamOrigin) => void) {
+    this.stdout = new BpfStream(observer && ((elems, origin) => observer('stdout', elems, origin)));
+    this.stderr = new BpfStream(observer && ((elems, origin) => observer('stderr', elems, origin)));
+  }
 
   /** `bpf_stream_get`: stdout for 1, stderr for 2, undefined for any other id. */
   get(id: number): BpfStream | undefined {

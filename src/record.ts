@@ -1,0 +1,198 @@
+/**
+ * Run records: `bpfrun run --record FILE` writes the object's runs, stream messages and faults
+ * as a protobuf `RunRecord` (proto/run_record.proto, with protobufjs); `bpfrun inspect` and
+ * `bpfrun tracelog` read one back.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Long from 'long';
+import protobuf from 'protobufjs';
+import { LoadError, SourceLocation } from './errors.js';
+import { EVENT_LOG_LIMIT, FaultEvent, RunEvent, withoutUndefined } from './events.js';
+import type { LoadedObject } from './object.js';
+import type { RunReport } from './report.js';
+
+/** proto/ sits at the project root; this file runs from dist/src/. */
+const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'run_record.proto');
+let recordType: protobuf.Type | undefined;
+function RunRecordType(): protobuf.Type {
+  recordType ??= protobuf.loadSync(PROTO).lookupType('bpfrun.RunRecord');
+  return recordType;
+}
+
+const u64 = (v: bigint | undefined) => Long.fromString((v ?? 0n).toString(), true);
+
+function sourceLine(s: SourceLocation | undefined) {
+  return s && { function: s.function, file: s.file, line: s.line, column: s.column, text: s.text };
+}
+
+/** The record of a `bpfrun run`: its report plus the object's event log. */
+export function encodeRecord(objectFile: string, engine: string, loaded: LoadedObject, report: RunReport): Uint8Array {
+  const events = loaded.kernel.events.events.map((e: RunEvent) => e.kind === 'stream'
+    ? {
+      seq: u64(BigInt(e.seq)),
+      stream: { program: e.program, stream: e.stream === 'stdout' ? 1 : 2, elements: e.elements, origin: e.origin === 'program' ? 1 : 2 },
+    }
+    : { seq: u64(BigInt(e.seq)), fault: faultMessage(e) });
+  const arena = loaded.arena;
+  const message = {
+    object: objectFile,
+    engine,
+    runs: report.programs.map((p) => ({
+      name: p.name, section: p.section, ok: p.error === undefined,
+      retval: u64(p.retval === undefined ? 0n : BigInt(p.retval)), instructions: u64(BigInt(p.insns ?? 0)), error: p.error ?? '',
+    })),
+    events,
+    droppedEvents: u64(BigInt(loaded.kernel.events.dropped)),
+    arena: arena && {
+      userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(BigInt(loaded.arenaGlobalsOffset)),
+      pagesAllocated: arena.pagesAllocated, pagesScratched: arena.pagesScratched,
+    },
+  };
+  const type = RunRecordType();
+  const err = type.verify(message);
+  if (err) throw new Error(`run record does not fit its schema: ${err}`);
+  return type.encode(type.fromObject(message)).finish();
+}
+
+function faultMessage(e: FaultEvent) {
+  return {
+    program: e.program ?? '', access: e.access === 'read' ? 1 : 2,
+    path: e.path === 'exception-table' ? 1 : e.path === 'scratch-page' ? 2 : 3,
+    userAddress: u64(e.userAddress), kernelAddress: u64(e.kernelAddress), insn: e.insn ?? -1, source: sourceLine(e.source),
+    kfunc: e.kfunc ?? '', callInsn: e.callSite?.insn ?? -1, callSource: sourceLine(e.callSite?.source),
+  };
+}
+
+/** A decoded record, as plain data (addresses as bigint). */
+export interface RunRecordView {
+  readonly object: string;
+  readonly engine: string;
+  readonly runs: ReadonlyArray<{ name: string; section: string; ok: boolean; retval: bigint; instructions: bigint; error: string }>;
+  readonly events: readonly RunEvent[];
+  /** Events past the log's limit, not recorded. */
+  readonly droppedEvents: number;
+  readonly arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
+}
+
+/** The record as protobufjs `toObject` gives it (defaults filled, 64-bit fields as strings). */
+interface RawSource { function: string; file: string; line: number; column: number; text: string }
+interface RawRecord {
+  object: string;
+  engine: string;
+  runs: Array<{ name: string; section: string; ok: boolean; retval: string; instructions: string; error: string }>;
+  events: Array<{
+    seq: string;
+    stream?: { program: string; stream: number; elements: string[]; origin: number };
+    fault?: {
+      program: string; access: number; path: number; userAddress: string; kernelAddress: string; insn: number;
+      source?: RawSource; kfunc: string; callInsn: number; callSource?: RawSource;
+    };
+  }>;
+  arena?: { userVmStart: string; kernVmStart: string; globalsOffset: string; pagesAllocated: number; pagesScratched: number };
+  droppedEvents: string;
+}
+
+const sourceOf = (program: string, s: RawSource | undefined): SourceLocation | undefined =>
+  s?.file ? { program, function: s.function, file: s.file, line: s.line, column: s.column, text: s.text } : undefined;
+
+export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecordView {
+  let raw: RawRecord;
+  try {
+    const type = RunRecordType();
+    raw = type.toObject(type.decode(bytes), { defaults: true, longs: String, enums: Number }) as RawRecord;
+  } catch (e) {
+    throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const events = raw.events.map((e): RunEvent => {
+    const seq = Number(e.seq);
+    if (e.stream) {
+      const s = e.stream;
+      return { kind: 'stream', seq, program: s.program, stream: s.stream === 2 ? 'stderr' : 'stdout', elements: s.elements, origin: s.origin === 2 ? 'kernel' : 'program' };
+    }
+    if (!e.fault) throw new LoadError(where, `event #${seq} is neither a stream message nor a fault`);
+    const f = e.fault;
+    return withoutUndefined<FaultEvent>({
+      kind: 'fault', seq, program: f.program || undefined, access: f.access === 2 ? 'write' : 'read',
+      path: f.path === 1 ? 'exception-table' : f.path === 2 ? 'scratch-page' : 'oops',
+      userAddress: optional(f.userAddress), kernelAddress: optional(f.kernelAddress),
+      insn: f.insn >= 0 ? f.insn : undefined, source: sourceOf(f.program, f.source), kfunc: f.kfunc || undefined,
+      callSite: f.callInsn >= 0 ? withoutUndefined({ insn: f.callInsn, source: sourceOf(f.program, f.callSource) }) : undefined,
+    });
+  });
+  const a = raw.arena;
+  return {
+    object: raw.object,
+    engine: raw.engine,
+    runs: raw.runs.map((r) => ({ ...r, retval: BigInt(r.retval), instructions: BigInt(r.instructions) })),
+    events,
+    droppedEvents: Number(raw.droppedEvents),
+    arena: a && BigInt(a.userVmStart) !== 0n
+      ? { ...a, userVmStart: BigInt(a.userVmStart), kernVmStart: BigInt(a.kernVmStart), globalsOffset: BigInt(a.globalsOffset) }
+      : undefined,
+  };
+}
+
+/** Address 0 is "not recorded" (proto3 has no presence for scalars). */
+const optional = (v: string): bigint | undefined => (v === '0' ? undefined : BigInt(v));
+
+export interface InspectFilter {
+  readonly stream?: 'stdout' | 'stderr';
+  readonly faults?: boolean;
+  readonly prog?: string;
+}
+
+/** The events a filter keeps: `--stream` keeps that stream's messages, `--faults` the faults. */
+export function filterEvents(record: RunRecordView, filter: InspectFilter): RunEvent[] {
+  const kinds = filter.stream || filter.faults;
+  return record.events.filter((e) => {
+    if (filter.prog && e.program !== filter.prog) return false;
+    if (!kinds) return true;
+    return (filter.faults && e.kind === 'fault') || (filter.stream !== undefined && e.kind === 'stream' && e.stream === filter.stream);
+  });
+}
+
+const hex = (v: bigint | undefined) => (v === undefined ? '-' : '0x' + v.toString(16));
+const at = (s: SourceLocation | undefined) => (s ? ` at ${s.file.split('/').pop()}:${s.line} (${s.text.trim()})` : '');
+
+/** `bpfrun inspect`, as text. */
+export function formatInspect(record: RunRecordView, filter: InspectFilter): string {
+  const lines = [`${record.object} (${record.engine})`];
+  for (const r of record.runs) {
+    if (filter.prog && r.name !== filter.prog) continue;
+    lines.push(`  ${r.name} (${r.section}): ${r.ok ? `retval ${r.retval}, ${r.instructions} instructions` : `error: ${r.error}`}`);
+  }
+  for (const e of filterEvents(record, filter)) {
+    if (e.kind === 'stream') {
+      lines.push(`#${e.seq} ${e.program} ${e.stream} (${e.origin}, ${e.elements.length} element${e.elements.length === 1 ? '' : 's'}): ${JSON.stringify(e.elements.join(''))}`);
+    } else {
+      const where = e.path === 'exception-table' ? `insn ${e.insn}${at(e.source)}`
+        : `kfunc ${e.kfunc}${e.callSite ? `, called at insn ${e.callSite.insn}${at(e.callSite.source)}` : ''}`;
+      lines.push(`#${e.seq} ${e.program ?? '(no program)'} fault: ${e.access.toUpperCase()} user ${hex(e.userAddress)}${e.kernelAddress === undefined ? '' : ` kernel ${hex(e.kernelAddress)}`}, ${e.path}, ${where}`);
+    }
+  }
+  if (record.droppedEvents > 0) lines.push(`(${record.droppedEvents} later events not recorded: the log keeps ${EVENT_LOG_LIMIT})`);
+  if (record.arena) {
+    const a = record.arena;
+    lines.push(`arena: user_vm_start ${hex(a.userVmStart)}, kern_vm_start ${hex(a.kernVmStart)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
+  }
+  return lines.join('\n');
+}
+
+/** `bpfrun tracelog {stdout|stderr}`: the stream's text, as `bpftool prog tracelog` prints it. */
+export function tracelog(record: RunRecordView, stream: 'stdout' | 'stderr', prog?: string): string {
+  return record.events
+    .filter((e) => e.kind === 'stream' && e.stream === stream && (!prog || e.program === prog))
+    .map((e) => (e.kind === 'stream' ? e.elements.join('') : ''))
+    .join('');
+}
+
+/** `bpfrun inspect --json`: the filtered record; addresses as hex strings, other 64-bit values as decimal strings. */
+export function recordJson(record: RunRecordView, filter: InspectFilter): string {
+  const view = {
+    ...record,
+    runs: record.runs.filter((r) => !filter.prog || r.name === filter.prog),
+    events: filterEvents(record, filter),
+  };
+  return JSON.stringify(view, (key, v) => (typeof v === 'bigint' ? (/Address$|VmStart$/.test(key) ? hex(v) : v.toString()) : v), 2);
+}
