@@ -3,6 +3,7 @@
  * progress that the shadow call stack is built from, the read-modify-write atomics, and views
  * of arena pages.
  */
+import { PAGE_SIZE } from './arena/geometry.js';
 import { MemoryAccessError, RuntimeError } from './errors.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
 import { out, toU64 } from './int64.js';
@@ -70,9 +71,10 @@ export class NativeCalls {
 }
 
 /** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
+export { PAGE_SIZE };
+
 export const MAX_TAIL_CALL_CNT = 33;
 
-export const PAGE_SIZE = 4096;
 const pageViews = new WeakMap<Uint8Array, DataView>();
 /** A DataView of an arena page, made once per page (pages live as long as the arena). */
 export function pageView(page: Uint8Array): DataView {

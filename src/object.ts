@@ -18,7 +18,7 @@ import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, V
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
 import { encode, Instruction, width } from './isa/instruction.js';
-import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
+import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
 import { KernelOptions, SimKernel } from './kernel.js';
 import { parseObject } from './loader/parse.js';
 import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
@@ -214,6 +214,7 @@ export class LoadedObject {
       const ext = spec.externs.find((x) => x.kind === 'kfunc' && x.name === name);
       if (ext?.typeId !== undefined && spec.btf) checkKfuncProto(impl, spec.btf, ext.typeId);
       builtin.set(name, this.typedKfunc(impl, api, options.strictKfuncContract ?? false));
+      if (impl.flags?.sleepable) this.sleepableKfuncs.add(name);
     }
     const kfuncs = new Map<number, HelperDef>();
     spec.externs.forEach((ext, i) => {
@@ -257,15 +258,21 @@ export class LoadedObject {
           }
         }
       });
-      if (!strict) return def.impl({ args, kernel: api, ctx });
-      arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
+      if (def.flags?.release) program?.releaseReference(ctx.arg(1), def.name, ctx.index);
+      if (strict) arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
+      let ret;
       try {
-        return def.impl({ args, kernel: api, ctx });
+        ret = def.impl({ args, kernel: api, ctx });
       } finally {
         arenaKernel.contract = undefined;
       }
+      if (def.flags?.acquire && ret !== undefined && BigInt(ret) !== 0n) program?.acquireReference(BigInt.asUintN(64, BigInt(ret)), ctx.index);
+      return ret;
     };
   }
+
+  /** Typed kfuncs flagged sleepable (KF_SLEEPABLE): only sleepable programs may call them. */
+  readonly sleepableKfuncs = new Set<string>();
 
   /** Whether the runtime provides a kfunc (for `bpf_ksym_exists`). */
   private provided: (name: string) => boolean = () => false;
@@ -404,8 +411,39 @@ export class Program implements RunningProgram {
     this.env = { ...object.envFor(spec, this), natives };
     this.arena = this.env.arena ? object.arena : undefined;
     this.engine('interp'); // validates the program at load, whichever engine runs it
+    this.checkSleepableKfuncs(natives);
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
     this.inlinedLoops = inlinableLoopCalls(spec.insns);
+  }
+
+  /** The verifier's KF_SLEEPABLE rule, at load: a non-sleepable program may not call a sleepable kfunc. */
+  private checkSleepableKfuncs(natives: Natives): void {
+    if (this.spec.type.sleepable) return;
+    this.spec.insns.forEach((insn, i) => {
+      if (insn.opcode !== (BPF_JMP | BPF_CALL) || insn.src !== BPF_PSEUDO_KFUNC_CALL) return;
+      const name = natives.kfuncs.get(insn.imm)?.name;
+      if (name !== undefined && this.object.sleepableKfuncs.has(name)) {
+        throw new LoadError(`program ${this.name}`, `insn ${i}: program must be sleepable to call sleepable kfunc ${name}` +
+          (this.sourceOf(i) ? ` (${this.sourceOf(i)!.file}:${this.sourceOf(i)!.line})` : ''));
+      }
+    });
+  }
+
+  /**
+   * References held by this run: what KF_ACQUIRE kfuncs returned and KF_RELEASE kfuncs have not
+   * taken back. The verifier proves every path releases them; we check the path that ran.
+   */
+  private readonly references = new Map<bigint, { id: number; insn: number }>();
+  private nextReferenceId = 1;
+
+  /** @internal A KF_ACQUIRE kfunc returned a (non-NULL) reference. */
+  acquireReference(pointer: bigint, insn: number): void {
+    this.references.set(pointer, { id: this.nextReferenceId++, insn });
+  }
+
+  /** @internal A KF_RELEASE kfunc takes its first argument back. */
+  releaseReference(pointer: bigint, kfunc: string, insn: number): void {
+    if (!this.references.delete(pointer)) throw new RuntimeError(insn, `release kernel function ${kfunc} expects refcounted PTR_TO_BTF_ID`);
   }
 
   /** The program's instance of an engine, made (compiled) on first use. */
@@ -426,9 +464,13 @@ export class Program implements RunningProgram {
     const engine = this.engine(options.engine ?? this.defaultEngine);
     const memory = this.object.kernel.memory;
     const ctx = options.ctx && memory.map(`ctx of ${this.name}`, options.ctx.slice());
+    this.references.clear();
+    this.nextReferenceId = 1;
     try {
       const args = ctx ? [toU64(ctx.start, ctx.hi)] : [0n];
       const result: RunResult = engine.run(args, { instructionBudget: options.instructionBudget });
+      const leaked = this.references.values().next().value;
+      if (leaked) throw new RuntimeError(leaked.insn, `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
       return { retval: result.r0, instructions: result.instructions, ctx: ctx?.bytes.slice() };
     } catch (e) {
       if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));

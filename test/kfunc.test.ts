@@ -105,4 +105,72 @@ describe('typed kfuncs', () => {
     };
     assert.deepEqual(outcome('jit'), outcome('interp'));
   });
+
+  describe('flags: KF_ACQUIRE / KF_RELEASE references, KF_SLEEPABLE', () => {
+    const REFS = join(PROJECT_ROOT, 'progs', 'kfunc_refs.bpf.o');
+    const refKfuncs = (sleepy = false): KfuncSpec[] => [
+      defineKfunc({
+        name: 'bpfrun_test_acquire', args: ['scalar'], ret: 'pointer', flags: { acquire: true },
+        impl: ({ args: [key] }) => (key.kind === 'scalar' && key.value !== 0n ? 0xffff888000100000n + key.value * 64n : 0),
+      }),
+      defineKfunc({ name: 'bpfrun_test_release', args: ['mem'], ret: 'void', flags: { release: true }, impl: () => undefined }),
+      defineKfunc({
+        name: 'bpfrun_test_sleepy', args: ['scalar'], ret: 'scalar', flags: { sleepable: sleepy },
+        impl: ({ args: [x] }) => (x.kind === 'scalar' ? x.value + 1n : 0),
+      }),
+    ];
+
+    for (const engine of ['interp', 'jit'] as const) {
+      it(`[${engine}] a released reference and a NULL one end cleanly; a leak and a double release are errors`, () => {
+        const obj = loadObject(REFS, { engine, kfuncs: refKfuncs() });
+        assert.equal(obj.program('refs_balanced').run().retval, 0n);
+        assert.equal(obj.program('refs_null').run().retval, 0n);
+        assert.throws(() => obj.program('refs_leak').run(), (e: unknown) => {
+          assert.ok(e instanceof BpfError);
+          assert.match(e.message, /Unreleased reference id=2 alloc_insn=\d+/);
+          assert.match(e.message, /bpfrun_test_acquire\(3\)/); // located at the second acquire's source line
+          return true;
+        });
+        assert.throws(() => obj.program('refs_double_release').run(),
+          /release kernel function bpfrun_test_release expects refcounted PTR_TO_BTF_ID/);
+        // Each run starts with no references: the leak above does not poison the next run.
+        assert.equal(obj.program('refs_balanced').run().retval, 0n);
+      });
+    }
+
+    it('a sleepable kfunc called from a non-sleepable program is a load error naming both', () => {
+      assert.equal(loadObject(REFS, { kfuncs: refKfuncs(false) }).program('tc_sleepy').run({ ctx: new Uint8Array(192) }).retval, 2n);
+      assert.throws(() => loadObject(REFS, { kfuncs: refKfuncs(true) }), (e: unknown) => {
+        assert.ok(e instanceof LoadError);
+        assert.match(e.message, /program tc_sleepy.*insn \d+: program must be sleepable to call sleepable kfunc bpfrun_test_sleepy \(.*kfunc_refs\.bpf\.c:\d+\)/);
+        return true;
+      });
+    });
+  });
+
+  it('the kernel handle reads and writes bytes, 16-bit integers and strings; a string read stops at its NUL, page by page', () => {
+    const seen: unknown[] = [];
+    const kfuncs = [
+      defineKfunc({
+        name: 'bpfrun_test_arena_write', args: ['arena', 'scalar'], ret: 'scalar',
+        impl: ({ args: [p], kernel }) => {
+          const a = (p as { address: bigint }).address; // PG(0) + 0x10, an allocated page
+          kernel.writeString(a, 'h\xe9llo');
+          kernel.writeU16(a + 8n, 0xbeef);
+          kernel.writeU8(a + 10n, 0x1ff); // truncated to a byte, as a u8 store
+          seen.push(kernel.readString(a, 64), kernel.readString(a, 3), kernel.readU8(a + 1n), kernel.readU16(a + 8n), kernel.readU8(a + 10n));
+          const end = a - 0x10n + 0xffdn; // the last 3 bytes of the page, no NUL: the read goes on into PG(1)
+          kernel.write(end, Uint8Array.from([0x61, 0x62, 0x63]));
+          seen.push(kernel.readString(end, 100));
+          return 0;
+        },
+      }),
+      ...typed().slice(1),
+    ];
+    const obj = loadObject(OBJ, { kfuncs });
+    obj.program('kf_alloc_write').run();
+    assert.deepEqual(seen, ['h\xe9llo', 'h\xe9l', 0xe9, 0xbeef, 0xff, 'abc']);
+    // PG(1) was never allocated: the string read took the scratch page (zeros: the NUL) and was reported.
+    assert.match(obj.program('kf_alloc_write').streams.stderr.text, /^ERROR: Arena READ access at unmapped address 0x100000001000\n/);
+  });
 });

@@ -7,7 +7,9 @@ import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EINVAL } from '../maps/types.js';
 import { CallContext, NativeFn } from '../runtime.js';
+import { latin1Bytes, latin1Text } from '../streams/stream.js';
 import { ArenaKernel } from './kernel-access.js';
+import { PAGE_SIZE } from './geometry.js';
 
 /** What a kfunc written in TypeScript can do in the simulated kernel. */
 export interface KernelApi {
@@ -15,10 +17,18 @@ export interface KernelApi {
    *  page recovers through the scratch page (and reports); anything else oopses. spec §3.3 */
   read(addr: bigint, len: number): Uint8Array;
   write(addr: bigint, bytes: Uint8Array): void;
+  readU8(addr: bigint): number;
+  writeU8(addr: bigint, value: number): void;
+  readU16(addr: bigint): number;
+  writeU16(addr: bigint, value: number): void;
   readU32(addr: bigint): number;
   writeU32(addr: bigint, value: number): void;
   readU64(addr: bigint): bigint;
   writeU64(addr: bigint, value: bigint): void;
+  /** A NUL-terminated string of at most `max` bytes (Latin-1), read page by page. */
+  readString(addr: bigint, max: number): string;
+  /** Writes `text` (Latin-1) and its terminating NUL. */
+  writeString(addr: bigint, text: string): void;
   /**
    * The kernel address of an `__arena` argument: kern_vm_start + lo32(ptr), the rebase the JIT
    * does for `x__arena` parameters (spec §1.10). Throws if the calling program has no arena.
@@ -43,6 +53,23 @@ export function kernelApiFor(name: string, access: ArenaKernel): KernelApi {
   return {
     read,
     write,
+    readU8: (addr) => read(addr, 1)[0],
+    writeU8: (addr, value) => write(addr, Uint8Array.of(value & 0xff)),
+    readU16: (addr) => view(read(addr, 2)).getUint16(0, true),
+    writeU16: (addr, value) => { const b = new Uint8Array(2); view(b).setUint16(0, value & 0xffff, true); write(addr, b); },
+    readString: (addr, max) => {
+      let text = '';
+      // Page by page, as strncpy_from_kernel_nofault: never touch the page after the NUL.
+      while (text.length < max) {
+        const chunk = read(addr, Math.min(max - text.length, PAGE_SIZE - Number(addr & BigInt(PAGE_SIZE - 1))));
+        const nul = chunk.indexOf(0);
+        text += latin1Text(nul < 0 ? chunk : chunk.subarray(0, nul));
+        if (nul >= 0) break;
+        addr += BigInt(chunk.length);
+      }
+      return text;
+    },
+    writeString: (addr, text) => write(addr, Uint8Array.from([...latin1Bytes(text), 0])),
     readU32: (addr) => view(read(addr, 4)).getUint32(0, true),
     writeU32: (addr, value) => { const b = new Uint8Array(4); view(b).setUint32(0, value >>> 0, true); write(addr, b); },
     readU64: (addr) => view(read(addr, 8)).getBigUint64(0, true),
