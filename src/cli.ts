@@ -4,7 +4,7 @@
  * the runtime reports (BpfError) print as one line on stderr with exit status 1, usage errors
  * with status 2.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
@@ -110,16 +110,44 @@ function emptyEnv(): ExecEnv {
 async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(resolvePath(file)).href) as Record<string, unknown>;
+    mod = await importModule(resolvePath(file));
   } catch (e) {
-    const code = e instanceof Error && 'code' in e ? e.code : undefined;
-    throw new UsageError(code === 'ERR_UNKNOWN_FILE_EXTENSION'
-      ? `${file}: this Node.js (${process.version}) cannot run TypeScript; compile it to .js, or use a Node that strips types`
-      : `cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const found = [mod.default, ...Object.entries(mod).filter(([k]) => k !== 'default').map(([, v]) => v)].flat().filter(isKfuncSpec);
   if (found.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
   return [...new Map(found.map((k) => [k.name, k])).values()];
+}
+
+/**
+ * Imports a module. A TypeScript module runs as is where Node strips types; elsewhere it is
+ * transpiled with the TypeScript compiler (when installed) to a sibling file, imported from there
+ * (so its relative imports and `bpfrun` resolve as they would for the source), and removed.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const nodeStripsTypes = (process.features as { typescript?: unknown }).typescript;
+  if (!/\.[mc]?ts$/.test(path) || nodeStripsTypes) return await import(pathToFileURL(path).href) as Record<string, unknown>;
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new UsageError(`${path}: this Node.js (${process.version}) cannot run TypeScript and the typescript package is not installed; ` +
+      'compile the module to .js, install typescript, or use a Node that strips types');
+  }
+  const out = ts.transpileModule(readFileSync(path, 'utf8'), {
+    fileName: path, reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  });
+  const errors = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  if (errors.length > 0) throw new UsageError(`${path}: ${errors.join('; ')}`);
+  const js = `${path}.bpfrun-${process.pid}.mjs`;
+  writeFileSync(js, out.outputText);
+  try {
+    return await import(pathToFileURL(js).href) as Record<string, unknown>;
+  } finally {
+    unlinkSync(js);
+  }
 }
 
 function streamName(name: string | undefined): 'stdout' | 'stderr' | undefined {

@@ -1,7 +1,7 @@
 // The command line, run as a user runs it: a child process with stdin, stdout and exit status.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, SUITE_DIR } from './suite.js';
 import { assemble } from '../src/asm/assembler.js';
@@ -117,6 +117,36 @@ describe('bpfrun CLI', () => {
     assert.match(o.streams.fill_tail.stderr,
       /^ERROR: Arena WRITE access at unmapped address 0x100000001000\nCPU: 0 UID: 0 PID: 1 Comm: bpfrun\nCall trace:\nbpfrun_example_fill_bytes\+0x0\/0x0\nbpf_prog_[0-9a-f]{16}_fill_tail\+0x[0-9a-f]+\/0x[0-9a-f]+\n  ret = bpfrun_example_fill_bytes\(.*\); @ example_off_by_one\.bpf\.c:\d+\n\n$/);
     assert.equal(o.arena.pages_scratched, 1);
+  });
+
+  it('run --kfuncs loads a TypeScript module (transpiled where Node does not strip types), leaving nothing behind', () => {
+    // Inside the package, so `bpfrun` resolves to this package as it does for the examples.
+    const dir = mkdtempSync(join(PROJECT_ROOT, '.kfunc-ts-'));
+    try {
+      writeFileSync(join(dir, 'fill.ts'), [
+        "import { defineKfunc, type KfuncCall } from 'bpfrun';",
+        'export const fill = defineKfunc({',
+        "  name: 'bpfrun_example_fill_bytes', args: ['arena', 'scalar', 'scalar'], ret: 'scalar',",
+        '  impl({ args: [buf, len, value], kernel }: KfuncCall): number {',
+        "    if (buf.kind !== 'arena' || buf.address === null || len.kind !== 'scalar' || value.kind !== 'scalar') throw new Error('args');",
+        '    kernel.write(buf.address, new Uint8Array(Number(len.value)).fill(Number(value.value))); // no off-by-one',
+        '    return 0;',
+        '  },',
+        '});',
+      ].join('\n'));
+      const r = bpfrun(['run', 'progs/example_off_by_one.bpf.o', '--kfuncs', join(dir, 'fill.ts'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const o = JSON.parse(r.stdout);
+      assert.equal(o.streams.fill_tail.stdout, 'tail[15] = 0x2a\n');
+      assert.equal(o.streams.fill_tail.stderr, ''); // the correct kfunc stays in its page
+      assert.deepEqual(readdirSync(dir), ['fill.ts']);
+      writeFileSync(join(dir, 'broken.ts'), 'export const = ;');
+      const broken = bpfrun(['run', 'progs/example_off_by_one.bpf.o', '--kfuncs', join(dir, 'broken.ts')]);
+      assert.equal(broken.status, 2);
+      assert.match(broken.stderr, /broken\.ts: .*expected/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('run --kfuncs reports unusable modules; without the kfunc the weak extern fails only when called', () => {
