@@ -72,7 +72,8 @@ export function isKfuncSpec(x: unknown): x is KfuncSpec {
 }
 
 /**
- * Checks a definition against the FUNC_PROTO the object declares for it: the argument count,
+ * Checks a definition against the FUNC_PROTO the object declares for it: the return kind (when
+ * the definition gives one), the argument count,
  * and for each argument pointer-or-not and the `__arena`, `__arena__nullable`, `__sz` and
  * `__map` name suffixes the kernel gives meaning to. Throws a LoadError naming both sides.
  */
@@ -90,6 +91,11 @@ export function checkKfuncProto(spec: KfuncSpec, btf: Btf, protoId: number): voi
     throw new LoadError(`extern ${spec.name}`, `${why}: the object declares (${declared.map((d) => d.text).join(', ') || 'void'}), ` +
       `the runtime defines (${spec.args.join(', ') || 'void'})`);
   };
+  if (spec.ret !== undefined) {
+    const r = proto.returnType === 0 ? undefined : btf.resolve(proto.returnType);
+    const returns: KfuncReturnKind = r === undefined ? 'void' : r.kind === 'PTR' ? 'pointer' : 'scalar';
+    if (returns !== spec.ret) mismatch(`the return is declared ${returns === 'void' ? 'void' : `${returns} (${btf.typeName(proto.returnType)})`} but defined '${spec.ret}'`);
+  }
   if (declared.length !== spec.args.length) mismatch(`${declared.length} arguments declared, ${spec.args.length} defined`);
   spec.args.forEach((kind, i) => {
     const d = declared[i];

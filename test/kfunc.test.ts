@@ -59,6 +59,9 @@ describe('typed kfuncs', () => {
     const kinds = defineKfunc({ name: 'bpfrun_test_arena_read', args: ['scalar'], impl: () => 0 });
     assert.throws(() => load({ kfuncs: [...typed().filter((k) => k.name !== 'bpfrun_test_arena_read'), kinds] }),
       /argument 0 \(void \*\) is declared a pointer but defined 'scalar'/);
+    const ret = defineKfunc({ name: 'bpfrun_test_arena_read', args: ['arena'], ret: 'pointer', impl: () => 0 });
+    assert.throws(() => load({ kfuncs: [...typed().filter((k) => k.name !== 'bpfrun_test_arena_read'), ret] }),
+      /the return is declared scalar \(.+\) but defined 'pointer'/);
   });
 
   it('definitions are checked when they are made', () => {
