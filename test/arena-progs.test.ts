@@ -4,20 +4,14 @@
 // unallocated pages (kernel fault path, scratch page), streams filled to capacity.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
 import { LoadedObject, loadObject, LoadOptions } from '../src/object.js';
+import { arenaTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
 const PG = (n: number) => (1n << 44n) + BigInt(n) * 0x1000n;
 
-/** The TypeScript side of arena_kfunc.bpf.c's test kfuncs: kern_vm_start + lo32(ptr) (+ off). */
-const testKfuncs: Record<string, KfuncImpl> = {
-  bpfrun_test_arena_write: (ctx, k) => { k.writeU32(k.arenaKernAddr(ctx.arg(1)), ctx.argLo(2)); return 0; },
-  bpfrun_test_arena_read: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1))),
-  bpfrun_test_arena_read_off: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)) + BigInt(ctx.argLo(2))),
-};
 
 function run(obj: LoadedObject, name: string): bigint {
   return BigInt.asIntN(32, obj.program(name).run().retval);
@@ -46,7 +40,7 @@ describe(`${'arena programs'} [${engine}]`, () => {
   const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
 
   describe('arena_kfunc.bpf.o: a TypeScript kfunc and BPF instructions on the same pages', () => {
-    const obj = load('arena_kfunc.bpf.o', { kfuncs: testKfuncs });
+    const obj = load('arena_kfunc.bpf.o', { kfuncs: arenaTestKfuncs });
     const names = ['kf_alloc_write', 'kf_unalloc_write', 'kf_fault_orders', 'kf_alloc_free_scratch', 'kf_from_subprog',
       'kf_from_loop_cb', 'kf_from_loop_inlined'];
     const rets = names.map((n) => run(obj, n));
@@ -115,7 +109,7 @@ describe(`${'arena programs'} [${engine}]`, () => {
     });
 
     it('a kfunc touching the lower guard oopses: a typed error, no stream report, the host goes on', () => {
-      const fresh = load('arena_kfunc.bpf.o', { kfuncs: testKfuncs });
+      const fresh = load('arena_kfunc.bpf.o', { kfuncs: arenaTestKfuncs });
       const p = fresh.program('kf_lower_guard');
       assert.equal(p.spec.autoload, false);
       assert.throws(() => p.run(), (e: unknown) => {

@@ -4,26 +4,19 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KfuncImpl } from '../src/arena/kfuncs.js';
-import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
+import { KfuncSpec } from '../src/kfunc.js';
 import { BpfError } from '../src/errors.js';
 import { Engine, LoadedObject, loadObject } from '../src/object.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { RingBufMap } from '../src/maps/ringbuf.js';
+import { arenaTestKfuncs, refTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const PROGS = join(PROJECT_ROOT, 'progs');
 
 const kfuncs: Record<string, KfuncImpl | KfuncSpec> = {
-  // kfunc_refs.bpf.o: references (acquire / release) and a plain scalar kfunc.
-  bpfrun_test_acquire: defineKfunc({
-    name: 'bpfrun_test_acquire', args: ['scalar'], ret: 'pointer', flags: { acquire: true },
-    impl: ({ ctx }) => (ctx.arg(1) === 0n ? 0 : 0xffff888000100000n + ctx.arg(1) * 64n),
-  }),
-  bpfrun_test_release: defineKfunc({ name: 'bpfrun_test_release', args: ['mem'], ret: 'void', flags: { release: true }, impl: () => undefined }),
-  bpfrun_test_sleepy: defineKfunc({ name: 'bpfrun_test_sleepy', args: ['scalar'], ret: 'scalar', impl: ({ ctx }) => ctx.arg(1) + 1n }),
-  bpfrun_test_arena_write: (ctx, k) => { k.writeU32(k.arenaKernAddr(ctx.arg(1)), ctx.argLo(2)); return 0; },
-  bpfrun_test_arena_read: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1))),
-  bpfrun_test_arena_read_off: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)) + BigInt(ctx.argLo(2))),
+  ...Object.fromEntries(refTestKfuncs().map((k) => [k.name, k])),
+  ...arenaTestKfuncs,
 };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

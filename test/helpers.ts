@@ -1,6 +1,8 @@
-// Assertions shared by the test files.
+// Assertions and fixtures shared by the test files.
 import assert from 'node:assert/strict';
+import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { LoadError } from '../src/errors.js';
+import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
 
 /** Asserts that `f` throws a LoadError whose `where` and reason match. */
 export function throwsLoad(f: () => unknown, where: string | RegExp, reason: RegExp): void {
@@ -11,4 +13,26 @@ export function throwsLoad(f: () => unknown, where: string | RegExp, reason: Reg
     assert.match(e.reason, reason);
     return true;
   });
+}
+
+/** The TypeScript side of arena_kfunc.bpf.c's test kfuncs: kern_vm_start + lo32(ptr) (+ off). */
+export const arenaTestKfuncs: Readonly<Record<string, KfuncImpl>> = {
+  bpfrun_test_arena_write: (ctx, k) => { k.writeU32(k.arenaKernAddr(ctx.arg(1)), ctx.argLo(2)); return 0; },
+  bpfrun_test_arena_read: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1))),
+  bpfrun_test_arena_read_off: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)) + BigInt(ctx.argLo(2))),
+};
+
+/** kfunc_refs.bpf.c's test kfuncs: an acquire / release pair, and one that may be flagged sleepable. */
+export function refTestKfuncs(sleepy = false): KfuncSpec[] {
+  return [
+    defineKfunc({
+      name: 'bpfrun_test_acquire', args: ['scalar'], ret: 'pointer', flags: { acquire: true },
+      impl: ({ args: [key] }) => (key.kind === 'scalar' && key.value !== 0n ? 0xffff888000100000n + key.value * 64n : 0),
+    }),
+    defineKfunc({ name: 'bpfrun_test_release', args: ['mem'], ret: 'void', flags: { release: true }, impl: () => undefined }),
+    defineKfunc({
+      name: 'bpfrun_test_sleepy', args: ['scalar'], ret: 'scalar', flags: { sleepable: sleepy },
+      impl: ({ args: [x] }) => (x.kind === 'scalar' ? x.value + 1n : 0),
+    }),
+  ];
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { BpfError, KernelOopsError, LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncContractError, KfuncSpec } from '../src/kfunc.js';
 import { loadObject, LoadOptions } from '../src/object.js';
+import { refTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const OBJ = join(PROJECT_ROOT, 'progs', 'arena_kfunc.bpf.o');
@@ -111,21 +112,10 @@ describe('typed kfuncs', () => {
 
   describe('flags: KF_ACQUIRE / KF_RELEASE references, KF_SLEEPABLE', () => {
     const REFS = join(PROJECT_ROOT, 'progs', 'kfunc_refs.bpf.o');
-    const refKfuncs = (sleepy = false): KfuncSpec[] => [
-      defineKfunc({
-        name: 'bpfrun_test_acquire', args: ['scalar'], ret: 'pointer', flags: { acquire: true },
-        impl: ({ args: [key] }) => (key.kind === 'scalar' && key.value !== 0n ? 0xffff888000100000n + key.value * 64n : 0),
-      }),
-      defineKfunc({ name: 'bpfrun_test_release', args: ['mem'], ret: 'void', flags: { release: true }, impl: () => undefined }),
-      defineKfunc({
-        name: 'bpfrun_test_sleepy', args: ['scalar'], ret: 'scalar', flags: { sleepable: sleepy },
-        impl: ({ args: [x] }) => (x.kind === 'scalar' ? x.value + 1n : 0),
-      }),
-    ];
 
     for (const engine of ['interp', 'jit'] as const) {
       it(`[${engine}] a released reference and a NULL one end cleanly; a leak and a double release are errors`, () => {
-        const obj = loadObject(REFS, { engine, kfuncs: refKfuncs() });
+        const obj = loadObject(REFS, { engine, kfuncs: refTestKfuncs() });
         assert.equal(obj.program('refs_balanced').run().retval, 0n);
         assert.equal(obj.program('refs_null').run().retval, 0n);
         assert.throws(() => obj.program('refs_leak').run(), (e: unknown) => {
@@ -142,8 +132,8 @@ describe('typed kfuncs', () => {
     }
 
     it('a sleepable kfunc called from a non-sleepable program is a load error naming both', () => {
-      assert.equal(loadObject(REFS, { kfuncs: refKfuncs(false) }).program('tc_sleepy').run({ ctx: new Uint8Array(192) }).retval, 2n);
-      assert.throws(() => loadObject(REFS, { kfuncs: refKfuncs(true) }), (e: unknown) => {
+      assert.equal(loadObject(REFS, { kfuncs: refTestKfuncs(false) }).program('tc_sleepy').run({ ctx: new Uint8Array(192) }).retval, 2n);
+      assert.throws(() => loadObject(REFS, { kfuncs: refTestKfuncs(true) }), (e: unknown) => {
         assert.ok(e instanceof LoadError);
         assert.match(e.message, /program tc_sleepy.*insn \d+: program must be sleepable to call sleepable kfunc bpfrun_test_sleepy \(.*kfunc_refs\.bpf\.c:\d+\)/);
         return true;

@@ -6,22 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { LoadError } from '../src/errors.js';
 import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/events.js';
 import { loadObject } from '../src/object.js';
 import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, tracelog } from '../src/record.js';
 import { runPrograms } from '../src/report.js';
+import { arenaTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
 const PG = (n: number) => (1n << 44n) + BigInt(n) * 0x1000n;
 
-const testKfuncs: Record<string, KfuncImpl> = {
-  bpfrun_test_arena_write: (ctx, k) => { k.writeU32(k.arenaKernAddr(ctx.arg(1)), ctx.argLo(2)); return 0; },
-  bpfrun_test_arena_read: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1))),
-  bpfrun_test_arena_read_off: (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)) + BigInt(ctx.argLo(2))),
-};
 
 const faults = (events: readonly RunEvent[]) => events.filter((e): e is FaultEvent => e.kind === 'fault');
 const messages = (events: readonly RunEvent[]) => events.filter((e): e is StreamMessageEvent => e.kind === 'stream');
@@ -37,7 +32,7 @@ function recordRun(file: string, names: string[], options = {}, engine: 'jit' | 
 describe('run records', () => {
   describe('arena_kfunc.bpf.o: kernel-side faults (scratch page and oops)', () => {
     const names = ['kf_unalloc_write', 'kf_from_subprog', 'kf_lower_guard'];
-    const { loaded, report, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: testKfuncs });
+    const { loaded, report, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs });
 
     it('survives the round trip: the decoded events are the log, in order', () => {
       assert.deepEqual(record.events.map((e) => e.seq), record.events.map((_, i) => i + 1));
@@ -52,7 +47,7 @@ describe('run records', () => {
     });
 
     it('the interpreter records the same events', () => {
-      assert.deepEqual(recordRun('arena_kfunc.bpf.o', names, { kfuncs: testKfuncs }, 'interp').record.events, record.events);
+      assert.deepEqual(recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs }, 'interp').record.events, record.events);
     });
 
     it('a scratch-page fault names the kfunc and its call site; the kernel report follows it on stderr', () => {
