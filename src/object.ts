@@ -422,10 +422,10 @@ export class Program implements RunningProgram {
     this.spec.insns.forEach((insn, i) => {
       if (insn.opcode !== (BPF_JMP | BPF_CALL) || insn.src !== BPF_PSEUDO_KFUNC_CALL) return;
       const name = natives.kfuncs.get(insn.imm)?.name;
-      if (name !== undefined && this.object.sleepableKfuncs.has(name)) {
-        throw new LoadError(`program ${this.name}`, `insn ${i}: program must be sleepable to call sleepable kfunc ${name}` +
-          (this.sourceOf(i) ? ` (${this.sourceOf(i)!.file}:${this.sourceOf(i)!.line})` : ''));
-      }
+      if (name === undefined || !this.object.sleepableKfuncs.has(name)) return;
+      const src = this.sourceOf(i);
+      throw new LoadError(`program ${this.name}`,
+        `insn ${i}: program must be sleepable to call sleepable kfunc ${name}${src ? ` (${src.file}:${src.line})` : ''}`);
     });
   }
 
