@@ -144,9 +144,10 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     for (const c of st?.closes.get(pos) ?? []) e(c.kind === 'loop' ? '    break; }' : '  }');
   };
 
-  let blockFrom = start, blockTo = end;
-  for (let s = start; s < end; s = next(s)) {
+  let blockFrom = start, blockTo = end, inBlock = 0;
+  for (let s = start; s < end; s = next(s), inBlock++) {
     if (leader.has(s)) {
+      inBlock = 0;
       closeAt(s);
       for (const c of st?.opens.get(s) ?? []) e(c.kind === 'loop' ? `  L${c.start}: for (;;) {` : `  B${c.end}: {`);
       const len = blockLen.get(s)!;
@@ -155,8 +156,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
     }
     // Instructions left in the block after this one (for an early stop after a native call).
-    let after = 0;
-    for (let q = next(s); q < end && !leader.has(q); q = next(q)) after++;
+    const after = blockLen.get(blockFrom)! - inBlock - 1;
     const x = XOP[s];
     const d = DST[s] / 2;
     const srcIdx = SRC[s];
