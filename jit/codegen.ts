@@ -163,7 +163,9 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const isConst = srcIdx >= CONST_BASE;
     const cl = isConst ? String(consts[srcIdx - CONST_BASE]) : L(srcIdx / 2);
     const ch = isConst ? String(consts[srcIdx - CONST_BASE + 1]) : H(srcIdx / 2);
-    const cu = isConst ? String(consts[srcIdx - CONST_BASE] >>> 0) : `(${cl} >>> 0)`; // unsigned low half
+    // Unsigned views of the source halves: folded for constants (smaller code, faster to parse).
+    const cu = isConst ? String(consts[srcIdx - CONST_BASE] >>> 0) : `(${cl} >>> 0)`;
+    const chu = isConst ? String(consts[srcIdx - CONST_BASE + 1] >>> 0) : `(${ch} >>> 0)`;
     const dl = L(d), dh = H(d);
     const off = OFF[s];
     const target = TARGET[s];
@@ -246,22 +248,22 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_JMP | 0x10: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
       case BPF_JMP | 0x50: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
       case BPF_JMP | 0x40: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
-      case BPF_JMP | 0x20: jump(`(${dh} >>> 0) > (${ch} >>> 0) || (${dh} === ${ch} && (${dl} >>> 0) > (${cl} >>> 0))`); break;
-      case BPF_JMP | 0x30: jump(`(${dh} >>> 0) > (${ch} >>> 0) || (${dh} === ${ch} && (${dl} >>> 0) >= (${cl} >>> 0))`); break;
-      case BPF_JMP | 0xa0: jump(`(${dh} >>> 0) < (${ch} >>> 0) || (${dh} === ${ch} && (${dl} >>> 0) < (${cl} >>> 0))`); break;
-      case BPF_JMP | 0xb0: jump(`(${dh} >>> 0) < (${ch} >>> 0) || (${dh} === ${ch} && (${dl} >>> 0) <= (${cl} >>> 0))`); break;
-      case BPF_JMP | 0x60: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) > (${cl} >>> 0))`); break;
-      case BPF_JMP | 0x70: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) >= (${cl} >>> 0))`); break;
-      case BPF_JMP | 0xc0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) < (${cl} >>> 0))`); break;
-      case BPF_JMP | 0xd0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) <= (${cl} >>> 0))`); break;
+      case BPF_JMP | 0x20: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
+      case BPF_JMP | 0x30: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
+      case BPF_JMP | 0xa0: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
+      case BPF_JMP | 0xb0: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
+      case BPF_JMP | 0x60: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
+      case BPF_JMP | 0x70: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
+      case BPF_JMP | 0xc0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
+      case BPF_JMP | 0xd0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
       // ---- JMP32 (low halves) ----
       case BPF_JMP32 | 0x10: jump(`${dl} === ${cl}`); break;
       case BPF_JMP32 | 0x50: jump(`${dl} !== ${cl}`); break;
       case BPF_JMP32 | 0x40: jump(`(${dl} & ${cl}) !== 0`); break;
-      case BPF_JMP32 | 0x20: jump(`(${dl} >>> 0) > (${cl} >>> 0)`); break;
-      case BPF_JMP32 | 0x30: jump(`(${dl} >>> 0) >= (${cl} >>> 0)`); break;
-      case BPF_JMP32 | 0xa0: jump(`(${dl} >>> 0) < (${cl} >>> 0)`); break;
-      case BPF_JMP32 | 0xb0: jump(`(${dl} >>> 0) <= (${cl} >>> 0)`); break;
+      case BPF_JMP32 | 0x20: jump(`(${dl} >>> 0) > ${cu}`); break;
+      case BPF_JMP32 | 0x30: jump(`(${dl} >>> 0) >= ${cu}`); break;
+      case BPF_JMP32 | 0xa0: jump(`(${dl} >>> 0) < ${cu}`); break;
+      case BPF_JMP32 | 0xb0: jump(`(${dl} >>> 0) <= ${cu}`); break;
       case BPF_JMP32 | 0x60: jump(`${dl} > ${cl}`); break;
       case BPF_JMP32 | 0x70: jump(`${dl} >= ${cl}`); break;
       case BPF_JMP32 | 0xc0: jump(`${dl} < ${cl}`); break;
@@ -297,10 +299,10 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
           const signed = mode === 0x80;
           let v: string;
           if (stackDirect(base, size)) {
-            const o = `fpo + ${off}`;
+            const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
             v = size === 8 ? `SV.getInt32(${o}, true)` : size === 4 ? `SV.getInt32(${o}, true)`
               : size === 2 ? `SV.get${signed ? 'Int16' : 'Uint16'}(${o}, true)` : `SV.get${signed ? 'Int8' : 'Uint8'}(${o})`;
-            if (size === 8) { e(`    ${dl} = ${v}; ${dh} = SV.getInt32(${o} + 4, true);`); break; }
+            if (size === 8) { e(`    ${dl} = ${v}; ${dh} = SV.getInt32(${o4}, true);`); break; }
           } else {
             // The region cache Q (the last region the memory unit resolved) first, then M.
             const slow = `M.ld${size}(${memArgs(base)}, ${site(d, 'read', size)}, depth)`;
@@ -318,8 +320,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
           e(`    ${dl} = ${v}; ${dh} = ${signed ? `${dl} >> 31` : '0'};`);
         } else if (cls === BPF_STX && mode === 0x60) { // STX MEM / ST (constant source)
           if (stackDirect(d, size)) {
-            const o = `fpo + ${off}`;
-            e(size === 8 ? `    SV.setInt32(${o}, ${cl}, true); SV.setInt32(${o} + 4, ${ch}, true);`
+            const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
+            e(size === 8 ? `    SV.setInt32(${o}, ${cl}, true); SV.setInt32(${o4}, ${ch}, true);`
               : size === 4 ? `    SV.setInt32(${o}, ${cl}, true);` : size === 2 ? `    SV.setInt16(${o}, ${cl}, true);` : `    SV.setInt8(${o}, ${cl});`);
           } else {
             e(`    t = (${L(d)} >>> 0) + ${off};`);

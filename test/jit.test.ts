@@ -33,7 +33,7 @@ describe('jit', () => {
         lock add [%r1+8], %r2
         exit`), plainEnv());
       assert.match(jit.source, /SV\.setInt32\(fpo \+ -8, 7, true\)/);
-      assert.match(jit.source, /l0 = SV\.getInt32\(fpo \+ -8, true\); h0 = SV\.getInt32\(fpo \+ -8 \+ 4, true\)/);
+      assert.match(jit.source, /l0 = SV\.getInt32\(fpo \+ -8, true\); h0 = SV\.getInt32\(fpo \+ -4, true\)/);
       assert.deepEqual(jit.table, [
         { site: 0, pc: 2, dst: 2, access: 'read', size: 4 },
         { site: 1, pc: 3, dst: -1, access: 'write', size: 1 },
