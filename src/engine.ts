@@ -71,8 +71,6 @@ export class NativeCalls {
 }
 
 /** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
-export { PAGE_SIZE };
-
 export const MAX_TAIL_CALL_CNT = 33;
 
 const pageViews = new WeakMap<Uint8Array, DataView>();

@@ -50,13 +50,15 @@ export function kernelApiFor(name: string, access: ArenaKernel): KernelApi {
   const read = (addr: bigint, len: number) => access.read(addr, len, name);
   const write = (addr: bigint, bytes: Uint8Array) => access.write(addr, bytes, name);
   const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** Writes `size` little-endian bytes that `set` fills in. */
+  const put = (addr: bigint, size: number, set: (v: DataView) => void) => { const b = new Uint8Array(size); set(view(b)); write(addr, b); };
   return {
     read,
     write,
     readU8: (addr) => read(addr, 1)[0],
     writeU8: (addr, value) => write(addr, Uint8Array.of(value & 0xff)),
     readU16: (addr) => view(read(addr, 2)).getUint16(0, true),
-    writeU16: (addr, value) => { const b = new Uint8Array(2); view(b).setUint16(0, value & 0xffff, true); write(addr, b); },
+    writeU16: (addr, value) => put(addr, 2, (v) => v.setUint16(0, value & 0xffff, true)),
     readString: (addr, max) => {
       let text = '';
       // Page by page, as strncpy_from_kernel_nofault: never touch the page after the NUL.
@@ -71,9 +73,9 @@ export function kernelApiFor(name: string, access: ArenaKernel): KernelApi {
     },
     writeString: (addr, text) => write(addr, Uint8Array.from([...latin1Bytes(text), 0])),
     readU32: (addr) => view(read(addr, 4)).getUint32(0, true),
-    writeU32: (addr, value) => { const b = new Uint8Array(4); view(b).setUint32(0, value >>> 0, true); write(addr, b); },
+    writeU32: (addr, value) => put(addr, 4, (v) => v.setUint32(0, value >>> 0, true)),
     readU64: (addr) => view(read(addr, 8)).getBigUint64(0, true),
-    writeU64: (addr, value) => { const b = new Uint8Array(8); view(b).setBigUint64(0, BigInt.asUintN(64, value), true); write(addr, b); },
+    writeU64: (addr, value) => put(addr, 8, (v) => v.setBigUint64(0, BigInt.asUintN(64, value), true)),
     arenaKernAddr: (ptr) => {
       const arena = access.findProgFromStack()?.arena;
       if (!arena) throw new Error(`${name}: arena pointer requires a program with an associated arena`);

@@ -129,7 +129,7 @@ export function errnoName(errno: number): string {
 }
 
 // ---- Sizes (x86-64) ----
-export const PAGE_SIZE = 4096;
+export { PAGE_SIZE } from '../arena/geometry.js';
 /** PCPU_MIN_UNIT_SIZE: the largest per-CPU value (rounded up to 8) a percpu map may hold. */
 export const PCPU_MIN_UNIT_SIZE = 32768;
 /** KMALLOC_MAX_SIZE with 4 KiB pages and MAX_PAGE_ORDER 10. */
