@@ -20,7 +20,16 @@ function RunRecordType(): protobuf.Type {
   return recordType;
 }
 
-const u64 = (v: bigint | undefined) => Long.fromString((v ?? 0n).toString(), true);
+const u64 = (v: bigint | number | undefined) => Long.fromString((v ?? 0).toString(), true);
+
+/** The schema's enums: value n + 1 is the n-th name (0 is UNSPECIFIED). */
+const STREAMS = ['stdout', 'stderr'] as const;
+const ORIGINS = ['program', 'kernel'] as const;
+const ACCESSES = ['read', 'write'] as const;
+const PATHS = ['exception-table', 'scratch-page', 'oops'] as const;
+const toEnum = <T>(names: readonly T[], name: T) => names.indexOf(name) + 1;
+/** An enum value back to its name; an unknown value reads as `fallback`. */
+const fromEnum = <T>(names: readonly T[], value: number, fallback: T): T => names[value - 1] ?? fallback;
 
 function sourceLine(s: SourceLocation | undefined) {
   return s && { function: s.function, file: s.file, line: s.line, column: s.column, text: s.text };
@@ -30,22 +39,22 @@ function sourceLine(s: SourceLocation | undefined) {
 export function encodeRecord(objectFile: string, engine: string, loaded: LoadedObject, report: RunReport): Uint8Array {
   const events = loaded.kernel.events.events.map((e: RunEvent) => e.kind === 'stream'
     ? {
-      seq: u64(BigInt(e.seq)),
-      stream: { program: e.program, stream: e.stream === 'stdout' ? 1 : 2, elements: e.elements, origin: e.origin === 'program' ? 1 : 2 },
+      seq: u64(e.seq),
+      stream: { program: e.program, stream: toEnum(STREAMS, e.stream), elements: e.elements, origin: toEnum(ORIGINS, e.origin) },
     }
-    : { seq: u64(BigInt(e.seq)), fault: faultMessage(e) });
+    : { seq: u64(e.seq), fault: faultMessage(e) });
   const arena = loaded.arena;
   const message = {
     object: objectFile,
     engine,
     runs: report.programs.map((p) => ({
       name: p.name, section: p.section, ok: p.error === undefined,
-      retval: u64(p.retval === undefined ? 0n : BigInt(p.retval)), instructions: u64(BigInt(p.insns ?? 0)), error: p.error ?? '',
+      retval: u64(p.retval === undefined ? 0n : BigInt(p.retval)), instructions: u64(p.insns), error: p.error ?? '',
     })),
     events,
-    droppedEvents: u64(BigInt(loaded.kernel.events.dropped)),
+    droppedEvents: u64(loaded.kernel.events.dropped),
     arena: arena && {
-      userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(BigInt(loaded.arenaGlobalsOffset)),
+      userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(loaded.arenaGlobalsOffset),
       pagesAllocated: arena.pagesAllocated, pagesScratched: arena.pagesScratched,
     },
   };
@@ -57,8 +66,7 @@ export function encodeRecord(objectFile: string, engine: string, loaded: LoadedO
 
 function faultMessage(e: FaultEvent) {
   return {
-    program: e.program ?? '', access: e.access === 'read' ? 1 : 2,
-    path: e.path === 'exception-table' ? 1 : e.path === 'scratch-page' ? 2 : 3,
+    program: e.program ?? '', access: toEnum(ACCESSES, e.access), path: toEnum(PATHS, e.path),
     userAddress: u64(e.userAddress), kernelAddress: u64(e.kernelAddress), insn: e.insn ?? -1, source: sourceLine(e.source),
     kfunc: e.kfunc ?? '', callInsn: e.callSite?.insn ?? -1, callSource: sourceLine(e.callSite?.source),
   };
@@ -108,13 +116,13 @@ export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecord
     const seq = Number(e.seq);
     if (e.stream) {
       const s = e.stream;
-      return { kind: 'stream', seq, program: s.program, stream: s.stream === 2 ? 'stderr' : 'stdout', elements: s.elements, origin: s.origin === 2 ? 'kernel' : 'program' };
+      return { kind: 'stream', seq, program: s.program, stream: fromEnum(STREAMS, s.stream, 'stdout'), elements: s.elements, origin: fromEnum(ORIGINS, s.origin, 'program') };
     }
     if (!e.fault) throw new LoadError(where, `event #${seq} is neither a stream message nor a fault`);
     const f = e.fault;
     return withoutUndefined<FaultEvent>({
-      kind: 'fault', seq, program: f.program || undefined, access: f.access === 2 ? 'write' : 'read',
-      path: f.path === 1 ? 'exception-table' : f.path === 2 ? 'scratch-page' : 'oops',
+      kind: 'fault', seq, program: f.program || undefined, access: fromEnum(ACCESSES, f.access, 'read'),
+      path: fromEnum(PATHS, f.path, 'oops'),
       userAddress: optional(f.userAddress), kernelAddress: optional(f.kernelAddress),
       insn: f.insn >= 0 ? f.insn : undefined, source: sourceOf(f.program, f.source), kfunc: f.kfunc || undefined,
       callSite: f.callInsn >= 0 ? withoutUndefined({ insn: f.callInsn, source: sourceOf(f.program, f.callSource) }) : undefined,
