@@ -3,16 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bpfrun, CLI } from './helpers.js';
 import { PROJECT_ROOT, SUITE_DIR } from './suite.js';
 import { assemble } from '../src/asm/assembler.js';
 import { encode } from '../src/isa/instruction.js';
 
-const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
-
-function bpfrun(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: PROJECT_ROOT });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('bpfrun CLI', () => {
   it('--help lists the subcommands', () => {

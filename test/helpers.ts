@@ -1,8 +1,11 @@
 // Assertions and fixtures shared by the test files.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
+import { PROJECT_ROOT } from './suite.js';
 
 /** Asserts that `f` throws a LoadError whose `where` and reason match. */
 export function throwsLoad(f: () => unknown, where: string | RegExp, reason: RegExp): void {
@@ -35,4 +38,13 @@ export function refTestKfuncs(sleepy = false): KfuncSpec[] {
       impl: ({ args: [x] }) => (x.kind === 'scalar' ? x.value + 1n : 0),
     }),
   ];
+}
+
+/** The built command line. */
+export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+
+/** Runs `bpfrun ARGS` as a user does (a child process in the project root, `input` on stdin). */
+export function bpfrun(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: PROJECT_ROOT });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

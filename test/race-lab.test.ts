@@ -2,11 +2,9 @@
 // kfunc's fault-path scratch install on CPU B, every interleaving, pre-fix (8496d902) and fixed
 // (f64c7237) PTE install.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { explore, isBad, ModelOptions, Outcome, outcomeKey, reachableOutcomes, replay, Variant } from '../src/racelab/model.js';
 import { explorationJson, formatRaceLab, raceLab } from '../src/racelab/report.js';
-import { PROJECT_ROOT } from './suite.js';
+import { bpfrun } from './helpers.js';
 
 const C = (n: number, k: number): number => (k < 0 || k > n ? 0 : k === 0 ? 1 : (C(n - 1, k - 1) * n) / k);
 
@@ -210,8 +208,7 @@ describe('race lab: scratch install vs bpf_arena_alloc_pages (§3.3)', () => {
   });
 
   it('bpfrun race-lab', () => {
-    const cli = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
-    const run = (args: string[]) => spawnSync(process.execPath, [cli, 'race-lab', ...args], { encoding: 'utf8' });
+    const run = (args: string[]) => bpfrun(['race-lab', ...args]);
     const both = run([]);
     assert.equal(both.status, 0, both.stderr);
     assert.match(both.stdout, /== pre-fix/);

@@ -2,7 +2,6 @@
 // `bpfrun tracelog` read back — every stream message with its boundaries and origin, every fault
 // with its path (exception table, scratch page, oops), in the order they happened.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/event
 import { loadObject } from '../src/object.js';
 import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, tracelog } from '../src/record.js';
 import { runPrograms } from '../src/report.js';
-import { arenaTestKfuncs } from './helpers.js';
+import { arenaTestKfuncs, bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -143,7 +142,6 @@ describe('run records', () => {
   describe('CLI: run --record, inspect, tracelog', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfrun-record-'));
     const pb = join(dir, 'run.pb');
-    const bpfrun = (args: string[]) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8', cwd: PROJECT_ROOT });
 
     it('records the off-by-one example and reads it back', () => {
       const run = bpfrun(['run', 'progs/example_off_by_one.bpf.o', '--kfuncs', 'examples/off-by-one-kfunc.mjs', '--record', pb]);
