@@ -186,18 +186,8 @@ function parseHeader(r: ByteReader): Header {
   return { shoff, shnum, shstrndx };
 }
 
-interface RawSection {
-  readonly nameOff: number;
-  readonly type: number;
-  readonly flags: number;
-  readonly offset: number;
-  readonly size: number;
-  readonly link: number;
-  readonly info: number;
-  readonly addralign: number;
-  readonly entsize: number;
-  readonly data: Uint8Array;
-}
+/** A section header as read, before its name is looked up and its flags decoded. */
+type RawSection = Omit<ElfSection, 'index' | 'name' | 'isExec' | 'isWrite' | 'isAlloc'> & { readonly nameOff: number };
 
 function readSectionHeaders(file: ByteReader, h: Header): RawSection[] {
   const out: RawSection[] = [];
