@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/assembler.js';
-import { EngineName, prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
+import { prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
 import { insn, Instruction } from '../src/isa/instruction.js';
-import { ENGINES } from '../src/engines.js';
+import { EngineName, ENGINES } from '../src/engines.js';
 import { BenchProgram, PROGRAMS } from './programs.js';
 
 const RUNS = 5;

@@ -12,27 +12,18 @@
  * - 64-bit arithmetic is done on int32 halves (src/int64.ts); nothing allocates and nothing
  *   uses BigInt per instruction.
  */
+import { BudgetExceededError, CallDepthError, InvalidInstructionError, UnknownHelperError, UnknownKfuncError } from '../src/errors.js';
+import { BPF_ATOMIC, BPF_STX, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import {
-  BudgetExceededError, CallDepthError, InvalidInstructionError, RuntimeError, UnknownHelperError, UnknownKfuncError,
-} from '../src/errors.js';
-import { Instruction } from '../src/isa/instruction.js';
-import {
-  BPF_ATOMIC, BPF_MAX_LOOPS, BPF_STX, MAX_BPF_STACK, MAX_CALL_FRAMES,
-} from '../src/isa/opcodes.js';
-import {
-  arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, toU64, udiv64, umod64, fromU64,
+  arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from '../src/int64.js';
-import { MemoryRegion } from '../src/memory.js';
-import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, MAX_TAIL_CALL_CNT, MemoryUnit, NativeCalls } from '../src/engine.js';
-import {
-  CONST_BASE, Decoded, predecode,
-} from '../src/lower.js';
-import {
-  argU64, CallContext, callNative, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions, RunResult, slotOfCodeAddress,
-} from '../src/runtime.js';
+import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, MemoryUnit } from '../src/engine.js';
+import { CONST_BASE, Decoded } from '../src/lower.js';
+import { ExecEnv, HelperDef } from '../src/runtime.js';
+import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
 
 /**
- * The switch in `exec` dispatches on a dense handler number (0..87), not on the sparse
+ * The switch in `execute` dispatches on a dense handler number (0..87), not on the sparse
  * synthetic opcode: V8 then compiles it to a jump table (measured: dispatch ~1.8x faster).
  * HANDLER_XOPS[k] is the synthetic opcode (src/lower.ts) that `case k` handles; keep the two in
  * the same order. Anything else (atomics, load-acquire/store-release) goes to `default`.
@@ -53,156 +44,43 @@ const HANDLER_OF = new Map(HANDLER_XOPS.map((x, k) => [x, k]));
 
 /** Saved per call frame: return slot, r6..r9 (8 int32s), may_goto counter. */
 const FRAME_WORDS = 10;
-const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
 
-/** State of one run, shared by the programs a tail call chains and by nested callbacks. */
-interface RunState {
-  budget: number;
-  left: number;
-  mayGotoBudget: number;
-  tailCalls: number;
-}
-
-
-export class Interpreter implements FrameSource {
-  private readonly code: Decoded;
+export class Interpreter extends EngineShell {
+  readonly kind: EngineKind;
   private readonly V: Int32Array;
-  private readonly stackRegion: MemoryRegion;
   private readonly frames_ = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
-  private readonly ctx: CallContext;
-  private state: RunState = { budget: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0 };
-  /** Call depth and instruction of the native call in progress (for callbacks and errors). */
-  private nativeDepth = 0;
-  private nativeIndex = 0;
-  /** The natives in progress: what the shadow call stack shows between BPF frames. */
-  private readonly natives = new NativeCalls();
-  /** The call site of the frame at `depth` (a local call), from its saved return slot. */
-  private readonly callSite = (depth: number) => this.frames_[depth * FRAME_WORDS] - 1;
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
   private stopped = false;
-  private tailTarget: Interpreter | undefined;
-
   /** The handler number of each slot (see HANDLER_XOPS), with the slot's 2 * dst in bits 8..15. */
   private readonly handler: Int32Array;
+  private readonly mu: MemoryUnit;
 
-  private readonly memoryUnit: MemoryUnit;
-
-  constructor(insns: readonly Instruction[], private readonly env: ExecEnv) {
-    this.code = predecode(insns, env);
-    this.handler = Int32Array.from(this.code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (this.code.dst[slot] << 8));
-    this.V = new Int32Array(CONST_BASE + this.code.consts.length);
-    this.V.set(this.code.consts, CONST_BASE);
-    this.stackRegion = env.memory.mapStack(new Uint8Array(STACK_BYTES));
-    this.memoryUnit = new MemoryUnit(env.memory, this.stackRegion, env.arena,
-      (pc, depth) => this.natives.bpfFrames(pc, depth, this.natives.count, this.callSite));
-    const V = this.V;
-    const self = this;
-    this.ctx = {
-      get index() { return self.nativeIndex; },
-      memory: env.memory,
-      arg: (n) => argU64(V, n),
-      argLo: (n) => V[2 * n],
-      argHi: (n) => V[2 * n + 1],
-      stop: () => { self.stopped = true; },
-      callFunction: (address, args) => self.callFunction(address, args),
-      tailCall: (target) => self.tailCall(target),
-      frames: () => self.frames(),
-    };
+  constructor(kind: EngineKind, code: Decoded, env: ExecEnv) {
+    // Registers and constants share one array: r0..r10 first, where natives see them.
+    const V = new Int32Array(CONST_BASE + code.consts.length);
+    super(code, env, V.subarray(0, REGISTER_WORDS));
+    this.kind = kind;
+    this.V = V;
+    V.set(code.consts, CONST_BASE);
+    this.handler = Int32Array.from(code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (code.dst[slot] << 8));
+    this.mu = this.memoryUnit();
   }
 
-  /** Address of the top of the entry frame's stack (the initial r10). */
-  get frameTop(): bigint {
-    return toU64((this.stackRegion.start + STACK_BYTES) | 0, this.stackRegion.hi);
-  }
-
-  /** Runs from slot 0 with r1..r5 = args (missing ones 0), following tail calls. */
-  run(args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
-    if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
-    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
-    const state: RunState = { budget, left: budget, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0 };
-    let vm: Interpreter = this;
-    vm.start(state, args.map(fromU64));
-    for (;;) {
-      this.env.shadow?.push(vm);
-      try {
-        vm.exec(0, 0);
-      } finally {
-        this.env.shadow?.pop(vm);
-      }
-      const next = vm.tailTarget;
-      if (next === undefined) break;
-      vm.tailTarget = undefined;
-      // spec: a tail call enters the target with the caller's r1 (the context); the caller is gone.
-      next.start(state, [[vm.V[2], vm.V[3]]]);
-      vm = next;
-    }
-    return { r0: toU64(vm.V[0], vm.V[1]), instructions: state.budget - state.left };
-  }
-
-  private start(state: RunState, args: Array<[number, number]>): void {
-    const V = this.V;
-    this.state = state;
+  protected reset(): void {
     this.stopped = false;
-    this.tailTarget = undefined;
-    this.natives.reset();
-    V.fill(0, 0, CONST_BASE);
-    args.forEach(([lo, hi], i) => { V[2 * (i + 1)] = lo; V[2 * (i + 1) + 1] = hi; });
-    V[20] = (this.stackRegion.start + STACK_BYTES) | 0;
-    V[21] = this.stackRegion.hi;
-    this.stackRegion.bytes.fill(0);
   }
 
-  /**
-   * Calls a BPF function of this program from a native (bpf_loop's callback): a new frame on
-   * top of the caller's, r1..r5 = args, returns r0. The caller's r0..r9 are kept.
-   */
-  private callFunction(address: bigint, args: readonly bigint[]): bigint {
-    const [lo, hi] = fromU64(address);
-    const slot = slotOfCodeAddress(lo, hi, this.code.slotCount);
-    if (slot < 0) throw new RuntimeError(this.nativeIndex, `0x${address.toString(16)} is not the address of a function of this program`);
-    const depth = this.nativeDepth + 1;
-    if (depth >= MAX_CALL_FRAMES) throw new CallDepthError(this.nativeIndex, MAX_CALL_FRAMES);
-    const V = this.V;
-    const saved = V.slice(0, 22);
-    const outerDepth = this.nativeDepth, outerIndex = this.nativeIndex;
-    V.fill(0, 2, 12);
-    args.forEach((a, i) => { [V[2 * (i + 1)], V[2 * (i + 1) + 1]] = fromU64(a); });
-    V[20] = (V[20] - MAX_BPF_STACK) | 0;
-    this.natives.callbackBase[depth] = 1;
-    try {
-      this.exec(slot, depth);
-      return toU64(V[0], V[1]);
-    } finally {
-      this.natives.callbackBase[depth] = 0;
-      V.set(saved, 0);
-      this.nativeDepth = outerDepth;
-      this.nativeIndex = outerIndex;
-    }
-  }
-
-  /** The live frames while a native runs, innermost first: the native, then BPF frames. */
-  frames(): EngineFrame[] {
-    return this.natives.frames(this.callSite);
-  }
-
-  private tailCall(target: unknown): boolean {
-    const next = this.env.tailCallTarget?.(target, 'interp');
-    if (!(next instanceof Interpreter)) {
-      throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
-    }
-    if (this.nativeDepth !== 0) {
-      throw new RuntimeError(this.nativeIndex, 'bpf_tail_call from a subprogram or callback is not supported');
-    }
-    if (this.state.tailCalls >= MAX_TAIL_CALL_CNT) return false; // the kernel falls through
-    this.state.tailCalls++;
-    this.tailTarget = next;
+  protected halt(): void {
     this.stopped = true;
-    return true;
+  }
+
+  protected callSite(depth: number): number {
+    return this.frames_[depth * FRAME_WORDS] - 1;
   }
 
   /** Runs from `startPc` until the frame at `baseDepth` exits. */
-  private exec(startPc: number, baseDepth: number): void {
-    const { xop: XOP, src: SRC, off: OFF, target: TARGET, imm: IMM, slotCount } = this.code;
+  protected execute(startPc: number, baseDepth: number): void {
+    const { xop: XOP, src: SRC, off: OFF, target: TARGET, imm: IMM } = this.code;
     const HANDLER = this.handler;
     const V = this.V;
     const env = this.env;
@@ -211,7 +89,7 @@ export class Interpreter implements FrameSource {
     const kfuncs = env.natives.kfuncs;
     const state = this.state;
     const mayGotoBudget = state.mayGotoBudget;
-    const userHi = env.arena && !env.arena.noUserConv ? Number(env.arena.userVmStart >> 32n) | 0 : 0;
+    const userHi = userHiOf(env.arena);
 
     let left = state.left;
     let pc = startPc;
@@ -220,7 +98,7 @@ export class Interpreter implements FrameSource {
 
     // The memory unit resolves every access; -1 means an arena fault was fixed up (the caller
     // then zeroes a load's destination, drops a store, leaves an atomic's registers alone).
-    const mu = this.memoryUnit;
+    const mu = this.mu;
     const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number =>
       mu.resolve(V[baseIdx], V[baseIdx + 1], off, size, write, pc, depth);
     const callLocal = (target: number, pc: number): number => {
@@ -237,11 +115,7 @@ export class Interpreter implements FrameSource {
     // Runs a helper or kfunc; true when the program must end after it (unwind, tail call).
     // `left` is synced by the callers: capturing it here would move it off the registers.
     const callNativeAt = (def: HelperDef, pc: number): boolean => {
-      this.nativeDepth = depth;
-      this.nativeIndex = pc;
-      const mark = this.natives.push(pc, depth, def.name);
-      callNative(def, this.ctx, V);
-      this.natives.count = mark;
+      this.invokeNative(def, pc, depth);
       return this.stopped;
     };
 
@@ -398,13 +272,9 @@ export class Interpreter implements FrameSource {
         }
         case 74: { // callx: a code address (local call) or a helper id (BPF_JMP | BPF_CALL | BPF_X)
           const lo = V[d], hi = V[d + 1];
-          const slot = slotOfCodeAddress(lo, hi, slotCount);
+          const slot = this.functionSlot(lo, hi, pc);
           if (slot >= 0) { pc = callLocal(slot, pc); continue; }
-          if (hi !== 0 || lo < 0) {
-            throw new RuntimeError(pc, `callx target 0x${toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
-          }
-          const def = helpers.get(lo);
-          if (def === undefined) throw new UnknownHelperError(pc, lo);
+          const def = this.callxHelper(lo, hi, pc);
           state.left = left;
           if (callNativeAt(def, pc)) return;
           left = state.left;

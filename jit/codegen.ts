@@ -276,7 +276,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case BPF_JMP | BPF_CALL | V_CALL_KFUNC: nativeCall('kfunc', IMM[s]); break;
       case BPF_JMP | BPF_CALL | V_CALL_LOCAL: localCall(`F${target}`); break;
       case BPF_JMP | BPF_CALL | BPF_X: // callx: a function address or a helper id
-        e(`    s = X.codeSlot(${dl}, ${dh});`);
+        e(`    s = X.codeSlot(${dl}, ${dh}, ${s});`);
         e(`    if (s >= 0) {`);
         localCall('FN.get(s)');
         e(`    } else {`);

@@ -8,15 +8,14 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
-import { DEFAULT_BUDGET, EngineName, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
-import { ENGINES, hasEngine } from './engines.js';
+import { DEFAULT_BUDGET, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
+import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
 import { BpfError } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
 import { isKfuncSpec, KfuncSpec } from './kfunc.js';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { JitProgram } from '../jit/jit.js';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
@@ -74,7 +73,7 @@ function readInput(file: string | undefined): string {
 
 /** The engine to run on: the JIT unless `--engine interp` says otherwise. */
 function engineOf(value: string | undefined): EngineName {
-  const engine = value ?? 'jit';
+  const engine = value ?? DEFAULT_ENGINE;
   if (hasEngine(engine)) return engine;
   throw new UsageError(`unknown engine '${engine}' (${ENGINES.join(' or ')})`);
 }
@@ -267,14 +266,10 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (values['emit-js']) {
       // What the JIT runs: the generated JavaScript of each program, and its exception table.
       const programs = isObjectFile(positionals[0])
-        ? loadObject(positionals[0]!, { engine: 'jit' }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
-          .map((p) => ({ name: p.name, jit: p.engine('jit') as JitProgram }))
-        : [{ name: 'program', jit: new JitProgram(decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
-      for (const { name, jit } of programs) {
-        console.log(`// ${name}: ${jit.table.length} exception-table entries, compiled in ${jit.compileMs.toFixed(2)} ms`);
-        for (const e of jit.table) console.log(`//   site ${e.site}: insn ${e.pc} ${e.access} ${e.size} bytes${e.dst >= 0 ? `, r${e.dst} = 0 on fault` : ''}`);
-        console.log(jit.source);
-      }
+        ? loadObject(positionals[0]!, { engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+          .map((p) => ({ name: p.name, engine: p.engine(JS_EMITTING_ENGINE) }))
+        : [{ name: 'program', engine: createEngine(JS_EMITTING_ENGINE, decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
+      for (const { name, engine } of programs) console.log(engine.listing?.(name));
       return;
     }
     if (isObjectFile(positionals[0])) {

@@ -5,8 +5,7 @@
 import { Instruction } from './isa/instruction.js';
 import { AddressSpace } from './memory.js';
 import { ArenaInfo, HelperDef, RunOptions, RunResult } from './runtime.js';
-import { Interpreter } from '../interp/interpreter.js';
-import { JitProgram } from '../jit/jit.js';
+import { createEngine, DEFAULT_ENGINE, EngineName } from './engines.js';
 
 export interface ConformanceTest {
   /** `-- asm` section text, if any. */
@@ -47,8 +46,6 @@ export function parseConformanceData(text: string): ConformanceTest {
   };
 }
 
-export type EngineName = 'interp' | 'jit';
-
 /** The suite's helper 5: returns r1 and ends the program when that is 0. */
 const UNWIND: HelperDef = {
   name: 'unwind',
@@ -63,7 +60,7 @@ const UNWIND: HelperDef = {
 export const DEFAULT_BUDGET = 100_000_000;
 
 /** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
-export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = 'interp',
+export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = DEFAULT_ENGINE,
   options: RunOptions = { instructionBudget: DEFAULT_BUDGET }): RunResult {
   return prepareConformanceProgram(insns, mem, engine).run(options);
 }
@@ -92,12 +89,12 @@ export interface ConformanceExtras {
  * and the differential fuzzer.
  */
 export function prepareConformanceProgram(insns: readonly Instruction[], mem: Uint8Array,
-  engine: EngineName = 'interp', extras: ConformanceExtras = {}): PreparedConformanceProgram {
+  engine: EngineName = DEFAULT_ENGINE, extras: ConformanceExtras = {}): PreparedConformanceProgram {
   const memory = new AddressSpace();
   const initial = mem.slice();
   const input = memory.map('input', mem.slice());
   const env = { memory, natives: { helpers: new Map([[5, UNWIND]]), kfuncs: new Map() }, arena: extras.arena };
-  const vm = engine === 'jit' ? new JitProgram(insns, env) : new Interpreter(insns, env);
+  const vm = createEngine(engine, insns, env);
   const args = [AddressSpace.address(input), BigInt(mem.length)];
   return {
     input: input.bytes,

@@ -1,6 +1,8 @@
 /** bpfrun's public API. */
 export { openObject, loadObject, BpfObject, LoadedObject, Program } from './object.js';
-export type { Engine, LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
+export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
+export { createEngine, DEFAULT_ENGINE, ENGINES, type EngineName } from './engines.js';
+export type { Engine, EngineKind } from './shell.js';
 export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';
 export { parseObject } from './loader/parse.js';
 export { BpfMap } from './maps/base.js';
@@ -9,9 +11,8 @@ export { disassemble, disassembleOne } from './asm/disassembler.js';
 export { decode, encode, insn } from './isa/instruction.js';
 export type { Instruction } from './isa/instruction.js';
 export { validate } from './isa/validate.js';
-export { Interpreter } from '../interp/interpreter.js';
 export { AddressSpace } from './memory.js';
-export type { CallContext, NativeFn, HelperDef } from './runtime.js';
+export type { CallContext, ExecEnv, NativeFn, HelperDef, RunResult } from './runtime.js';
 export * from './errors.js';
 export { defineKfunc, KfuncContractError } from './kfunc.js';
 export type { KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind } from './kfunc.js';

@@ -28,7 +28,7 @@ export const ATOMIC_VARIANT = new Map<number, number>([
 
 export const REG_PAIRS = 11;
 export const CONST_BASE = REG_PAIRS * 2;
-/** A validated program prepared for the interpreter. */
+/** A validated program, lowered for the engines. */
 export interface Decoded {
   readonly xop: Uint16Array;
   readonly dst: Uint8Array; // 2 * register
@@ -38,6 +38,10 @@ export interface Decoded {
   readonly imm: Int32Array; // raw imm (helper id, kfunc id, byte-swap width)
   readonly consts: Int32Array; // (lo, hi) per slot
   readonly slotCount: number;
+  /** Slots where functions start (the entry and every subprogram), sorted. */
+  readonly functionStarts: readonly number[];
+  /** 1 at each function's first slot: the only slots a call, callx or callback may enter. */
+  readonly isFunctionStart: Uint8Array;
 }
 
 /** Validates and lowers a program. */
@@ -47,7 +51,9 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
   const code: Decoded = {
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),
     target: new Int32Array(n), imm: new Int32Array(n), consts: new Int32Array(2 * n), slotCount: n,
+    functionStarts: layout.subprogStarts, isFunctionStart: new Uint8Array(n),
   };
+  for (const start of layout.subprogStarts) code.isFunctionStart[start] = 1;
   insns.forEach((ins, k) => {
     const at = layout.slots[k];
     const cls = ins.opcode & CLASS_MASK;

@@ -30,14 +30,13 @@ import { EngineFrame, ExecEnv, FrameSource, HelperDef, Natives, NativeFn, RunRes
 import {
   bpfProgSymbol, createStreamKfuncs, latin1Text, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
 } from './streams/index.js';
-import { Interpreter } from '../interp/interpreter.js';
-import { JitProgram } from '../jit/jit.js';
-
-export type Engine = 'interp' | 'jit';
+import { DEFAULT_ENGINE, ENGINE_KINDS, EngineName, hasEngine } from './engines.js';
+import { Decoded, predecode } from './lower.js';
+import { Engine } from './shell.js';
 
 export interface LoadOptions extends KernelOptions {
   /** The engine programs run on unless a run says otherwise: 'jit' (default) or 'interp'. */
-  readonly engine?: Engine;
+  readonly engine?: EngineName;
   /**
    * kfuncs the programs may call, in addition to the built-in ones: typed definitions
    * (`defineKfunc`, checked against the object's BTF at load), or plain functions by name.
@@ -58,7 +57,7 @@ export interface LoadOptions extends KernelOptions {
 export interface RunOptions {
   /** The context buffer (r1 points at a copy); none means r1 = NULL, as BPF_PROG_TEST_RUN does. */
   readonly ctx?: Uint8Array;
-  readonly engine?: Engine;
+  readonly engine?: EngineName;
   /** Stop with BudgetExceededError after this many instructions. */
   readonly instructionBudget?: number;
 }
@@ -177,7 +176,7 @@ export class LoadedObject {
     const programs: Program[] = [];
     for (const p of spec.programs) {
       try {
-        const program = new Program(p, this, natives, options.engine ?? 'jit');
+        const program = new Program(p, this, natives, options.engine ?? DEFAULT_ENGINE);
         programs.push(program);
       } catch (e) {
         if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message);
@@ -305,7 +304,7 @@ export class LoadedObject {
       memory: kernel.memory,
       resolveLdImm64,
       shadow: kernel.shadow,
-      tailCallTarget: (target: unknown, engine: Engine) => (target instanceof Program ? target.engine(engine) : undefined),
+      tailCallTarget: (target, engine) => (target instanceof Program && hasEngine(engine) ? target.engine(engine) : undefined),
       arena: arena && {
         userVmStart: arena.userVmStart,
         noUserConv: arena.noUserConv,
@@ -397,20 +396,22 @@ export class Program implements RunningProgram {
   /** bpf_prog_arena(): the arena, when the program uses it. */
   readonly arena?: ArenaMap;
   private readonly env: ExecEnv;
-  private readonly engines = new Map<Engine, Interpreter | JitProgram>();
+  private readonly engines = new Map<EngineName, Engine>();
+  /** The program validated and lowered once, at load; every engine builds from it. */
+  private readonly code: Decoded;
   private readonly tags: readonly string[];
   /** bpf_loop call sites the verifier would inline (no helper frame in stack dumps). */
   private readonly inlinedLoops: ReadonlySet<number>;
 
   constructor(readonly spec: ProgramSpec, readonly object: LoadedObject, natives: Natives,
     /** The engine `run` uses unless told otherwise. */
-    readonly defaultEngine: Engine) {
+    readonly defaultEngine: EngineName) {
     const events = object.kernel.events;
     this.streams = new ProgramStreams((stream, elements, origin) =>
       events.add({ kind: 'stream', program: spec.name, stream, elements: elements.map(latin1Text), origin }));
     this.env = { ...object.envFor(spec, this), natives };
     this.arena = this.env.arena ? object.arena : undefined;
-    this.engine('interp'); // validates the program at load, whichever engine runs it
+    this.code = predecode(spec.insns, this.env);
     this.checkSleepableKfuncs(natives);
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
     this.inlinedLoops = inlinableLoopCalls(spec.insns);
@@ -447,10 +448,10 @@ export class Program implements RunningProgram {
   }
 
   /** The program's instance of an engine, made (compiled) on first use. */
-  engine(kind: Engine): Interpreter | JitProgram {
+  engine(kind: EngineName): Engine {
     let e = this.engines.get(kind);
     if (e === undefined) {
-      e = kind === 'jit' ? new JitProgram(this.spec.insns, this.env) : new Interpreter(this.spec.insns, this.env);
+      e = ENGINE_KINDS[kind].create(this.code, this.env);
       this.engines.set(kind, e);
       this.object.registerEngine(e, this);
     }

@@ -11,7 +11,8 @@ import {
 } from './isa/opcodes.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { mapTypeName } from './maps/types.js';
-import { Engine, GlobalValue, LoadedObject } from './object.js';
+import type { EngineName } from './engines.js';
+import { GlobalValue, LoadedObject } from './object.js';
 import { helperName } from './helpers/helpers.js';
 
 export interface ProgramResult {
@@ -43,7 +44,7 @@ export interface RunReport {
 }
 
 /** Runs the named programs (all `syscall` ones by default) in order on one loaded object. */
-export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: Engine, ctx?: Uint8Array): RunReport {
+export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName, ctx?: Uint8Array): RunReport {
   const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
     : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
   const streams: Record<string, { stdout: string; stderr: string }> = {};

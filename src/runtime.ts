@@ -101,8 +101,11 @@ export interface ExecEnv {
   readonly resolveLdImm64?: LdImm64Resolver;
   /** The program's arena, if it has one (needed by addr_space_cast). */
   readonly arena?: ArenaInfo;
-  /** The engine instance (of the caller's kind) that runs a tail-call target (a PROG_ARRAY slot). */
-  readonly tailCallTarget?: (target: unknown, engine: 'interp' | 'jit') => unknown;
+  /**
+   * The engine instance that runs a tail-call target (a PROG_ARRAY slot's program) on the
+   * calling engine's kind (a name of the engine registry, src/engines.ts).
+   */
+  readonly tailCallTarget?: (target: unknown, engine: string) => unknown;
   /** Where a running engine registers itself, so kernel code can find it. */
   readonly shadow?: ShadowStack;
 }
@@ -121,10 +124,6 @@ export interface RunResult {
   readonly instructions: number;
 }
 
-export function emptyNatives(): Natives {
-  return { helpers: new Map(), kfuncs: new Map() };
-}
-
 /**
  * Code addresses handed out for `ld_imm64 src=4` (BPF_PSEUDO_FUNC): kernel-text-like values
  * that encode the target slot, so an engine can turn a callback pointer back into a slot.
@@ -134,9 +133,8 @@ const CODE_BASE = 0xa0000000;
 export function codeAddressLo(slot: number): number {
   return (CODE_BASE + slot * 8) | 0;
 }
-/** Slot of a code address, or -1 if (lo, hi) is not one of `slotCount`'s code addresses. */
-export function slotOfCodeAddress(lo: number, hi: number, slotCount: number): number {
-  if (hi !== CODE_HI) return -1;
+/** Slot of a code address's low half (its high half is CODE_HI), or -1 if not one of `slotCount`'s. */
+export function codeSlot(lo: number, slotCount: number): number {
   const rel = (lo >>> 0) - CODE_BASE;
   if (rel < 0 || rel % 8 !== 0 || rel / 8 >= slotCount) return -1;
   return rel / 8;

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../src/asm/assembler.js';
-import { ConformanceTest, EngineName, parseConformanceData, runConformanceProgram } from '../src/conformance.js';
+import { ConformanceTest, parseConformanceData, runConformanceProgram } from '../src/conformance.js';
+import { ENGINES } from '../src/engines.js';
 import { BpfError } from '../src/errors.js';
 import { decode, Instruction, parseHexBytecode } from '../src/isa/instruction.js';
 import { SUITE_DIR } from './suite.js';
 
-const ENGINES: EngineName[] = ['interp', 'jit'];
 
 /** The file's program, or undefined when it has neither `-- asm` nor `-- raw`. */
 function program(t: ConformanceTest): Instruction[] | undefined {

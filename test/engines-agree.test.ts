@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { KfuncSpec } from '../src/kfunc.js';
 import { BpfError } from '../src/errors.js';
-import { Engine, LoadedObject, loadObject } from '../src/object.js';
+import { EngineName, ENGINES } from '../src/engines.js';
+import { BPF_MAP_TYPE_PROG_ARRAY } from '../src/maps/types.js';
+import { LoadedObject, loadObject } from '../src/object.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { RingBufMap } from '../src/maps/ringbuf.js';
 import { arenaTestKfuncs, refTestKfuncs } from './helpers.js';
@@ -22,7 +24,7 @@ const kfuncs: Record<string, KfuncImpl | KfuncSpec> = {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** Everything a run of all programs leaves observable, as plain data. */
-function outcome(file: string, engine: Engine): unknown {
+function outcome(file: string, engine: EngineName): unknown {
   const obj: LoadedObject = loadObject(join(PROGS, file), { engine, kfuncs });
   const programs = obj.programs.map((p) => {
     let result: unknown;
@@ -42,16 +44,17 @@ function outcome(file: string, engine: Engine): unknown {
       const pages = [...m.pageTable.slots.entries()].sort((a, b) => a[0] - b[0]).map(([slot, page]) => [slot, hex(page)]);
       return [name, { allocated: m.pagesAllocated, scratched: m.pagesScratched, pages }];
     }
-    if (m.type === 3) return [name, 'prog_array'];
+    if (m.type === BPF_MAP_TYPE_PROG_ARRAY) return [name, 'prog_array'];
     return [name, [...m.entries()].map(([k, v]) => [hex(k), hex(v)])];
   });
   return { programs, globals, maps, trace: obj.trace };
 }
 
-describe('interpreter and JIT agree on every object', () => {
+describe(`every engine agrees on every object (${ENGINES.join(', ')})`, () => {
   for (const file of readdirSync(PROGS).filter((f) => f.endsWith('.o')).sort()) {
     it(file, () => {
-      assert.deepEqual(outcome(file, 'jit'), outcome(file, 'interp'));
+      const [first, ...rest] = ENGINES;
+      for (const engine of rest) assert.deepEqual(outcome(file, engine), outcome(file, first), `${engine} vs ${first}`);
     });
   }
 });

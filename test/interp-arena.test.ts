@@ -1,4 +1,4 @@
-// PROBE_MEM32 in the interpreter on hand-written programs (spec §1.6–§1.8, §6): addr_space_cast
+// PROBE_MEM32 on every engine, on hand-written programs (spec §1.6–§1.8, §6): addr_space_cast
 // both ways, loads/stores/atomics on present and empty arena pages, the exception-table fixups
 // and their reports.
 import assert from 'node:assert/strict';
@@ -9,11 +9,11 @@ import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
 import { BPF_F_MMAPABLE, BPF_F_NO_USER_CONV, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
 import { EngineFrame, ExecEnv } from '../src/runtime.js';
-import { Interpreter } from '../interp/interpreter.js';
+import { createEngine, EngineName, ENGINES } from '../src/engines.js';
 
 const USER = 1n << 44n;
 
-function setup(flags = BPF_F_MMAPABLE) {
+function setupOn(engine: EngineName, flags = BPF_F_MMAPABLE) {
   const memory = new AddressSpace();
   const arena = createMap({ name: 'arena', type: BPF_MAP_TYPE_ARENA, keySize: 0, valueSize: 0, maxEntries: 4,
     flags, mapExtra: USER }, memory, { nrCpus: 1 }) as ArenaMap;
@@ -28,11 +28,12 @@ function setup(flags = BPF_F_MMAPABLE) {
       reportFault: (write, address, frames) => { faults.push({ write, address, frames }); },
     },
   };
-  const run = (src: string) => new Interpreter(assemble(src), env).run().r0;
+  const run = (src: string) => createEngine(engine, assemble(src), env).run().r0;
   return { arena, faults, run };
 }
 
-describe('interpreter: arena accesses (PROBE_MEM32)', () => {
+for (const engine of ENGINES) describe(`arena accesses (PROBE_MEM32) on ${engine}`, () => {
+  const setup = (flags?: number) => setupOn(engine, flags);
   it('a present page is read and written through kern_vm_start + (u32)reg + off', () => {
     const { arena, faults, run } = setup();
     arena.allocPages(0n, 1, -1, 0n, true);
@@ -111,7 +112,7 @@ describe('interpreter: arena accesses (PROBE_MEM32)', () => {
 
   it('a program without an arena cannot use addr_space_cast', () => {
     const memory = new AddressSpace();
-    assert.throws(() => new Interpreter(assemble('addr_space_cast %r0, %r1, 0, 1\nexit'), { memory, natives: { helpers: new Map(), kfuncs: new Map() } }),
+    assert.throws(() => createEngine(engine, assemble('addr_space_cast %r0, %r1, 0, 1\nexit'), { memory, natives: { helpers: new Map(), kfuncs: new Map() } }),
       (e: unknown) => e instanceof InvalidInstructionError && /associated arena/.test(e.message));
   });
 });

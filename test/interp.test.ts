@@ -1,4 +1,4 @@
-// Interpreter behaviour the conformance suite does not cover: may_goto, load-acquire /
+// ISA behaviour the conformance suite does not cover, on every engine of the registry: may_goto, load-acquire /
 // store-release, ld_imm64 pseudo forms, 32-bit atomics' zero extension, far gotol, frames,
 // budgets, memory errors and the helper interface.
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import {
 import { Instruction } from '../src/isa/instruction.js';
 import { AddressSpace } from '../src/memory.js';
 import { ExecEnv, HelperDef, LdImm64Resolver, RunOptions } from '../src/runtime.js';
-import { Interpreter } from '../interp/interpreter.js';
+import { createEngine, EngineName, ENGINES } from '../src/engines.js';
+import { Engine } from '../src/shell.js';
 
 interface Setup {
   mem?: Uint8Array;
@@ -20,7 +21,7 @@ interface Setup {
   options?: RunOptions;
 }
 
-function run(src: string | Instruction[], setup: Setup = {}): bigint {
+function runOn(engine: EngineName, src: string | Instruction[], setup: Setup = {}): bigint {
   const memory = new AddressSpace();
   const input = memory.map('input', setup.mem ?? new Uint8Array(16));
   const env: ExecEnv = {
@@ -28,11 +29,12 @@ function run(src: string | Instruction[], setup: Setup = {}): bigint {
     natives: { helpers: new Map(setup.helpers ?? []), kfuncs: new Map(setup.kfuncs ?? []) },
     resolveLdImm64: setup.resolveLdImm64,
   };
-  const vm = new Interpreter(typeof src === 'string' ? assemble(src) : src, env);
+  const vm = createEngine(engine, typeof src === 'string' ? assemble(src) : src, env);
   return vm.run([AddressSpace.address(input), BigInt(input.bytes.length)], setup.options).r0;
 }
 
-describe('interpreter', () => {
+for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
+  const run = (src: string | Instruction[], setup: Setup = {}) => runOn(engine, src, setup);
   describe('may_goto', () => {
     const loop = `
       mov %r0, 0
@@ -357,7 +359,7 @@ describe('interpreter', () => {
       const memory = new AddressSpace();
       const input = memory.map('input', new Uint8Array(8));
       const target = {};
-      let self: Interpreter | undefined;
+      let self: Engine | undefined;
       const tail: HelperDef = { name: 'tail_call', fn: (c) => (c.tailCall(target) ? 0 : -2) };
       const env: ExecEnv = {
         memory,
@@ -365,7 +367,7 @@ describe('interpreter', () => {
         tailCallTarget: (t: unknown) => (t === target ? self : undefined),
       };
       // Each run adds 1 to the counter in the input and tail-calls itself.
-      self = new Interpreter(assemble(`
+      self = createEngine(engine, assemble(`
         ldxdw %r2, [%r1]
         add %r2, 1
         stxdw [%r1], %r2

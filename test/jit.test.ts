@@ -2,21 +2,25 @@
 // get entries, and that the fixups and errors match the interpreter's.
 import assert from 'node:assert/strict';
 import { assemble } from '../src/asm/assembler.js';
-import { EngineName, runConformanceProgram } from '../src/conformance.js';
+import { runConformanceProgram } from '../src/conformance.js';
+import { createEngine, ENGINE_KINDS, ENGINES } from '../src/engines.js';
+import { Instruction } from '../src/isa/instruction.js';
+import { predecode } from '../src/lower.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
 import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
 import { EngineFrame, ExecEnv } from '../src/runtime.js';
-import { Interpreter } from '../interp/interpreter.js';
 import { JitProgram } from '../jit/jit.js';
 
 const plainEnv = (): ExecEnv => ({ memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } });
+/** The JIT itself (its source and exception table), built as the registry builds it. */
+const compile = (insns: readonly Instruction[], env: ExecEnv) => new JitProgram(ENGINE_KINDS.jit, predecode(insns, env), env);
 
 describe('jit', () => {
   describe('code generation', () => {
     it('registers become int32-pair locals and each BPF function one JS function', () => {
-      const jit = new JitProgram(assemble('mov %r1, 5\ncall local f\nexit\nf:\nmov %r0, %r1\nexit'), plainEnv());
+      const jit = compile(assemble('mov %r1, 5\ncall local f\nexit\nf:\nmov %r0, %r1\nexit'), plainEnv());
       assert.match(jit.source, /^function F0\(depth\) \{/m);
       assert.match(jit.source, /^function F3\(depth\) \{/m);
       assert.match(jit.source, /let l0 = R\[0\], h0 = R\[1\]/);
@@ -25,7 +29,7 @@ describe('jit', () => {
     });
 
     it('stack accesses at constant offsets from r10 are direct; other accesses get exception-table sites', () => {
-      const jit = new JitProgram(assemble(`
+      const jit = compile(assemble(`
         stdw [%r10-8], 7
         ldxdw %r0, [%r10-8]
         ldxw %r2, [%r1+4]
@@ -59,11 +63,11 @@ describe('jit', () => {
         ja outer
       done:
         exit`;
-      const jit = new JitProgram(assemble(prog), plainEnv());
+      const jit = compile(assemble(prog), plainEnv());
       assert.doesNotMatch(jit.source, /switch \(pc\)/);
       assert.match(jit.source, /L2: for \(;;\) \{[\s\S]*L4: for \(;;\) \{[\s\S]*continue L4;[\s\S]*continue L2;/);
       assert.match(jit.source, /break B11;/); // leaving both loops at once
-      assert.equal(jit.run().r0, new Interpreter(assemble(prog), plainEnv()).run().r0);
+      assert.equal(jit.run().r0, createEngine('interp', assemble(prog), plainEnv()).run().r0);
     });
 
     it('a jump into the middle of a loop (irreducible) falls back to block dispatch, with the same result', () => {
@@ -78,24 +82,24 @@ describe('jit', () => {
         sub %r1, 1
         jne %r1, 0, head
         exit`;
-      const jit = new JitProgram(assemble(prog), plainEnv());
+      const jit = compile(assemble(prog), plainEnv());
       assert.match(jit.source, /for \(;;\) switch \(pc\) \{/);
       assert.equal(jit.run().r0, 14n);
-      assert.equal(new Interpreter(assemble(prog), plainEnv()).run().r0, 14n);
+      assert.equal(createEngine('interp', assemble(prog), plainEnv()).run().r0, 14n);
     });
 
     it('constants are folded into the code (K operands and ld_imm64)', () => {
-      const jit = new JitProgram(assemble('lddw %r0, 0x1122334455667788\nadd %r0, -1\nexit'), plainEnv());
+      const jit = compile(assemble('lddw %r0, 0x1122334455667788\nadd %r0, -1\nexit'), plainEnv());
       assert.match(jit.source, /l0 = 1432778632; h0 = 287454020;/);
       assert.match(jit.source, /t = \(l0 >>> 0\) \+ 4294967295; h0 = \(h0 \+ -1 \+/); // the K operand -1, sign-extended
     });
   });
 
   describe('behaviour shared with the interpreter', () => {
-    const both = (src: string, mem = new Uint8Array(16)) => ['interp', 'jit'].map((kind) => {
+    const both = (src: string, mem = new Uint8Array(16)) => ENGINES.map((kind) => {
       const env = plainEnv();
       const region = env.memory.map('input', mem.slice());
-      const vm = kind === 'jit' ? new JitProgram(assemble(src), env) : new Interpreter(assemble(src), env);
+      const vm = createEngine(kind, assemble(src), env);
       try {
         return vm.run([AddressSpace.address(region), BigInt(mem.length)], { instructionBudget: 1000 });
       } catch (e) {
@@ -117,7 +121,7 @@ describe('jit', () => {
 
     it('regression (fuzz seed 12): an unwind inside a callee counts the same instructions', () => {
       const src = 'call local f\nexit\nf:\nmov %r1, 0\ncall 5\nexit';
-      const [i, j] = ['interp', 'jit'].map((e) => runConformanceProgram(assemble(src), new Uint8Array(0), e as EngineName));
+      const [i, j] = ENGINES.map((e) => runConformanceProgram(assemble(src), new Uint8Array(0), e));
       assert.deepEqual(j, i);
       assert.equal(i.instructions, 3);
     });
@@ -126,7 +130,7 @@ describe('jit', () => {
       const env = plainEnv();
       const ro = env.memory.map('ro', new Uint8Array(8), false);
       const prog = assemble(`lddw %r1, ${AddressSpace.address(ro)}\nldxw %r0, [%r1+0]\nstw [%r1+0], 1\nexit`);
-      assert.throws(() => new JitProgram(prog, env).run(), /write of 4 bytes .* is in read-only ro/);
+      assert.throws(() => compile(prog, env).run(), /write of 4 bytes .* is in read-only ro/);
     });
   });
 
@@ -143,7 +147,7 @@ describe('jit', () => {
           reportFault: (w, a, f) => { faults.push([w, a, f]); },
         },
       };
-      const jit = new JitProgram(assemble(`
+      const jit = compile(assemble(`
         mov %r1, 0x2000
         mov %r0, 9
         ldxdw %r0, [%r1+16]

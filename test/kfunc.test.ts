@@ -2,6 +2,7 @@
 // against the object's BTF prototype, and the strict GUARD_SZ / 2 contract.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { EngineName, ENGINES } from '../src/engines.js';
 import { BpfError, KernelOopsError, LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncContractError, KfuncSpec } from '../src/kfunc.js';
 import { loadObject, LoadOptions } from '../src/object.js';
@@ -101,13 +102,14 @@ describe('typed kfuncs', () => {
   });
 
   it('typed kfuncs behave the same on both engines', () => {
-    const outcome = (engine: 'interp' | 'jit') => {
+    const outcome = (engine: EngineName) => {
       const obj = loadObject(OBJ, { engine, kfuncs: typed() });
       return obj.programs.filter((p) => p.spec.autoload).map((p) => {
         try { return [p.run().retval.toString(), p.streams.stderr.text]; } catch (e) { return [(e as BpfError).message]; }
       });
     };
-    assert.deepEqual(outcome('jit'), outcome('interp'));
+    const [first, ...rest] = ENGINES.map(outcome);
+    for (const other of rest) assert.deepEqual(other, first);
   });
 
   describe('flags: KF_ACQUIRE / KF_RELEASE references, KF_SLEEPABLE', () => {

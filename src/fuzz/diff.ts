@@ -6,7 +6,8 @@
  * and the final contents of the arena's pages.
  */
 import { disassemble } from '../asm/disassembler.js';
-import { EngineName, prepareConformanceProgram } from '../conformance.js';
+import { prepareConformanceProgram } from '../conformance.js';
+import { EngineName } from '../engines.js';
 import { BpfError } from '../errors.js';
 import { insn, type Instruction } from '../isa/instruction.js';
 import { validate } from '../isa/validate.js';

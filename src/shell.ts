@@ -1,0 +1,237 @@
+/**
+ * The engine interface, and the shell every engine shares around its execution core: running
+ * (r1..r5, the tail-call chain, the instruction count), the native-call context a helper or
+ * kfunc gets, callbacks into the program, tail calls, and the frames the kernel's stack walker
+ * sees. An engine supplies only how it executes a function and where it keeps its counters; so
+ * the engines cannot drift apart on anything else (they did: design-review §1.4).
+ */
+import { CallDepthError, RuntimeError, UnknownHelperError } from './errors.js';
+import { fromU64, toU64 } from './int64.js';
+import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
+import type { Decoded } from './lower.js';
+import { MemoryRegion } from './memory.js';
+import { MemoryUnit, NativeCalls } from './engine.js';
+import {
+  ArenaInfo, argU64, CallContext, callNative, CODE_HI, codeSlot, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions,
+  RunResult,
+} from './runtime.js';
+
+/** A program prepared for one engine (decoded, compiled): runs as often as needed. */
+export interface Engine extends FrameSource {
+  /** The registry entry that made it (src/engines.ts). */
+  readonly kind: EngineKind;
+  /** Runs from slot 0 with r1..r5 = args (missing ones 0), following tail calls. */
+  run(args?: readonly bigint[], options?: RunOptions): RunResult;
+  /** The code the engine generated, under a `title` line, for engines that generate code. */
+  listing?(title: string): string;
+}
+
+/** A registry entry: an engine by name, and how to build it for a decoded program. */
+export interface EngineKind {
+  readonly name: string;
+  readonly description: string;
+  create(code: Decoded, env: ExecEnv): Engine;
+}
+
+/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALL_CNT = 33;
+
+/** Every call frame's stack, contiguous: frame d owns the 512 bytes under top - 512 * d. */
+export const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
+
+/** r0..r10 as (lo, hi) int32 pairs: the register exchange layout of every engine. */
+export const REGISTER_WORDS = 22;
+
+/** State of one run, shared by the programs a tail call chains and by nested callbacks. */
+export interface RunState {
+  readonly budget: number;
+  /** Instructions left; an engine may keep its own count while it runs and sync it here. */
+  left: number;
+  readonly mayGotoBudget: number;
+  tailCalls: number;
+}
+
+/** The upper half cast_user gives a non-NULL arena pointer (0 with BPF_F_NO_USER_CONV). spec §1.6 */
+export function userHiOf(arena: ArenaInfo | undefined): number {
+  return arena && !arena.noUserConv ? Number(arena.userVmStart >> 32n) | 0 : 0;
+}
+
+export abstract class EngineShell implements Engine {
+  abstract readonly kind: EngineKind;
+  /** The engine's stack: every frame's 512 bytes, in a window of its own. */
+  protected readonly stack: MemoryRegion;
+  /** The natives in progress: what the shadow call stack shows between BPF frames. */
+  protected readonly natives = new NativeCalls();
+  /** What a helper or kfunc gets: the registers, the running program's callbacks and frames. */
+  protected readonly ctx: CallContext;
+  protected state: RunState = { budget: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0 };
+  /** Call depth and slot of the native call in progress (for callbacks and errors). */
+  protected nativeDepth = 0;
+  protected nativeIndex = 0;
+  private tailTarget: EngineShell | undefined;
+  private readonly callSiteOf = (depth: number) => this.callSite(depth);
+
+  constructor(
+    readonly code: Decoded,
+    protected readonly env: ExecEnv,
+    /** r0..r10 as REGISTER_WORDS int32s, where the engine exchanges registers with natives. */
+    protected readonly regs: Int32Array,
+  ) {
+    this.stack = env.memory.mapStack(new Uint8Array(STACK_BYTES));
+    const self = this;
+    this.ctx = {
+      get index() { return self.nativeIndex; },
+      memory: env.memory,
+      arg: (n) => argU64(regs, n),
+      argLo: (n) => regs[2 * n],
+      argHi: (n) => regs[2 * n + 1],
+      stop: () => this.halt(),
+      callFunction: (address, args) => this.callFunction(address, args),
+      tailCall: (target) => this.tailCall(target),
+      frames: () => this.frames(),
+    };
+  }
+
+  /** Executes the function starting at `slot` in frame `depth` until it returns (or halts). */
+  protected abstract execute(slot: number, depth: number): void;
+  /** Resets the engine's own per-run state for `this.state` (counters, stop flag). */
+  protected abstract reset(): void;
+  /** Ends the program once the native in progress returns (an unwind or a tail call). */
+  protected abstract halt(): void;
+  /** The instruction the frame at `depth` is calling from (a local call). */
+  protected abstract callSite(depth: number): number;
+
+  /** Address of the top of the entry frame's stack (the initial r10). */
+  get frameTop(): bigint {
+    return toU64((this.stack.start + STACK_BYTES) | 0, this.stack.hi);
+  }
+
+  /** r10 of the frame at `depth` (low half; the high half is the stack window's). */
+  protected frameTopLo(depth: number): number {
+    return (this.stack.start + STACK_BYTES - MAX_BPF_STACK * depth) | 0;
+  }
+
+  run(args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
+    if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
+    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
+    const state: RunState = { budget, left: budget, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0 };
+    let vm: EngineShell = this;
+    vm.start(state, args.map(fromU64));
+    for (;;) {
+      this.env.shadow?.push(vm);
+      try {
+        vm.execute(0, 0);
+      } finally {
+        this.env.shadow?.pop(vm);
+      }
+      const next = vm.tailTarget;
+      if (next === undefined) break;
+      vm.tailTarget = undefined;
+      // spec: a tail call enters the target with the caller's r1 (the context); the caller is gone.
+      next.start(state, [[vm.regs[2], vm.regs[3]]]);
+      vm = next;
+    }
+    return { r0: toU64(vm.regs[0], vm.regs[1]), instructions: state.budget - state.left };
+  }
+
+  private start(state: RunState, args: ReadonlyArray<readonly [number, number]>): void {
+    const regs = this.regs;
+    this.state = state;
+    this.tailTarget = undefined;
+    this.natives.reset();
+    regs.fill(0);
+    args.forEach(([lo, hi], i) => { regs[2 * (i + 1)] = lo; regs[2 * (i + 1) + 1] = hi; });
+    regs[20] = this.frameTopLo(0);
+    regs[21] = this.stack.hi;
+    this.stack.bytes.fill(0);
+    this.reset();
+  }
+
+  /** The live frames while a native runs, innermost first: the native, then BPF frames. */
+  frames(): EngineFrame[] {
+    return this.natives.frames(this.callSiteOf);
+  }
+
+  /** The memory unit over this engine's stack, reporting faults with this engine's frames. */
+  protected memoryUnit(resolved?: ConstructorParameters<typeof MemoryUnit>[4]): MemoryUnit {
+    return new MemoryUnit(this.env.memory, this.stack, this.env.arena,
+      (pc, depth) => this.natives.bpfFrames(pc, depth, this.natives.count, this.callSiteOf), resolved);
+  }
+
+  /** Runs a helper or kfunc called at `pc` from the frame at `depth`; r0 gets its result. */
+  protected invokeNative(def: HelperDef, pc: number, depth: number): void {
+    this.nativeDepth = depth;
+    this.nativeIndex = pc;
+    const mark = this.natives.push(pc, depth, def.name);
+    callNative(def, this.ctx, this.regs);
+    this.natives.count = mark;
+  }
+
+  /**
+   * The slot of the function a code address names (callx, a callback), -1 when (lo, hi) is not
+   * in the code window at all (callx then takes it as a helper id). A code address that is not
+   * a function's first instruction is refused: the verifier only lets unmodified function
+   * pointers be called (load-time check in src/verifier.ts; this is the run-time backstop).
+   */
+  protected functionSlot(lo: number, hi: number, pc: number): number {
+    if (hi !== CODE_HI) return -1;
+    const slot = codeSlot(lo, this.code.slotCount);
+    if (slot < 0 || !this.code.isFunctionStart[slot]) {
+      throw new RuntimeError(pc, `0x${toU64(lo, hi).toString(16)} is not the address of a function of this program`);
+    }
+    return slot;
+  }
+
+  /** The helper a callx register names when it is not a code address: a helper id. */
+  protected callxHelper(lo: number, hi: number, pc: number): HelperDef {
+    if (hi !== 0 || lo < 0) {
+      throw new RuntimeError(pc, `callx target 0x${toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
+    }
+    const def = this.env.natives.helpers.get(lo);
+    if (def === undefined) throw new UnknownHelperError(pc, lo);
+    return def;
+  }
+
+  /**
+   * Calls a BPF function of this program from a native (bpf_loop's callback): a new frame on
+   * top of the caller's, r1..r5 = args, returns r0. The caller's registers are kept.
+   */
+  private callFunction(address: bigint, args: readonly bigint[]): bigint {
+    const [lo, hi] = fromU64(address);
+    const slot = this.functionSlot(lo, hi, this.nativeIndex);
+    if (slot < 0) throw new RuntimeError(this.nativeIndex, `0x${address.toString(16)} is not the address of a function of this program`);
+    const depth = this.nativeDepth + 1;
+    if (depth >= MAX_CALL_FRAMES) throw new CallDepthError(this.nativeIndex, MAX_CALL_FRAMES);
+    const regs = this.regs;
+    const saved = regs.slice();
+    const outerDepth = this.nativeDepth, outerIndex = this.nativeIndex;
+    regs.fill(0, 2, 12);
+    args.forEach((a, i) => { [regs[2 * (i + 1)], regs[2 * (i + 1) + 1]] = fromU64(a); });
+    regs[20] = this.frameTopLo(depth);
+    this.natives.callbackBase[depth] = 1;
+    try {
+      this.execute(slot, depth);
+      return toU64(regs[0], regs[1]);
+    } finally {
+      this.natives.callbackBase[depth] = 0;
+      regs.set(saved);
+      this.nativeDepth = outerDepth;
+      this.nativeIndex = outerIndex;
+    }
+  }
+
+  private tailCall(target: unknown): boolean {
+    const next = this.env.tailCallTarget?.(target, this.kind.name);
+    if (!(next instanceof EngineShell) || next.kind !== this.kind) {
+      throw new RuntimeError(this.nativeIndex, 'tail call target is not a program of this engine');
+    }
+    if (this.nativeDepth !== 0) {
+      throw new RuntimeError(this.nativeIndex, 'bpf_tail_call from a subprogram or callback is not supported');
+    }
+    if (this.state.tailCalls >= MAX_TAIL_CALL_CNT) return false; // the kernel falls through
+    this.state.tailCalls++;
+    this.tailTarget = next;
+    this.halt();
+    return true;
+  }
+}
