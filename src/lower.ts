@@ -12,6 +12,7 @@ import {
   BPF_JA, BPF_JMP, BPF_JMP32, BPF_LOAD_ACQ, BPF_MOV, BPF_OR, BPF_PSEUDO_FUNC, BPF_ST, BPF_STORE_REL,
   BPF_STX, BPF_X, BPF_XCHG, BPF_XOR, CLASS_MASK, CODE_MASK, OP_LDDW,
 } from './isa/opcodes.js';
+import { checkFunctionPointers } from './isa/func-ptr.js';
 import { validate } from './isa/validate.js';
 import { codeAddressLo, CODE_HI, ExecEnv } from './runtime.js';
 
@@ -44,9 +45,10 @@ export interface Decoded {
   readonly isFunctionStart: Uint8Array;
 }
 
-/** Validates and lowers a program. */
+/** Validates (structure, function pointers) and lowers a program. */
 export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded {
   const layout = validate(insns);
+  checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
   const n = layout.slotCount;
   const code: Decoded = {
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),

@@ -42,6 +42,8 @@ export type NativeFn = (ctx: CallContext) => number | bigint | void;
 export interface HelperDef {
   readonly name: string;
   readonly fn: NativeFn;
+  /** Arguments (1..5) that are callbacks (ARG_PTR_TO_FUNC): checked at load as the verifier does. */
+  readonly callbackArgs?: readonly number[];
 }
 
 /** Helpers by id and kfuncs by BTF id (the loader maps kfunc names to ids). */

@@ -298,6 +298,44 @@ for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
     it('callx to a value that is neither a function nor a helper id is a runtime error', () => {
       assert.throws(() => run('lddw %r1, 0x1234567800000000\ncall %r1\nexit'), RuntimeError);
     });
+
+    describe('a code address that is not the start of a function', () => {
+      const midFunction = (call: string) => `
+        lddw %r1, func f
+        mov %r2, %r1
+        add %r2, 8
+        mov %r0, 0
+        ${call}
+        exit
+      f:
+        mov %r0, 1
+        mov %r0, 2
+        exit`;
+      const refused = (slot: number, reg: number) => (e: unknown) => e instanceof InvalidInstructionError && e.index === slot
+        && e.message === `invalid instruction ${slot}: dereference of modified func ptr R${reg} off=8 disallowed`;
+      const callback: HelperDef = { name: 'bpf_loop', fn: (c) => c.callFunction(c.arg(2), []), callbackArgs: [2] };
+
+      it('is refused at load as a callx target, naming the instruction (the verifier\'s rule)', () => {
+        assert.throws(() => run(midFunction('call %r2')), refused(5, 2));
+      });
+
+      it('is refused at load as a helper\'s callback argument', () => {
+        assert.throws(() => run(midFunction('call 181'), { helpers: [[181, callback]] }), refused(5, 2));
+      });
+
+      it('that the load-time check cannot follow (through the stack) is refused when called', () => {
+        const viaStack = midFunction('stxdw [%r10-8], %r2\n        ldxdw %r2, [%r10-8]\n        call 181');
+        assert.throws(() => run(viaStack, { helpers: [[181, callback]] }), (e: unknown) => e instanceof RuntimeError
+          && e.index === 7 && /0xffffffffa0000050 is not the address of a function of this program/.test(e.message));
+        const callx = midFunction('stxdw [%r10-8], %r2\n        ldxdw %r2, [%r10-8]\n        call %r2');
+        assert.throws(() => run(callx), (e: unknown) => e instanceof RuntimeError
+          && e.index === 7 && /0xffffffffa0000050 is not the address of a function of this program/.test(e.message));
+      });
+
+      it('an unmodified copy of a function pointer may be called', () => {
+        assert.equal(run(midFunction('add %r2, -8\n        call %r2')), 2n);
+      });
+    });
   });
 
   describe('helpers and kfuncs', () => {

@@ -36,6 +36,9 @@ export const BPF_FUNC = {
   map_lookup_percpu_elem: 195, ktime_get_tai_ns: 208,
 } as const;
 
+/** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's callback_fn). */
+const CALLBACK_ARGS: Readonly<Record<string, readonly number[]>> = { loop: [2] };
+
 /** The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for messages. */
 export function helperName(id: number): string {
   const name = HELPER_NAMES[id];
@@ -224,7 +227,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
 
   const table = new Map<number, HelperDef>();
   for (const [name, id] of Object.entries(BPF_FUNC)) {
-    table.set(id, { name: `bpf_${name}`, fn: defs[name as keyof typeof BPF_FUNC] });
+    table.set(id, { name: `bpf_${name}`, fn: defs[name as keyof typeof BPF_FUNC], callbackArgs: CALLBACK_ARGS[name] });
   }
   return table;
 }
