@@ -4,7 +4,7 @@
  * exactly the same world.
  */
 import { BpfError, RuntimeError } from './errors.js';
-import { AddressSpace } from './memory.js';
+import { AddressSpace, MemoryRegion } from './memory.js';
 import { fromU64, toU64 } from './int64.js';
 
 /** The view of the machine a helper or kfunc gets while it runs. */
@@ -110,6 +110,11 @@ export interface ExecEnv {
   readonly tailCallTarget?: (target: unknown, engine: string) => unknown;
   /** Where a running engine registers itself, so kernel code can find it. */
   readonly shadow?: ShadowStack;
+  /**
+   * The program's stack (every call frame's 512 bytes), shared by its engines so that stack
+   * addresses do not depend on the engine; an engine maps its own when none is given.
+   */
+  readonly stack?: MemoryRegion;
 }
 
 export interface RunOptions {

@@ -77,7 +77,7 @@ export abstract class EngineShell implements Engine {
     /** r0..r10 as REGISTER_WORDS int32s, where the engine exchanges registers with natives. */
     protected readonly regs: Int32Array,
   ) {
-    this.stack = env.memory.mapStack(new Uint8Array(STACK_BYTES));
+    this.stack = env.stack ?? env.memory.mapStack(new Uint8Array(STACK_BYTES));
     const self = this;
     this.ctx = {
       get index() { return self.nativeIndex; },

@@ -1,0 +1,245 @@
+/**
+ * Loading as a stage (cilium/ebpf's collectionLoader): an ObjectSpec and the section images
+ * the host set before load become a running instance — a simulated kernel, the maps created
+ * (`.rodata` and `.kconfig` frozen, kconfig values filled, `__arena` globals placed, PROG_ARRAY
+ * slots seeded), the natives registry bound to the object's externs, and the programs
+ * validated, checked against the verifier rules bpfrun emulates and ready to run.
+ */
+import { ArenaKernel } from './arena/kernel-access.js';
+import { createArenaKfuncs, kernelApiFor, KernelApi, KfuncImpl } from './arena/kfuncs.js';
+import { BpfError, LoadError, RuntimeError } from './errors.js';
+import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
+import { writeScalar } from './globals.js';
+import { createHelpers, createKfuncs, helperName } from './helpers/helpers.js';
+import { toU64 } from './int64.js';
+import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
+import { KernelOptions, SimKernel } from './kernel.js';
+import { NativeRegistry } from './kernel/natives.js';
+import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
+import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
+import { ArenaMap } from './maps/arena.js';
+import { BpfMap } from './maps/base.js';
+import { createMap } from './maps/create.js';
+import { ProgArrayMap } from './maps/progarray.js';
+import { Program } from './program.js';
+import { programTypeDef } from './progtypes/index.js';
+import { FrameSource, LdImm64Resolver, NativeFn } from './runtime.js';
+import { createStreamKfuncs } from './streams/index.js';
+import { checkSleepableKfuncs } from './verifier.js';
+
+export interface LoadOptions extends KernelOptions {
+  /** The engine programs run on unless a run says otherwise (default: DEFAULT_ENGINE, the JIT). */
+  readonly engine?: EngineName;
+  /**
+   * kfuncs the programs may call, in addition to the built-in ones: typed definitions
+   * (`defineKfunc`, checked against the object's BTF at load), or plain functions by name.
+   */
+  readonly kfuncs?: ReadonlyMap<string, KfuncImpl | KfuncSpec> | Readonly<Record<string, KfuncImpl | KfuncSpec>>
+    | readonly KfuncSpec[];
+  /** Enforce the GUARD_SZ / 2 contract on typed kfuncs' arena accesses (spec §3). */
+  readonly strictKfuncContract?: boolean;
+  /**
+   * Where `__arena` globals go (spec §1.9): 'end' of the arena, as libbpf ≥ 1.7 does on kernels
+   * with full-range ld_imm64 offsets (the default), or 'start' (offset 0), as on Linux 6.18.
+   */
+  readonly arenaGlobals?: 'start' | 'end';
+  /** Values of `__kconfig` externs (LINUX_KERNEL_VERSION and CONFIG_HZ have defaults). */
+  readonly kconfig?: Readonly<Record<string, bigint | number>>;
+}
+
+/** The Linux version this runtime simulates, for LINUX_KERNEL_VERSION (KERNEL_VERSION(7, 1, 0)). */
+export const SIMULATED_KERNEL_VERSION = (7 << 16) | (1 << 8);
+const DEFAULT_KCONFIG: Readonly<Record<string, bigint>> = {
+  LINUX_KERNEL_VERSION: BigInt(SIMULATED_KERNEL_VERSION),
+  CONFIG_HZ: 250n,
+};
+
+/** The key of an ARRAY map's only element (a global data section). */
+const KEY_0 = new Uint8Array(4);
+
+/** What loading made: the result LoadedObject gives access to. */
+export interface Instance {
+  readonly kernel: SimKernel;
+  /** The maps in ObjectSpec.maps order. */
+  readonly maps: readonly BpfMap[];
+  readonly programs: readonly Program[];
+  /** The object's arena map, if it has one (at most one, as libbpf). */
+  readonly arena?: ArenaMap;
+  /** Bytes from user_vm_start to the first `__arena` global. spec §1.9 */
+  readonly arenaGlobalsOffset: number;
+  /** Kernel-side memory access and the arena page-fault handler. spec §3 */
+  readonly arenaKernel: ArenaKernel;
+  readonly natives: NativeRegistry;
+}
+
+/** Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index. */
+export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}): Instance {
+  const kernel = new SimKernel(options);
+  const maps = spec.maps.map((def, i) =>
+    createMap({ ...def, initialValue: images.get(i) ?? def.initialValue }, kernel.memory, { nrCpus: kernel.nrCpus }));
+  const handles = maps.map((m) => kernel.addMap(m));
+  fillKconfig(spec, maps, options.kconfig ?? {});
+  spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
+
+  // The program each engine instance runs: what bpf_prog_find_from_stack resolves. spec §5
+  const byEngine = new Map<FrameSource, Program>();
+  const running = (): Program | undefined => {
+    const source = kernel.shadow.innermost();
+    return source && byEngine.get(source);
+  };
+  const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source));
+  const arena = maps.find((m): m is ArenaMap => m instanceof ArenaMap);
+  let arenaGlobalsOffset = 0;
+  if (arena) {
+    arenaKernel.addArena(arena);
+    // libbpf writes the globals through the user mapping. spec §1.9
+    if (spec.arenaData) arenaGlobalsOffset = arena.placeGlobals(spec.arenaData, options.arenaGlobals ?? 'end');
+  }
+
+  const registry = nativeRegistry(spec, kernel, arenaKernel, running, options);
+  const natives = registry.bind(spec.externs);
+  const resolveLdImm64 = ldImm64Resolver(spec, kernel, maps, handles, arenaGlobalsOffset, registry);
+  const arenaIndex = arena ? maps.indexOf(arena) : -1;
+  const programs = spec.programs.map((p) => {
+    try {
+      const program = new Program(p, {
+        objectSpec: spec, kernel, natives, resolveLdImm64,
+        arena: arena && p.mapRefs.includes(arenaIndex) ? arena : undefined,
+        objectArena: arena,
+        tailCallTarget: (target, engine) => (target instanceof Program && hasEngine(engine) ? target.engine(engine) : undefined),
+        defaultEngine: options.engine ?? DEFAULT_ENGINE,
+        onEngine: (engine, owner) => byEngine.set(engine, owner),
+      });
+      checkHelperCalls(p, registry);
+      checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
+      return program;
+    } catch (e) {
+      if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message);
+      throw e;
+    }
+  });
+  spec.maps.forEach((def, i) => {
+    for (const init of def.initialPrograms) {
+      const program = programs.find((p) => p.name === init.program);
+      if (!program) throw new LoadError(`program ${init.program}`, `no such program (have: ${programs.map((x) => x.name).join(', ')})`);
+      (maps[i] as ProgArrayMap).set(init.slot, program);
+    }
+  });
+  return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry };
+}
+
+/** Writes the `__kconfig` externs' values into the .kconfig map. */
+function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], values: Readonly<Record<string, bigint | number>>): void {
+  const index = spec.maps.findIndex((m) => m.origin === 'kconfig');
+  if (index < 0) return;
+  const image = new Uint8Array(spec.maps[index].valueSize);
+  for (const ext of spec.externs) {
+    if (ext.kind !== 'kconfig') continue;
+    const value = values[ext.name] ?? DEFAULT_KCONFIG[ext.name];
+    if (value === undefined) {
+      if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'unknown kconfig value (give it in LoadOptions.kconfig)');
+      continue;
+    }
+    writeScalar(image, ext.offset!, ext.size!, BigInt(value));
+  }
+  maps[index].update(KEY_0, image);
+}
+
+/** Built-in helpers and kfuncs, the arena and stream kfuncs, then the user's kfuncs. */
+function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaKernel, running: () => Program | undefined,
+  options: LoadOptions): NativeRegistry {
+  const registry = new NativeRegistry(createHelpers(kernel));
+  registry.addKfuncs(createKfuncs(kernel));
+  registry.addKfuncs(createArenaKfuncs(kernel, () => running()?.spec.type.sleepable ?? true));
+  registry.addKfuncs(createStreamKfuncs({
+    kernel,
+    streamsOf: () => running()?.streams,
+    stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
+  }));
+  const user: ReadonlyMap<string, KfuncImpl | KfuncSpec> = options.kfuncs instanceof Map ? options.kfuncs
+    : Array.isArray(options.kfuncs) ? new Map(options.kfuncs.map((k: KfuncSpec) => [k.name, k]))
+    : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl | KfuncSpec>));
+  for (const [name, impl] of user) {
+    const api = kernelApiFor(name, arenaKernel);
+    if (!isKfuncSpec(impl)) {
+      registry.addKfunc({ name, fn: (ctx) => impl(ctx, api) });
+      continue;
+    }
+    const ext = spec.externs.find((x) => x.kind === 'kfunc' && x.name === name);
+    if (ext?.typeId !== undefined && spec.btf) checkKfuncProto(impl, spec.btf, ext.typeId);
+    registry.addKfunc({ name, fn: typedKfunc(impl, api, kernel, arenaKernel, running, options.strictKfuncContract ?? false),
+      sleepable: impl.flags?.sleepable });
+  }
+  return registry;
+}
+
+/** A typed kfunc as a native: arguments decoded as the kernel passes them (spec §1.10). */
+function typedKfunc(def: KfuncSpec, api: KernelApi, kernel: SimKernel, arenaKernel: ArenaKernel,
+  running: () => Program | undefined, strict: boolean): NativeFn {
+  return (ctx) => {
+    const program = running();
+    const arenaArgs = new Map<number, bigint>();
+    const args = def.args.map((kind, i): KfuncArg => {
+      const raw = ctx.arg(i + 1);
+      switch (kind) {
+        case 'scalar': return { kind, value: raw };
+        case 'size': return { kind, value: Number(raw & 0xffffffffn) };
+        case 'map': return { kind, map: kernel.mapOfHandle(raw), handle: raw };
+        case 'ctx': return { kind, address: raw };
+        case 'mem': return { kind, address: raw, size: Number(ctx.arg(i + 2) & 0xffffffffn) };
+        default: { // arena pointers: kern_vm_start + lo32; __nullable passes NULL for lo32 == 0
+          const arena = program?.arena;
+          if (!arena) throw new RuntimeError(ctx.index, `${def.name}: arena pointer requires a program with an associated arena`);
+          const lo32 = raw & 0xffffffffn;
+          const address = kind === 'arena_nullable' && lo32 === 0n ? null : arena.kernVmStart + lo32;
+          if (address !== null) arenaArgs.set(i, address);
+          return { kind, address, user: raw };
+        }
+      }
+    });
+    if (def.flags?.release) program?.references.release(ctx.arg(1), def.name, ctx.index);
+    if (strict) arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
+    let ret;
+    try {
+      ret = def.impl({ args, kernel: api, ctx });
+    } finally {
+      arenaKernel.contract = undefined;
+    }
+    if (def.flags?.acquire && ret !== undefined && BigInt(ret) !== 0n) program?.references.acquire(BigInt.asUintN(64, BigInt(ret)), ctx.index);
+    return ret;
+  };
+}
+
+/** Values of the object's `ld_imm64` pseudo forms: map handles, map values, extern addresses. */
+function ldImm64Resolver(spec: ObjectSpec, kernel: SimKernel, maps: readonly BpfMap[], handles: readonly bigint[], arenaGlobalsOffset: number,
+  registry: NativeRegistry): LdImm64Resolver {
+  return (kind, imm, imm2, index) => {
+    if (kind === BPF_PSEUDO_MAP_IDX) return handles[imm];
+    if (kind === BPF_PSEUDO_MAP_IDX_VALUE) {
+      const map = maps[imm];
+      if (map instanceof ArenaMap) {
+        // spec §1.9: the arena's "value" is user_vm_start; the offset must be inside it.
+        const off = arenaGlobalsOffset + imm2;
+        if (off >= map.sizeBytes) throw new LoadError(`instruction ${index}`, `arena offset ${off} is outside the arena (ERANGE)`);
+        return map.userVmStart + BigInt(off);
+      }
+      return map.lookupElem(KEY_0, kernel.cpu) + BigInt(imm2);
+    }
+    if (kind === BPF_PSEUDO_BTF_ID) {
+      // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
+      const ext = spec.externs[imm];
+      return ext.kind === 'kfunc' && registry.kfunc(ext.name) ? toU64((0xc0de0000 + imm * 16) | 0, 0xffffffff | 0) : 0n;
+    }
+    throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
+  };
+}
+
+/** The helpers a program calls must be ones its type may call (check_helper_call). */
+function checkHelperCalls(p: ProgramSpec, registry: NativeRegistry): void {
+  const allowed = programTypeDef(p.type.name).helpers;
+  if (allowed === undefined) return;
+  p.insns.forEach((insn, i) => {
+    if (insn.opcode !== (BPF_JMP | BPF_CALL) || insn.src !== 0 || allowed.has(insn.imm) || !registry.helper(insn.imm)) return;
+    throw new LoadError(`program ${p.name}`, `insn ${i}: program of this type cannot use helper ${helperName(insn.imm)}#${insn.imm}`);
+  });
+}

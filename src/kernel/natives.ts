@@ -1,0 +1,64 @@
+/**
+ * The natives a loaded object's programs may call, in one registry: helpers by id (and their
+ * kernel names), kfuncs by name with their flags. It is built once per kernel from the
+ * built-in helpers and kfuncs, the arena and stream kfuncs and the user's kfuncs (a later
+ * kfunc of the same name replaces an earlier one), then bound to an object's externs.
+ */
+import { LoadError, UnknownKfuncError } from '../errors.js';
+import type { ExternSpec } from '../loader/spec.js';
+import type { HelperDef, NativeFn, Natives } from '../runtime.js';
+
+export interface KfuncEntry {
+  readonly name: string;
+  readonly fn: NativeFn;
+  /** KF_SLEEPABLE: only sleepable programs may call it. */
+  readonly sleepable?: boolean;
+}
+
+export class NativeRegistry {
+  private readonly helperById: ReadonlyMap<number, HelperDef>;
+  private readonly kfuncByName = new Map<string, KfuncEntry>();
+
+  constructor(helpers: ReadonlyMap<number, HelperDef>) {
+    this.helperById = helpers;
+  }
+
+  addKfunc(entry: KfuncEntry): void {
+    this.kfuncByName.set(entry.name, entry);
+  }
+
+  addKfuncs(kfuncs: Iterable<readonly [string, NativeFn]>): void {
+    for (const [name, fn] of kfuncs) this.addKfunc({ name, fn });
+  }
+
+  helper(id: number): HelperDef | undefined {
+    return this.helperById.get(id);
+  }
+
+  kfunc(name: string): KfuncEntry | undefined {
+    return this.kfuncByName.get(name);
+  }
+
+  /** Every helper and kfunc, for listings. */
+  entries(): { helpers: readonly HelperDef[]; kfuncs: readonly KfuncEntry[] } {
+    return { helpers: [...this.helperById.values()], kfuncs: [...this.kfuncByName.values()] };
+  }
+
+  /**
+   * What the engines call: helpers by id, and an object's kfunc externs by extern index (the
+   * loader's `call src=2` imm). A kfunc extern the registry lacks fails the load, as libbpf's
+   * extern resolution does, unless it is `__weak`: then calling it is a run-time error.
+   */
+  bind(externs: readonly ExternSpec[]): Natives {
+    const kfuncs = new Map<number, HelperDef>();
+    externs.forEach((ext, i) => {
+      if (ext.kind === 'ksym' && !ext.weak) throw new LoadError(`extern ${ext.name}`, 'typed and typeless ksyms are not supported');
+      if (ext.kind !== 'kfunc') return;
+      const entry = this.kfunc(ext.name);
+      if (entry) kfuncs.set(i, { name: ext.name, fn: entry.fn });
+      else if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'kfunc is not provided by the runtime (register it in LoadOptions.kfuncs)');
+      else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
+    });
+    return { helpers: this.helperById, kfuncs };
+  }
+}
