@@ -1,0 +1,53 @@
+// Loading as a stage on its own: instantiate() turns a parsed spec into maps, natives and
+// programs without the skeleton API around it, and refuses what libbpf or the verifier would.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { LoadError } from '../src/errors.js';
+import { instantiate } from '../src/instantiate.js';
+import { parseObject } from '../src/loader/parse.js';
+import { ProgArrayMap } from '../src/maps/progarray.js';
+import { readFileSync } from 'node:fs';
+import { PROJECT_ROOT } from './suite.js';
+
+const specOf = (file: string) => parseObject(readFileSync(join(PROJECT_ROOT, 'progs', file)), file);
+
+describe('instantiate', () => {
+  it('creates every map of the spec in order and freezes .rodata', () => {
+    const spec = specOf('globals.bpf.o');
+    const instance = instantiate(spec, new Map());
+    assert.deepEqual(instance.maps.map((m) => m.spec.name), spec.maps.map((m) => m.name));
+    spec.maps.forEach((def, i) => assert.equal(instance.maps[i].frozen, def.origin === 'rodata' || def.origin === 'kconfig', def.name));
+    assert.ok(spec.maps.some((m) => m.origin === 'rodata'));
+  });
+
+  it('takes the internal maps\' initial bytes from the images it is given', () => {
+    const spec = specOf('globals.bpf.o');
+    const index = spec.maps.findIndex((m) => m.origin === 'rodata');
+    const image = new Uint8Array(spec.maps[index].valueSize).fill(0xab);
+    const instance = instantiate(spec, new Map([[index, image]]));
+    assert.deepEqual(instance.maps[index].lookup(new Uint8Array(4)), image);
+  });
+
+  it('seeds PROG_ARRAY slots from the object\'s initialiser with its programs', () => {
+    const spec = specOf('maps.bpf.o');
+    const instance = instantiate(spec, new Map());
+    const jmp = instance.maps.find((m): m is ProgArrayMap => m instanceof ProgArrayMap)!;
+    assert.equal(jmp.get(1), instance.programs.find((p) => p.name === 'tail_target'));
+    assert.equal(jmp.get(0), undefined);
+  });
+
+  it('binds the object\'s kfunc externs through the natives registry', () => {
+    const spec = specOf('arena.bpf.o');
+    const instance = instantiate(spec, new Map());
+    const kfuncs = spec.externs.filter((x) => x.kind === 'kfunc').map((x) => x.name);
+    assert.ok(kfuncs.includes('bpf_arena_alloc_pages'));
+    for (const name of kfuncs) assert.ok(instance.natives.kfunc(name), name);
+    assert.equal(instance.natives.helper(181)?.name, 'bpf_loop');
+  });
+
+  it('refuses a kfunc extern nothing provides, naming it', () => {
+    const spec = specOf('arena_kfunc.bpf.o');
+    assert.throws(() => instantiate(spec, new Map()),
+      (e: unknown) => e instanceof LoadError && /^extern bpfrun_test_\w+: kfunc is not provided by the runtime/.test(e.message));
+  });
+});
