@@ -3,6 +3,7 @@
 // BPF instructions (exception table), a kfunc written in TypeScript touching allocated and
 // unallocated pages (kernel fault path, scratch page), streams filled to capacity.
 import assert from 'node:assert/strict';
+import { ENGINES } from '../src/engines.js';
 import { join } from 'node:path';
 import { KernelOopsError } from '../src/errors.js';
 import { LoadedObject, loadObject, LoadOptions } from '../src/object.js';
@@ -35,7 +36,7 @@ function dumpFrames(obj: LoadedObject, name: string, n = 0): string[] {
 const readErr = (addr: bigint) => `ERROR: Arena READ access at unmapped address 0x${addr.toString(16)}`;
 const writeErr = (addr: bigint) => `ERROR: Arena WRITE access at unmapped address 0x${addr.toString(16)}`;
 
-for (const engine of ['interp', 'jit'] as const) {
+for (const engine of ENGINES) {
 describe(`${'arena programs'} [${engine}]`, () => {
   const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
 

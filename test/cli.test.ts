@@ -1,5 +1,6 @@
 // The command line, run as a user runs it: a child process with stdin, stdout and exit status.
 import assert from 'node:assert/strict';
+import { DEFAULT_ENGINE } from '../src/engines.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -234,7 +235,7 @@ describe('bpfrun run-raw', () => {
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual({ ...report, medianNs: 0 },
-      { engine: 'jit', r0: '42', r0Hex: '0x2a', instructions: 4, repeat: 5, medianNs: 0 });
+      { engine: DEFAULT_ENGINE, r0: '42', r0Hex: '0x2a', instructions: 4, repeat: 5, medianNs: 0 });
     assert.ok(Number.isInteger(report.medianNs) && report.medianNs > 0);
   });
 

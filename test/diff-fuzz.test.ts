@@ -46,7 +46,7 @@ describe(`differential fuzzing (${ENGINES.join(', ')}${ENGINES.length === 1 ? ',
           seen.add(`mem:${i.opcode.toString(16)}`);
         }
       }
-      const o = runOn('interp', prog);
+      const o = runOn(ENGINES[0], prog);
       if (o.error) errors++; else ended++;
       faults += o.faults?.length ?? 0;
     }
@@ -74,8 +74,8 @@ describe(`differential fuzzing (${ENGINES.join(', ')}${ENGINES.length === 1 ? ',
 
   it('a difference in r0, memory or arena faults is reported', () => {
     const prog = generateProgram(7, { arena: true });
-    const a = runOn('interp', prog);
-    assert.equal(compareOutcomes(a, runOn('interp', prog)), undefined);
+    const a = runOn(ENGINES[0], prog);
+    assert.equal(compareOutcomes(a, runOn(ENGINES[0], prog)), undefined);
     assert.match(compareOutcomes(a, { ...a, r0: (a.r0 ?? 0n) + 1n, error: undefined })!, / vs /);
     const mem = a.mem.slice();
     mem[0] ^= 1;

@@ -2,7 +2,7 @@
 // against the object's BTF prototype, and the strict GUARD_SZ / 2 contract.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { EngineName, ENGINES } from '../src/engines.js';
+import { DEFAULT_ENGINE, EngineName, ENGINES } from '../src/engines.js';
 import { BpfError, KernelOopsError, LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncContractError, KfuncSpec } from '../src/kfunc.js';
 import { loadObject, LoadOptions } from '../src/object.js';
@@ -37,7 +37,7 @@ function typed(writeOffset = 0n): KfuncSpec[] {
   ];
 }
 
-const load = (options: LoadOptions) => loadObject(OBJ, { engine: 'jit', ...options });
+const load = (options: LoadOptions) => loadObject(OBJ, { engine: DEFAULT_ENGINE, ...options });
 
 describe('typed kfuncs', () => {
   it('arguments arrive as the kernel passes them; the programs pass their own checks', () => {
@@ -115,7 +115,7 @@ describe('typed kfuncs', () => {
   describe('flags: KF_ACQUIRE / KF_RELEASE references, KF_SLEEPABLE', () => {
     const REFS = join(PROJECT_ROOT, 'progs', 'kfunc_refs.bpf.o');
 
-    for (const engine of ['interp', 'jit'] as const) {
+    for (const engine of ENGINES) {
       it(`[${engine}] a released reference and a NULL one end cleanly; a leak and a double release are errors`, () => {
         const obj = loadObject(REFS, { engine, kfuncs: refTestKfuncs() });
         assert.equal(obj.program('refs_balanced').run().retval, 0n);

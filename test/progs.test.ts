@@ -2,6 +2,7 @@
 // each expectation comes from the table at the top of the program's C source, which states the
 // kernel's result for every program and global.
 import assert from 'node:assert/strict';
+import { ENGINES } from '../src/engines.js';
 import { join } from 'node:path';
 import { BpfError, UnknownKfuncError } from '../src/errors.js';
 import { LoadedObject, loadObject, LoadOptions, openObject } from '../src/object.js';
@@ -28,7 +29,7 @@ function str(obj: LoadedObject, name: string): string {
   return Buffer.from(obj.global(name).bytes).toString('latin1');
 }
 
-for (const engine of ['interp', 'jit'] as const) {
+for (const engine of ENGINES) {
 describe(`${'progs: clang-built objects'} [${engine}]`, () => {
   const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
 
