@@ -34,6 +34,8 @@ type RegState = Int32Array;
  */
 export function checkFunctionPointers(insns: readonly Instruction[], layout: ProgramLayout,
   callbackArgs: (helperId: number) => readonly number[] | undefined): void {
+  // Only ld_imm64 src=4 makes a function pointer: without one there is nothing to track.
+  if (!insns.some((ins) => ins.opcode === OP_LDDW && ins.src === BPF_PSEUDO_FUNC)) return;
   const bySlot: Array<Instruction | undefined> = new Array(layout.slotCount);
   insns.forEach((ins, k) => { bySlot[layout.slots[k]] = ins; });
   const before: Array<RegState | undefined> = new Array(layout.slotCount);
