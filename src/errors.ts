@@ -2,6 +2,9 @@
  * Typed errors. Every failure the runtime reports is a BpfError subclass that names what went
  * wrong and where (instruction index, line, address), so callers can branch on `kind` and users
  * read one complete sentence. Anything else escaping the runtime is a bug in bpfrun.
+ *
+ * Every constructor takes a trailing optional `ErrorOptions`: a layer that rewraps an error
+ * passes the original as `cause` (ES2022).
  */
 
 export type BpfErrorKind =
@@ -21,13 +24,17 @@ export type BpfErrorKind =
 
 export abstract class BpfError extends Error {
   abstract readonly kind: BpfErrorKind;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** Bytes that cannot be split into instructions (wrong length, truncated ld_imm64). */
 export class DecodeError extends BpfError {
   readonly kind = 'decode';
-  constructor(readonly byteOffset: number, readonly reason: string) {
-    super(`decode error at byte ${byteOffset}: ${reason}`);
+  constructor(readonly byteOffset: number, readonly reason: string, options?: ErrorOptions) {
+    super(`decode error at byte ${byteOffset}: ${reason}`, options);
     this.name = 'DecodeError';
   }
 }
@@ -35,8 +42,8 @@ export class DecodeError extends BpfError {
 /** A decoded instruction that the ISA (or the kernel's verifier rules we enforce) rejects. */
 export class InvalidInstructionError extends BpfError {
   readonly kind = 'invalid-instruction';
-  constructor(readonly index: number, readonly reason: string) {
-    super(`invalid instruction ${index}: ${reason}`);
+  constructor(readonly index: number, readonly reason: string, options?: ErrorOptions) {
+    super(`invalid instruction ${index}: ${reason}`, options);
     this.name = 'InvalidInstructionError';
   }
 }
@@ -44,8 +51,8 @@ export class InvalidInstructionError extends BpfError {
 /** Assembler input that cannot be encoded; `line` is 1-based. */
 export class AsmError extends BpfError {
   readonly kind = 'asm';
-  constructor(readonly line: number, readonly reason: string) {
-    super(`line ${line}: ${reason}`);
+  constructor(readonly line: number, readonly reason: string, options?: ErrorOptions) {
+    super(`line ${line}: ${reason}`, options);
     this.name = 'AsmError';
   }
 }
@@ -57,8 +64,8 @@ export class AsmError extends BpfError {
  */
 export class LoadError extends BpfError {
   readonly kind = 'load';
-  constructor(readonly where: string, readonly reason: string) {
-    super(`${where}: ${reason}`);
+  constructor(readonly where: string, readonly reason: string, options?: ErrorOptions) {
+    super(`${where}: ${reason}`, options);
     this.name = 'LoadError';
   }
 }
@@ -66,8 +73,8 @@ export class LoadError extends BpfError {
 /** A map that cannot be created or a host-side map operation that fails; `errno` is the kernel's. */
 export class MapError extends BpfError {
   readonly kind = 'map';
-  constructor(readonly map: string, readonly errno: string, readonly reason: string) {
-    super(`map '${map}': ${reason} (${errno})`);
+  constructor(readonly map: string, readonly errno: string, readonly reason: string, options?: ErrorOptions) {
+    super(`map '${map}': ${reason} (${errno})`, options);
     this.name = 'MapError';
   }
 }
@@ -89,8 +96,9 @@ export class ArenaSegvError extends BpfError {
     readonly access: 'read' | 'write',
     readonly address: bigint,
     readonly reason: ArenaSegvReason,
+    options?: ErrorOptions,
   ) {
-    super(`arena '${map}': SIGSEGV on user ${access} at 0x${address.toString(16)}: ${ARENA_SEGV_REASONS[reason]}`);
+    super(`arena '${map}': SIGSEGV on user ${access} at 0x${address.toString(16)}: ${ARENA_SEGV_REASONS[reason]}`, options);
     this.name = 'ArenaSegvError';
   }
 }
@@ -111,8 +119,8 @@ export abstract class VmError extends BpfError {
   /** Set by the loaded-object layer when line info maps `index` to source. */
   location?: SourceLocation;
 
-  constructor(readonly index: number, readonly reason: string) {
-    super(`instruction ${index}: ${reason}`);
+  constructor(readonly index: number, readonly reason: string, options?: ErrorOptions) {
+    super(`instruction ${index}: ${reason}`, options);
   }
 
   /** Names the program and, when known, the source line in the message. */
@@ -134,40 +142,41 @@ export class MemoryAccessError extends VmError {
     readonly address: bigint,
     readonly size: number,
     detail: string,
+    options?: ErrorOptions,
   ) {
-    super(index, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${detail}`);
+    super(index, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${detail}`, options);
     this.name = 'MemoryAccessError';
   }
 }
 
 export class BudgetExceededError extends VmError {
   readonly kind = 'budget-exceeded';
-  constructor(index: number, readonly budget: number) {
-    super(index, `instruction budget of ${budget} exhausted (runaway loop?)`);
+  constructor(index: number, readonly budget: number, options?: ErrorOptions) {
+    super(index, `instruction budget of ${budget} exhausted (runaway loop?)`, options);
     this.name = 'BudgetExceededError';
   }
 }
 
 export class CallDepthError extends VmError {
   readonly kind = 'call-depth';
-  constructor(index: number, readonly maxFrames: number) {
-    super(index, `call stack exceeds ${maxFrames} frames`);
+  constructor(index: number, readonly maxFrames: number, options?: ErrorOptions) {
+    super(index, `call stack exceeds ${maxFrames} frames`, options);
     this.name = 'CallDepthError';
   }
 }
 
 export class UnknownHelperError extends VmError {
   readonly kind = 'unknown-helper';
-  constructor(index: number, readonly helperId: number) {
-    super(index, `call to unknown helper #${helperId}`);
+  constructor(index: number, readonly helperId: number, options?: ErrorOptions) {
+    super(index, `call to unknown helper #${helperId}`, options);
     this.name = 'UnknownHelperError';
   }
 }
 
 export class UnknownKfuncError extends VmError {
   readonly kind = 'unknown-kfunc';
-  constructor(index: number, readonly kfunc: string) {
-    super(index, `call to unknown kfunc ${kfunc}`);
+  constructor(index: number, readonly kfunc: string, options?: ErrorOptions) {
+    super(index, `call to unknown kfunc ${kfunc}`, options);
     this.name = 'UnknownKfuncError';
   }
 }
@@ -175,8 +184,8 @@ export class UnknownKfuncError extends VmError {
 /** Any other runtime failure (a helper's own error, an invalid callx target, ...). */
 export class RuntimeError extends VmError {
   readonly kind = 'runtime';
-  constructor(index: number, reason: string) {
-    super(index, reason);
+  constructor(index: number, reason: string, options?: ErrorOptions) {
+    super(index, reason, options);
     this.name = 'RuntimeError';
   }
 }
@@ -195,6 +204,7 @@ export class KernelOopsError extends BpfError {
     readonly faultIp: string,
     /** The call trace, innermost first. */
     readonly trace: readonly string[],
+    options?: ErrorOptions,
   ) {
     const code = access === 'write' ? 2 : 0; // x86 error code: W/R bit, not-present, kernel mode
     super([
@@ -207,7 +217,7 @@ export class KernelOopsError extends BpfError {
       ' <TASK>',
       ...trace.map((t) => ` ${t}`),
       ' </TASK>',
-    ].join('\n'));
+    ].join('\n'), options);
     this.name = 'KernelOopsError';
   }
 }
