@@ -39,8 +39,18 @@ export class DecodeError extends BpfError {
   }
 }
 
+/**
+ * An error about one instruction. `index` is the instruction's slot: its position counted in
+ * 8-byte slots (an ld_imm64 counts two), as the disassembler numbers instructions and line info
+ * maps them. The field predates the rule that a slot is called `slot`; it keeps its name because
+ * it is public on these errors. Test for one with `isLocated`.
+ */
+export interface Located {
+  readonly index: number;
+}
+
 /** A decoded instruction that the ISA (or the kernel's verifier rules we enforce) rejects. */
-export class InvalidInstructionError extends BpfError {
+export class InvalidInstructionError extends BpfError implements Located {
   readonly kind = 'invalid-instruction';
   constructor(readonly index: number, readonly reason: string, options?: ErrorOptions) {
     super(`invalid instruction ${index}: ${reason}`, options);
@@ -115,7 +125,7 @@ export interface SourceLocation {
 }
 
 /** Base of errors raised while a program runs; `index` is the faulting instruction slot. */
-export abstract class VmError extends BpfError {
+export abstract class VmError extends BpfError implements Located {
   /** Set by the loaded-object layer when line info maps `index` to source. */
   location?: SourceLocation;
 
@@ -132,6 +142,11 @@ export abstract class VmError extends BpfError {
     this.message = `program ${program}: ${this.message}${where}`;
     return this;
   }
+}
+
+/** Whether an error names its instruction (`Located`): every VmError and InvalidInstructionError. */
+export function isLocated(e: unknown): e is BpfError & Located {
+  return e instanceof VmError || e instanceof InvalidInstructionError;
 }
 
 export class MemoryAccessError extends VmError {
