@@ -113,7 +113,7 @@ async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
     mod = await importModule(resolvePath(file));
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const found = [mod.default, ...Object.entries(mod).filter(([k]) => k !== 'default').map(([, v]) => v)].flat().filter(isKfuncSpec);
   if (found.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
@@ -131,9 +131,9 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   let ts: typeof import('typescript');
   try {
     ts = (await import('typescript')).default;
-  } catch {
+  } catch (e) {
     throw new UsageError(`${path}: this Node.js (${process.version}) cannot run TypeScript and the typescript package is not installed; ` +
-      'compile the module to .js, install typescript, or use a Node that strips types');
+      'compile the module to .js, install typescript, or use a Node that strips types', { cause: e });
   }
   const out = ts.transpileModule(readFileSync(path, 'utf8'), {
     fileName: path, reportDiagnostics: true,

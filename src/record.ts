@@ -110,7 +110,7 @@ export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecord
     const type = RunRecordType();
     raw = type.toObject(type.decode(bytes), { defaults: true, longs: String, enums: Number }) as RawRecord;
   } catch (e) {
-    throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`);
+    throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   const events = raw.events.map((e): RunEvent => {
     const seq = Number(e.seq);
