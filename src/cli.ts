@@ -19,7 +19,8 @@ import { pathToFileURL } from 'node:url';
 import { JitProgram } from '../jit/jit.js';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
-import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
+import { describeObject, disassembleObject, formatRunReport, runReportJson } from './report.js';
+import { runPrograms } from './runs.js';
 import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
@@ -181,10 +182,10 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const engine = engineOf(values.engine);
     const loaded = loadObject(positionals[0]!, { arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
-    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, engine, loaded, report));
-    if (report.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
+    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx);
+    console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
+    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, runs));
+    if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
   },
   inspect(args) {
     const { values, positionals } = parseArgs({

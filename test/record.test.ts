@@ -9,7 +9,7 @@ import { LoadError } from '../src/errors.js';
 import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/events.js';
 import { loadObject } from '../src/object.js';
 import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, tracelog } from '../src/record.js';
-import { runPrograms } from '../src/report.js';
+import { RunData, runPrograms } from '../src/runs.js';
 import { arenaTestKfuncs, bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
@@ -20,18 +20,20 @@ const PG = (n: number) => (1n << 44n) + BigInt(n) * 0x1000n;
 const faults = (events: readonly RunEvent[]) => events.filter((e): e is FaultEvent => e.kind === 'fault');
 const messages = (events: readonly RunEvent[]) => events.filter((e): e is StreamMessageEvent => e.kind === 'stream');
 
+const streamsOf = (runs: RunData, name: string) => runs.programs.find((p) => p.name === name)!.streams;
+
 /** Load, run the named programs as `bpfrun run` does, and record. */
 function recordRun(file: string, names: string[], options = {}, engine: 'jit' | 'interp' = 'jit') {
   const loaded = loadObject(prog(file), { engine, ...options });
-  const report = runPrograms(loaded, names, engine);
-  const bytes = encodeRecord(file, engine, loaded, report);
-  return { loaded, report, bytes, record: decodeRecord(bytes) };
+  const runs = runPrograms(loaded, names, engine);
+  const bytes = encodeRecord(file, runs);
+  return { loaded, runs, bytes, record: decodeRecord(bytes) };
 }
 
 describe('run records', () => {
   describe('arena_kfunc.bpf.o: kernel-side faults (scratch page and oops)', () => {
     const names = ['kf_unalloc_write', 'kf_from_subprog', 'kf_lower_guard'];
-    const { loaded, report, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs });
+    const { loaded, runs, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs });
 
     it('survives the round trip: the decoded events are the log, in order', () => {
       assert.deepEqual(record.events.map((e) => e.seq), record.events.map((_, i) => i + 1));
@@ -40,7 +42,7 @@ describe('run records', () => {
       assert.equal(record.engine, 'jit');
       assert.equal(record.droppedEvents, 0);
       assert.deepEqual(record.runs.map((r) => [r.name, r.ok]), [['kf_unalloc_write', true], ['kf_from_subprog', true], ['kf_lower_guard', false]]);
-      assert.equal(record.runs[2].error, report.programs[2].error);
+      assert.equal(record.runs[2].error, runs.programs[2].error?.message);
       assert.equal(record.arena?.pagesScratched, loaded.arena!.pagesScratched);
       assert.equal(record.arena?.kernVmStart, loaded.arena!.kernVmStart);
     });
@@ -67,7 +69,7 @@ describe('run records', () => {
       assert.equal(m.stream, 'stderr');
       assert.equal(m.origin, 'kernel');
       assert.equal(m.elements[0], `ERROR: Arena WRITE access at unmapped address 0x${PG(11).toString(16)}\n`);
-      assert.equal(m.elements.join(''), report.streams.kf_from_subprog.stderr);
+      assert.equal(m.elements.join(''), streamsOf(runs, 'kf_from_subprog').stderr);
     });
 
     it('an oops is a fault event with no stream message, and the run records the error', () => {
@@ -92,16 +94,16 @@ describe('run records', () => {
   });
 
   describe('streams.bpf.o: program messages and instruction faults', () => {
-    const { loaded, report, record } = recordRun('streams.bpf.o', []);
+    const { loaded, runs, record } = recordRun('streams.bpf.o', []);
 
     it('stream messages keep their element boundaries and origin; tracelog is the stream as stored', () => {
       const out = messages(record.events).filter((m) => m.program === 'stream_print' && m.stream === 'stdout');
       assert.ok(out.length > 0);
       assert.ok(out.every((m) => m.origin === 'program'));
       for (const name of ['stream_print', 'stream_fault']) {
-        for (const s of ['stdout', 'stderr'] as const) assert.equal(tracelog(record, s, name), report.streams[name][s]);
+        for (const s of ['stdout', 'stderr'] as const) assert.equal(tracelog(record, s, name), streamsOf(runs, name)[s]);
       }
-      assert.equal(tracelog(record, 'stdout'), report.streams.stream_print.stdout + report.streams.stream_fault.stdout);
+      assert.equal(tracelog(record, 'stdout'), streamsOf(runs, 'stream_print').stdout + streamsOf(runs, 'stream_fault').stdout);
     });
 
     it('a faulting instruction is an exception-table event with its index and source line, before its report', () => {
