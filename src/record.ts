@@ -4,6 +4,7 @@
  * protobufjs); `bpfrun inspect` and `bpfrun tracelog` read one back. 64-bit fields go between
  * bigint and protobuf as integers, never through text.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
@@ -12,11 +13,26 @@ import { LoadError, SourceLocation } from './errors.js';
 import { EVENT_LOG_LIMIT, FaultEvent, RunEvent, withoutUndefined } from './events.js';
 import type { RunData } from './runs.js';
 
-/** proto/ sits at the project root; this file runs from dist/src/. */
-const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'run_record.proto');
+/** The schema, relative to the package root. */
+const SCHEMA = join('proto', 'run_record.proto');
+
+/**
+ * The schema file: `proto/run_record.proto` in the nearest directory above this module that has
+ * one, i.e. the package root whether this module runs from dist/src/, from src/ (type stripping,
+ * ts-node) or from node_modules/bpfrun/. The .proto stays the one copy of the schema, the one
+ * readers in other languages use; a bundle of bpfrun must ship proto/ beside it.
+ */
+export function schemaPath(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    const path = join(dir, SCHEMA);
+    if (existsSync(path)) return path;
+    if (dirname(dir) === dir) throw new Error(`${SCHEMA} not found in any directory above ${from}`);
+  }
+}
+
 let recordType: protobuf.Type | undefined;
 function RunRecordType(): protobuf.Type {
-  recordType ??= protobuf.loadSync(PROTO).lookupType('bpfrun.RunRecord');
+  recordType ??= protobuf.loadSync(schemaPath()).lookupType('bpfrun.RunRecord');
   return recordType;
 }
 
@@ -105,9 +121,9 @@ const sourceOf = (program: string, s: RawSource | undefined): SourceLocation | u
   s?.file ? { program, function: s.function, file: s.file, line: s.line, column: s.column, text: s.text } : undefined;
 
 export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecordView {
+  const type = RunRecordType();
   let raw: RawRecord;
   try {
-    const type = RunRecordType();
     raw = type.toObject(type.decode(bytes), { defaults: true, longs: BigInt, enums: Number }) as RawRecord;
   } catch (e) {
     throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`, { cause: e });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoadError } from '../src/errors.js';
+import { LoadError, RuntimeError } from '../src/errors.js';
 import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/events.js';
 import { loadObject } from '../src/object.js';
-import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, tracelog } from '../src/record.js';
+import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, schemaPath, tracelog } from '../src/record.js';
 import { RunData, runPrograms } from '../src/runs.js';
 import { arenaTestKfuncs, bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
@@ -137,8 +137,41 @@ describe('run records', () => {
     assert.equal(log.dropped, 3);
   });
 
-  it('bytes that are not a run record are a LoadError naming the file', () => {
-    assert.throws(() => decodeRecord(Uint8Array.from([0x0a, 0xff, 0xff]), 'junk.pb'), (e: unknown) => e instanceof LoadError && /junk\.pb/.test(e.message));
+  it('bytes that are not a run record are a LoadError naming the file, with the decoder\'s error as its cause', () => {
+    assert.throws(() => decodeRecord(Uint8Array.from([0x0a, 0xff, 0xff]), 'junk.pb'),
+      (e: unknown) => e instanceof LoadError && /junk\.pb/.test(e.message) && e.cause instanceof Error && e.message.includes(e.cause.message));
+  });
+
+  it('a retval round-trips as a u64, full width, and is a uint64 varint on the wire', () => {
+    const streams = { stdout: '', stderr: '' };
+    const retvals = [0xffffffffffffffffn, 1n << 63n, (1n << 63n) - 1n, 1n << 32n, 0xffffffffn, 0n];
+    const runs: RunData = {
+      engine: 'interp',
+      programs: [
+        ...retvals.map((retval, i) => ({ name: `p${i}`, section: 'syscall', engine: 'interp' as const, streams, retval, instructions: 2 ** 53 - i })),
+        { name: 'failed', section: 'syscall', engine: 'interp', streams, error: new RuntimeError(3, 'boom') },
+      ],
+      globals: [], trace: [], events: [], droppedEvents: 0,
+    };
+    const bytes = encodeRecord('made.o', runs);
+    const record = decodeRecord(bytes);
+    assert.deepEqual(record.runs.map((r) => r.retval), [...retvals, 0n]);
+    assert.deepEqual(record.runs.map((r) => r.instructions), [...retvals.map((_, i) => BigInt(2 ** 53 - i)), 0n]);
+    assert.deepEqual(record.runs.map((r) => r.ok), [...retvals.map(() => true), false]);
+    assert.equal(record.runs.at(-1)!.error, 'instruction 3: boom');
+    assert.equal(record.engine, 'interp');
+    // ProgramRun.retval (field 4, varint: tag 0x20): 2^64 - 1 is nine 0xff bytes and 0x01.
+    const wire = Buffer.from(bytes).toString('hex');
+    assert.ok(wire.includes('20' + 'ff'.repeat(9) + '01'), wire);
+    assert.ok(wire.includes('20' + '80'.repeat(9) + '01'), wire); // 2^63
+  });
+
+  it('the schema is found from the package root, wherever the module runs from', () => {
+    const schema = join(PROJECT_ROOT, 'proto', 'run_record.proto');
+    assert.equal(schemaPath(), schema);
+    assert.equal(schemaPath(join(PROJECT_ROOT, 'src', 'record.ts')), schema);
+    assert.equal(schemaPath(join(PROJECT_ROOT, 'node_modules', 'x', 'dist', 'src', 'record.js')), schema);
+    assert.throws(() => schemaPath('/record.js'), /proto\/run_record\.proto not found in any directory above \/record\.js/);
   });
 
   describe('CLI: run --record, inspect, tracelog', () => {
