@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `bpfrun` command line. Each subcommand is a small function over the library API; errors
- * the runtime reports (BpfError) print as one line on stderr with exit status 1, usage errors
- * with status 2.
+ * the runtime reports (BpfError) print as one line on stderr (their causes indented under it,
+ * see `causeLines`) with exit status 1, usage errors with status 2.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
 import { DEFAULT_BUDGET, EngineName, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { ENGINES, hasEngine } from './engines.js';
-import { BpfError } from './errors.js';
+import { BpfError, causeLines } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
 import { isKfuncSpec, KfuncSpec } from './kfunc.js';
@@ -312,7 +312,7 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof BpfError) {
-      console.error(`bpfrun: ${e.message}`);
+      console.error([`bpfrun: ${e.message}`, ...causeLines(e).map((l) => '  ' + l)].join('\n'));
       return 1;
     }
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {

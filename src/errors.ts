@@ -4,7 +4,7 @@
  * read one complete sentence. Anything else escaping the runtime is a bug in bpfrun.
  *
  * Every constructor takes a trailing optional `ErrorOptions`: a layer that rewraps an error
- * passes the original as `cause` (ES2022).
+ * passes the original as `cause` (ES2022), and `causeLines` shows the chain to users.
  */
 
 export type BpfErrorKind =
@@ -235,4 +235,47 @@ export class KernelOopsError extends BpfError {
     ].join('\n'), options);
     this.name = 'KernelOopsError';
   }
+}
+
+/**
+ * What to show of an error's causes, outermost first, one text per cause shown; none when there is
+ * nothing to add, so output without a cause stays as it was. The whole chain is walked, but only
+ * causes bpfrun did not write are shown:
+ *
+ * - A BpfError is not shown: a layer that rewraps one quotes in its own message what matters,
+ *   adding one phrase of context (as the loader's rewraps do).
+ * - An exception from host code that a running program called (a kfunc's or a helper's: a cause
+ *   that is not a BpfError, below a VmError) shows as its stack, so whoever wrote that code finds
+ *   the line that threw.
+ * - Any other cause (a library's error about bad input) shows as `Name: message`, unless the error
+ *   above it already quotes that message.
+ */
+export function causeTexts(error: Error): string[] {
+  const texts: string[] = [];
+  const seen = new Set<unknown>([error]);
+  let above = error.message;
+  let underRun = error instanceof VmError;
+  let cause = error.cause;
+  while (cause !== undefined && !seen.has(cause)) {
+    seen.add(cause);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (cause instanceof BpfError) {
+      underRun ||= cause instanceof VmError;
+    } else if (cause instanceof Error && underRun && cause.stack) {
+      texts.push(cause.stack);
+    } else if (message === '' || !above.includes(message)) {
+      texts.push(!(cause instanceof Error) ? message : message ? `${cause.name}: ${message}` : cause.name);
+    }
+    above = message;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return texts;
+}
+
+/**
+ * An error's causes as lines to print under its message (indented by the caller): each cause
+ * starts a line `caused by: …`, and a stack's frame lines follow it as V8 indents them.
+ */
+export function causeLines(error: Error): string[] {
+  return causeTexts(error).flatMap((text) => `caused by: ${text}`.split('\n'));
 }

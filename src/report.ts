@@ -4,6 +4,7 @@
  * named and source lines interleaved.
  */
 import { disassembleOne } from './asm/disassembler.js';
+import { causeLines, causeTexts } from './errors.js';
 import { width } from './isa/instruction.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
@@ -23,6 +24,8 @@ export interface ProgramResult {
   readonly retval?: string;
   readonly insns?: number;
   readonly error?: string;
+  /** The error's causes as `causeTexts` shows them (a kfunc's exception as its stack), when there are any. */
+  readonly causes?: readonly string[];
 }
 
 /** The arena in the JSON report. */
@@ -49,9 +52,9 @@ export interface RunReport {
 /** The JSON report of the runs (`bpfrun run --json`). */
 export function runReportJson(data: RunData): string {
   const programs = data.programs.map((p): ProgramResult => {
-    return p.error === undefined
-      ? { name: p.name, section: p.section, retval: p.retval.toString(), insns: p.instructions }
-      : { name: p.name, section: p.section, error: p.error.message };
+    if (p.error === undefined) return { name: p.name, section: p.section, retval: p.retval.toString(), insns: p.instructions };
+    const causes = causeTexts(p.error);
+    return { name: p.name, section: p.section, error: p.error.message, ...(causes.length > 0 && { causes }) };
   });
   const a = data.arena;
   const report: RunReport = {
@@ -90,13 +93,16 @@ function describeGlobal(g: GlobalValue): { section: string; hex: string; value?:
   return g.value === undefined ? { section: g.section, hex } : { section: g.section, hex, value: g.value.toString() };
 }
 
-/** The text report of the runs (`bpfrun run`). */
+/** The text report of the runs (`bpfrun run`); an error's causes are indented under it (`causeLines`). */
 export function formatRunReport(data: RunData): string {
   const lines: string[] = [];
   for (const p of data.programs) {
-    lines.push(p.error !== undefined
-      ? `${p.name} (${p.section}): error: ${p.error.message}`
-      : `${p.name} (${p.section}): retval ${p.retval} (${BigInt.asIntN(64, p.retval)}), ${p.instructions} instructions`);
+    if (p.error === undefined) {
+      lines.push(`${p.name} (${p.section}): retval ${p.retval} (${BigInt.asIntN(64, p.retval)}), ${p.instructions} instructions`);
+      continue;
+    }
+    lines.push(`${p.name} (${p.section}): error: ${p.error.message}`);
+    for (const l of causeLines(p.error)) lines.push('  ' + l);
   }
   const globals = globalsByName(data);
   const names = Object.keys(globals);
