@@ -28,6 +28,13 @@ export interface ProgramResult {
   readonly causes?: readonly string[];
 }
 
+/** A global in the reports: its bytes in hex and, for integers and enums, its value in decimal. */
+export interface GlobalReport {
+  readonly section: string;
+  readonly hex: string;
+  readonly value?: string;
+}
+
 /** The arena in the JSON report. */
 export interface ArenaReport {
   readonly user_vm_start: string;
@@ -41,7 +48,7 @@ export interface ArenaReport {
 /** What `bpfrun run --json` prints: the run data with 64-bit values as strings. */
 export interface RunReport {
   readonly programs: readonly ProgramResult[];
-  readonly globals: Readonly<Record<string, { section: string; hex: string; value?: string }>>;
+  readonly globals: Readonly<Record<string, GlobalReport>>;
   /** What each program wrote to its BPF streams during this run. spec §4 */
   readonly streams: Readonly<Record<string, StreamsText>>;
   /** Lines written with bpf_trace_printk / bpf_trace_vprintk, in order. */
@@ -75,8 +82,8 @@ export function runReportJson(data: RunData): string {
 const hex = (v: bigint) => '0x' + v.toString(16);
 
 /** Globals by name (a later one of the same name wins), as the reports show them. */
-function globalsByName(data: RunData): Record<string, { section: string; hex: string; value?: string }> {
-  const globals: Record<string, { section: string; hex: string; value?: string }> = {};
+function globalsByName(data: RunData): Record<string, GlobalReport> {
+  const globals: Record<string, GlobalReport> = {};
   for (const g of data.globals) globals[g.name] = describeGlobal(g);
   return globals;
 }
@@ -88,9 +95,9 @@ function streamsByProgram(data: RunData): Record<string, StreamsText> {
   return streams;
 }
 
-function describeGlobal(g: GlobalValue): { section: string; hex: string; value?: string } {
-  const hex = Array.from(g.bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return g.value === undefined ? { section: g.section, hex } : { section: g.section, hex, value: g.value.toString() };
+function describeGlobal(g: GlobalValue): GlobalReport {
+  const bytes = Array.from(g.bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return g.value === undefined ? { section: g.section, hex: bytes } : { section: g.section, hex: bytes, value: g.value.toString() };
 }
 
 /** The text report of the runs (`bpfrun run`); an error's causes are indented under it (`causeLines`). */

@@ -188,7 +188,7 @@ export function describeKfuncCauseEndToEnd(): void {
     }
 
     it('the CLI prints the kfunc module\'s stack under the error', () => {
-      const dir = mkdtempSync(join(PROJECT_ROOT, '.kfunc-cause-'));
+      const dir = mkdtempSync(join(PROJECT_ROOT, '.kfunc-ts-'));
       try {
         const module = join(dir, 'throwing.mjs');
         writeFileSync(module, [
