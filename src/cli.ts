@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `bpfrun` command line. Each subcommand is a small function over the library API; errors
- * the runtime reports (BpfError) print as one line on stderr with exit status 1, usage errors
- * with status 2.
+ * the runtime reports (BpfError) print as one line on stderr (their causes indented under it,
+ * see `causeLines`) with exit status 1, usage errors with status 2.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
 import { DEFAULT_BUDGET, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
-import { BpfError } from './errors.js';
+import { BpfError, causeLines } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
 import { isKfuncSpec, KfuncSpec } from './kfunc.js';
@@ -18,7 +18,8 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
-import { describeObject, disassembleObject, formatRunReport, runPrograms } from './report.js';
+import { describeObject, disassembleObject, formatRunReport, runReportJson } from './report.js';
+import { runPrograms } from './runs.js';
 import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
@@ -112,7 +113,7 @@ async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
     mod = await importModule(resolvePath(file));
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const found = [mod.default, ...Object.entries(mod).filter(([k]) => k !== 'default').map(([, v]) => v)].flat().filter(isKfuncSpec);
   if (found.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
@@ -130,9 +131,9 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   let ts: typeof import('typescript');
   try {
     ts = (await import('typescript')).default;
-  } catch {
+  } catch (e) {
     throw new UsageError(`${path}: this Node.js (${process.version}) cannot run TypeScript and the typescript package is not installed; ` +
-      'compile the module to .js, install typescript, or use a Node that strips types');
+      'compile the module to .js, install typescript, or use a Node that strips types', { cause: e });
   }
   const out = ts.transpileModule(readFileSync(path, 'utf8'), {
     fileName: path, reportDiagnostics: true,
@@ -180,10 +181,10 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const engine = engineOf(values.engine);
     const loaded = loadObject(positionals[0]!, { arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const report = runPrograms(loaded, values.prog ?? [], engine, ctx);
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatRunReport(report));
-    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, engine, loaded, report));
-    if (report.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
+    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx);
+    console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
+    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, runs));
+    if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
   },
   inspect(args) {
     const { values, positionals } = parseArgs({
@@ -306,7 +307,7 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof BpfError) {
-      console.error(`bpfrun: ${e.message}`);
+      console.error([`bpfrun: ${e.message}`, ...causeLines(e).map((l) => '  ' + l)].join('\n'));
       return 1;
     }
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {

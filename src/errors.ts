@@ -2,6 +2,9 @@
  * Typed errors. Every failure the runtime reports is a BpfError subclass that names what went
  * wrong and where (instruction index, line, address), so callers can branch on `kind` and users
  * read one complete sentence. Anything else escaping the runtime is a bug in bpfrun.
+ *
+ * Every constructor takes a trailing optional `ErrorOptions`: a layer that rewraps an error
+ * passes the original as `cause` (ES2022), and `causeLines` shows the chain to users.
  */
 
 export type BpfErrorKind =
@@ -21,22 +24,36 @@ export type BpfErrorKind =
 
 export abstract class BpfError extends Error {
   abstract readonly kind: BpfErrorKind;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** Bytes that cannot be split into instructions (wrong length, truncated ld_imm64). */
 export class DecodeError extends BpfError {
   readonly kind = 'decode';
-  constructor(readonly byteOffset: number, readonly reason: string) {
-    super(`decode error at byte ${byteOffset}: ${reason}`);
+  constructor(readonly byteOffset: number, readonly reason: string, options?: ErrorOptions) {
+    super(`decode error at byte ${byteOffset}: ${reason}`, options);
     this.name = 'DecodeError';
   }
 }
 
+/**
+ * An error about one instruction. `index` is the instruction's slot: its position counted in
+ * 8-byte slots (an ld_imm64 counts two), as the disassembler numbers instructions and line info
+ * maps them. The field predates the rule that a slot is called `slot`; it keeps its name because
+ * it is public on these errors. Test for one with `isLocated`.
+ */
+export interface Located {
+  readonly index: number;
+}
+
 /** A decoded instruction that the ISA (or the kernel's verifier rules we enforce) rejects. */
-export class InvalidInstructionError extends BpfError {
+export class InvalidInstructionError extends BpfError implements Located {
   readonly kind = 'invalid-instruction';
-  constructor(readonly index: number, readonly reason: string) {
-    super(`invalid instruction ${index}: ${reason}`);
+  constructor(readonly index: number, readonly reason: string, options?: ErrorOptions) {
+    super(`invalid instruction ${index}: ${reason}`, options);
     this.name = 'InvalidInstructionError';
   }
 }
@@ -44,8 +61,8 @@ export class InvalidInstructionError extends BpfError {
 /** Assembler input that cannot be encoded; `line` is 1-based. */
 export class AsmError extends BpfError {
   readonly kind = 'asm';
-  constructor(readonly line: number, readonly reason: string) {
-    super(`line ${line}: ${reason}`);
+  constructor(readonly line: number, readonly reason: string, options?: ErrorOptions) {
+    super(`line ${line}: ${reason}`, options);
     this.name = 'AsmError';
   }
 }
@@ -57,8 +74,8 @@ export class AsmError extends BpfError {
  */
 export class LoadError extends BpfError {
   readonly kind = 'load';
-  constructor(readonly where: string, readonly reason: string) {
-    super(`${where}: ${reason}`);
+  constructor(readonly where: string, readonly reason: string, options?: ErrorOptions) {
+    super(`${where}: ${reason}`, options);
     this.name = 'LoadError';
   }
 }
@@ -66,8 +83,8 @@ export class LoadError extends BpfError {
 /** A map that cannot be created or a host-side map operation that fails; `errno` is the kernel's. */
 export class MapError extends BpfError {
   readonly kind = 'map';
-  constructor(readonly map: string, readonly errno: string, readonly reason: string) {
-    super(`map '${map}': ${reason} (${errno})`);
+  constructor(readonly map: string, readonly errno: string, readonly reason: string, options?: ErrorOptions) {
+    super(`map '${map}': ${reason} (${errno})`, options);
     this.name = 'MapError';
   }
 }
@@ -89,8 +106,9 @@ export class ArenaSegvError extends BpfError {
     readonly access: 'read' | 'write',
     readonly address: bigint,
     readonly reason: ArenaSegvReason,
+    options?: ErrorOptions,
   ) {
-    super(`arena '${map}': SIGSEGV on user ${access} at 0x${address.toString(16)}: ${ARENA_SEGV_REASONS[reason]}`);
+    super(`arena '${map}': SIGSEGV on user ${access} at 0x${address.toString(16)}: ${ARENA_SEGV_REASONS[reason]}`, options);
     this.name = 'ArenaSegvError';
   }
 }
@@ -107,12 +125,12 @@ export interface SourceLocation {
 }
 
 /** Base of errors raised while a program runs; `index` is the faulting instruction slot. */
-export abstract class VmError extends BpfError {
+export abstract class VmError extends BpfError implements Located {
   /** Set by the loaded-object layer when line info maps `index` to source. */
   location?: SourceLocation;
 
-  constructor(readonly index: number, readonly reason: string) {
-    super(`instruction ${index}: ${reason}`);
+  constructor(readonly index: number, readonly reason: string, options?: ErrorOptions) {
+    super(`instruction ${index}: ${reason}`, options);
   }
 
   /** Names the program and, when known, the source line in the message. */
@@ -126,6 +144,11 @@ export abstract class VmError extends BpfError {
   }
 }
 
+/** Whether an error names its instruction (`Located`): every VmError and InvalidInstructionError. */
+export function isLocated(e: unknown): e is BpfError & Located {
+  return e instanceof VmError || e instanceof InvalidInstructionError;
+}
+
 export class MemoryAccessError extends VmError {
   readonly kind = 'memory-access';
   constructor(
@@ -134,40 +157,41 @@ export class MemoryAccessError extends VmError {
     readonly address: bigint,
     readonly size: number,
     detail: string,
+    options?: ErrorOptions,
   ) {
-    super(index, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${detail}`);
+    super(index, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${detail}`, options);
     this.name = 'MemoryAccessError';
   }
 }
 
 export class BudgetExceededError extends VmError {
   readonly kind = 'budget-exceeded';
-  constructor(index: number, readonly budget: number) {
-    super(index, `instruction budget of ${budget} exhausted (runaway loop?)`);
+  constructor(index: number, readonly budget: number, options?: ErrorOptions) {
+    super(index, `instruction budget of ${budget} exhausted (runaway loop?)`, options);
     this.name = 'BudgetExceededError';
   }
 }
 
 export class CallDepthError extends VmError {
   readonly kind = 'call-depth';
-  constructor(index: number, readonly maxFrames: number) {
-    super(index, `call stack exceeds ${maxFrames} frames`);
+  constructor(index: number, readonly maxFrames: number, options?: ErrorOptions) {
+    super(index, `call stack exceeds ${maxFrames} frames`, options);
     this.name = 'CallDepthError';
   }
 }
 
 export class UnknownHelperError extends VmError {
   readonly kind = 'unknown-helper';
-  constructor(index: number, readonly helperId: number) {
-    super(index, `call to unknown helper #${helperId}`);
+  constructor(index: number, readonly helperId: number, options?: ErrorOptions) {
+    super(index, `call to unknown helper #${helperId}`, options);
     this.name = 'UnknownHelperError';
   }
 }
 
 export class UnknownKfuncError extends VmError {
   readonly kind = 'unknown-kfunc';
-  constructor(index: number, readonly kfunc: string) {
-    super(index, `call to unknown kfunc ${kfunc}`);
+  constructor(index: number, readonly kfunc: string, options?: ErrorOptions) {
+    super(index, `call to unknown kfunc ${kfunc}`, options);
     this.name = 'UnknownKfuncError';
   }
 }
@@ -175,8 +199,8 @@ export class UnknownKfuncError extends VmError {
 /** Any other runtime failure (a helper's own error, an invalid callx target, ...). */
 export class RuntimeError extends VmError {
   readonly kind = 'runtime';
-  constructor(index: number, reason: string) {
-    super(index, reason);
+  constructor(index: number, reason: string, options?: ErrorOptions) {
+    super(index, reason, options);
     this.name = 'RuntimeError';
   }
 }
@@ -195,6 +219,7 @@ export class KernelOopsError extends BpfError {
     readonly faultIp: string,
     /** The call trace, innermost first. */
     readonly trace: readonly string[],
+    options?: ErrorOptions,
   ) {
     const code = access === 'write' ? 2 : 0; // x86 error code: W/R bit, not-present, kernel mode
     super([
@@ -207,7 +232,50 @@ export class KernelOopsError extends BpfError {
       ' <TASK>',
       ...trace.map((t) => ` ${t}`),
       ' </TASK>',
-    ].join('\n'));
+    ].join('\n'), options);
     this.name = 'KernelOopsError';
   }
+}
+
+/**
+ * What to show of an error's causes, outermost first, one text per cause shown; none when there is
+ * nothing to add, so output without a cause stays as it was. The whole chain is walked, but only
+ * causes bpfrun did not write are shown:
+ *
+ * - A BpfError is not shown: a layer that rewraps one quotes in its own message what matters,
+ *   adding one phrase of context (as the loader's rewraps do).
+ * - An exception from host code that a running program called (a kfunc's or a helper's: a cause
+ *   that is not a BpfError, below a VmError) shows as its stack, so whoever wrote that code finds
+ *   the line that threw.
+ * - Any other cause (a library's error about bad input) shows as `Name: message`, unless the error
+ *   above it already quotes that message.
+ */
+export function causeTexts(error: Error): string[] {
+  const texts: string[] = [];
+  const seen = new Set<unknown>([error]);
+  let above = error.message;
+  let underRun = error instanceof VmError;
+  let cause = error.cause;
+  while (cause !== undefined && !seen.has(cause)) {
+    seen.add(cause);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (cause instanceof BpfError) {
+      underRun ||= cause instanceof VmError;
+    } else if (cause instanceof Error && underRun && cause.stack) {
+      texts.push(cause.stack);
+    } else if (message === '' || !above.includes(message)) {
+      texts.push(!(cause instanceof Error) ? message : message ? `${cause.name}: ${message}` : cause.name);
+    }
+    above = message;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return texts;
+}
+
+/**
+ * An error's causes as lines to print under its message (indented by the caller): each cause
+ * starts a line `caused by: …`, and a stack's frame lines follow it as V8 indents them.
+ */
+export function causeLines(error: Error): string[] {
+  return causeTexts(error).flatMap((text) => `caused by: ${text}`.split('\n'));
 }

@@ -114,7 +114,7 @@ export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8A
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
       return program;
     } catch (e) {
-      if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message);
+      if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message, { cause: e });
       throw e;
     }
   });

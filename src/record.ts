@@ -1,26 +1,42 @@
 /**
  * Run records: `bpfrun run --record FILE` writes the object's runs, stream messages and faults
- * as a protobuf `RunRecord` (proto/run_record.proto, with protobufjs); `bpfrun inspect` and
- * `bpfrun tracelog` read one back.
+ * (the run data, src/runs.ts) as a protobuf `RunRecord` (proto/run_record.proto, with
+ * protobufjs); `bpfrun inspect` and `bpfrun tracelog` read one back. 64-bit fields go between
+ * bigint and protobuf as integers, never through text.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { LoadError, SourceLocation } from './errors.js';
 import { EVENT_LOG_LIMIT, FaultEvent, RunEvent, withoutUndefined } from './events.js';
-import type { LoadedObject } from './object.js';
-import type { RunReport } from './report.js';
+import type { RunData } from './runs.js';
 
-/** proto/ sits at the project root; this file runs from dist/src/. */
-const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'run_record.proto');
+/** The schema, relative to the package root. */
+const SCHEMA = join('proto', 'run_record.proto');
+
+/**
+ * The schema file: `proto/run_record.proto` in the nearest directory above this module that has
+ * one, i.e. the package root whether this module runs from dist/src/, from src/ (type stripping,
+ * ts-node) or from node_modules/bpfrun/. The .proto stays the one copy of the schema, the one
+ * readers in other languages use; a bundle of bpfrun must ship proto/ beside it.
+ */
+export function schemaPath(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    const path = join(dir, SCHEMA);
+    if (existsSync(path)) return path;
+    if (dirname(dir) === dir) throw new Error(`${SCHEMA} not found in any directory above ${from}`);
+  }
+}
+
 let recordType: protobuf.Type | undefined;
 function RunRecordType(): protobuf.Type {
-  recordType ??= protobuf.loadSync(PROTO).lookupType('bpfrun.RunRecord');
+  recordType ??= protobuf.loadSync(schemaPath()).lookupType('bpfrun.RunRecord');
   return recordType;
 }
 
-const u64 = (v: bigint | number | undefined) => Long.fromString((v ?? 0).toString(), true);
+const u64 = (v: bigint | number) => (typeof v === 'bigint' ? Long.fromBigInt(v, true) : Long.fromNumber(v, true));
 
 /** The schema's enums: value n + 1 is the n-th name (0 is UNSPECIFIED). */
 const STREAMS = ['stdout', 'stderr'] as const;
@@ -35,26 +51,26 @@ function sourceLine(s: SourceLocation | undefined) {
   return s && { function: s.function, file: s.file, line: s.line, column: s.column, text: s.text };
 }
 
-/** The record of a `bpfrun run`: its report plus the object's event log. */
-export function encodeRecord(objectFile: string, engine: string, loaded: LoadedObject, report: RunReport): Uint8Array {
-  const events = loaded.kernel.events.events.map((e: RunEvent) => e.kind === 'stream'
+/** The record of a `bpfrun run` of `objectFile` (the path as given): its run data, event log included. */
+export function encodeRecord(objectFile: string, data: RunData): Uint8Array {
+  const events = data.events.map((e) => e.kind === 'stream'
     ? {
       seq: u64(e.seq),
       stream: { program: e.program, stream: toEnum(STREAMS, e.stream), elements: e.elements, origin: toEnum(ORIGINS, e.origin) },
     }
     : { seq: u64(e.seq), fault: faultMessage(e) });
-  const arena = loaded.arena;
+  const arena = data.arena;
   const message = {
     object: objectFile,
-    engine,
-    runs: report.programs.map((p) => ({
+    engine: data.engine,
+    runs: data.programs.map((p) => ({
       name: p.name, section: p.section, ok: p.error === undefined,
-      retval: u64(p.retval === undefined ? 0n : BigInt(p.retval)), instructions: u64(p.insns), error: p.error ?? '',
+      retval: u64(p.retval ?? 0n), instructions: u64(p.instructions ?? 0), error: p.error?.message ?? '',
     })),
     events,
-    droppedEvents: u64(loaded.kernel.events.dropped),
+    droppedEvents: u64(data.droppedEvents),
     arena: arena && {
-      userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(loaded.arenaGlobalsOffset),
+      userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(arena.globalsOffset),
       pagesAllocated: arena.pagesAllocated, pagesScratched: arena.pagesScratched,
     },
   };
@@ -67,7 +83,7 @@ export function encodeRecord(objectFile: string, engine: string, loaded: LoadedO
 function faultMessage(e: FaultEvent) {
   return {
     program: e.program ?? '', access: toEnum(ACCESSES, e.access), path: toEnum(PATHS, e.path),
-    userAddress: u64(e.userAddress), kernelAddress: u64(e.kernelAddress), insn: e.insn ?? -1, source: sourceLine(e.source),
+    userAddress: u64(e.userAddress ?? 0n), kernelAddress: u64(e.kernelAddress ?? 0n), insn: e.insn ?? -1, source: sourceLine(e.source),
     kfunc: e.kfunc ?? '', callInsn: e.callSite?.insn ?? -1, callSource: sourceLine(e.callSite?.source),
   };
 }
@@ -83,34 +99,34 @@ export interface RunRecordView {
   readonly arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
 }
 
-/** The record as protobufjs `toObject` gives it (defaults filled, 64-bit fields as strings). */
+/** The record as protobufjs `toObject` gives it (defaults filled, 64-bit fields as bigint). */
 interface RawSource { function: string; file: string; line: number; column: number; text: string }
 interface RawRecord {
   object: string;
   engine: string;
-  runs: Array<{ name: string; section: string; ok: boolean; retval: string; instructions: string; error: string }>;
+  runs: Array<{ name: string; section: string; ok: boolean; retval: bigint; instructions: bigint; error: string }>;
   events: Array<{
-    seq: string;
+    seq: bigint;
     stream?: { program: string; stream: number; elements: string[]; origin: number };
     fault?: {
-      program: string; access: number; path: number; userAddress: string; kernelAddress: string; insn: number;
+      program: string; access: number; path: number; userAddress: bigint; kernelAddress: bigint; insn: number;
       source?: RawSource; kfunc: string; callInsn: number; callSource?: RawSource;
     };
   }>;
-  arena?: { userVmStart: string; kernVmStart: string; globalsOffset: string; pagesAllocated: number; pagesScratched: number };
-  droppedEvents: string;
+  arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
+  droppedEvents: bigint;
 }
 
 const sourceOf = (program: string, s: RawSource | undefined): SourceLocation | undefined =>
   s?.file ? { program, function: s.function, file: s.file, line: s.line, column: s.column, text: s.text } : undefined;
 
 export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecordView {
+  const type = RunRecordType();
   let raw: RawRecord;
   try {
-    const type = RunRecordType();
-    raw = type.toObject(type.decode(bytes), { defaults: true, longs: String, enums: Number }) as RawRecord;
+    raw = type.toObject(type.decode(bytes), { defaults: true, longs: BigInt, enums: Number }) as RawRecord;
   } catch (e) {
-    throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`);
+    throw new LoadError(where, `not a run record (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   const events = raw.events.map((e): RunEvent => {
     const seq = Number(e.seq);
@@ -132,17 +148,15 @@ export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecord
   return {
     object: raw.object,
     engine: raw.engine,
-    runs: raw.runs.map((r) => ({ ...r, retval: BigInt(r.retval), instructions: BigInt(r.instructions) })),
+    runs: raw.runs,
     events,
     droppedEvents: Number(raw.droppedEvents),
-    arena: a && BigInt(a.userVmStart) !== 0n
-      ? { ...a, userVmStart: BigInt(a.userVmStart), kernVmStart: BigInt(a.kernVmStart), globalsOffset: BigInt(a.globalsOffset) }
-      : undefined,
+    arena: a && a.userVmStart !== 0n ? a : undefined,
   };
 }
 
 /** Address 0 is "not recorded" (proto3 has no presence for scalars). */
-const optional = (v: string): bigint | undefined => (v === '0' ? undefined : BigInt(v));
+const optional = (v: bigint): bigint | undefined => (v === 0n ? undefined : v);
 
 export interface InspectFilter {
   readonly stream?: 'stdout' | 'stderr';

@@ -1,9 +1,10 @@
 /**
- * What `bpfrun run`, `info` and `disasm FILE.o` print: a run report (also as JSON), a summary
- * of an object, and a per-program listing with relocations named and source lines interleaved.
+ * What `bpfrun run`, `info` and `disasm FILE.o` print: a run report (also as JSON) formatted from
+ * the run data (src/runs.ts), a summary of an object, and a per-program listing with relocations
+ * named and source lines interleaved.
  */
 import { disassembleOne } from './asm/disassembler.js';
-import { BpfError } from './errors.js';
+import { causeLines, causeTexts } from './errors.js';
 import { width } from './isa/instruction.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
@@ -11,10 +12,11 @@ import {
 } from './isa/opcodes.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { mapTypeName } from './maps/types.js';
-import type { EngineName } from './engines.js';
-import { GlobalValue, LoadedObject } from './object.js';
+import type { GlobalValue } from './object.js';
+import type { RunData, StreamsText } from './runs.js';
 import { helperName } from './helpers/helpers.js';
 
+/** A program's entry in the JSON report. */
 export interface ProgramResult {
   readonly name: string;
   readonly section: string;
@@ -22,8 +24,18 @@ export interface ProgramResult {
   readonly retval?: string;
   readonly insns?: number;
   readonly error?: string;
+  /** The error's causes as `causeTexts` shows them (a kfunc's exception as its stack), when there are any. */
+  readonly causes?: readonly string[];
 }
 
+/** A global in the reports: its bytes in hex and, for integers and enums, its value in decimal. */
+export interface GlobalReport {
+  readonly section: string;
+  readonly hex: string;
+  readonly value?: string;
+}
+
+/** The arena in the JSON report. */
 export interface ArenaReport {
   readonly user_vm_start: string;
   readonly kern_vm_start: string;
@@ -33,86 +45,97 @@ export interface ArenaReport {
   readonly pages_scratched: number;
 }
 
+/** What `bpfrun run --json` prints: the run data with 64-bit values as strings. */
 export interface RunReport {
   readonly programs: readonly ProgramResult[];
-  readonly globals: Readonly<Record<string, { section: string; hex: string; value?: string }>>;
+  readonly globals: Readonly<Record<string, GlobalReport>>;
   /** What each program wrote to its BPF streams during this run. spec §4 */
-  readonly streams: Readonly<Record<string, { stdout: string; stderr: string }>>;
+  readonly streams: Readonly<Record<string, StreamsText>>;
   /** Lines written with bpf_trace_printk / bpf_trace_vprintk, in order. */
   readonly trace: readonly string[];
   readonly arena?: ArenaReport;
 }
 
-/** Runs the named programs (all `syscall` ones by default) in order on one loaded object. */
-export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName, ctx?: Uint8Array): RunReport {
-  const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
-    : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
-  const streams: Record<string, { stdout: string; stderr: string }> = {};
-  const programs = chosen.map((p): ProgramResult => {
-    const read = () => { streams[p.name] = { stdout: p.streams.stdout.readAll(), stderr: p.streams.stderr.readAll() }; };
-    try {
-      const r = p.run({ engine, ctx });
-      read();
-      return { name: p.name, section: p.section, retval: r.retval.toString(), insns: r.instructions };
-    } catch (e) {
-      if (!(e instanceof BpfError)) throw e;
-      read();
-      return { name: p.name, section: p.section, error: e.message };
-    }
+/** The JSON report of the runs (`bpfrun run --json`). */
+export function runReportJson(data: RunData): string {
+  const programs = data.programs.map((p): ProgramResult => {
+    if (p.error === undefined) return { name: p.name, section: p.section, retval: p.retval.toString(), insns: p.instructions };
+    const causes = causeTexts(p.error);
+    return { name: p.name, section: p.section, error: p.error.message, ...(causes.length > 0 && { causes }) };
   });
-  const globals: Record<string, { section: string; hex: string; value?: string }> = {};
-  for (const g of loaded.globals()) globals[g.name] = describeGlobal(g);
-  const arena = loaded.arena;
-  return {
-    programs, globals, streams, trace: [...loaded.trace],
-    ...(arena && {
+  const a = data.arena;
+  const report: RunReport = {
+    programs, globals: globalsByName(data), streams: streamsByProgram(data), trace: data.trace,
+    ...(a && {
       arena: {
-        user_vm_start: '0x' + arena.userVmStart.toString(16),
-        kern_vm_start: '0x' + arena.kernVmStart.toString(16),
-        globals_offset: loaded.arenaGlobalsOffset,
-        pages_allocated: arena.pagesAllocated,
-        pages_scratched: arena.pagesScratched,
+        user_vm_start: hex(a.userVmStart),
+        kern_vm_start: hex(a.kernVmStart),
+        globals_offset: a.globalsOffset,
+        pages_allocated: a.pagesAllocated,
+        pages_scratched: a.pagesScratched,
       },
     }),
   };
+  return JSON.stringify(report, null, 2);
 }
 
-function describeGlobal(g: GlobalValue): { section: string; hex: string; value?: string } {
-  const hex = Array.from(g.bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return g.value === undefined ? { section: g.section, hex } : { section: g.section, hex, value: g.value.toString() };
+const hex = (v: bigint) => '0x' + v.toString(16);
+
+/** Globals by name (a later one of the same name wins), as the reports show them. */
+function globalsByName(data: RunData): Record<string, GlobalReport> {
+  const globals: Record<string, GlobalReport> = {};
+  for (const g of data.globals) globals[g.name] = describeGlobal(g);
+  return globals;
 }
 
-export function formatRunReport(report: RunReport): string {
+/** Each program's stream text, by program name (a program run twice shows its last run). */
+function streamsByProgram(data: RunData): Record<string, StreamsText> {
+  const streams: Record<string, StreamsText> = {};
+  for (const p of data.programs) streams[p.name] = p.streams;
+  return streams;
+}
+
+function describeGlobal(g: GlobalValue): GlobalReport {
+  const bytes = Array.from(g.bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return g.value === undefined ? { section: g.section, hex: bytes } : { section: g.section, hex: bytes, value: g.value.toString() };
+}
+
+/** The text report of the runs (`bpfrun run`); an error's causes are indented under it (`causeLines`). */
+export function formatRunReport(data: RunData): string {
   const lines: string[] = [];
-  for (const p of report.programs) {
-    lines.push(p.error !== undefined
-      ? `${p.name} (${p.section}): error: ${p.error}`
-      : `${p.name} (${p.section}): retval ${p.retval} (${BigInt.asIntN(64, BigInt(p.retval!))}), ${p.insns} instructions`);
+  for (const p of data.programs) {
+    if (p.error === undefined) {
+      lines.push(`${p.name} (${p.section}): retval ${p.retval} (${BigInt.asIntN(64, p.retval)}), ${p.instructions} instructions`);
+      continue;
+    }
+    lines.push(`${p.name} (${p.section}): error: ${p.error.message}`);
+    for (const l of causeLines(p.error)) lines.push('  ' + l);
   }
-  const names = Object.keys(report.globals);
+  const globals = globalsByName(data);
+  const names = Object.keys(globals);
   if (names.length > 0) {
     lines.push('', 'globals:');
     const w = Math.max(...names.map((n) => n.length));
     for (const n of names) {
-      const g = report.globals[n];
+      const g = globals[n];
       lines.push(`  ${n.padEnd(w)}  ${g.section.padEnd(14)} ${g.value ?? '0x' + g.hex}`);
     }
   }
-  for (const [name, out] of Object.entries(report.streams)) {
+  for (const [name, out] of Object.entries(streamsByProgram(data))) {
     for (const [which, text] of [['stdout', out.stdout], ['stderr', out.stderr]] as const) {
       if (text === '') continue;
       lines.push('', `${name} ${which}:`);
       for (const l of text.replace(/\n$/, '').split('\n')) lines.push('  ' + l);
     }
   }
-  if (report.arena) {
-    const a = report.arena;
-    lines.push('', `arena: user_vm_start ${a.user_vm_start}, kern_vm_start ${a.kern_vm_start}, globals at +0x${a.globals_offset.toString(16)}, ` +
-      `${a.pages_allocated} pages allocated, ${a.pages_scratched} scratched`);
+  if (data.arena) {
+    const a = data.arena;
+    lines.push('', `arena: user_vm_start ${hex(a.userVmStart)}, kern_vm_start ${hex(a.kernVmStart)}, ` +
+      `globals at +0x${a.globalsOffset.toString(16)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
-  if (report.trace.length > 0) {
+  if (data.trace.length > 0) {
     lines.push('', 'trace:');
-    for (const t of report.trace) lines.push('  ' + t.replace(/\n$/, ''));
+    for (const t of data.trace) lines.push('  ' + t.replace(/\n$/, ''));
   }
   return lines.join('\n');
 }

@@ -169,7 +169,7 @@ export function callNative(def: HelperDef, ctx: CallContext, regs: Int32Array): 
     value = def.fn(ctx);
   } catch (e) {
     if (e instanceof BpfError) throw e;
-    throw new RuntimeError(ctx.index, `${def.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RuntimeError(ctx.index, `${def.name} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   setReturn(regs, value, ctx.index, def.name);
 }

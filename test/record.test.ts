@@ -2,14 +2,15 @@
 // `bpfrun tracelog` read back — every stream message with its boundaries and origin, every fault
 // with its path (exception table, scratch page, oops), in the order they happened.
 import assert from 'node:assert/strict';
+import { DEFAULT_ENGINE, EngineName, ENGINES } from '../src/engines.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoadError } from '../src/errors.js';
+import { LoadError, RuntimeError } from '../src/errors.js';
 import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/events.js';
 import { loadObject } from '../src/object.js';
-import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, tracelog } from '../src/record.js';
-import { runPrograms } from '../src/report.js';
+import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, schemaPath, tracelog } from '../src/record.js';
+import { RunData, runPrograms } from '../src/runs.js';
 import { arenaTestKfuncs, bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
@@ -20,33 +21,35 @@ const PG = (n: number) => (1n << 44n) + BigInt(n) * 0x1000n;
 const faults = (events: readonly RunEvent[]) => events.filter((e): e is FaultEvent => e.kind === 'fault');
 const messages = (events: readonly RunEvent[]) => events.filter((e): e is StreamMessageEvent => e.kind === 'stream');
 
+const streamsOf = (runs: RunData, name: string) => runs.programs.find((p) => p.name === name)!.streams;
+
 /** Load, run the named programs as `bpfrun run` does, and record. */
-function recordRun(file: string, names: string[], options = {}, engine: 'jit' | 'interp' = 'jit') {
+function recordRun(file: string, names: string[], options = {}, engine: EngineName = DEFAULT_ENGINE) {
   const loaded = loadObject(prog(file), { engine, ...options });
-  const report = runPrograms(loaded, names, engine);
-  const bytes = encodeRecord(file, engine, loaded, report);
-  return { loaded, report, bytes, record: decodeRecord(bytes) };
+  const runs = runPrograms(loaded, names, engine);
+  const bytes = encodeRecord(file, runs);
+  return { loaded, runs, bytes, record: decodeRecord(bytes) };
 }
 
 describe('run records', () => {
   describe('arena_kfunc.bpf.o: kernel-side faults (scratch page and oops)', () => {
     const names = ['kf_unalloc_write', 'kf_from_subprog', 'kf_lower_guard'];
-    const { loaded, report, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs });
+    const { loaded, runs, record } = recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs });
 
     it('survives the round trip: the decoded events are the log, in order', () => {
       assert.deepEqual(record.events.map((e) => e.seq), record.events.map((_, i) => i + 1));
       assert.deepEqual(record.events, loaded.kernel.events.events);
       assert.equal(record.object, 'arena_kfunc.bpf.o');
-      assert.equal(record.engine, 'jit');
+      assert.equal(record.engine, DEFAULT_ENGINE);
       assert.equal(record.droppedEvents, 0);
       assert.deepEqual(record.runs.map((r) => [r.name, r.ok]), [['kf_unalloc_write', true], ['kf_from_subprog', true], ['kf_lower_guard', false]]);
-      assert.equal(record.runs[2].error, report.programs[2].error);
+      assert.equal(record.runs[2].error, runs.programs[2].error?.message);
       assert.equal(record.arena?.pagesScratched, loaded.arena!.pagesScratched);
       assert.equal(record.arena?.kernVmStart, loaded.arena!.kernVmStart);
     });
 
-    it('the interpreter records the same events', () => {
-      assert.deepEqual(recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs }, 'interp').record.events, record.events);
+    it('every engine records the same events', () => {
+      for (const engine of ENGINES) assert.deepEqual(recordRun('arena_kfunc.bpf.o', names, { kfuncs: arenaTestKfuncs }, engine).record.events, record.events);
     });
 
     it('a scratch-page fault names the kfunc and its call site; the kernel report follows it on stderr', () => {
@@ -67,7 +70,7 @@ describe('run records', () => {
       assert.equal(m.stream, 'stderr');
       assert.equal(m.origin, 'kernel');
       assert.equal(m.elements[0], `ERROR: Arena WRITE access at unmapped address 0x${PG(11).toString(16)}\n`);
-      assert.equal(m.elements.join(''), report.streams.kf_from_subprog.stderr);
+      assert.equal(m.elements.join(''), streamsOf(runs, 'kf_from_subprog').stderr);
     });
 
     it('an oops is a fault event with no stream message, and the run records the error', () => {
@@ -92,16 +95,16 @@ describe('run records', () => {
   });
 
   describe('streams.bpf.o: program messages and instruction faults', () => {
-    const { loaded, report, record } = recordRun('streams.bpf.o', []);
+    const { loaded, runs, record } = recordRun('streams.bpf.o', []);
 
     it('stream messages keep their element boundaries and origin; tracelog is the stream as stored', () => {
       const out = messages(record.events).filter((m) => m.program === 'stream_print' && m.stream === 'stdout');
       assert.ok(out.length > 0);
       assert.ok(out.every((m) => m.origin === 'program'));
       for (const name of ['stream_print', 'stream_fault']) {
-        for (const s of ['stdout', 'stderr'] as const) assert.equal(tracelog(record, s, name), report.streams[name][s]);
+        for (const s of ['stdout', 'stderr'] as const) assert.equal(tracelog(record, s, name), streamsOf(runs, name)[s]);
       }
-      assert.equal(tracelog(record, 'stdout'), report.streams.stream_print.stdout + report.streams.stream_fault.stdout);
+      assert.equal(tracelog(record, 'stdout'), streamsOf(runs, 'stream_print').stdout + streamsOf(runs, 'stream_fault').stdout);
     });
 
     it('a faulting instruction is an exception-table event with its index and source line, before its report', () => {
@@ -135,8 +138,41 @@ describe('run records', () => {
     assert.equal(log.dropped, 3);
   });
 
-  it('bytes that are not a run record are a LoadError naming the file', () => {
-    assert.throws(() => decodeRecord(Uint8Array.from([0x0a, 0xff, 0xff]), 'junk.pb'), (e: unknown) => e instanceof LoadError && /junk\.pb/.test(e.message));
+  it('bytes that are not a run record are a LoadError naming the file, with the decoder\'s error as its cause', () => {
+    assert.throws(() => decodeRecord(Uint8Array.from([0x0a, 0xff, 0xff]), 'junk.pb'),
+      (e: unknown) => e instanceof LoadError && /junk\.pb/.test(e.message) && e.cause instanceof Error && e.message.includes(e.cause.message));
+  });
+
+  it('a retval round-trips as a u64, full width, and is a uint64 varint on the wire', () => {
+    const streams = { stdout: '', stderr: '' };
+    const retvals = [0xffffffffffffffffn, 1n << 63n, (1n << 63n) - 1n, 1n << 32n, 0xffffffffn, 0n];
+    const runs: RunData = {
+      engine: ENGINES[0],
+      programs: [
+        ...retvals.map((retval, i) => ({ name: `p${i}`, section: 'syscall', engine: ENGINES[0], streams, retval, instructions: 2 ** 53 - i })),
+        { name: 'failed', section: 'syscall', engine: ENGINES[0], streams, error: new RuntimeError(3, 'boom') },
+      ],
+      globals: [], trace: [], events: [], droppedEvents: 0,
+    };
+    const bytes = encodeRecord('made.o', runs);
+    const record = decodeRecord(bytes);
+    assert.deepEqual(record.runs.map((r) => r.retval), [...retvals, 0n]);
+    assert.deepEqual(record.runs.map((r) => r.instructions), [...retvals.map((_, i) => BigInt(2 ** 53 - i)), 0n]);
+    assert.deepEqual(record.runs.map((r) => r.ok), [...retvals.map(() => true), false]);
+    assert.equal(record.runs.at(-1)!.error, 'instruction 3: boom');
+    assert.equal(record.engine, ENGINES[0]);
+    // ProgramRun.retval (field 4, varint: tag 0x20): 2^64 - 1 is nine 0xff bytes and 0x01.
+    const wire = Buffer.from(bytes).toString('hex');
+    assert.ok(wire.includes('20' + 'ff'.repeat(9) + '01'), wire);
+    assert.ok(wire.includes('20' + '80'.repeat(9) + '01'), wire); // 2^63
+  });
+
+  it('the schema is found from the package root, wherever the module runs from', () => {
+    const schema = join(PROJECT_ROOT, 'proto', 'run_record.proto');
+    assert.equal(schemaPath(), schema);
+    assert.equal(schemaPath(join(PROJECT_ROOT, 'src', 'record.ts')), schema);
+    assert.equal(schemaPath(join(PROJECT_ROOT, 'node_modules', 'x', 'dist', 'src', 'record.js')), schema);
+    assert.throws(() => schemaPath('/record.js'), /proto\/run_record\.proto not found in any directory above \/record\.js/);
   });
 
   describe('CLI: run --record, inspect, tracelog', () => {

@@ -131,7 +131,7 @@ function str(r: ByteReader, btf: Btf, off: number): string {
   try {
     return btf.string(off);
   } catch (e) {
-    if (e instanceof LoadError) r.fail(e.reason);
+    if (e instanceof LoadError) r.fail(e.reason, { cause: e });
     throw e;
   }
 }

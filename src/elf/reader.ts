@@ -33,8 +33,9 @@ export class ByteReader {
     return new ByteReader(this.bytes, where);
   }
 
-  fail(reason: string): never {
-    throw new LoadError(this.where, reason);
+  /** Throws a LoadError naming this buffer; `options.cause` is the error it rewraps, if any. */
+  fail(reason: string, options?: ErrorOptions): never {
+    throw new LoadError(this.where, reason, options);
   }
 
   /** Throws unless [off, off+len) lies inside the buffer. `what` names the field read. */

@@ -8,7 +8,7 @@
 import { disassemble } from '../asm/disassembler.js';
 import { prepareConformanceProgram } from '../conformance.js';
 import { EngineName } from '../engines.js';
-import { BpfError } from '../errors.js';
+import { BpfError, isLocated } from '../errors.js';
 import { insn, type Instruction } from '../isa/instruction.js';
 import { validate } from '../isa/validate.js';
 import { BPF_JA, BPF_JMP, OP_LDDW } from '../isa/opcodes.js';
@@ -77,8 +77,7 @@ export function runOn(engine: EngineName, prog: Pick<FuzzProgram, 'insns' | 'mem
     return { r0, instructions, mem: input.slice(), ...extra() };
   } catch (e) {
     if (e instanceof BpfError) {
-      const index = 'index' in e && typeof e.index === 'number' ? e.index : undefined;
-      return { error: { kind: e.kind, index }, mem: input.slice(), ...extra() };
+      return { error: { kind: e.kind, index: isLocated(e) ? e.index : undefined }, mem: input.slice(), ...extra() };
     }
     return { crash: e instanceof Error ? `${e.name}: ${e.message}` : String(e), mem: input.slice(), ...extra() };
   }

@@ -10,7 +10,7 @@ import {
   SHN_LORESERVE, SHN_UNDEF, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
   STT_SECTION, STV_HIDDEN,
 } from '../elf/elf.js';
-import { LoadError } from '../errors.js';
+import { BpfError, LoadError } from '../errors.js';
 import { decode, Instruction, width } from '../isa/instruction.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
@@ -126,7 +126,9 @@ class ObjectParser {
       try {
         insns = decode(section.data);
       } catch (e) {
-        throw new LoadError(`section ${section.name}`, e instanceof Error ? e.message : String(e));
+        // Bad bytes are the object's fault; anything else (a TypeError) is a bug in bpfrun, not a load error.
+        if (!(e instanceof BpfError)) throw e;
+        throw new LoadError(`section ${section.name}`, e.message, { cause: e });
       }
       const atSlot: Array<Instruction | undefined> = [];
       for (const i of insns) { atSlot.push(i); if (width(i) === 2) atSlot.push(undefined); }
