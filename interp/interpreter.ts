@@ -12,7 +12,7 @@
  * - 64-bit arithmetic is done on int32 halves (src/int64.ts); nothing allocates and nothing
  *   uses BigInt per instruction.
  */
-import { BudgetExceededError, CallDepthError, InvalidInstructionError, UnknownHelperError, UnknownKfuncError } from '../src/errors.js';
+import { BudgetExceededError, CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
 import { BPF_ATOMIC, BPF_STX, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
@@ -255,7 +255,7 @@ export class Interpreter extends EngineShell {
         // ---- calls and exit ----
         case 71: { // BPF_JMP | BPF_CALL
           const def = helpers.get(IMM[pc]);
-          if (def === undefined) throw new UnknownHelperError(pc, IMM[pc]);
+          if (def === undefined) throw this.unknownHelper(pc, IMM[pc]);
           state.left = left;
           if (callNativeAt(def, pc)) return;
           left = state.left;

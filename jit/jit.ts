@@ -10,7 +10,7 @@
  * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
  * run with the interpreter's MemoryAccessError.
  */
-import { BudgetExceededError, CallDepthError, UnknownHelperError, UnknownKfuncError } from '../src/errors.js';
+import { BudgetExceededError, CallDepthError, UnknownKfuncError } from '../src/errors.js';
 import * as I from '../src/int64.js';
 import { MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { Decoded } from '../src/lower.js';
@@ -119,7 +119,7 @@ export class JitProgram extends EngineShell {
       native: (k: number, depth: number) => {
         const def = defs[k], site = sites[k];
         if (def === undefined) {
-          throw site.kind === 'kfunc' ? new UnknownKfuncError(site.pc, `with BTF id ${site.id}`) : new UnknownHelperError(site.pc, site.id);
+          throw site.kind === 'kfunc' ? new UnknownKfuncError(site.pc, `with BTF id ${site.id}`) : this.unknownHelper(site.pc, site.id);
         }
         invoke(def, site.pc, depth);
       },

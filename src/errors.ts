@@ -182,8 +182,9 @@ export class CallDepthError extends VmError {
 
 export class UnknownHelperError extends VmError {
   readonly kind = 'unknown-helper';
-  constructor(index: number, readonly helperId: number, options?: ErrorOptions) {
-    super(index, `call to unknown helper #${helperId}`, options);
+  /** `helperName` is the kernel's name for the id (`bpf_fib_lookup`), when the id has one. */
+  constructor(index: number, readonly helperId: number, readonly helperName?: string, options?: ErrorOptions) {
+    super(index, `call to unknown helper ${helperName === undefined ? `#${helperId}` : `${helperName} (#${helperId})`}`, options);
     this.name = 'UnknownHelperError';
   }
 }

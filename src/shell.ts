@@ -6,6 +6,7 @@
  * the engines cannot drift apart on anything else (they did: design-review §1.4).
  */
 import { CallDepthError, RuntimeError, UnknownHelperError } from './errors.js';
+import { HELPER_NAMES } from './helpers/names.js';
 import { fromU64, toU64 } from './int64.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
 import type { Decoded } from './lower.js';
@@ -188,8 +189,14 @@ export abstract class EngineShell implements Engine {
       throw new RuntimeError(pc, `callx target 0x${toU64(lo, hi).toString(16)} is neither a function address nor a helper id`);
     }
     const def = this.env.natives.helpers.get(lo);
-    if (def === undefined) throw new UnknownHelperError(pc, lo);
+    if (def === undefined) throw this.unknownHelper(pc, lo);
     return def;
+  }
+
+  /** The error for a call to a helper this kernel lacks, naming it when the id has a name. */
+  protected unknownHelper(pc: number, id: number): UnknownHelperError {
+    const name = HELPER_NAMES[id];
+    return new UnknownHelperError(pc, id, name === undefined ? undefined : `bpf_${name}`);
   }
 
   /**
