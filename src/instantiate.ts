@@ -19,7 +19,7 @@ import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
-import { createMap } from './maps/create.js';
+import { createMap } from './maps/map.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { programTypeDef } from './progtypes/index.js';

@@ -7,7 +7,7 @@ import { kernelApiFor } from '../src/arena/kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
 import { SimKernel } from '../src/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';
-import { createMap } from '../src/maps/create.js';
+import { createMap } from '../src/maps/map.js';
 import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/maps/types.js';
 import { FrameSource } from '../src/runtime.js';
 

@@ -14,7 +14,7 @@ import { validate } from '../isa/validate.js';
 import { BPF_JA, BPF_JMP, OP_LDDW } from '../isa/opcodes.js';
 import { AddressSpace } from '../memory.js';
 import { ArenaMap } from '../maps/arena.js';
-import { createMap } from '../maps/create.js';
+import { createMap } from '../maps/map.js';
 import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../maps/types.js';
 import { ArenaInfo } from '../runtime.js';
 import { ArenaLayout, FUZZ_ARENA_USER, FuzzProgram } from './generate.js';

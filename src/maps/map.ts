@@ -40,35 +40,43 @@ const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NU
 const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
 const ARENA_CREATE_FLAG_MASK = BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT | BPF_F_NO_USER_CONV;
 
+type MapAlloc = (spec: MapSpec, memory: AddressSpace, nrCpus: number) => BpfMap;
+
+const allocArray: MapAlloc = (s, memory, nrCpus) => {
+  checkArray(s);
+  checkRegion(s, s.maxEntries * roundUp8(s.valueSize));
+  return new ArrayMap(s, memory, nrCpus);
+};
+const allocHash: MapAlloc = (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus));
+
+/**
+ * The map types bpfrun implements, by type number: each entry is the type's map_alloc_check
+ * and map_alloc. A new map type is one entry here and its own module.
+ */
+const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
+  [BPF_MAP_TYPE_ARRAY, allocArray],
+  [BPF_MAP_TYPE_PERCPU_ARRAY, allocArray],
+  [BPF_MAP_TYPE_PROG_ARRAY, (s, memory, nrCpus) => { checkProgArray(s); return new ProgArrayMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_HASH, allocHash],
+  [BPF_MAP_TYPE_PERCPU_HASH, allocHash],
+  [BPF_MAP_TYPE_LRU_HASH, allocHash],
+  [BPF_MAP_TYPE_LRU_PERCPU_HASH, allocHash],
+  [BPF_MAP_TYPE_RINGBUF, (s, memory, nrCpus) => {
+    checkRingbuf(s);
+    checkRegion(s, 2 * s.maxEntries);
+    return new RingBufMap(s, memory, nrCpus);
+  }],
+  [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
+]);
+
 /** Creates a map, validating its definition as BPF_MAP_CREATE does; throws MapError. */
 export function createMap(spec: MapSpec, memory: AddressSpace, options: MapOptions): BpfMap {
   const { nrCpus } = options;
   if (!Number.isInteger(nrCpus) || nrCpus < 1) throw new RangeError('nrCpus must be a positive integer');
   const s = checkCommon(spec);
-  switch (s.type) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-      checkArray(s);
-      checkRegion(s, s.maxEntries * roundUp8(s.valueSize));
-      return new ArrayMap(s, memory, nrCpus);
-    case BPF_MAP_TYPE_PROG_ARRAY:
-      checkProgArray(s);
-      return new ProgArrayMap(s, memory, nrCpus);
-    case BPF_MAP_TYPE_HASH:
-    case BPF_MAP_TYPE_PERCPU_HASH:
-    case BPF_MAP_TYPE_LRU_HASH:
-    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-      return new HashMap(s, memory, nrCpus, checkHash(s, nrCpus));
-    case BPF_MAP_TYPE_RINGBUF:
-      checkRingbuf(s);
-      checkRegion(s, 2 * s.maxEntries);
-      return new RingBufMap(s, memory, nrCpus);
-    case BPF_MAP_TYPE_ARENA:
-      checkArena(s);
-      return new ArenaMap(s, memory, nrCpus);
-    default:
-      return fail(s, EOPNOTSUPP, `map type ${s.type} (${mapTypeName(s.type)}) is not implemented by bpfrun`);
-  }
+  const alloc = MAP_TYPES.get(s.type);
+  if (!alloc) fail(s, EOPNOTSUPP, `map type ${s.type} (${mapTypeName(s.type)}) is not implemented by bpfrun`);
+  return alloc(s, memory, nrCpus);
 }
 
 function fail(spec: MapSpec, errno: number, rule: string): never {
