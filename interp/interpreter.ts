@@ -13,34 +13,66 @@
  *   uses BigInt per instruction.
  */
 import { BudgetExceededError, CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
-import { BPF_ATOMIC, BPF_STX, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
+import { MAX_BPF_STACK, MAX_CALL_FRAMES, sizeBytes } from '../src/isa/opcodes.js';
+import {
+  ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopVariant,
+  XOP_ADD32, XOP_ADD64, XOP_AND32, XOP_AND64, XOP_ARSH32, XOP_ARSH64, XOP_BE16, XOP_BE32, XOP_BE64,
+  XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64, XOP_CALLX, XOP_CALL_HELPER, XOP_CALL_KFUNC, XOP_CALL_LOCAL,
+  XOP_CAST_KERN, XOP_CAST_USER, XOP_DIV32, XOP_DIV64, XOP_EXIT, XOP_GOTOL, XOP_JA, XOP_JEQ,
+  XOP_JEQ32, XOP_JGE, XOP_JGE32, XOP_JGT, XOP_JGT32, XOP_JLE, XOP_JLE32, XOP_JLT, XOP_JLT32,
+  XOP_JNE, XOP_JNE32, XOP_JSET, XOP_JSET32, XOP_JSGE, XOP_JSGE32, XOP_JSGT, XOP_JSGT32, XOP_JSLE,
+  XOP_JSLE32, XOP_JSLT, XOP_JSLT32, XOP_LDDW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W, XOP_LDX_B,
+  XOP_LDX_DW, XOP_LDX_H, XOP_LDX_W, XOP_LE16, XOP_LE32, XOP_LE64, XOP_LSH32, XOP_LSH64,
+  XOP_MAY_GOTO, XOP_MOD32, XOP_MOD64, XOP_MOV32, XOP_MOV64, XOP_MOVSX16_32, XOP_MOVSX16_64,
+  XOP_MOVSX32_64, XOP_MOVSX8_32, XOP_MOVSX8_64, XOP_MUL32, XOP_MUL64, XOP_NEG32, XOP_NEG64,
+  XOP_OR32, XOP_OR64, XOP_RSH32, XOP_RSH64, XOP_SDIV32, XOP_SDIV64, XOP_SMOD32, XOP_SMOD64,
+  XOP_STX_B, XOP_STX_DW, XOP_STX_H, XOP_STX_W, XOP_SUB32, XOP_SUB64, XOP_XOR32, XOP_XOR64,
+} from '../src/isa/xop.js';
+import { xopName, XOPS } from '../src/isa/xop-names.js';
 import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from '../src/int64.js';
-import { ATOMIC_CMPXCHG, atomicFetches, atomicRmw, MemoryUnit } from '../src/engine.js';
+import { atomicRmw, MemoryUnit } from '../src/engine.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
 import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
 
 /**
- * The switch in `execute` dispatches on a dense handler number (0..87), not on the sparse
- * synthetic opcode: V8 then compiles it to a jump table (measured: dispatch ~1.8x faster).
- * HANDLER_XOPS[k] is the synthetic opcode (src/lower.ts) that `case k` handles; keep the two in
- * the same order. Anything else (atomics, load-acquire/store-release) goes to `default`.
+ * The switch in `execute` dispatches on a dense handler number, not on the sparse synthetic
+ * opcode: over consecutive integer literals V8 compiles it to a jump table (measured: dispatch
+ * ~1.8x faster), which it does not for named constants. So `case k` handles HANDLER_XOPS[k];
+ * each `case k:` line names that xop in a comment, and test/xop.test.ts checks the two agree.
+ * Every atomic (read-modify-write, load-acquire, store-release) goes to `case ATOMIC_HANDLER`.
  */
-const HANDLER_XOPS: readonly number[] = [
-  0x7, 0x17, 0x27, 0x37, 0x137, 0x47, 0x57, 0x67, 0x77, 0x87, 0x97, 0x197,
-  0xa7, 0xb7, 0x1b7, 0x2b7, 0x3b7, 0x4b7, 0x5b7, 0xc7, 0x1d7, 0x2d7, 0x3d7, 0x4,
-  0x14, 0x24, 0x34, 0x134, 0x44, 0x54, 0x64, 0x74, 0x84, 0x94, 0x194, 0xa4,
-  0xb4, 0x1b4, 0x2b4, 0xc4, 0x1d4, 0x2d4, 0x3d4, 0x1dc, 0x2dc, 0x3dc, 0x5, 0x15,
-  0x55, 0x45, 0x25, 0x35, 0xa5, 0xb5, 0x65, 0x75, 0xc5, 0xd5, 0x6, 0x16,
-  0x56, 0x46, 0x26, 0x36, 0xa6, 0xb6, 0x66, 0x76, 0xc6, 0xd6, 0xe5, 0x85,
-  0x185, 0x285, 0x8d, 0x95, 0x18, 0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91,
-  0x63, 0x6b, 0x73, 0x7b,
+export const HANDLER_XOPS: readonly number[] = [
+  XOP_ADD64, XOP_SUB64, XOP_MUL64, XOP_DIV64, XOP_SDIV64, XOP_OR64, XOP_AND64, XOP_LSH64,
+  XOP_RSH64, XOP_NEG64, XOP_MOD64, XOP_SMOD64, XOP_XOR64, XOP_MOV64, XOP_MOVSX8_64, XOP_MOVSX16_64,
+  XOP_MOVSX32_64, XOP_CAST_KERN, XOP_CAST_USER, XOP_ARSH64, XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64,
+  XOP_ADD32, XOP_SUB32, XOP_MUL32, XOP_DIV32, XOP_SDIV32, XOP_OR32, XOP_AND32, XOP_LSH32,
+  XOP_RSH32, XOP_NEG32, XOP_MOD32, XOP_SMOD32, XOP_XOR32, XOP_MOV32, XOP_MOVSX8_32, XOP_MOVSX16_32,
+  XOP_ARSH32, XOP_LE16, XOP_LE32, XOP_LE64, XOP_BE16, XOP_BE32, XOP_BE64, XOP_JA, XOP_JEQ, XOP_JNE,
+  XOP_JSET, XOP_JGT, XOP_JGE, XOP_JLT, XOP_JLE, XOP_JSGT, XOP_JSGE, XOP_JSLT, XOP_JSLE, XOP_GOTOL,
+  XOP_JEQ32, XOP_JNE32, XOP_JSET32, XOP_JGT32, XOP_JGE32, XOP_JLT32, XOP_JLE32, XOP_JSGT32,
+  XOP_JSGE32, XOP_JSLT32, XOP_JSLE32, XOP_MAY_GOTO, XOP_CALL_HELPER, XOP_CALL_LOCAL,
+  XOP_CALL_KFUNC, XOP_CALLX, XOP_EXIT, XOP_LDDW, XOP_LDX_W, XOP_LDX_H, XOP_LDX_B, XOP_LDX_DW,
+  XOP_LDXS_W, XOP_LDXS_H, XOP_LDXS_B, XOP_STX_W, XOP_STX_H, XOP_STX_B, XOP_STX_DW,
 ];
+export const ATOMIC_HANDLER = HANDLER_XOPS.length;
 const DEFAULT_HANDLER = 255;
-const HANDLER_OF = new Map(HANDLER_XOPS.map((x, k) => [x, k]));
-
+const ATOMIC_XOPS = XOPS.filter(xopIsAtomic);
+/** The handler of every xop the lowering produces (XOPS, src/isa/xop-names.ts). */
+const HANDLER_OF: ReadonlyMap<number, number> = new Map([
+  ...HANDLER_XOPS.map((x, k): [number, number] => [x, k]),
+  ...ATOMIC_XOPS.map((x): [number, number] => [x, ATOMIC_HANDLER]),
+]);
+// Complete and one-to-one, checked at load: every xop has a handler, and none has two
+// (HANDLER_XOPS lists no xop twice, no atomic, and none the lowering never produces).
+for (const x of XOPS) {
+  if (!HANDLER_OF.has(x)) throw new Error(`interpreter: no handler for ${xopName(x)}`);
+}
+if (HANDLER_OF.size !== XOPS.length || HANDLER_OF.size !== HANDLER_XOPS.length + ATOMIC_XOPS.length) {
+  throw new Error('interpreter: HANDLER_XOPS lists an xop twice, an atomic, or one the lowering never produces');
+}
 
 /** Saved per call frame: return slot, r6..r9 (8 int32s), may_goto counter. */
 const FRAME_WORDS = 10;
@@ -126,134 +158,134 @@ export class Interpreter extends EngineShell {
       const s = SRC[pc];
       switch (w & 0xff) {
         // ---- ALU64 (spec §8.2) ----
-        case 0: { // add (BPF_ALU64 | 0x00)
+        case 0: { // XOP_ADD64
           const a = V[d], b = V[s];
           V[d] = (a + b) | 0;
           V[d + 1] = (V[d + 1] + V[s + 1] + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0;
           break;
         }
-        case 1: { // sub (BPF_ALU64 | 0x10)
+        case 1: { // XOP_SUB64
           const a = V[d], b = V[s];
           V[d] = (a - b) | 0;
           V[d + 1] = (V[d + 1] - V[s + 1] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           break;
         }
-        case 2: V[d] = mul64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x20
-        case 3: V[d] = udiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x30
-        case 4: V[d] = sdiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x30 | V_SIGNED
-        case 5: V[d] |= V[s]; V[d + 1] |= V[s + 1]; break; // BPF_ALU64 | 0x40
-        case 6: V[d] &= V[s]; V[d + 1] &= V[s + 1]; break; // BPF_ALU64 | 0x50
-        case 7: V[d] = lsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x60
-        case 8: V[d] = rsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x70
-        case 9: V[d] = neg64(V[d], V[d + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x80
-        case 10: V[d] = umod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x90
-        case 11: V[d] = smod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // BPF_ALU64 | 0x90 | V_SIGNED
-        case 12: V[d] ^= V[s]; V[d + 1] ^= V[s + 1]; break; // BPF_ALU64 | 0xa0
-        case 13: V[d] = V[s]; V[d + 1] = V[s + 1]; break; // BPF_ALU64 | 0xb0
-        case 14: V[d] = (V[s] << 24) >> 24; V[d + 1] = V[d] >> 31; break; // BPF_ALU64 | 0xb0 | V_MOVSX8
-        case 15: V[d] = (V[s] << 16) >> 16; V[d + 1] = V[d] >> 31; break; // BPF_ALU64 | 0xb0 | V_MOVSX16
-        case 16: V[d] = V[s]; V[d + 1] = V[s] >> 31; break; // BPF_ALU64 | 0xb0 | V_MOVSX32
-        case 17: V[d] = V[s]; V[d + 1] = 0; break; // spec §1.6: wX = wY // BPF_ALU64 | 0xb0 | V_CAST_KERN
-        case 18: // spec §1.6: NULL stays NULL, else user_vm_start's upper half // BPF_ALU64 | 0xb0 | V_CAST_USER
+        case 2: V[d] = mul64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MUL64
+        case 3: V[d] = udiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_DIV64
+        case 4: V[d] = sdiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SDIV64
+        case 5: V[d] |= V[s]; V[d + 1] |= V[s + 1]; break; // XOP_OR64
+        case 6: V[d] &= V[s]; V[d + 1] &= V[s + 1]; break; // XOP_AND64
+        case 7: V[d] = lsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_LSH64
+        case 8: V[d] = rsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_RSH64
+        case 9: V[d] = neg64(V[d], V[d + 1]); V[d + 1] = out.hi; break; // XOP_NEG64
+        case 10: V[d] = umod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MOD64
+        case 11: V[d] = smod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SMOD64
+        case 12: V[d] ^= V[s]; V[d + 1] ^= V[s + 1]; break; // XOP_XOR64
+        case 13: V[d] = V[s]; V[d + 1] = V[s + 1]; break; // XOP_MOV64
+        case 14: V[d] = (V[s] << 24) >> 24; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX8_64
+        case 15: V[d] = (V[s] << 16) >> 16; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX16_64
+        case 16: V[d] = V[s]; V[d + 1] = V[s] >> 31; break; // XOP_MOVSX32_64
+        case 17: V[d] = V[s]; V[d + 1] = 0; break; // XOP_CAST_KERN: wX = wY. spec §1.6
+        case 18: // XOP_CAST_USER: NULL stays NULL, else user_vm_start's upper half. spec §1.6
           V[d] = V[s]; V[d + 1] = V[s] === 0 ? 0 : userHi; break;
-        case 19: V[d] = arsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // BPF_ALU64 | 0xc0
-        case 20: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // BPF_ALU64 | BPF_END | V_W16
-        case 21: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // BPF_ALU64 | BPF_END | V_W32
-        case 22: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // BPF_ALU64 | BPF_END | V_W64
+        case 19: V[d] = arsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_ARSH64
+        case 20: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BSWAP16
+        case 21: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BSWAP32
+        case 22: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BSWAP64
 
         // ---- ALU (32-bit; results zero-extend) ----
-        case 23: V[d] = (V[d] + V[s]) | 0; V[d + 1] = 0; break; // BPF_ALU | 0x00
-        case 24: V[d] = (V[d] - V[s]) | 0; V[d + 1] = 0; break; // BPF_ALU | 0x10
-        case 25: V[d] = Math.imul(V[d], V[s]); V[d + 1] = 0; break; // BPF_ALU | 0x20
-        case 26: { const b = V[s] >>> 0; V[d] = b === 0 ? 0 : ((V[d] >>> 0) / b) | 0; V[d + 1] = 0; break; } // BPF_ALU | 0x30
-        case 27: V[d] = sdiv32(V[d], V[s]); V[d + 1] = 0; break; // BPF_ALU | 0x30 | V_SIGNED
-        case 28: V[d] |= V[s]; V[d + 1] = 0; break; // BPF_ALU | 0x40
-        case 29: V[d] &= V[s]; V[d + 1] = 0; break; // BPF_ALU | 0x50
-        case 30: V[d] <<= V[s] & 31; V[d + 1] = 0; break; // BPF_ALU | 0x60
-        case 31: V[d] = V[d] >>> (V[s] & 31) | 0; V[d + 1] = 0; break; // BPF_ALU | 0x70
-        case 32: V[d] = -V[d] | 0; V[d + 1] = 0; break; // BPF_ALU | 0x80
-        case 33: { const b = V[s] >>> 0; if (b !== 0) V[d] = ((V[d] >>> 0) % b) | 0; V[d + 1] = 0; break; } // BPF_ALU | 0x90
-        case 34: V[d] = smod32(V[d], V[s]); V[d + 1] = 0; break; // BPF_ALU | 0x90 | V_SIGNED
-        case 35: V[d] ^= V[s]; V[d + 1] = 0; break; // BPF_ALU | 0xa0
-        case 36: V[d] = V[s]; V[d + 1] = 0; break; // BPF_ALU | 0xb0
-        case 37: V[d] = (V[s] << 24) >> 24; V[d + 1] = 0; break; // BPF_ALU | 0xb0 | V_MOVSX8
-        case 38: V[d] = (V[s] << 16) >> 16; V[d + 1] = 0; break; // BPF_ALU | 0xb0 | V_MOVSX16
-        case 39: V[d] >>= V[s] & 31; V[d + 1] = 0; break; // BPF_ALU | 0xc0
+        case 23: V[d] = (V[d] + V[s]) | 0; V[d + 1] = 0; break; // XOP_ADD32
+        case 24: V[d] = (V[d] - V[s]) | 0; V[d + 1] = 0; break; // XOP_SUB32
+        case 25: V[d] = Math.imul(V[d], V[s]); V[d + 1] = 0; break; // XOP_MUL32
+        case 26: { const b = V[s] >>> 0; V[d] = b === 0 ? 0 : ((V[d] >>> 0) / b) | 0; V[d + 1] = 0; break; } // XOP_DIV32
+        case 27: V[d] = sdiv32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SDIV32
+        case 28: V[d] |= V[s]; V[d + 1] = 0; break; // XOP_OR32
+        case 29: V[d] &= V[s]; V[d + 1] = 0; break; // XOP_AND32
+        case 30: V[d] <<= V[s] & 31; V[d + 1] = 0; break; // XOP_LSH32
+        case 31: V[d] = V[d] >>> (V[s] & 31) | 0; V[d + 1] = 0; break; // XOP_RSH32
+        case 32: V[d] = -V[d] | 0; V[d + 1] = 0; break; // XOP_NEG32
+        case 33: { const b = V[s] >>> 0; if (b !== 0) V[d] = ((V[d] >>> 0) % b) | 0; V[d + 1] = 0; break; } // XOP_MOD32
+        case 34: V[d] = smod32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SMOD32
+        case 35: V[d] ^= V[s]; V[d + 1] = 0; break; // XOP_XOR32
+        case 36: V[d] = V[s]; V[d + 1] = 0; break; // XOP_MOV32
+        case 37: V[d] = (V[s] << 24) >> 24; V[d + 1] = 0; break; // XOP_MOVSX8_32
+        case 38: V[d] = (V[s] << 16) >> 16; V[d + 1] = 0; break; // XOP_MOVSX16_32
+        case 39: V[d] >>= V[s] & 31; V[d + 1] = 0; break; // XOP_ARSH32
         // le on a little-endian machine only truncates; be swaps. spec §8.2
-        case 40: V[d] &= 0xffff; V[d + 1] = 0; break; // BPF_ALU | BPF_END | V_W16
-        case 41: V[d + 1] = 0; break; // BPF_ALU | BPF_END | V_W32
-        case 42: break; // BPF_ALU | BPF_END | V_W64
-        case 43: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // BPF_ALU | BPF_END | BPF_TO_BE | V_W16
-        case 44: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // BPF_ALU | BPF_END | BPF_TO_BE | V_W32
-        case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // BPF_ALU | BPF_END | BPF_TO_BE | V_W64
+        case 40: V[d] &= 0xffff; V[d + 1] = 0; break; // XOP_LE16
+        case 41: V[d + 1] = 0; break; // XOP_LE32
+        case 42: break; // XOP_LE64
+        case 43: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BE16
+        case 44: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BE32
+        case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
 
         // ---- JMP: 64-bit compares (spec §8.3) ----
-        case 46: pc = TARGET[pc]; continue; // BPF_JMP | 0x00
-        case 47: if (V[d] === V[s] && V[d + 1] === V[s + 1]) { pc = TARGET[pc]; continue; } break; // BPF_JMP | 0x10
-        case 48: if (V[d] !== V[s] || V[d + 1] !== V[s + 1]) { pc = TARGET[pc]; continue; } break; // BPF_JMP | 0x50
-        case 49: if ((V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0) { pc = TARGET[pc]; continue; } break; // BPF_JMP | 0x40
-        case 50: { // jgt (BPF_JMP | 0x20)
+        case 46: pc = TARGET[pc]; continue; // XOP_JA
+        case 47: if (V[d] === V[s] && V[d + 1] === V[s + 1]) { pc = TARGET[pc]; continue; } break; // XOP_JEQ
+        case 48: if (V[d] !== V[s] || V[d + 1] !== V[s + 1]) { pc = TARGET[pc]; continue; } break; // XOP_JNE
+        case 49: if ((V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0) { pc = TARGET[pc]; continue; } break; // XOP_JSET
+        case 50: { // XOP_JGT
           const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
           if (ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 51: { // jge (BPF_JMP | 0x30)
+        case 51: { // XOP_JGE
           const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
           if (ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 52: { // jlt (BPF_JMP | 0xa0)
+        case 52: { // XOP_JLT
           const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
           if (ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 53: { // jle (BPF_JMP | 0xb0)
+        case 53: { // XOP_JLE
           const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
           if (ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 54: { // jsgt (BPF_JMP | 0x60)
+        case 54: { // XOP_JSGT
           const ah = V[d + 1], bh = V[s + 1];
           if (ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 55: { // jsge (BPF_JMP | 0x70)
+        case 55: { // XOP_JSGE
           const ah = V[d + 1], bh = V[s + 1];
           if (ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 56: { // jslt (BPF_JMP | 0xc0)
+        case 56: { // XOP_JSLT
           const ah = V[d + 1], bh = V[s + 1];
           if (ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
-        case 57: { // jsle (BPF_JMP | 0xd0)
+        case 57: { // XOP_JSLE
           const ah = V[d + 1], bh = V[s + 1];
           if (ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0))) { pc = TARGET[pc]; continue; }
           break;
         }
 
         // ---- JMP32: compares of the low halves ----
-        case 58: pc = TARGET[pc]; continue; // gotol // BPF_JMP32 | 0x00
-        case 59: if (V[d] === V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x10
-        case 60: if (V[d] !== V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x50
-        case 61: if ((V[d] & V[s]) !== 0) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x40
-        case 62: if ((V[d] >>> 0) > (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x20
-        case 63: if ((V[d] >>> 0) >= (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x30
-        case 64: if ((V[d] >>> 0) < (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0xa0
-        case 65: if ((V[d] >>> 0) <= (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0xb0
-        case 66: if (V[d] > V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x60
-        case 67: if (V[d] >= V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0x70
-        case 68: if (V[d] < V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0xc0
-        case 69: if (V[d] <= V[s]) { pc = TARGET[pc]; continue; } break; // BPF_JMP32 | 0xd0
+        case 58: pc = TARGET[pc]; continue; // XOP_GOTOL
+        case 59: if (V[d] === V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JEQ32
+        case 60: if (V[d] !== V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JNE32
+        case 61: if ((V[d] & V[s]) !== 0) { pc = TARGET[pc]; continue; } break; // XOP_JSET32
+        case 62: if ((V[d] >>> 0) > (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // XOP_JGT32
+        case 63: if ((V[d] >>> 0) >= (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // XOP_JGE32
+        case 64: if ((V[d] >>> 0) < (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // XOP_JLT32
+        case 65: if ((V[d] >>> 0) <= (V[s] >>> 0)) { pc = TARGET[pc]; continue; } break; // XOP_JLE32
+        case 66: if (V[d] > V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JSGT32
+        case 67: if (V[d] >= V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JSGE32
+        case 68: if (V[d] < V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JSLT32
+        case 69: if (V[d] <= V[s]) { pc = TARGET[pc]; continue; } break; // XOP_JSLE32
 
-        case 70: // may_goto: jump once this frame's budget is spent. spec §8.3 // BPF_JMP | 0xe0
+        case 70: // XOP_MAY_GOTO: jump once this frame's budget is spent. spec §8.3
           if (mayGoto === 0) { pc = TARGET[pc]; continue; }
           mayGoto--;
           break;
 
         // ---- calls and exit ----
-        case 71: { // BPF_JMP | BPF_CALL
+        case 71: { // XOP_CALL_HELPER
           const def = helpers.get(IMM[pc]);
           if (def === undefined) throw this.unknownHelper(pc, IMM[pc]);
           state.left = left;
@@ -261,8 +293,8 @@ export class Interpreter extends EngineShell {
           left = state.left;
           break;
         }
-        case 72: pc = callLocal(TARGET[pc], pc); continue; // BPF_JMP | BPF_CALL | V_CALL_LOCAL
-        case 73: { // BPF_JMP | BPF_CALL | V_CALL_KFUNC
+        case 72: pc = callLocal(TARGET[pc], pc); continue; // XOP_CALL_LOCAL
+        case 73: { // XOP_CALL_KFUNC
           const def = kfuncs.get(IMM[pc]);
           if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${IMM[pc]}`);
           state.left = left;
@@ -270,7 +302,7 @@ export class Interpreter extends EngineShell {
           left = state.left;
           break;
         }
-        case 74: { // callx: a code address (local call) or a helper id (BPF_JMP | BPF_CALL | BPF_X)
+        case 74: { // XOP_CALLX: a code address (local call) or a helper id
           const lo = V[d], hi = V[d + 1];
           const slot = this.functionSlot(lo, hi, pc);
           if (slot >= 0) { pc = callLocal(slot, pc); continue; }
@@ -280,7 +312,7 @@ export class Interpreter extends EngineShell {
           left = state.left;
           break;
         }
-        case 75: { // exit (BPF_JMP | 0x90)
+        case 75: { // XOP_EXIT
           if (depth === baseDepth) { state.left = left; return; }
           depth--;
           const f = depth * FRAME_WORDS;
@@ -291,38 +323,35 @@ export class Interpreter extends EngineShell {
           continue;
         }
 
-        case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // OP_LDDW
+        case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // XOP_LDDW
 
         // ---- loads (LDX MEM / MEMSX) ----
-        case 77: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = 0; break; } // 0x61
-        case 78: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getUint16(o, true); V[d + 1] = 0; break; } // 0x69
-        case 79: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.bytes[o]; V[d + 1] = 0; break; } // 0x71
-        case 80: { const o = resolve(s, OFF[pc], 8, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); break; } // 0x79
-        case 81: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // 0x81
-        case 82: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // 0x89
-        case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt8(o); V[d + 1] = V[d] >> 31; break; } // 0x91
+        case 77: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = 0; break; } // XOP_LDX_W
+        case 78: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getUint16(o, true); V[d + 1] = 0; break; } // XOP_LDX_H
+        case 79: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.bytes[o]; V[d + 1] = 0; break; } // XOP_LDX_B
+        case 80: { const o = resolve(s, OFF[pc], 8, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); break; } // XOP_LDX_DW
+        case 81: { const o = resolve(s, OFF[pc], 4, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt32(o, true); V[d + 1] = V[d] >> 31; break; } // XOP_LDXS_W
+        case 82: { const o = resolve(s, OFF[pc], 2, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt16(o, true); V[d + 1] = V[d] >> 31; break; } // XOP_LDXS_H
+        case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt8(o); V[d + 1] = V[d] >> 31; break; } // XOP_LDXS_B
 
         // ---- stores (ST uses its constant as the source) ----
-        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); break; } // 0x63
-        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); break; } // 0x6b
-        case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // 0x73
-        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // 0x7b
+        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); break; } // XOP_STX_W
+        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); break; } // XOP_STX_H
+        case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // XOP_STX_B
+        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // XOP_STX_DW
+
+        case 88: atomic(XOP[pc], d, s, pc); break; // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
 
         default:
-          if ((XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC) || (XOP[pc] & 0xff) === (BPF_STX | BPF_ATOMIC | 0x18)
-            || (XOP[pc] & 0xff) === 0xcb || (XOP[pc] & 0xff) === 0xd3) {
-            atomic(XOP[pc], d, s, pc);
-            break;
-          }
           throw new InvalidInstructionError(pc, `opcode 0x${XOP[pc].toString(16)} reached the interpreter undecoded`);
       }
       pc++;
     }
 
     function atomic(xop: number, d: number, s: number, pc: number): void {
-      const variant = xop >> 8;
-      const size = (xop & 0x18) === 0x18 ? 8 : (xop & 0x18) === 0 ? 4 : (xop & 0x18) === 0x08 ? 2 : 1;
-      if (variant === 11) { // load-acquire: dst = *(src + off), zero-extended. spec §8.5
+      const variant = xopVariant(xop);
+      const size = sizeBytes(xop);
+      if (variant === ATOMIC_LOAD_ACQ) { // load-acquire: dst = *(src + off), zero-extended. spec §8.5
         const o = resolve(s, OFF[pc], size, false, pc);
         if (o < 0) { V[d] = 0; V[d + 1] = 0; return; }
         const view = mu.view;
@@ -333,7 +362,7 @@ export class Interpreter extends EngineShell {
       const o = resolve(d, OFF[pc], size, true, pc);
       if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
       const view = mu.view;
-      if (variant === 12) { // store-release: *(dst + off) = src
+      if (variant === ATOMIC_STORE_REL) { // store-release: *(dst + off) = src
         if (size === 8) { view.setInt32(o, V[s], true); view.setInt32(o + 4, V[s + 1], true); }
         else if (size === 4) view.setInt32(o, V[s], true);
         else if (size === 2) view.setInt16(o, V[s], true);

@@ -11,16 +11,25 @@
  * (r0..r10 as pairs, the interpreter's layout), so both engines see the same values at every
  * call boundary; the instruction count `n` is a local synced through `S.n` around calls.
  */
+import { MAX_BPF_STACK, sizeBytes } from '../src/isa/opcodes.js';
 import {
-  BPF_ALU, BPF_ALU64, BPF_CALL, BPF_END, BPF_JMP, BPF_JMP32, BPF_STX, BPF_TO_BE, BPF_X, MAX_BPF_STACK,
-  OP_LDDW,
-} from '../src/isa/opcodes.js';
-import { ATOMIC_CMPXCHG, atomicFetches } from '../src/engine.js';
+  ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopIsBranch,
+  xopVariant, XOP_ADD32, XOP_ADD64, XOP_AND32, XOP_AND64, XOP_ARSH32, XOP_ARSH64, XOP_BE16,
+  XOP_BE32, XOP_BE64, XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64, XOP_CALLX, XOP_CALL_HELPER,
+  XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CAST_USER, XOP_DIV32, XOP_DIV64, XOP_EXIT,
+  XOP_GOTOL, XOP_JA, XOP_JEQ, XOP_JEQ32, XOP_JGE, XOP_JGE32, XOP_JGT, XOP_JGT32, XOP_JLE, XOP_JLE32,
+  XOP_JLT, XOP_JLT32, XOP_JNE, XOP_JNE32, XOP_JSET, XOP_JSET32, XOP_JSGE, XOP_JSGE32, XOP_JSGT,
+  XOP_JSGT32, XOP_JSLE, XOP_JSLE32, XOP_JSLT, XOP_JSLT32, XOP_LDDW, XOP_LDXS_B, XOP_LDXS_H,
+  XOP_LDXS_W, XOP_LDX_B, XOP_LDX_DW, XOP_LDX_H, XOP_LDX_W, XOP_LE16, XOP_LE32, XOP_LE64, XOP_LSH32,
+  XOP_LSH64, XOP_MAY_GOTO, XOP_MOD32, XOP_MOD64, XOP_MOV32, XOP_MOV64, XOP_MOVSX16_32,
+  XOP_MOVSX16_64, XOP_MOVSX32_64, XOP_MOVSX8_32, XOP_MOVSX8_64, XOP_MUL32, XOP_MUL64, XOP_NEG32,
+  XOP_NEG64, XOP_OR32, XOP_OR64, XOP_RSH32, XOP_RSH64, XOP_SDIV32, XOP_SDIV64, XOP_SMOD32,
+  XOP_SMOD64, XOP_STX_B, XOP_STX_DW, XOP_STX_H, XOP_STX_W, XOP_SUB32, XOP_SUB64, XOP_XOR32,
+  XOP_XOR64,
+} from '../src/isa/xop.js';
+import { xopName } from '../src/isa/xop-names.js';
+import { CONST_BASE, Decoded } from '../src/lower.js';
 import { Edge, structure } from './structure.js';
-import {
-  CONST_BASE, Decoded, V_CALL_KFUNC, V_CALL_LOCAL, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8,
-  V_SIGNED, V_W16, V_W32, V_W64,
-} from '../src/lower.js';
 
 /** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
 export interface ExTableEntry {
@@ -48,8 +57,6 @@ export interface GeneratedProgram {
   readonly functionStarts: readonly number[];
 }
 
-const SIZES: Record<number, 1 | 2 | 4 | 8> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
-
 /** Generates the JS for a lowered program whose functions start at `starts` (sorted). */
 export function generate(code: Decoded, starts: readonly number[]): GeneratedProgram {
   const table: ExTableEntry[] = [];
@@ -58,7 +65,7 @@ export function generate(code: Decoded, starts: readonly number[]): GeneratedPro
   const slotCount = code.slotCount;
   const isInsn = new Uint8Array(slotCount); // 0 for the second half of an ld_imm64
   for (let s = 0; s < slotCount; s++) isInsn[s] = 1;
-  for (let s = 0; s < slotCount; s++) if (code.xop[s] === OP_LDDW) isInsn[s + 1] = 0;
+  for (let s = 0; s < slotCount; s++) if (code.xop[s] === XOP_LDDW) isInsn[s + 1] = 0;
 
   starts.forEach((start, k) => {
     const end = k + 1 < starts.length ? starts[k + 1] : slotCount;
@@ -71,13 +78,13 @@ export function generate(code: Decoded, starts: readonly number[]): GeneratedPro
   return { source, table, natives, functionStarts: starts };
 }
 
-/** A 64-bit shift by a constant, inline: lsh (0x60), rsh (0x70) or arsh (0xc0) by n in 0..63. */
-function constShift(op: number, dl: string, dh: string, n: number): string {
+/** A 64-bit shift by a constant, inline: `x` is XOP_LSH64, XOP_RSH64 or XOP_ARSH64; n in 0..63. */
+function constShift(x: number, dl: string, dh: string, n: number): string {
   if (n === 0) return '';
-  if (op === 0x60) {
+  if (x === XOP_LSH64) {
     return n < 32 ? `${dh} = (${dh} << ${n}) | (${dl} >>> ${32 - n}); ${dl} <<= ${n};` : `${dh} = ${dl} << ${n - 32}; ${dl} = 0;`;
   }
-  if (op === 0x70) {
+  if (x === XOP_RSH64) {
     return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = (${dh} >>> ${n}) | 0;` : `${dl} = (${dh} >>> ${n - 32}) | 0; ${dh} = 0;`;
   }
   return n < 32 ? `${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} >>= ${n};` : `${dl} = ${dh} >> ${n - 32}; ${dh} >>= 31;`;
@@ -91,14 +98,11 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   const { xop: XOP, dst: DST, src: SRC, off: OFF, target: TARGET, imm: IMM, consts } = code;
   // Block leaders: the start, jump targets, and the instruction after any jump or exit.
   const leader = new Set<number>([start]);
-  const next = (s: number) => s + (XOP[s] === OP_LDDW ? 2 : 1);
+  const next = (s: number) => s + (XOP[s] === XOP_LDDW ? 2 : 1);
   for (let s = start; s < end; s = next(s)) {
-    const x = XOP[s] & 0xff;
-    const cls = x & 7;
-    if ((cls === BPF_JMP || cls === BPF_JMP32) && (x & 0xf0) !== BPF_CALL) {
-      if ((x & 0xf0) !== 0x90) leader.add(TARGET[s]);
-      if (next(s) < end) leader.add(next(s));
-    }
+    const branch = xopIsBranch(XOP[s]);
+    if (branch) leader.add(TARGET[s]);
+    if ((branch || XOP[s] === XOP_EXIT) && next(s) < end) leader.add(next(s));
   }
   const leaders = [...leader].sort((a, b) => a - b);
   const blockLen = new Map<number, number>();
@@ -115,10 +119,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const blockEnd = i + 1 < leaders.length ? leaders[i + 1] : end;
     let last = b;
     for (let q = b; q < blockEnd; q = next(q)) last = q;
-    const lx = XOP[last] & 0xff;
-    if (((lx & 7) === BPF_JMP || (lx & 7) === BPF_JMP32) && (lx & 0xf0) !== BPF_CALL && (lx & 0xf0) !== 0x90) {
-      edges.push({ block: b, blockEnd, to: TARGET[last] });
-    }
+    if (xopIsBranch(XOP[last])) edges.push({ block: b, blockEnd, to: TARGET[last] });
   });
   const st = structure(edges);
   const blockEndOf = new Map(leaders.map((b, i) => [b, i + 1 < leaders.length ? leaders[i + 1] : end]));
@@ -192,90 +193,89 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       e(`    if (S.stop) { S.n -= ${after}; return; }`);
       e(`    n = S.n; ${loadRet(5)}`);
     };
-    const cls = x & 7;
     switch (x) {
       // ---- ALU64 ----
-      case BPF_ALU64 | 0x00: e(`    t = (${dl} >>> 0) + ${cu}; ${dh} = (${dh} + ${ch} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`); break;
-      case BPF_ALU64 | 0x10: e(`    t = (${dl} >>> 0) < ${cu} ? 1 : 0; ${dl} = (${dl} - ${cl}) | 0; ${dh} = (${dh} - ${ch} - t) | 0;`); break;
-      case BPF_ALU64 | 0x20: i64('mul64'); break;
-      case BPF_ALU64 | 0x30: i64('udiv64'); break;
-      case BPF_ALU64 | 0x30 | V_SIGNED: i64('sdiv64'); break;
-      case BPF_ALU64 | 0x90: i64('umod64'); break;
-      case BPF_ALU64 | 0x90 | V_SIGNED: i64('smod64'); break;
-      case BPF_ALU64 | 0x40: e(`    ${dl} |= ${cl}; ${dh} |= ${ch};`); break;
-      case BPF_ALU64 | 0x50: e(`    ${dl} &= ${cl}; ${dh} &= ${ch};`); break;
-      case BPF_ALU64 | 0xa0: e(`    ${dl} ^= ${cl}; ${dh} ^= ${ch};`); break;
-      case BPF_ALU64 | 0x60: case BPF_ALU64 | 0x70: case BPF_ALU64 | 0xc0:
-        if (isConst) e(`    ${constShift(x & 0xf0, dl, dh, consts[srcIdx - CONST_BASE] & 63)}`);
-        else e(`    ${dl} = I.${x === (BPF_ALU64 | 0x60) ? 'lsh64' : x === (BPF_ALU64 | 0x70) ? 'rsh64' : 'arsh64'}(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`);
+      case XOP_ADD64: e(`    t = (${dl} >>> 0) + ${cu}; ${dh} = (${dh} + ${ch} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`); break;
+      case XOP_SUB64: e(`    t = (${dl} >>> 0) < ${cu} ? 1 : 0; ${dl} = (${dl} - ${cl}) | 0; ${dh} = (${dh} - ${ch} - t) | 0;`); break;
+      case XOP_MUL64: i64('mul64'); break;
+      case XOP_DIV64: i64('udiv64'); break;
+      case XOP_SDIV64: i64('sdiv64'); break;
+      case XOP_MOD64: i64('umod64'); break;
+      case XOP_SMOD64: i64('smod64'); break;
+      case XOP_OR64: e(`    ${dl} |= ${cl}; ${dh} |= ${ch};`); break;
+      case XOP_AND64: e(`    ${dl} &= ${cl}; ${dh} &= ${ch};`); break;
+      case XOP_XOR64: e(`    ${dl} ^= ${cl}; ${dh} ^= ${ch};`); break;
+      case XOP_LSH64: case XOP_RSH64: case XOP_ARSH64:
+        if (isConst) e(`    ${constShift(x, dl, dh, consts[srcIdx - CONST_BASE] & 63)}`);
+        else e(`    ${dl} = I.${x === XOP_LSH64 ? 'lsh64' : x === XOP_RSH64 ? 'rsh64' : 'arsh64'}(${dl}, ${dh}, ${cl} & 63); ${dh} = O.hi;`);
         break;
-      case BPF_ALU64 | 0x80: e(`    ${dl} = I.neg64(${dl}, ${dh}); ${dh} = O.hi;`); break;
-      case BPF_ALU64 | 0xb0: if (dl !== cl) e(`    ${dl} = ${cl}; ${dh} = ${ch};`); break;
-      case BPF_ALU64 | 0xb0 | V_MOVSX8: e(`    ${dl} = (${cl} << 24) >> 24; ${dh} = ${dl} >> 31;`); break;
-      case BPF_ALU64 | 0xb0 | V_MOVSX16: e(`    ${dl} = (${cl} << 16) >> 16; ${dh} = ${dl} >> 31;`); break;
-      case BPF_ALU64 | 0xb0 | V_MOVSX32: e(`    ${dh} = ${cl} >> 31; ${dl} = ${cl};`); break;
-      case BPF_ALU64 | 0xb0 | V_CAST_KERN: e(`    ${dl} = ${cl}; ${dh} = 0;`); break; // spec §1.6: wX = wY
-      case BPF_ALU64 | 0xb0 | V_CAST_USER: e(`    ${dl} = ${cl}; ${dh} = ${dl} === 0 ? 0 : USER_HI;`); break;
-      case BPF_ALU64 | BPF_END | V_W16: e(`    ${dl} = I.bswap16(${dl}); ${dh} = 0;`); break;
-      case BPF_ALU64 | BPF_END | V_W32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
-      case BPF_ALU64 | BPF_END | V_W64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
+      case XOP_NEG64: e(`    ${dl} = I.neg64(${dl}, ${dh}); ${dh} = O.hi;`); break;
+      case XOP_MOV64: if (dl !== cl) e(`    ${dl} = ${cl}; ${dh} = ${ch};`); break;
+      case XOP_MOVSX8_64: e(`    ${dl} = (${cl} << 24) >> 24; ${dh} = ${dl} >> 31;`); break;
+      case XOP_MOVSX16_64: e(`    ${dl} = (${cl} << 16) >> 16; ${dh} = ${dl} >> 31;`); break;
+      case XOP_MOVSX32_64: e(`    ${dh} = ${cl} >> 31; ${dl} = ${cl};`); break;
+      case XOP_CAST_KERN: e(`    ${dl} = ${cl}; ${dh} = 0;`); break; // spec §1.6: wX = wY
+      case XOP_CAST_USER: e(`    ${dl} = ${cl}; ${dh} = ${dl} === 0 ? 0 : USER_HI;`); break;
+      case XOP_BSWAP16: e(`    ${dl} = I.bswap16(${dl}); ${dh} = 0;`); break;
+      case XOP_BSWAP32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
+      case XOP_BSWAP64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
       // ---- ALU (32-bit, zero-extending) ----
-      case BPF_ALU | 0x00: e(`    ${dl} = (${dl} + ${cl}) | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0x10: e(`    ${dl} = (${dl} - ${cl}) | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0x20: e(`    ${dl} = Math.imul(${dl}, ${cl}); ${dh} = 0;`); break;
-      case BPF_ALU | 0x30: e(`    t = ${cl} >>> 0; ${dl} = t === 0 ? 0 : ((${dl} >>> 0) / t) | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0x30 | V_SIGNED: e(`    ${dl} = I.sdiv32(${dl}, ${cl}); ${dh} = 0;`); break;
-      case BPF_ALU | 0x90: e(`    t = ${cl} >>> 0; if (t !== 0) ${dl} = ((${dl} >>> 0) % t) | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0x90 | V_SIGNED: e(`    ${dl} = I.smod32(${dl}, ${cl}); ${dh} = 0;`); break;
-      case BPF_ALU | 0x40: e(`    ${dl} |= ${cl}; ${dh} = 0;`); break;
-      case BPF_ALU | 0x50: e(`    ${dl} &= ${cl}; ${dh} = 0;`); break;
-      case BPF_ALU | 0xa0: e(`    ${dl} ^= ${cl}; ${dh} = 0;`); break;
-      case BPF_ALU | 0x60: e(`    ${dl} <<= ${cl} & 31; ${dh} = 0;`); break;
-      case BPF_ALU | 0x70: e(`    ${dl} = (${dl} >>> (${cl} & 31)) | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0xc0: e(`    ${dl} >>= ${cl} & 31; ${dh} = 0;`); break;
-      case BPF_ALU | 0x80: e(`    ${dl} = -${dl} | 0; ${dh} = 0;`); break;
-      case BPF_ALU | 0xb0: e(`    ${dl} = ${cl}; ${dh} = 0;`); break;
-      case BPF_ALU | 0xb0 | V_MOVSX8: e(`    ${dl} = (${cl} << 24) >> 24; ${dh} = 0;`); break;
-      case BPF_ALU | 0xb0 | V_MOVSX16: e(`    ${dl} = (${cl} << 16) >> 16; ${dh} = 0;`); break;
-      case BPF_ALU | BPF_END | V_W16: e(`    ${dl} &= 0xffff; ${dh} = 0;`); break;
-      case BPF_ALU | BPF_END | V_W32: e(`    ${dh} = 0;`); break;
-      case BPF_ALU | BPF_END | V_W64: break;
-      case BPF_ALU | BPF_END | BPF_TO_BE | V_W16: e(`    ${dl} = I.bswap16(${dl}); ${dh} = 0;`); break;
-      case BPF_ALU | BPF_END | BPF_TO_BE | V_W32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
-      case BPF_ALU | BPF_END | BPF_TO_BE | V_W64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
+      case XOP_ADD32: e(`    ${dl} = (${dl} + ${cl}) | 0; ${dh} = 0;`); break;
+      case XOP_SUB32: e(`    ${dl} = (${dl} - ${cl}) | 0; ${dh} = 0;`); break;
+      case XOP_MUL32: e(`    ${dl} = Math.imul(${dl}, ${cl}); ${dh} = 0;`); break;
+      case XOP_DIV32: e(`    t = ${cl} >>> 0; ${dl} = t === 0 ? 0 : ((${dl} >>> 0) / t) | 0; ${dh} = 0;`); break;
+      case XOP_SDIV32: e(`    ${dl} = I.sdiv32(${dl}, ${cl}); ${dh} = 0;`); break;
+      case XOP_MOD32: e(`    t = ${cl} >>> 0; if (t !== 0) ${dl} = ((${dl} >>> 0) % t) | 0; ${dh} = 0;`); break;
+      case XOP_SMOD32: e(`    ${dl} = I.smod32(${dl}, ${cl}); ${dh} = 0;`); break;
+      case XOP_OR32: e(`    ${dl} |= ${cl}; ${dh} = 0;`); break;
+      case XOP_AND32: e(`    ${dl} &= ${cl}; ${dh} = 0;`); break;
+      case XOP_XOR32: e(`    ${dl} ^= ${cl}; ${dh} = 0;`); break;
+      case XOP_LSH32: e(`    ${dl} <<= ${cl} & 31; ${dh} = 0;`); break;
+      case XOP_RSH32: e(`    ${dl} = (${dl} >>> (${cl} & 31)) | 0; ${dh} = 0;`); break;
+      case XOP_ARSH32: e(`    ${dl} >>= ${cl} & 31; ${dh} = 0;`); break;
+      case XOP_NEG32: e(`    ${dl} = -${dl} | 0; ${dh} = 0;`); break;
+      case XOP_MOV32: e(`    ${dl} = ${cl}; ${dh} = 0;`); break;
+      case XOP_MOVSX8_32: e(`    ${dl} = (${cl} << 24) >> 24; ${dh} = 0;`); break;
+      case XOP_MOVSX16_32: e(`    ${dl} = (${cl} << 16) >> 16; ${dh} = 0;`); break;
+      case XOP_LE16: e(`    ${dl} &= 0xffff; ${dh} = 0;`); break;
+      case XOP_LE32: e(`    ${dh} = 0;`); break;
+      case XOP_LE64: break;
+      case XOP_BE16: e(`    ${dl} = I.bswap16(${dl}); ${dh} = 0;`); break;
+      case XOP_BE32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
+      case XOP_BE64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
       // ---- JMP (64-bit compares) ----
-      case BPF_JMP | 0x00: case BPF_JMP32 | 0x00: e(`    ${goto(blockFrom, blockTo, target)}`); break;
-      case BPF_JMP | 0x10: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
-      case BPF_JMP | 0x50: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
-      case BPF_JMP | 0x40: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
-      case BPF_JMP | 0x20: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
-      case BPF_JMP | 0x30: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
-      case BPF_JMP | 0xa0: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
-      case BPF_JMP | 0xb0: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
-      case BPF_JMP | 0x60: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
-      case BPF_JMP | 0x70: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
-      case BPF_JMP | 0xc0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
-      case BPF_JMP | 0xd0: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
+      case XOP_JA: case XOP_GOTOL: e(`    ${goto(blockFrom, blockTo, target)}`); break;
+      case XOP_JEQ: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
+      case XOP_JNE: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
+      case XOP_JSET: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
+      case XOP_JGT: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
+      case XOP_JGE: jump(`(${dh} >>> 0) > ${chu} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
+      case XOP_JLT: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
+      case XOP_JLE: jump(`(${dh} >>> 0) < ${chu} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
+      case XOP_JSGT: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) > ${cu})`); break;
+      case XOP_JSGE: jump(`${dh} > ${ch} || (${dh} === ${ch} && (${dl} >>> 0) >= ${cu})`); break;
+      case XOP_JSLT: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) < ${cu})`); break;
+      case XOP_JSLE: jump(`${dh} < ${ch} || (${dh} === ${ch} && (${dl} >>> 0) <= ${cu})`); break;
       // ---- JMP32 (low halves) ----
-      case BPF_JMP32 | 0x10: jump(`${dl} === ${cl}`); break;
-      case BPF_JMP32 | 0x50: jump(`${dl} !== ${cl}`); break;
-      case BPF_JMP32 | 0x40: jump(`(${dl} & ${cl}) !== 0`); break;
-      case BPF_JMP32 | 0x20: jump(`(${dl} >>> 0) > ${cu}`); break;
-      case BPF_JMP32 | 0x30: jump(`(${dl} >>> 0) >= ${cu}`); break;
-      case BPF_JMP32 | 0xa0: jump(`(${dl} >>> 0) < ${cu}`); break;
-      case BPF_JMP32 | 0xb0: jump(`(${dl} >>> 0) <= ${cu}`); break;
-      case BPF_JMP32 | 0x60: jump(`${dl} > ${cl}`); break;
-      case BPF_JMP32 | 0x70: jump(`${dl} >= ${cl}`); break;
-      case BPF_JMP32 | 0xc0: jump(`${dl} < ${cl}`); break;
-      case BPF_JMP32 | 0xd0: jump(`${dl} <= ${cl}`); break;
-      case BPF_JMP | 0xe0: // may_goto: jump once this frame's budget is spent. spec §8.3
+      case XOP_JEQ32: jump(`${dl} === ${cl}`); break;
+      case XOP_JNE32: jump(`${dl} !== ${cl}`); break;
+      case XOP_JSET32: jump(`(${dl} & ${cl}) !== 0`); break;
+      case XOP_JGT32: jump(`(${dl} >>> 0) > ${cu}`); break;
+      case XOP_JGE32: jump(`(${dl} >>> 0) >= ${cu}`); break;
+      case XOP_JLT32: jump(`(${dl} >>> 0) < ${cu}`); break;
+      case XOP_JLE32: jump(`(${dl} >>> 0) <= ${cu}`); break;
+      case XOP_JSGT32: jump(`${dl} > ${cl}`); break;
+      case XOP_JSGE32: jump(`${dl} >= ${cl}`); break;
+      case XOP_JSLT32: jump(`${dl} < ${cl}`); break;
+      case XOP_JSLE32: jump(`${dl} <= ${cl}`); break;
+      case XOP_MAY_GOTO: // may_goto: jump once this frame's budget is spent. spec §8.3
         e(`    if (mg === 0) { ${goto(blockFrom, blockTo, target) || '/* falls through */'} } else mg--;`);
         break;
       // ---- calls and exit ----
-      case BPF_JMP | BPF_CALL: nativeCall('helper', IMM[s]); break;
-      case BPF_JMP | BPF_CALL | V_CALL_KFUNC: nativeCall('kfunc', IMM[s]); break;
-      case BPF_JMP | BPF_CALL | V_CALL_LOCAL: localCall(`F${target}`); break;
-      case BPF_JMP | BPF_CALL | BPF_X: // callx: a function address or a helper id
+      case XOP_CALL_HELPER: nativeCall('helper', IMM[s]); break;
+      case XOP_CALL_KFUNC: nativeCall('kfunc', IMM[s]); break;
+      case XOP_CALL_LOCAL: localCall(`F${target}`); break;
+      case XOP_CALLX: // callx: a function address or a helper id
         e(`    s = X.codeSlot(${dl}, ${dh}, ${s});`);
         e(`    if (s >= 0) {`);
         localCall('FN.get(s)');
@@ -286,64 +286,67 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
         e(`    n = S.n; l0 = R[0]; h0 = R[1];`);
         e(`    }`);
         break;
-      case BPF_JMP | 0x90:
+      case XOP_EXIT:
         e(`    ${Array.from({ length: 6 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ')} S.n = n; return;`);
         break;
-      case OP_LDDW:
+      case XOP_LDDW:
         e(`    ${dl} = ${consts[2 * s]}; ${dh} = ${consts[2 * s + 1]};`);
         break;
-      default: {
-        const mode = x & 0xe0, size = SIZES[x & 0x18];
-        if (cls === 1) { // LDX: MEM (zero-extending) or MEMSX (sign-extending)
-          const base = srcIdx / 2;
-          const signed = mode === 0x80;
-          let v: string;
-          if (stackDirect(base, size)) {
-            const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
-            v = size === 8 ? `SV.getInt32(${o}, true)` : size === 4 ? `SV.getInt32(${o}, true)`
-              : size === 2 ? `SV.get${signed ? 'Int16' : 'Uint16'}(${o}, true)` : `SV.get${signed ? 'Int8' : 'Uint8'}(${o})`;
-            if (size === 8) { e(`    ${dl} = ${v}; ${dh} = SV.getInt32(${o4}, true);`); break; }
-          } else {
-            // The region cache Q (the last region the memory unit resolved) first, then M.
-            const slow = `M.ld${size}(${memArgs(base)}, ${site(d, 'read', size)}, depth)`;
-            e(`    t = (${L(base)} >>> 0) + ${off};`);
-            const hit = `${H(base)} === Q.h && t >= Q.s && t + ${size} <= Q.e`;
-            if (size === 8) {
-              e(`    if (${hit}) { ${dl} = Q.v.getInt32(t - Q.s, true); ${dh} = Q.v.getInt32(t - Q.s + 4, true); } else { ${dl} = ${slow}; ${dh} = O.hi; }`);
-              break;
-            }
-            const fast = size === 4 ? 'Q.v.getInt32(t - Q.s, true)' : size === 2 ? 'Q.v.getUint16(t - Q.s, true)' : 'Q.b[t - Q.s]';
-            v = `(${hit} ? ${fast} : ${slow})`;
-            if (signed && size === 2) v = `((${v} << 16) >> 16)`;
-            if (signed && size === 1) v = `((${v} << 24) >> 24)`;
-          }
-          e(`    ${dl} = ${v}; ${dh} = ${signed ? `${dl} >> 31` : '0'};`);
-        } else if (cls === BPF_STX && mode === 0x60) { // STX MEM / ST (constant source)
-          if (stackDirect(d, size)) {
-            const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
-            e(size === 8 ? `    SV.setInt32(${o}, ${cl}, true); SV.setInt32(${o4}, ${ch}, true);`
-              : size === 4 ? `    SV.setInt32(${o}, ${cl}, true);` : size === 2 ? `    SV.setInt16(${o}, ${cl}, true);` : `    SV.setInt8(${o}, ${cl});`);
-          } else {
-            e(`    t = (${L(d)} >>> 0) + ${off};`);
-            const fast = size === 8 ? `Q.v.setInt32(t - Q.s, ${cl}, true); Q.v.setInt32(t - Q.s + 4, ${ch}, true);`
-              : size === 4 ? `Q.v.setInt32(t - Q.s, ${cl}, true);` : size === 2 ? `Q.v.setInt16(t - Q.s, ${cl}, true);` : `Q.b[t - Q.s] = ${cl};`;
-            e(`    if (${H(d)} === Q.h && Q.w && t >= Q.s && t + ${size} <= Q.e) { ${fast} } else M.st${size}(${memArgs(d)}, ${cl}, ${ch}, ${site(-1, 'write', size)}, depth);`);
-          }
-        } else if (cls === BPF_STX && mode === 0xc0) { // atomics, load-acquire, store-release
-          const variant = x >> 8;
-          if (variant === 11) { // load-acquire: dst = *(src + off), zero-extended
-            e(`    ${dl} = M.ld${size}(${memArgs(srcIdx / 2)}, ${site(d, 'read', size)}, depth); ${dh} = ${size === 8 ? 'O.hi' : '0'};`);
-          } else if (variant === 12) { // store-release
-            e(`    M.st${size}(${memArgs(d)}, ${cl}, ${ch}, ${site(-1, 'write', size)}, depth);`);
-          } else {
-            const srcReg = srcIdx / 2;
-            e(`    t = M.atomic(${memArgs(d)}, ${variant}, ${size}, ${cl}, ${ch}, l0, h0, ${site(-1, 'atomic', size)}, depth);`);
-            // spec §1.8: a faulted atomic leaves its registers alone.
-            if (variant === ATOMIC_CMPXCHG) e(`    if (!M.faulted) { l0 = t; h0 = O.hi; }`);
-            else if (atomicFetches(variant)) e(`    if (!M.faulted) { ${L(srcReg)} = t; ${H(srcReg)} = O.hi; }`);
-          }
+      case XOP_LDX_B: case XOP_LDX_H: case XOP_LDX_W: case XOP_LDX_DW: // zero-extending
+      case XOP_LDXS_B: case XOP_LDXS_H: case XOP_LDXS_W: { // sign-extending
+        const size = sizeBytes(x);
+        const signed = x === XOP_LDXS_B || x === XOP_LDXS_H || x === XOP_LDXS_W;
+        const base = srcIdx / 2;
+        let v: string;
+        if (stackDirect(base, size)) {
+          const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
+          v = size === 8 ? `SV.getInt32(${o}, true)` : size === 4 ? `SV.getInt32(${o}, true)`
+            : size === 2 ? `SV.get${signed ? 'Int16' : 'Uint16'}(${o}, true)` : `SV.get${signed ? 'Int8' : 'Uint8'}(${o})`;
+          if (size === 8) { e(`    ${dl} = ${v}; ${dh} = SV.getInt32(${o4}, true);`); break; }
         } else {
-          throw new Error(`jit: opcode 0x${x.toString(16)} at ${s} has no code generator`);
+          // The region cache Q (the last region the memory unit resolved) first, then M.
+          const slow = `M.ld${size}(${memArgs(base)}, ${site(d, 'read', size)}, depth)`;
+          e(`    t = (${L(base)} >>> 0) + ${off};`);
+          const hit = `${H(base)} === Q.h && t >= Q.s && t + ${size} <= Q.e`;
+          if (size === 8) {
+            e(`    if (${hit}) { ${dl} = Q.v.getInt32(t - Q.s, true); ${dh} = Q.v.getInt32(t - Q.s + 4, true); } else { ${dl} = ${slow}; ${dh} = O.hi; }`);
+            break;
+          }
+          const fast = size === 4 ? 'Q.v.getInt32(t - Q.s, true)' : size === 2 ? 'Q.v.getUint16(t - Q.s, true)' : 'Q.b[t - Q.s]';
+          v = `(${hit} ? ${fast} : ${slow})`;
+          if (signed && size === 2) v = `((${v} << 16) >> 16)`;
+          if (signed && size === 1) v = `((${v} << 24) >> 24)`;
+        }
+        e(`    ${dl} = ${v}; ${dh} = ${signed ? `${dl} >> 31` : '0'};`);
+        break;
+      }
+      case XOP_STX_B: case XOP_STX_H: case XOP_STX_W: case XOP_STX_DW: { // STX, or ST (constant source)
+        const size = sizeBytes(x);
+        if (stackDirect(d, size)) {
+          const o = `fpo + ${off}`, o4 = `fpo + ${off + 4}`;
+          e(size === 8 ? `    SV.setInt32(${o}, ${cl}, true); SV.setInt32(${o4}, ${ch}, true);`
+            : size === 4 ? `    SV.setInt32(${o}, ${cl}, true);` : size === 2 ? `    SV.setInt16(${o}, ${cl}, true);` : `    SV.setInt8(${o}, ${cl});`);
+        } else {
+          e(`    t = (${L(d)} >>> 0) + ${off};`);
+          const fast = size === 8 ? `Q.v.setInt32(t - Q.s, ${cl}, true); Q.v.setInt32(t - Q.s + 4, ${ch}, true);`
+            : size === 4 ? `Q.v.setInt32(t - Q.s, ${cl}, true);` : size === 2 ? `Q.v.setInt16(t - Q.s, ${cl}, true);` : `Q.b[t - Q.s] = ${cl};`;
+          e(`    if (${H(d)} === Q.h && Q.w && t >= Q.s && t + ${size} <= Q.e) { ${fast} } else M.st${size}(${memArgs(d)}, ${cl}, ${ch}, ${site(-1, 'write', size)}, depth);`);
+        }
+        break;
+      }
+      default: { // the atomics: read-modify-write, load-acquire, store-release
+        if (!xopIsAtomic(x)) throw new Error(`jit: ${xopName(x)} at ${s} has no code generator`);
+        const size = sizeBytes(x), variant = xopVariant(x);
+        if (variant === ATOMIC_LOAD_ACQ) { // dst = *(src + off), zero-extended
+          e(`    ${dl} = M.ld${size}(${memArgs(srcIdx / 2)}, ${site(d, 'read', size)}, depth); ${dh} = ${size === 8 ? 'O.hi' : '0'};`);
+        } else if (variant === ATOMIC_STORE_REL) {
+          e(`    M.st${size}(${memArgs(d)}, ${cl}, ${ch}, ${site(-1, 'write', size)}, depth);`);
+        } else {
+          const srcReg = srcIdx / 2;
+          e(`    t = M.atomic(${memArgs(d)}, ${variant}, ${size}, ${cl}, ${ch}, l0, h0, ${site(-1, 'atomic', size)}, depth);`);
+          // spec §1.8: a faulted atomic leaves its registers alone.
+          if (variant === ATOMIC_CMPXCHG) e(`    if (!M.faulted) { l0 = t; h0 = O.hi; }`);
+          else if (atomicFetches(variant)) e(`    if (!M.faulted) { ${L(srcReg)} = t; ${H(srcReg)} = O.hi; }`);
         }
       }
     }

@@ -13,6 +13,7 @@
 import { BudgetExceededError, CallDepthError, UnknownKfuncError } from '../src/errors.js';
 import * as I from '../src/int64.js';
 import { MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
+import { XOP_LDDW } from '../src/isa/xop.js';
 import { Decoded } from '../src/lower.js';
 import { atomicRmw, MemoryUnit } from '../src/engine.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
@@ -132,7 +133,7 @@ export class JitProgram extends EngineShell {
       /** The budget ran out in the block at `start` after `done` instructions: find the exact one. */
       budget: (start: number, done: number): never => {
         let pc = start;
-        for (let k = this.S.b - done; k > 0; k--) pc += this.code.xop[pc] === 0x18 ? 2 : 1;
+        for (let k = this.S.b - done; k > 0; k--) pc += this.code.xop[pc] === XOP_LDDW ? 2 : 1;
         throw new BudgetExceededError(pc, this.S.b);
       },
     };

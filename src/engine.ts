@@ -6,6 +6,10 @@
 import { PAGE_SIZE } from './arena/geometry.js';
 import { MemoryAccessError, RuntimeError } from './errors.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
+import {
+  ATOMIC_ADD, ATOMIC_AND, ATOMIC_FETCH_ADD, ATOMIC_FETCH_AND, ATOMIC_FETCH_OR, ATOMIC_FETCH_XOR, ATOMIC_OR,
+  ATOMIC_XCHG, ATOMIC_XOR,
+} from './isa/xop.js';
 import { out, toU64 } from './int64.js';
 import { AddressSpace, MemoryRegion } from './memory.js';
 import { ArenaInfo, EngineFrame } from './runtime.js';
@@ -84,18 +88,10 @@ export function pageView(page: Uint8Array): DataView {
   return view;
 }
 
-/** Atomic variants of the lowered STX|ATOMIC instructions (src/lower.ts ATOMIC_VARIANT). */
-export const ATOMIC_CMPXCHG = 10;
-export const ATOMIC_XCHG = 9;
-
-/** Whether an atomic variant writes the old value back to its source register (fetch, xchg). */
-export function atomicFetches(variant: number): boolean {
-  return variant === ATOMIC_XCHG || (variant % 2 === 0 && variant < ATOMIC_CMPXCHG);
-}
-
 /**
- * The read-modify-write at `o` in `view` (4 or 8 bytes); returns the old value (high half in
- * out.hi, zero for 32 bits). cmpxchg compares with r0 (its low half for 32 bits). spec §8.5
+ * The read-modify-write `variant` (an ATOMIC_* of src/isa/xop.ts) at `o` in `view` (4 or 8
+ * bytes); returns the old value (high half in out.hi, zero for 32 bits). cmpxchg compares with
+ * r0 (its low half for 32 bits). spec §8.5
  */
 export function atomicRmw(view: DataView, o: number, size: number, variant: number,
   bLo: number, bHiIn: number, r0lo: number, r0hi: number): number {
@@ -104,13 +100,13 @@ export function atomicRmw(view: DataView, o: number, size: number, variant: numb
   const bHi = size === 8 ? bHiIn : 0;
   let newLo: number, newHi: number;
   switch (variant) {
-    case 1: case 2:
+    case ATOMIC_ADD: case ATOMIC_FETCH_ADD:
       newLo = (oldLo + bLo) | 0;
       newHi = (oldHi + bHi + ((oldLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
       break;
-    case 3: case 4: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
-    case 5: case 6: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
-    case 7: case 8: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
+    case ATOMIC_OR: case ATOMIC_FETCH_OR: newLo = oldLo | bLo; newHi = oldHi | bHi; break;
+    case ATOMIC_AND: case ATOMIC_FETCH_AND: newLo = oldLo & bLo; newHi = oldHi & bHi; break;
+    case ATOMIC_XOR: case ATOMIC_FETCH_XOR: newLo = oldLo ^ bLo; newHi = oldHi ^ bHi; break;
     case ATOMIC_XCHG: newLo = bLo; newHi = bHi; break;
     default: { // ATOMIC_CMPXCHG
       const eq = size === 8 ? oldLo === r0lo && oldHi === r0hi : oldLo === r0lo;

@@ -1,31 +1,25 @@
 /**
  * Lowering shared by the engines: a validated program as arrays indexed by slot, with a
  * synthetic opcode that folds the variant fields (signed div/mod, movsx width, byte-swap width,
- * atomic op, call kind) into one switch key, as cilium/ebpf does for its OpCode, and every
- * instruction's constant as a (lo, hi) pair, so that K and X forms share one code path.
+ * atomic op, call kind) into one switch key, as cilium/ebpf does for its OpCode (the xops and
+ * their bit layout: src/isa/xop.ts), and every instruction's constant as a (lo, hi) pair, so
+ * that K and X forms share one code path.
  */
 import { InvalidInstructionError } from './errors.js';
 import { fromU64 } from './int64.js';
 import { Instruction } from './isa/instruction.js';
 import {
-  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_END, BPF_FETCH,
-  BPF_JA, BPF_JMP, BPF_JMP32, BPF_LOAD_ACQ, BPF_MOV, BPF_OR, BPF_PSEUDO_FUNC, BPF_ST, BPF_STORE_REL,
-  BPF_STX, BPF_X, BPF_XCHG, BPF_XOR, CLASS_MASK, CODE_MASK, OP_LDDW,
+  BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DIV, BPF_END, BPF_EXIT, BPF_JA,
+  BPF_JMP, BPF_JMP32, BPF_MOD, BPF_MOV, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_SIGNED_OFF, BPF_ST,
+  BPF_STX, BPF_X, CLASS_MASK, CODE_MASK, MODE_MASK, OP_LDDW,
 } from './isa/opcodes.js';
 import { checkFunctionPointers } from './isa/func-ptr.js';
 import { validate } from './isa/validate.js';
+import {
+  ATOMIC_VARIANT, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8, V_SIGNED, V_W16, V_W32,
+  V_W64, VARIANT_SHIFT,
+} from './isa/xop.js';
 import { codeAddressLo, CODE_HI, ExecEnv } from './runtime.js';
-
-/** Synthetic opcodes: the opcode byte (source bit cleared where K and X share code) + variant << 8. */
-export const V_SIGNED = 0x100;
-export const V_MOVSX8 = 0x100, V_MOVSX16 = 0x200, V_MOVSX32 = 0x300, V_CAST_KERN = 0x400, V_CAST_USER = 0x500;
-export const V_W16 = 0x100, V_W32 = 0x200, V_W64 = 0x300;
-export const V_CALL_LOCAL = 0x100, V_CALL_KFUNC = 0x200;
-export const ATOMIC_VARIANT = new Map<number, number>([
-  [BPF_ADD, 1], [BPF_ADD | BPF_FETCH, 2], [BPF_OR, 3], [BPF_OR | BPF_FETCH, 4], [BPF_AND, 5],
-  [BPF_AND | BPF_FETCH, 6], [BPF_XOR, 7], [BPF_XOR | BPF_FETCH, 8], [BPF_XCHG, 9], [BPF_CMPXCHG, 10],
-  [BPF_LOAD_ACQ, 11], [BPF_STORE_REL, 12],
-]);
 
 export const REG_PAIRS = 11;
 export const CONST_BASE = REG_PAIRS * 2;
@@ -66,7 +60,7 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
     let xop = ins.opcode;
     code.dst[at] = 2 * ins.dst;
     // The second operand: the source register, or this slot's constant for K-form ALU/JMP
-    // and for ST (whose value is imm). The 0x08 bit is the source only in ALU/JMP classes.
+    // and for ST (whose value is imm). The BPF_X bit is the source only in ALU/JMP classes.
     const usesConst = cls === BPF_ST || ((cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_JMP || cls === BPF_JMP32) && !isX);
     code.src[at] = usesConst ? constIdx : 2 * ins.src;
     code.off[at] = ins.off;
@@ -74,16 +68,17 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
     switch (cls) {
       case BPF_ALU: case BPF_ALU64:
         if (op === BPF_END) {
-          xop = ins.opcode | (ins.imm === 16 ? 0x100 : ins.imm === 32 ? 0x200 : 0x300);
+          xop = ins.opcode | (ins.imm === 16 ? V_W16 : ins.imm === 32 ? V_W32 : V_W64);
           break;
         }
         xop = ins.opcode & ~BPF_X;
-        if (ins.off === 1 && (op === 0x30 || op === 0x90)) xop |= V_SIGNED;
+        if (ins.off === BPF_SIGNED_OFF && (op === BPF_DIV || op === BPF_MOD)) xop |= V_SIGNED;
         if (op === BPF_MOV && isX && ins.off !== 0) {
-          if (ins.off === 1) {
+          if (ins.off === BPF_ADDR_SPACE_CAST) {
             if (!env.arena) {
               throw new InvalidInstructionError(at, 'addr_space_cast insn can only be used in a program that has an associated arena');
             }
+            // imm 1 is as1 -> as0 (to the kernel's view); as0 -> as1 is to user space. spec §1.6
             xop |= ins.imm === 1 || env.arena.noUserConv ? V_CAST_KERN : V_CAST_USER;
           } else {
             xop |= ins.off === 8 ? V_MOVSX8 : ins.off === 16 ? V_MOVSX16 : V_MOVSX32;
@@ -92,9 +87,9 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
         break;
       case BPF_JMP: case BPF_JMP32:
         if (op === BPF_CALL) {
-          if (!isX) xop = ins.opcode | (ins.src << 8);
-          if (ins.src === 1) code.target[at] = at + 1 + ins.imm;
-        } else if (op !== 0x90) {
+          if (!isX) xop = ins.opcode | (ins.src << VARIANT_SHIFT); // V_CALL_HELPER / _LOCAL / _KFUNC
+          if (ins.src === BPF_PSEUDO_CALL) code.target[at] = at + 1 + ins.imm;
+        } else if (op !== BPF_EXIT) {
           xop = ins.opcode & ~BPF_X;
           code.target[at] = at + 1 + (cls === BPF_JMP32 && op === BPF_JA ? ins.imm : ins.off);
         }
@@ -103,7 +98,7 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
         xop = (ins.opcode & ~CLASS_MASK) | BPF_STX;
         break;
       case BPF_STX:
-        if ((ins.opcode & 0xe0) === BPF_ATOMIC) xop = ins.opcode | (ATOMIC_VARIANT.get(ins.imm)! << 8);
+        if ((ins.opcode & MODE_MASK) === BPF_ATOMIC) xop = ins.opcode | (ATOMIC_VARIANT.get(ins.imm)! << VARIANT_SHIFT);
         break;
       default:
         if (ins.opcode === OP_LDDW) {

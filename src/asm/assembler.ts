@@ -51,15 +51,16 @@ import { AsmError } from '../errors.js';
 import { insn, type Instruction } from '../isa/instruction.js';
 import {
   BPF_ADD, BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_B,
-  BPF_CMPXCHG, BPF_DIV, BPF_DW, BPF_END, BPF_FETCH, BPF_H, BPF_JEQ, BPF_JGE,
+  BPF_DIV, BPF_DW, BPF_END, BPF_H, BPF_JEQ, BPF_JGE,
   BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE,
   BPF_JSLT, BPF_K, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MAY_GOTO, BPF_MEM, BPF_MEMSX,
   BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
   BPF_PSEUDO_HELPER_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_RSH, BPF_SIGNED_OFF, BPF_ST,
-  BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XCHG, BPF_XOR,
+  BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XOR,
   OP_CALL, OP_CALLX, OP_EXIT, OP_GOTOL, OP_JA, OP_LDDW, OP_MAY_GOTO,
 } from '../isa/opcodes.js';
+import { ATOMIC_RMW_OPS } from '../isa/xop.js';
 
 /** Assembles `text` into instructions (ld_imm64 is one Instruction of width 2). */
 export function assemble(text: string): Instruction[] {
@@ -383,15 +384,9 @@ for (const [s, size] of SIZES) {
   });
 }
 
-// Atomic read-modify-write: [fetch] × operation × width. spec §8.5
-const ATOMIC_OPS: ReadonlyArray<[string, number]> = [
-  ['add', BPF_ADD], ['or', BPF_OR], ['and', BPF_AND], ['xor', BPF_XOR],
-  ['fetch add', BPF_ADD | BPF_FETCH], ['fetch or', BPF_OR | BPF_FETCH],
-  ['fetch and', BPF_AND | BPF_FETCH], ['fetch xor', BPF_XOR | BPF_FETCH],
-  ['xchg', BPF_XCHG], ['cmpxchg', BPF_CMPXCHG],
-];
+// Atomic read-modify-write: operation ([fetch] add, ..., cmpxchg) × width. spec §8.5
 for (const [suffix, size] of [['', BPF_DW], ['32', BPF_W]] as const) {
-  for (const [name, imm] of ATOMIC_OPS) {
+  for (const { name, imm } of ATOMIC_RMW_OPS) {
     define(`lock ${name}${suffix}`, 2, '[%rD+off], %rS', (o) => {
       const m = o.mem(0);
       return insn(BPF_STX | BPF_ATOMIC | size, m.reg, o.reg(1), m.off, imm);

@@ -10,13 +10,13 @@
  */
 import { imm64, toHexLines, width, type Instruction } from '../isa/instruction.js';
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_B, BPF_CALL,
-  BPF_CMPXCHG, BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_H, BPF_IND, BPF_JA, BPF_JCOND,
+  BPF_ABS, BPF_ADD, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_CALL,
+  BPF_CMPXCHG, BPF_DIV, BPF_END, BPF_EXIT, BPF_FETCH, BPF_IND, BPF_JA, BPF_JCOND,
   BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE,
   BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MEM, BPF_MEMSX,
   BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_SIGNED_OFF, BPF_ST, BPF_STORE_REL,
-  BPF_SUB, BPF_W, BPF_X, BPF_XCHG, BPF_XOR, BPF_ADDR_SPACE_CAST, CLASS_MASK, CODE_MASK,
-  MODE_MASK, OP_LDDW, SIZE_MASK, SOURCE_MASK,
+  BPF_SUB, BPF_X, BPF_XCHG, BPF_XOR, BPF_ADDR_SPACE_CAST, CLASS_MASK, CODE_MASK,
+  MODE_MASK, OP_LDDW, sizeBytes, SOURCE_MASK,
 } from '../isa/opcodes.js';
 
 export interface DisasmOptions {
@@ -165,11 +165,9 @@ function jump(i: Instruction, f: Formatter): string {
 // ---------------------------------------------------------------------------------------------
 // Loads and stores. spec §8.4–§8.6
 
-/** Bits of a size field, or undefined for the 64-bit one where a form has none. */
-const SIZE_BITS: ReadonlyMap<number, number> = new Map([[BPF_B, 8], [BPF_H, 16], [BPF_W, 32], [BPF_DW, 64]]);
-
+/** Bits a load or store moves (its size field). */
 function sizeBits(i: Instruction): number {
-  return SIZE_BITS.get(i.opcode & SIZE_MASK) ?? 64;
+  return 8 * sizeBytes(i.opcode);
 }
 
 /** Register name for a value of `bits`: sub-64-bit values are shown as w registers (alu32). */

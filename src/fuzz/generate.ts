@@ -33,8 +33,9 @@ import {
   BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT,
   BPF_JSLE, BPF_JSLT, BPF_K, BPF_LDX, BPF_LSH, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV, BPF_MUL,
   BPF_NEG, BPF_OR, BPF_PSEUDO_CALL, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TO_BE, BPF_TO_LE,
-  BPF_W, BPF_X, BPF_XCHG, BPF_XOR, OP_LDDW,
+  BPF_W, BPF_X, BPF_XOR, OP_LDDW, sizeBytes,
 } from '../isa/opcodes.js';
+import { ATOMIC_RMW_OPS } from '../isa/xop.js';
 
 /** Where the arena variant's pages are: `present` page indices of `pages` are allocated. */
 export interface ArenaLayout {
@@ -88,12 +89,11 @@ export class Rng {
 }
 
 const SIZES = [BPF_B, BPF_H, BPF_W, BPF_DW] as const;
-const SIZE_BYTES: Record<number, number> = { [BPF_B]: 1, [BPF_H]: 2, [BPF_W]: 4, [BPF_DW]: 8 };
 const ALU_OPS = [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD,
   BPF_XOR, BPF_MOV, BPF_ARSH] as const;
 const JMP_OPS = [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT,
   BPF_JSLE] as const;
-const ATOMIC_OPS = [BPF_ADD, BPF_OR, BPF_AND, BPF_XOR].flatMap((op) => [op, op | BPF_FETCH]).concat([BPF_XCHG, BPF_CMPXCHG]);
+const ATOMIC_OPS = ATOMIC_RMW_OPS.map((op) => op.imm);
 const INTERESTING = [0, 1, -1, 2, -2, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000,
   0xffff, 0x10000, 0x7fffffff, -0x80000000, 0x55555555, -0x55555556, 1000000007];
 
@@ -364,7 +364,7 @@ class Generator {
   private stackAccess(): void {
     const r = this.r;
     const sizeField = r.pick(SIZES);
-    const bytes = SIZE_BYTES[sizeField];
+    const bytes = sizeBytes(sizeField);
     const off = -bytes * r.range(1, this.stackBytes / bytes);
     this.access(FP, off, sizeField, r.chance(0.7));
   }
@@ -372,7 +372,7 @@ class Generator {
   private memAccess(): void {
     const r = this.r;
     const sizeField = r.pick(SIZES);
-    const bytes = SIZE_BYTES[sizeField];
+    const bytes = sizeBytes(sizeField);
     let off = r.int(this.memLen - bytes + 1);
     if (r.chance(0.6)) off -= off % bytes;
     this.access(MEM, off, sizeField, r.chance(0.6));
@@ -381,7 +381,7 @@ class Generator {
   private atomic(): void {
     const { r, code } = this;
     const sizeField = r.pick([BPF_W, BPF_DW]);
-    const bytes = SIZE_BYTES[sizeField];
+    const bytes = sizeBytes(sizeField);
     const op = r.pick(ATOMIC_OPS);
     const writesSrc = (op & BPF_FETCH) !== 0 && op !== BPF_CMPXCHG;
     const src = r.pick(writesSrc ? WRITABLE : READABLE);
@@ -412,7 +412,7 @@ class Generator {
     const arena = this.arena!;
     const ptr = r.pick(WRITABLE);
     const sizeField = r.pick(SIZES);
-    const bytes = SIZE_BYTES[sizeField];
+    const bytes = sizeBytes(sizeField);
     // The arena offset accessed: mostly inside the map's pages, sometimes in the guards.
     let target: number;
     const where = r.int(10);

@@ -124,9 +124,12 @@ export const OP_JA = BPF_JMP | BPF_JA; // 0x05
 export const OP_GOTOL = BPF_JMP32 | BPF_JA; // 0x06
 export const OP_MAY_GOTO = BPF_JMP | BPF_JCOND; // 0xe5
 
-/** Byte width of a load/store size field. */
-export function sizeBytes(size: number): 1 | 2 | 4 | 8 {
-  switch (size & SIZE_MASK) {
+/**
+ * Bytes a load or store moves: the size field of `opcode` (an opcode byte, a size field, or a
+ * synthetic opcode, src/isa/xop.ts). spec §8.4
+ */
+export function sizeBytes(opcode: number): 1 | 2 | 4 | 8 {
+  switch (opcode & SIZE_MASK) {
     case BPF_B: return 1;
     case BPF_H: return 2;
     case BPF_W: return 4;

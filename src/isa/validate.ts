@@ -10,14 +10,15 @@
 import { InvalidInstructionError } from '../errors.js';
 import {
   BPF_ADD, BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_CALL,
-  BPF_CMPXCHG, BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ,
+  BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ,
   BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT,
   BPF_JSLE, BPF_JSLT, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV,
   BPF_MUL, BPF_NEG, BPF_OR, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_RSH,
-  BPF_ST, BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_W, BPF_X, BPF_XCHG, BPF_XOR, CLASS_MASK, CODE_MASK,
+  BPF_ST, BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_W, BPF_X, BPF_XOR, CLASS_MASK, CODE_MASK,
   MODE_MASK, OP_LDDW, SIZE_MASK,
 } from './opcodes.js';
 import { Instruction, slotIndices } from './instruction.js';
+import { ATOMIC_RMW_OPS } from './xop.js';
 
 const FP = 10;
 
@@ -25,8 +26,7 @@ const ALU_BINARY = new Set([BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND,
   BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH]);
 const JMP_COND = new Set([BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT,
   BPF_JLE, BPF_JSLT, BPF_JSLE]);
-const ATOMIC_RMW = new Set([BPF_ADD, BPF_OR, BPF_AND, BPF_XOR].flatMap((op) => [op, op | BPF_FETCH])
-  .concat([BPF_XCHG, BPF_CMPXCHG]));
+const ATOMIC_RMW = new Set(ATOMIC_RMW_OPS.map((op) => op.imm));
 
 /** What `validate` learns about the program's layout. */
 export interface ProgramLayout {
