@@ -6,7 +6,7 @@ import { EngineName, runConformanceProgram } from '../src/conformance.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
-import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/uapi.js';
 import { EngineFrame, ExecEnv } from '../src/runtime.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { JitProgram } from '../jit/jit.js';

@@ -8,7 +8,7 @@ import { KernelOopsError } from '../src/errors.js';
 import { SimKernel } from '../src/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
-import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/maps/types.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/uapi.js';
 import { FrameSource } from '../src/runtime.js';
 
 const USER = 1n << 44n;

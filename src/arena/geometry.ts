@@ -4,8 +4,10 @@
  * table and the allocator build on these.
  */
 
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
+import { PAGE_SHIFT, PAGE_SIZE } from '../uapi.js';
+
+/** Transitional: src/engine.ts imports PAGE_SIZE from here until it imports ../uapi.ts. */
+export { PAGE_SIZE };
 /** spec §1.2: round_up(1 << 16, 2 * PAGE_SIZE), the reach of an s16 insn offset. */
 export const GUARD_SZ = 1 << 16;
 /** spec §1.2: kern_vm_start sits GUARD_SZ / 2 above the vm area; the same again above 4 GiB. */

@@ -13,7 +13,8 @@ import { checkContract, ContractScope } from '../kfunc.js';
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
-import { GUARD_SZ, PAGE_SIZE } from './geometry.js';
+import { GUARD_SZ } from './geometry.js';
+import { PAGE_SIZE } from '../uapi.js';
 
 const FOUR_GIB = 1n << 32n;
 const PAGE = BigInt(PAGE_SIZE);

@@ -8,11 +8,10 @@ import { SimKernel } from '../kernel.js';
 import type { BpfMap } from '../maps/base.js';
 import { RingBufMap } from '../maps/ringbuf.js';
 import { ProgArrayMap } from '../maps/progarray.js';
-import { E2BIG, EFAULT, EINVAL, ENOENT, ERANGE } from '../maps/types.js';
+import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { bpfFormat, FormatMemory } from './printf.js';
-import { HELPER_NAMES } from './names.js';
 
 /**
  * x86-64 copy_from_kernel_nofault_allowed(): addresses below TASK_SIZE_MAX + PAGE_SIZE (user
@@ -27,20 +26,11 @@ function isUserAddress(address: bigint): boolean {
 const MAX_BPRINTF_VARARGS = 12;
 const decoder = new TextDecoder('latin1');
 
-export const BPF_FUNC = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, trace_printk: 6,
-  get_prandom_u32: 7, get_smp_processor_id: 8, tail_call: 12, get_current_pid_tgid: 14,
-  probe_read_kernel: 113, probe_read_kernel_str: 115, ktime_get_boot_ns: 125, ringbuf_output: 130,
-  ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, ringbuf_query: 134,
-  ktime_get_coarse_ns: 160, snprintf: 165, trace_vprintk: 177, loop: 181, strncmp: 182,
-  map_lookup_percpu_elem: 195, ktime_get_tai_ns: 208,
-} as const;
-
-/** The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for messages. */
-export function helperName(id: number): string {
-  const name = HELPER_NAMES[id];
-  return name === undefined ? `helper #${id}` : `bpf_${name}`;
-}
+/**
+ * The helper's name as the kernel spells it, for messages. Kept here for src/report.ts, which
+ * imports it from this module; the function lives in ../uapi.ts.
+ */
+export { helperName } from '../uapi.js';
 
 /** All helpers we implement, keyed by id, bound to `kernel`. */
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
@@ -72,7 +62,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   };
   const u32 = (ctx: CallContext, n: number) => ctx.argLo(n) >>> 0;
 
-  const defs: Record<keyof typeof BPF_FUNC, NativeFn> = {
+  const defs: Partial<Record<HelperName, NativeFn>> = {
     // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
     map_lookup_elem: (ctx) => {
       const m = map(ctx, 1);
@@ -222,11 +212,9 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: 0x${ctx.arg(1).toString(16)} is not an open reservation`);
   };
 
-  const table = new Map<number, HelperDef>();
-  for (const [name, id] of Object.entries(BPF_FUNC)) {
-    table.set(id, { name: `bpf_${name}`, fn: defs[name as keyof typeof BPF_FUNC] });
-  }
-  return table;
+  // By id, in id order.
+  const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
+  return new Map(implemented.map(([name, fn]) => [BPF_FUNC[name], { name: `bpf_${name}`, fn }]));
 }
 
 /** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */

@@ -17,7 +17,7 @@
  * pre-formatted IP or `%pB` longer than the room left is cut; later conversions then get
  * -ENOSPC (the kernel's pointer would run past the buffer).
  */
-import { EINVAL, ENOSPC } from '../maps/types.js';
+import { EINVAL, ENOSPC } from '../uapi.js';
 
 /** What the formatter needs from memory: a NUL-terminated string, and raw bytes. */
 export interface FormatMemory {

@@ -16,9 +16,10 @@ import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
 } from '../isa/opcodes.js';
+import type { MapSpec } from '../maps/types.js';
 import {
-  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, MapSpec,
-} from '../maps/types.js';
+  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+} from '../uapi.js';
 import {
   ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, VariableSpec,
 } from './spec.js';

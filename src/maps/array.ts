@@ -5,10 +5,8 @@
  */
 import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { BpfMap, indexKey, keyIndex } from './base.js';
-import {
-  BPF_EXIST, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, EPERM, flagsValue, flagsWithoutLock,
-  hasLockFlag, hex, roundUp8, type MapSpec,
-} from './types.js';
+import { flagsValue, flagsWithoutLock, hasLockFlag, hex, roundUp8, type MapSpec } from './types.js';
+import { BPF_EXIST, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, EPERM } from '../uapi.js';
 
 export class ArrayMap extends BpfMap {
   /** round_up(value_size, 8): the kernel's elem_size. */

@@ -6,10 +6,11 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace, MemoryRegion } from '../memory.js';
+import { hasLockFlag, hex, roundUp8, type MapSpec } from './types.js';
 import {
-  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST,
-  EINVAL, ENOENT, EPERM, errnoName, hasLockFlag, hex, mapTypeName, roundUp8, type MapSpec,
-} from './types.js';
+  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
+  EPERM, errnoName, mapTypeName,
+} from '../uapi.js';
 
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */

@@ -8,7 +8,8 @@ import { MapError } from '../errors.js';
 import type { AddressSpace } from '../memory.js';
 import { arrayNextIndex } from './array.js';
 import { BpfMap, indexKey, keyIndex } from './base.js';
-import { BPF_ANY, E2BIG, EBADF, EINVAL, ENOENT, EOPNOTSUPP, hex, type MapSpec } from './types.js';
+import { hex, type MapSpec } from './types.js';
+import { BPF_ANY, E2BIG, EBADF, EINVAL, ENOENT, EOPNOTSUPP } from '../uapi.js';
 
 /** What `resolveProgram` returns: the program and the id host lookups report for it. */
 export interface ResolvedProgram {

@@ -7,7 +7,7 @@
 import { RuntimeError } from '../errors.js';
 import { bpfFormat, type FormatMemory } from '../helpers/printf.js';
 import type { SimKernel } from '../kernel.js';
-import { E2BIG, EINVAL, ENOENT } from '../maps/types.js';
+import { E2BIG, EINVAL, ENOENT } from '../uapi.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import { type StackFrame, type TaskInfo, stageStackDump } from './stack.js';
 import { BPF_STREAM_ELEM_MAX, type ProgramStreams, latin1Bytes, latin1Text } from './stream.js';

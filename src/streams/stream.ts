@@ -4,7 +4,7 @@
  * (./kfuncs.ts), the kernel stages multi-element reports and commits them at once (§4.4), and
  * user space reads bytes across element boundaries (§4.5).
  */
-import { ENOENT, ENOMEM, ENOSPC } from '../maps/types.js';
+import { ENOENT, ENOMEM, ENOSPC } from '../uapi.js';
 
 /** enum bpf_stream_id (§4.1): `prog->aux->stream[id - 1]`. */
 export const BPF_STDOUT = 1;
