@@ -6,12 +6,13 @@
  * the direct-access series: a kfunc may touch arena memory at most 32 KiB past an arena
  * pointer it was handed (spec §1.2, §1.10, §3).
  */
-import { KernelApi } from './arena/kfuncs.js';
 import { GUARD_SZ } from './arena/geometry.js';
-import { LoadError, SourceLocation, VmError } from './errors.js';
+import { KernelApi } from './arena/kfuncs.js';
 import type { Btf } from './btf/btf.js';
+import { LoadError, SourceLocation, VmError } from './errors.js';
 import type { BpfMap } from './maps/base.js';
 import { CallContext } from './runtime.js';
+import { hex } from './text.js';
 
 /**
  * How an argument is passed (the kernel's kfunc parameter conventions, elf-loading.md §2.2):
@@ -121,8 +122,8 @@ export class KfuncContractError extends VmError {
   constructor(readonly site: CallSite, readonly argument: number | undefined, readonly offset: bigint | undefined,
     readonly address: bigint, readonly size: number) {
     super(site.insn, argument === undefined
-      ? `kfunc ${site.kfunc} touched arena memory at 0x${address.toString(16)} (${size} bytes) without an arena pointer argument`
-      : `kfunc ${site.kfunc} touched arena memory ${offset! < 0n ? '-' : '+'}0x${(offset! < 0n ? -offset! : offset!).toString(16)} ` +
+      ? `kfunc ${site.kfunc} touched arena memory at ${hex(address)} (${size} bytes) without an arena pointer argument`
+      : `kfunc ${site.kfunc} touched arena memory ${offset! < 0n ? '-' : '+'}${hex(offset! < 0n ? -offset! : offset!)} ` +
         `from its arena argument ${argument} (${size} bytes), beyond the GUARD_SZ / 2 = ${GUARD_SZ / 2} bytes a kfunc may access`);
     this.name = 'KfuncContractError';
   }

@@ -7,6 +7,7 @@
  */
 import { MemoryAccessError } from './errors.js';
 import { toU64 } from './int64.js';
+import { hex } from './text.js';
 
 export interface MemoryRegion {
   /** What the region is, for error messages ("stack", "input", "map value of counts", ...). */
@@ -134,5 +135,5 @@ export class AddressSpace {
 
 function describe(r: MemoryRegion): string {
   const start = AddressSpace.address(r);
-  return `[0x${start.toString(16)}, 0x${(start + BigInt(r.bytes.length)).toString(16)})`;
+  return `[${hex(start)}, ${hex(start + BigInt(r.bytes.length))})`;
 }

@@ -28,8 +28,9 @@ import { createMap } from './maps/create.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { EngineFrame, ExecEnv, FrameSource, HelperDef, Natives, NativeFn, RunResult } from './runtime.js';
 import {
-  bpfProgSymbol, createStreamKfuncs, latin1Text, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
+  bpfProgSymbol, createStreamKfuncs, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
 } from './streams/index.js';
+import { latin1Text } from './text.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { JitProgram } from '../jit/jit.js';
 

@@ -5,11 +5,11 @@
  */
 import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
-import { EINVAL } from '../uapi.js';
 import { CallContext, NativeFn } from '../runtime.js';
-import { latin1Bytes, latin1Text } from '../streams/stream.js';
-import { ArenaKernel } from './kernel-access.js';
+import { latin1Bytes, latin1Text } from '../text.js';
+import { EINVAL } from '../uapi.js';
 import { PAGE_SIZE } from '../uapi.js';
+import { ArenaKernel } from './kernel-access.js';
 
 /** What a kfunc written in TypeScript can do in the simulated kernel. */
 export interface KernelApi {

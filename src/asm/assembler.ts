@@ -60,6 +60,7 @@ import {
   BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XCHG, BPF_XOR,
   OP_CALL, OP_CALLX, OP_EXIT, OP_GOTOL, OP_JA, OP_LDDW, OP_MAY_GOTO,
 } from '../isa/opcodes.js';
+import { hex } from '../text.js';
 
 /** Assembles `text` into instructions (ld_imm64 is one Instruction of width 2). */
 export function assemble(text: string): Instruction[] {
@@ -262,7 +263,7 @@ class Operands {
     const max = n.negative ? half : n.hex ? 2n * half - 1n : decimalMax;
     if (n.magnitude > max) {
       this.fail(`Invalid ${range.what}: ${text} does not fit in ${range.bits} bits ` +
-        `(decimal ${-half}..${decimalMax}, or hex up to 0x${(2n * half - 1n).toString(16)})`);
+        `(decimal ${-half}..${decimalMax}, or hex up to ${hex(2n * half - 1n)})`);
     }
     return BigInt.asIntN(range.bits, n.negative ? -n.magnitude : n.magnitude);
   }

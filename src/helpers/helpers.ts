@@ -4,13 +4,14 @@
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
  */
 import { RuntimeError } from '../errors.js';
+import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { SimKernel } from '../kernel.js';
 import type { BpfMap } from '../maps/base.js';
-import { RingBufMap } from '../maps/ringbuf.js';
 import { ProgArrayMap } from '../maps/progarray.js';
-import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
-import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
+import { RingBufMap } from '../maps/ringbuf.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
+import { hex, latin1Bytes, latin1Text } from '../text.js';
+import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
 /**
@@ -24,7 +25,6 @@ function isUserAddress(address: bigint): boolean {
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
-const decoder = new TextDecoder('latin1');
 
 /**
  * The helper's name as the kernel spells it, for messages. Kept here for src/report.ts, which
@@ -37,21 +37,21 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const mem = kernel.memory;
   const map = (ctx: CallContext, n: number): BpfMap => {
     const m = kernel.mapOfHandle(ctx.arg(n));
-    if (!m) throw new RuntimeError(ctx.index, `argument ${n} (0x${ctx.arg(n).toString(16)}) is not a map`);
+    if (!m) throw new RuntimeError(ctx.index, `argument ${n} (${hex(ctx.arg(n))}) is not a map`);
     return m;
   };
   const formatMemory: FormatMemory = {
     string: (address, max) => {
       const s = mem.readString(address, max);
-      return s && decoder.decode(s.bytes);
+      return s && latin1Text(s.bytes);
     },
     bytes: (address, len) => mem.read(address, len),
   };
   /** The format string: `size` bytes that must contain a NUL (bpf_bprintf_prepare's strnchr). */
   const formatString = (ctx: CallContext, address: bigint, size: number): string | undefined => {
     const s = mem.readString(address, size);
-    if (!s) throw new RuntimeError(ctx.index, `format string at 0x${address.toString(16)} is not readable`);
-    return s.terminated ? decoder.decode(s.bytes) : undefined;
+    if (!s) throw new RuntimeError(ctx.index, `format string at ${hex(address)} is not readable`);
+    return s.terminated ? latin1Text(s.bytes) : undefined;
   };
   /** u64 arguments of the varargs helpers: `len` bytes at `address`, a multiple of 8. */
   const varargs = (ctx: CallContext, address: bigint, len: number): bigint[] | number => {
@@ -121,8 +121,8 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       const text = bpfFormat(fmt, args, formatMemory);
       if (typeof text === 'number') return text;
       if (size > 0) {
-        const bytes = new Uint8Array(Math.min(text.length, size - 1) + 1);
-        for (let k = 0; k < bytes.length - 1; k++) bytes[k] = text.charCodeAt(k);
+        const bytes = new Uint8Array(Math.min(text.length, size - 1) + 1); // the text, then a NUL
+        bytes.set(latin1Bytes(text.slice(0, size - 1)));
         kernel.writeOrFail(ctx.index, ctx.arg(1), bytes);
       }
       return text.length + 1;
@@ -205,11 +205,11 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   /** The ring buffer a reserved sample belongs to (the kernel finds it from the record header). */
   const ringbufOf = (ctx: CallContext, sample: bigint): RingBufMap => {
     for (const m of kernel.allMaps()) if (m instanceof RingBufMap && m.owns(sample)) return m;
-    throw new RuntimeError(ctx.index, `0x${sample.toString(16)} is not a ring buffer sample`);
+    throw new RuntimeError(ctx.index, `${hex(sample)} is not a ring buffer sample`);
   };
 
   const sampleDone = (ctx: CallContext, result: number, what: string): void => {
-    if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: 0x${ctx.arg(1).toString(16)} is not an open reservation`);
+    if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
   // By id, in id order.
@@ -223,7 +223,7 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
   const iter = (ctx: CallContext) => {
     const address = ctx.arg(1);
     const at = kernel.memory.locate(address, 8);
-    if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at 0x${address.toString(16)} is not writable memory`);
+    if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at ${hex(address)} is not writable memory`);
     return { view: at.region.view, off: at.offset, address };
   };
   return new Map<string, NativeFn>([

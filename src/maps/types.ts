@@ -62,9 +62,3 @@ export function hasLockFlag(flags: number): boolean {
   return Number.isInteger(flags) && flags >= 0 && Math.floor(flags / BPF_F_LOCK) % 2 === 1;
 }
 
-/** Hex of bytes, for messages. */
-export function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += bytes[i].toString(16).padStart(2, '0');
-  return s;
-}
