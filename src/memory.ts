@@ -2,9 +2,10 @@
  * The memory a program can reach: a set of regions, each a byte buffer at a simulated 64-bit
  * address. Every region lies inside one 4 GiB-aligned window (its addresses share the high 32
  * bits), so the engines can find a region from the high half and check bounds on the low half
- * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map
- * (0xffff8881_...), stacks in vmalloc space (0xffffc900_...).
+ * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map,
+ * stacks in vmalloc space (the windows are in ./addresses.ts).
  */
+import { DATA_HI, STACK_HI, STACK_START } from './addresses.js';
 import { MemoryAccessError } from './errors.js';
 import { toU64 } from './int64.js';
 import { hex } from './text.js';
@@ -21,15 +22,11 @@ export interface MemoryRegion {
   readonly writable: boolean;
 }
 
-const DATA_BASE_HI = 0xffff8881 | 0;
-const STACK_HI = 0xffffc900 | 0;
-const STACK_START = 0x00400000;
-
 export class AddressSpace {
   private readonly list: MemoryRegion[] = [];
   /** Each region owns its 4 GiB window, so the high half finds it. */
   private readonly byHi = new Map<number, MemoryRegion>();
-  private nextHi = DATA_BASE_HI;
+  private nextHi = DATA_HI;
   private nextStackHi = STACK_HI;
 
   /** Regions in the order they were mapped. */

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ksymAddress } from './addresses.js';
 import { ArenaKernel, RunningProgram } from './arena/kernel-access.js';
 import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
 import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
@@ -298,7 +299,7 @@ export class LoadedObject {
       if (kind === BPF_PSEUDO_BTF_ID) {
         // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
         const ext = spec.externs[imm];
-        return ext.kind === 'kfunc' && this.provided(ext.name) ? toU64((0xc0de0000 + imm * 16) | 0, 0xffffffff | 0) : 0n;
+        return ext.kind === 'kfunc' && this.provided(ext.name) ? ksymAddress(imm) : 0n;
       }
       throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
     };

@@ -4,6 +4,7 @@
  * table and the allocator build on these.
  */
 
+import { ARENA_KERNEL_WINDOW, ARENA_SLOT_SIZE, ARENA_USER_WINDOW } from '../addresses.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../uapi.js';
 
 /** Transitional: src/engine.ts imports PAGE_SIZE from here until it imports ../uapi.ts. */
@@ -17,12 +18,12 @@ export const SZ_4G = 2 ** 32;
 /** Pages of the 4 GiB body, the most an arena can hold (max_entries ≤ 2^20). */
 export const BODY_PAGES = SZ_4G / PAGE_SIZE;
 
-/** A fake vmalloc-space base for arena windows, clear of the data (0xffff8881…) and stack (0xffffc900…) windows of memory.ts. */
-const KERN_ARENA_BASE = 0xffffd000_00000000n;
+/** A fake vmalloc-space base for arena windows (ARENA_KERNEL_WINDOW in ../addresses.ts). */
+const KERN_ARENA_BASE = ARENA_KERNEL_WINDOW.start;
 /** Where the simulated mmap() starts handing out arena ranges, top-down (a typical x86-64 mmap_base, rounded). */
-const USER_MMAP_TOP = 0x7f00_0000_0000n;
+const USER_MMAP_TOP = ARENA_USER_WINDOW.end;
 /** Each arena gets an 8 GiB slot of its own, in the kernel (4 GiB + GUARD_SZ) and in user space (mmap asks for 2 × len ≤ 8 GiB). */
-const ARENA_STRIDE = 1n << 33n;
+const ARENA_STRIDE = ARENA_SLOT_SIZE;
 const LO32 = 0xffff_ffffn;
 
 export function lo32(v: bigint): number {

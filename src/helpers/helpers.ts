@@ -3,6 +3,7 @@
  * Return values and error codes are the kernel's (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
  */
+import { USER_SPACE } from '../addresses.js';
 import { RuntimeError } from '../errors.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { SimKernel } from '../kernel.js';
@@ -18,9 +19,8 @@ import { bpfFormat, FormatMemory } from './printf.js';
  * x86-64 copy_from_kernel_nofault_allowed(): addresses below TASK_SIZE_MAX + PAGE_SIZE (user
  * space, NULL included) are refused with -ERANGE before any read is tried.
  */
-const USER_ADDRESS_LIMIT = 0x800000000000n;
 function isUserAddress(address: bigint): boolean {
-  return address < USER_ADDRESS_LIMIT;
+  return address < USER_SPACE.end;
 }
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
