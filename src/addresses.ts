@@ -25,9 +25,10 @@
  *   ffffffffc0de0000    ffffffffc0e00000     128 KiB  kfunc addresses (`bpf_ksym_exists`), object.ts
  *                                                     16 bytes an extern
  *
- * Nothing checks the ends at run time: a loaded object that maps more than 6015 data regions
- * (one per run with a context, as windows are not reused) or 1792 stacks, or an address space
- * with more than 256 arenas, runs into the next window.
+ * memory.ts gives each region a window never used before while the kind's window lasts (6015
+ * data regions, 1792 stacks), then one an unmapped region gave back, and fails when none is
+ * free. Nothing checks the arena windows: an address space with more than 256 arenas runs into
+ * the next window.
  */
 
 /** One window of the map. */
@@ -62,8 +63,12 @@ export const ADDRESS_MAP: readonly AddressWindow[] = Object.freeze([
 
 /** High half of the first data region; each further region takes the next 4 GiB window. */
 export const DATA_HI = hiOf(DATA_WINDOW);
+/** High half of the end of the data windows (exclusive). */
+export const DATA_HI_END = Number(DATA_WINDOW.end >> 32n) | 0;
 /** High half of the first stack window. */
 export const STACK_HI = hiOf(STACK_WINDOW);
+/** High half of the end of the stack windows (exclusive). */
+export const STACK_HI_END = Number(STACK_WINDOW.end >> 32n) | 0;
 /** Low half of a stack's first byte in its window. */
 export const STACK_START = 0x0040_0000;
 /** High half of every map handle; the low half is (map index + 1) << 12. */

@@ -5,7 +5,7 @@
  * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map,
  * stacks in vmalloc space (the windows are in ./addresses.ts).
  */
-import { DATA_HI, STACK_HI, STACK_START } from './addresses.js';
+import { DATA_HI, DATA_HI_END, STACK_HI, STACK_HI_END, STACK_START } from './addresses.js';
 import { MemoryAccessError } from './errors.js';
 import { toU64 } from './int64.js';
 import { hex } from './text.js';
@@ -37,16 +37,27 @@ export class AddressSpace {
   /** Maps a buffer at a fresh address window; the buffer is shared, not copied. */
   map(name: string, bytes: Uint8Array, writable = true): MemoryRegion {
     if (bytes.length > 0x80000000) throw new RangeError(`region ${name} is larger than 2 GiB`);
-    const region = this.add(name, this.nextHi, 0, bytes, writable);
-    this.nextHi = (this.nextHi + 1) | 0;
-    return region;
+    const hi = this.freeWindow(this.nextHi, DATA_HI, DATA_HI_END, name);
+    if (hi === this.nextHi) this.nextHi = (hi + 1) | 0;
+    return this.add(name, hi, 0, bytes, writable);
   }
 
   /** Maps an engine's stack (all call frames, contiguous) in a window of its own. */
   mapStack(bytes: Uint8Array): MemoryRegion {
-    const region = this.add('stack', this.nextStackHi, STACK_START, bytes, true);
-    this.nextStackHi = (this.nextStackHi + 1) | 0;
-    return region;
+    const hi = this.freeWindow(this.nextStackHi, STACK_HI, STACK_HI_END, 'stack');
+    if (hi === this.nextStackHi) this.nextStackHi = (hi + 1) | 0;
+    return this.add('stack', hi, STACK_START, bytes, true);
+  }
+
+  /**
+   * The window (high half) for a new region of a kind whose windows are [first, end): the next
+   * one never used, so addresses stay distinct while they last; after that, one an unmapped
+   * region gave back (./addresses.ts).
+   */
+  private freeWindow(next: number, first: number, end: number, name: string): number {
+    if (next !== end) return next;
+    for (let hi = first; hi !== end; hi = (hi + 1) | 0) if (!this.byHi.has(hi)) return hi;
+    throw new RangeError(`no free address window for region ${name}`);
   }
 
   private add(name: string, hi: number, start: number, bytes: Uint8Array, writable: boolean): MemoryRegion {

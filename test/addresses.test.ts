@@ -45,4 +45,18 @@ describe('the simulated address map', () => {
     assert.equal(toU64(codeAddressLo(0), CODE_HI), CODE_WINDOW.start, 'runtime.ts keeps the table\'s code base');
     assert.ok(inside(KSYM_WINDOW, ksymAddress(0)) && inside(KSYM_WINDOW, ksymAddress(8191)));
   });
+
+  it('a used-up window kind takes back the windows of unmapped regions, so it never runs into the next kind', () => {
+    // One region per run with a context: 6015 data windows, then the stacks' if nothing were reused.
+    const memory = new AddressSpace();
+    const stack = memory.mapStack(new Uint8Array(16));
+    const kept = memory.map('kept', new Uint8Array(8));
+    for (let k = 0; k < 17_000; k++) {
+      const ctx = memory.map('ctx', new Uint8Array(8));
+      assert.ok(inside(DATA_WINDOW, AddressSpace.address(ctx)), `region ${k}`);
+      memory.unmap(ctx);
+    }
+    assert.equal(memory.locate(AddressSpace.address(stack), 1)?.region, stack);
+    assert.equal(memory.locate(AddressSpace.address(kept), 1)?.region, kept);
+  });
 });
