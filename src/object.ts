@@ -20,7 +20,7 @@ import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
 import { encode, Instruction, width } from './isa/instruction.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
-import { KernelOptions, SimKernel } from './kernel.js';
+import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { parseObject } from './loader/parse.js';
 import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';

@@ -7,7 +7,7 @@ import {
 } from '../src/addresses.js';
 import { defaultUserVmStart, kernVmStartFor } from '../src/arena/geometry.js';
 import { toU64 } from '../src/int64.js';
-import { SimKernel } from '../src/kernel.js';
+import { SimKernel } from '../src/kernel/kernel.js';
 import { AddressSpace } from '../src/memory.js';
 import { createMap } from '../src/maps/map.js';
 import { CODE_HI, codeAddressLo } from '../src/runtime.js';

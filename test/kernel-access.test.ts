@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ArenaKernel, RunningProgram } from '../src/arena/kernel-access.js';
 import { kernelApiFor } from '../src/arena/kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
-import { SimKernel } from '../src/kernel.js';
+import { SimKernel } from '../src/kernel/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/create.js';
 import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/uapi.js';

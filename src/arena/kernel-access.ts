@@ -10,7 +10,7 @@
  */
 import { KernelOopsError, SourceLocation } from '../errors.js';
 import { checkContract, ContractScope } from '../kfunc.js';
-import { SimKernel } from '../kernel.js';
+import { SimKernel } from '../kernel/kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
 import { GUARD_SZ } from './geometry.js';

@@ -3,7 +3,7 @@
  * memory through the simulated MMU, the `__arena` argument rebase, and the kernel-caller API of
  * the direct-access series (spec §3.1).
  */
-import { SimKernel } from '../kernel.js';
+import { SimKernel } from '../kernel/kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { CallContext, NativeFn } from '../runtime.js';
 import { latin1Bytes, latin1Text } from '../text.js';

@@ -6,7 +6,7 @@
 import { USER_SPACE } from '../addresses.js';
 import { RuntimeError } from '../errors.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
-import { SimKernel } from '../kernel.js';
+import { SimKernel } from '../kernel/kernel.js';
 import type { BpfMap } from '../maps/base.js';
 import { ProgArrayMap } from '../maps/progarray.js';
 import { RingBufMap } from '../maps/ringbuf.js';

@@ -6,7 +6,7 @@
  */
 import { RuntimeError } from '../errors.js';
 import { bpfFormat, type FormatMemory } from '../helpers/printf.js';
-import type { SimKernel } from '../kernel.js';
+import type { SimKernel } from '../kernel/kernel.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { E2BIG, EINVAL, ENOENT } from '../uapi.js';

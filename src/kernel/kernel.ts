@@ -3,13 +3,13 @@
  * trace pipe, the clock, the random source, the current CPU and task. Helpers are closures over
  * one SimKernel, so two loaded objects never see each other's state.
  */
-import { MAP_HANDLE_HI } from './addresses.js';
-import { MemoryAccessError } from './errors.js';
-import { fromU64, toU64 } from './int64.js';
-import { AddressSpace } from './memory.js';
-import { ShadowStack } from './runtime.js';
-import { EventLog } from './events.js';
-import type { BpfMap } from './maps/base.js';
+import { MAP_HANDLE_HI } from '../addresses.js';
+import { MemoryAccessError } from '../errors.js';
+import { fromU64, toU64 } from '../int64.js';
+import { AddressSpace } from '../memory.js';
+import { ShadowStack } from '../runtime.js';
+import { EventLog } from '../events.js';
+import type { BpfMap } from '../maps/base.js';
 
 export interface KernelOptions {
   /** Number of possible CPUs (per-CPU maps hold one value each). Default 2. */
