@@ -15,5 +15,5 @@ export type { CallContext, NativeFn, HelperDef } from './runtime.js';
 export * from './errors.js';
 export { defineKfunc, KfuncContractError } from './kfunc.js';
 export type { KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind } from './kfunc.js';
-export type { KernelApi, KfuncImpl } from './arena/kfuncs.js';
+export type { KernelApi, KfuncImpl } from './kernel/arena-kfuncs.js';
 export { ArenaMap } from './maps/arena.js';

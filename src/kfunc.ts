@@ -7,7 +7,7 @@
  * pointer it was handed (spec §1.2, §1.10, §3).
  */
 import { GUARD_SZ } from './arena/geometry.js';
-import { KernelApi } from './arena/kfuncs.js';
+import { KernelApi } from './kernel/arena-kfuncs.js';
 import type { Btf } from './btf/btf.js';
 import { LoadError, SourceLocation, VmError } from './errors.js';
 import type { BpfMap } from './maps/base.js';

@@ -12,8 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ksymAddress } from './addresses.js';
-import { ArenaKernel, RunningProgram } from './arena/kernel-access.js';
-import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './arena/kfuncs.js';
+import { ArenaKernel, RunningProgram } from './kernel/arena-access.js';
+import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './kernel/arena-kfuncs.js';
 import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
 import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
+import { KfuncImpl } from '../src/kernel/arena-kfuncs.js';
 import { LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
 import { PROJECT_ROOT } from './suite.js';

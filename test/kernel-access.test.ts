@@ -2,8 +2,8 @@
 // through the simulated MMU, bpf_prog_find_from_stack over the shadow stack, the scratch page,
 // and the oops for everything the handler does not recover.
 import assert from 'node:assert/strict';
-import { ArenaKernel, RunningProgram } from '../src/arena/kernel-access.js';
-import { kernelApiFor } from '../src/arena/kfuncs.js';
+import { ArenaKernel, RunningProgram } from '../src/kernel/arena-access.js';
+import { kernelApiFor } from '../src/kernel/arena-kfuncs.js';
 import { KernelOopsError } from '../src/errors.js';
 import { SimKernel } from '../src/kernel/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';

@@ -8,13 +8,13 @@
  * This path is separate from the BPF instructions' fault path (the exception table in the
  * engines, spec §6): an instruction fault never comes here, a kfunc fault never uses the table.
  */
+import { GUARD_SZ } from '../arena/geometry.js';
 import { KernelOopsError, SourceLocation } from '../errors.js';
 import { checkContract, ContractScope } from '../kfunc.js';
-import { SimKernel } from '../kernel/kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
-import { GUARD_SZ } from './geometry.js';
 import { PAGE_SIZE } from '../uapi.js';
+import { SimKernel } from './kernel.js';
 
 const FOUR_GIB = 1n << 32n;
 const PAGE = BigInt(PAGE_SIZE);

@@ -3,13 +3,13 @@
  * memory through the simulated MMU, the `__arena` argument rebase, and the kernel-caller API of
  * the direct-access series (spec §3.1).
  */
-import { SimKernel } from '../kernel/kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { CallContext, NativeFn } from '../runtime.js';
 import { latin1Bytes, latin1Text } from '../text.js';
 import { EINVAL } from '../uapi.js';
 import { PAGE_SIZE } from '../uapi.js';
-import { ArenaKernel } from './kernel-access.js';
+import { ArenaKernel } from './arena-access.js';
+import { SimKernel } from './kernel.js';
 
 /** What a kfunc written in TypeScript can do in the simulated kernel. */
 export interface KernelApi {
