@@ -3,6 +3,8 @@
  * wrong and where (instruction index, line, address), so callers can branch on `kind` and users
  * read one complete sentence. Anything else escaping the runtime is a bug in bpfrun.
  */
+import { hex } from './text.js';
+import { GUARD_SZ } from './uapi.js';
 
 export type BpfErrorKind =
   | 'decode'
@@ -17,6 +19,7 @@ export type BpfErrorKind =
   | 'call-depth'
   | 'unknown-helper'
   | 'unknown-kfunc'
+  | 'kfunc-contract'
   | 'runtime';
 
 export abstract class BpfError extends Error {
@@ -178,6 +181,30 @@ export class RuntimeError extends VmError {
   constructor(index: number, reason: string) {
     super(index, reason);
     this.name = 'RuntimeError';
+  }
+}
+
+/** Where a kfunc was called from, for contract violations. */
+export interface CallSite {
+  readonly kfunc: string;
+  readonly insn: number;
+  readonly source?: SourceLocation;
+}
+
+/**
+ * A kfunc's kernel-side access outside the GUARD_SZ / 2 contract of the direct-access series
+ * (strict mode, kernel-arena-streams.md §1.2, §3): at most 32 KiB past an arena pointer the
+ * call was handed. `argument` and `offset` name the nearest such argument, if any.
+ */
+export class KfuncContractError extends VmError {
+  readonly kind = 'kfunc-contract';
+  constructor(readonly site: CallSite, readonly argument: number | undefined, readonly offset: bigint | undefined,
+    readonly address: bigint, readonly size: number) {
+    super(site.insn, argument === undefined
+      ? `kfunc ${site.kfunc} touched arena memory at ${hex(address)} (${size} bytes) without an arena pointer argument`
+      : `kfunc ${site.kfunc} touched arena memory ${offset! < 0n ? '-' : '+'}${hex(offset! < 0n ? -offset! : offset!)} ` +
+        `from its arena argument ${argument} (${size} bytes), beyond the GUARD_SZ / 2 = ${GUARD_SZ / 2} bytes a kfunc may access`);
+    this.name = 'KfuncContractError';
   }
 }
 

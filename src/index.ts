@@ -13,7 +13,7 @@ export { Interpreter } from '../interp/interpreter.js';
 export { AddressSpace } from './memory.js';
 export type { CallContext, NativeFn, HelperDef } from './runtime.js';
 export * from './errors.js';
-export { defineKfunc, KfuncContractError } from './kfunc.js';
+export { defineKfunc } from './kfunc.js';
 export type { KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind } from './kfunc.js';
 export type { KernelApi, KfuncImpl } from './kernel/arena-kfuncs.js';
 export { ArenaMap } from './maps/arena.js';

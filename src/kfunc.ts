@@ -6,13 +6,12 @@
  * the direct-access series: a kfunc may touch arena memory at most 32 KiB past an arena
  * pointer it was handed (spec §1.2, §1.10, §3).
  */
-import { GUARD_SZ } from './arena/geometry.js';
 import { KernelApi } from './kernel/arena-kfuncs.js';
 import type { Btf } from './btf/btf.js';
-import { LoadError, SourceLocation, VmError } from './errors.js';
+import { CallSite, KfuncContractError, LoadError } from './errors.js';
 import type { BpfMap } from './maps/base.js';
 import { CallContext } from './runtime.js';
-import { hex } from './text.js';
+import { GUARD_SZ } from './uapi.js';
 
 /**
  * How an argument is passed (the kernel's kfunc parameter conventions, elf-loading.md §2.2):
@@ -107,26 +106,6 @@ export function checkKfuncProto(spec: KfuncSpec, btf: Btf, protoId: number): voi
     const ok = named ? d.kind === kind || (d.kind === 'size' && kind === 'scalar') : d.pointer === wantsPointer;
     if (!ok) mismatch(`argument ${i} (${d.text || 'unnamed'}) is declared ${d.kind === 'mem' ? 'a pointer' : d.kind} but defined '${kind}'`);
   });
-}
-
-/** Where the kfunc was called from, for contract violations. */
-export interface CallSite {
-  readonly kfunc: string;
-  readonly insn: number;
-  readonly source?: SourceLocation;
-}
-
-/** A kernel-side access outside the GUARD_SZ / 2 contract (strict mode). spec §1.2, §3 */
-export class KfuncContractError extends VmError {
-  readonly kind = 'runtime';
-  constructor(readonly site: CallSite, readonly argument: number | undefined, readonly offset: bigint | undefined,
-    readonly address: bigint, readonly size: number) {
-    super(site.insn, argument === undefined
-      ? `kfunc ${site.kfunc} touched arena memory at ${hex(address)} (${size} bytes) without an arena pointer argument`
-      : `kfunc ${site.kfunc} touched arena memory ${offset! < 0n ? '-' : '+'}${hex(offset! < 0n ? -offset! : offset!)} ` +
-        `from its arena argument ${argument} (${size} bytes), beyond the GUARD_SZ / 2 = ${GUARD_SZ / 2} bytes a kfunc may access`);
-    this.name = 'KfuncContractError';
-  }
 }
 
 /** The arena pointer arguments of the kfunc call in progress, for the strict contract check. */

@@ -135,6 +135,11 @@ export function errnoName(errno: number): string {
 // ---- Sizes (x86-64) ----
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/**
+ * GUARD_SZ (kernel/bpf/arena.c): round_up(1 << 16, 2 * PAGE_SIZE), the reach of an s16 insn
+ * offset; half of it guards each side of an arena's 4 GiB (kernel-arena-streams.md §1.2).
+ */
+export const GUARD_SZ = 1 << 16;
 /** PCPU_MIN_UNIT_SIZE: the largest per-CPU value (rounded up to 8) a percpu map may hold. */
 export const PCPU_MIN_UNIT_SIZE = 32768;
 /** KMALLOC_MAX_SIZE with 4 KiB pages and MAX_PAGE_ORDER 10. */

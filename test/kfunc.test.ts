@@ -2,8 +2,8 @@
 // against the object's BTF prototype, and the strict GUARD_SZ / 2 contract.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BpfError, KernelOopsError, LoadError } from '../src/errors.js';
-import { defineKfunc, KfuncContractError, KfuncSpec } from '../src/kfunc.js';
+import { BpfError, KernelOopsError, KfuncContractError, LoadError } from '../src/errors.js';
+import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
 import { loadObject, LoadOptions } from '../src/object.js';
 import { refTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
@@ -75,6 +75,7 @@ describe('typed kfuncs', () => {
       const obj = load({ kfuncs: typed(0x8000n), strictKfuncContract: true });
       assert.throws(() => obj.program('kf_alloc_write').run(), (e: unknown) => {
         assert.ok(e instanceof KfuncContractError);
+        assert.equal(e.kind, 'kfunc-contract');
         assert.equal(e.site.kfunc, 'bpfrun_test_arena_write');
         assert.equal(e.argument, 0);
         assert.equal(e.offset, 0x8000n);

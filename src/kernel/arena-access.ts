@@ -8,7 +8,7 @@
  * This path is separate from the BPF instructions' fault path (the exception table in the
  * engines, spec §6): an instruction fault never comes here, a kfunc fault never uses the table.
  */
-import { GUARD_SZ } from '../arena/geometry.js';
+import { HALF_GUARD as HALF_GUARD_BYTES } from '../arena/geometry.js';
 import { KernelOopsError, SourceLocation } from '../errors.js';
 import { checkContract, ContractScope } from '../kfunc.js';
 import { ArenaMap } from '../maps/arena.js';
@@ -18,7 +18,7 @@ import { SimKernel } from './kernel.js';
 
 const FOUR_GIB = 1n << 32n;
 const PAGE = BigInt(PAGE_SIZE);
-const HALF_GUARD = BigInt(GUARD_SZ / 2);
+const HALF_GUARD = BigInt(HALF_GUARD_BYTES);
 
 /** What the kernel knows about a running program: its arena, and how to report to its stderr. */
 export interface RunningProgram {
