@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import { ksymAddress } from './addresses.js';
 import { ArenaKernel, RunningProgram } from './kernel/arena-access.js';
 import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './kernel/arena-kfuncs.js';
-import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
+import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc/api.js';
 import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BpfError, KernelOopsError, KfuncContractError, LoadError } from '../src/errors.js';
-import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
+import { defineKfunc, KfuncSpec } from '../src/kfunc/api.js';
 import { loadObject, LoadOptions } from '../src/object.js';
 import { refTestKfuncs } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';

@@ -10,7 +10,7 @@
  */
 import { HALF_GUARD as HALF_GUARD_BYTES } from '../arena/geometry.js';
 import { KernelOopsError, SourceLocation } from '../errors.js';
-import { checkContract, ContractScope } from '../kfunc.js';
+import { checkContract, ContractScope } from '../kfunc/api.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
 import { PAGE_SIZE } from '../uapi.js';

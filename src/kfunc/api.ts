@@ -6,12 +6,12 @@
  * the direct-access series: a kfunc may touch arena memory at most 32 KiB past an arena
  * pointer it was handed (spec §1.2, §1.10, §3).
  */
-import { KernelApi } from './kernel/arena-kfuncs.js';
-import type { Btf } from './btf/btf.js';
-import { CallSite, KfuncContractError, LoadError } from './errors.js';
-import type { BpfMap } from './maps/base.js';
-import { CallContext } from './runtime.js';
-import { GUARD_SZ } from './uapi.js';
+import { KernelApi } from '../kernel/arena-kfuncs.js';
+import type { Btf } from '../btf/btf.js';
+import { CallSite, KfuncContractError, LoadError } from '../errors.js';
+import type { BpfMap } from '../maps/base.js';
+import { CallContext } from '../runtime.js';
+import { GUARD_SZ } from '../uapi.js';
 
 /**
  * How an argument is passed (the kernel's kfunc parameter conventions, elf-loading.md §2.2):
