@@ -14,6 +14,7 @@ export { AddressSpace } from './memory.js';
 export type { CallContext, NativeFn, HelperDef } from './runtime.js';
 export * from './errors.js';
 export { defineKfunc } from './kfunc/api.js';
-export type { KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind } from './kfunc/api.js';
-export type { KernelApi, KfuncImpl } from './kernel/arena-kfuncs.js';
+export type {
+  KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind, KernelApi, KfuncImpl,
+} from './kfunc/api.js';
 export { ArenaMap } from './maps/arena.js';

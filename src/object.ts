@@ -13,8 +13,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ksymAddress } from './addresses.js';
 import { ArenaKernel, RunningProgram } from './kernel/arena-access.js';
-import { createArenaKfuncs, KernelApi, kernelApiFor, KfuncImpl } from './kernel/arena-kfuncs.js';
-import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc/api.js';
+import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
+import { isKfuncSpec, KfuncImpl, KfuncSpec } from './kfunc/api.js';
+import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
 import { BpfError, LoadError, RuntimeError, SourceLocation, UnknownKfuncError, VmError } from './errors.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { toU64 } from './int64.js';
@@ -210,12 +211,12 @@ export class LoadedObject {
         stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
       }),
     ]);
+    const binding: KfuncBinding = { kernel, access: this.arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
     for (const [name, impl] of userKfuncs) {
-      const api = kernelApiFor(name, this.arenaKernel);
-      if (!isKfuncSpec(impl)) { builtin.set(name, (ctx) => impl(ctx, api)); continue; }
+      if (!isKfuncSpec(impl)) { builtin.set(name, bindKfuncImpl(name, impl, binding)); continue; }
       const ext = spec.externs.find((x) => x.kind === 'kfunc' && x.name === name);
       if (ext?.typeId !== undefined && spec.btf) checkKfuncProto(impl, spec.btf, ext.typeId);
-      builtin.set(name, this.typedKfunc(impl, api, options.strictKfuncContract ?? false));
+      builtin.set(name, bindTypedKfunc(impl, binding));
       if (impl.flags?.sleepable) this.sleepableKfuncs.add(name);
     }
     const kfuncs = new Map<number, HelperDef>();
@@ -234,43 +235,6 @@ export class LoadedObject {
   /** @internal Records which program an engine instance runs. */
   registerEngine(engine: FrameSource, program: Program): void {
     this.byEngine.set(engine, program);
-  }
-
-  /** A typed kfunc as a native: arguments decoded as the kernel passes them (spec §1.10). */
-  private typedKfunc(def: KfuncSpec, api: KernelApi, strict: boolean): NativeFn {
-    const { kernel, arenaKernel } = this;
-    return (ctx) => {
-      const program = arenaKernel.findProgFromStack() as Program | undefined;
-      const arenaArgs = new Map<number, bigint>();
-      const args = def.args.map((kind, i): KfuncArg => {
-        const raw = ctx.arg(i + 1);
-        switch (kind) {
-          case 'scalar': return { kind, value: raw };
-          case 'size': return { kind, value: Number(raw & 0xffffffffn) };
-          case 'map': return { kind, map: kernel.mapOfHandle(raw), handle: raw };
-          case 'ctx': return { kind, address: raw };
-          case 'mem': return { kind, address: raw, size: Number(ctx.arg(i + 2) & 0xffffffffn) };
-          default: { // arena pointers: kern_vm_start + lo32; __nullable passes NULL for lo32 == 0
-            const arena = program?.arena;
-            if (!arena) throw new RuntimeError(ctx.index, `${def.name}: arena pointer requires a program with an associated arena`);
-            const lo32 = raw & 0xffffffffn;
-            const address = kind === 'arena_nullable' && lo32 === 0n ? null : arena.kernVmStart + lo32;
-            if (address !== null) arenaArgs.set(i, address);
-            return { kind, address, user: raw };
-          }
-        }
-      });
-      if (def.flags?.release) program?.releaseReference(ctx.arg(1), def.name, ctx.index);
-      if (strict) arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
-      let ret;
-      try {
-        ret = def.impl({ args, kernel: api, ctx });
-      } finally {
-        arenaKernel.contract = undefined;
-      }
-      if (def.flags?.acquire && ret !== undefined && BigInt(ret) !== 0n) program?.acquireReference(BigInt.asUintN(64, BigInt(ret)), ctx.index);
-      return ret;
-    };
   }
 
   /** Typed kfuncs flagged sleepable (KF_SLEEPABLE): only sleepable programs may call them. */

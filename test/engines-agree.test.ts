@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/kernel/arena-kfuncs.js';
-import { KfuncSpec } from '../src/kfunc/api.js';
+import { KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { BpfError } from '../src/errors.js';
 import { Engine, LoadedObject, loadObject } from '../src/object.js';
 import { ArenaMap } from '../src/maps/arena.js';

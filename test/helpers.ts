@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/kernel/arena-kfuncs.js';
 import { LoadError } from '../src/errors.js';
-import { defineKfunc, KfuncSpec } from '../src/kfunc/api.js';
+import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { PROJECT_ROOT } from './suite.js';
 
 /** Asserts that `f` throws a LoadError whose `where` and reason match. */

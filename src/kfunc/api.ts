@@ -1,17 +1,12 @@
 /**
- * Typed kfuncs written in TypeScript: what a kfunc author declares (argument and return kinds,
- * flags), how the arguments reach the implementation (arena pointers rebased as the JIT does
- * for `__arena` parameters, pointer + size pairs, maps, the context), the check of each
- * declaration against the object's BTF prototype at load, and the `GUARD_SZ / 2` contract of
- * the direct-access series: a kfunc may touch arena memory at most 32 KiB past an arena
- * pointer it was handed (spec §1.2, §1.10, §3).
+ * The kfunc author's API: what a kfunc written in TypeScript declares (argument and return
+ * kinds, flags; `defineKfunc`), what its implementation gets (the decoded arguments, and the
+ * kernel it runs in as a KernelApi), and the plain form (`KfuncImpl`) that takes the raw call.
+ * Types and the identity only: ./bind.ts makes natives of them (spec §1.10, §3).
  */
-import { KernelApi } from '../kernel/arena-kfuncs.js';
-import type { Btf } from '../btf/btf.js';
-import { CallSite, KfuncContractError, LoadError } from '../errors.js';
+import type { ArenaMap } from '../maps/arena.js';
 import type { BpfMap } from '../maps/base.js';
-import { CallContext } from '../runtime.js';
-import { GUARD_SZ } from '../uapi.js';
+import type { CallContext } from '../runtime.js';
 
 /**
  * How an argument is passed (the kernel's kfunc parameter conventions, elf-loading.md §2.2):
@@ -71,62 +66,37 @@ export function isKfuncSpec(x: unknown): x is KfuncSpec {
   return typeof x === 'object' && x !== null && 'name' in x && 'args' in x && 'impl' in x;
 }
 
-/**
- * Checks a definition against the FUNC_PROTO the object declares for it: the return kind (when
- * the definition gives one), the argument count,
- * and for each argument pointer-or-not and the `__arena`, `__arena__nullable`, `__sz` and
- * `__map` name suffixes the kernel gives meaning to. Throws a LoadError naming both sides.
- */
-export function checkKfuncProto(spec: KfuncSpec, btf: Btf, protoId: number): void {
-  const proto = btf.type(protoId);
-  if (proto.kind !== 'FUNC_PROTO') throw new LoadError(`extern ${spec.name}`, `BTF type ${protoId} is not a FUNC_PROTO`);
-  const declared = proto.params.map((p) => {
-    const t = btf.resolve(p.type);
-    const pointer = t.kind === 'PTR';
-    const kind: KfuncArgKind = p.name.endsWith('__arena__nullable') ? 'arena_nullable' : p.name.endsWith('__arena') ? 'arena'
-      : p.name.endsWith('__sz') || p.name.endsWith('__szk') ? 'size' : p.name.endsWith('__map') ? 'map' : pointer ? 'mem' : 'scalar';
-    return { name: p.name, pointer, kind, text: `${btf.typeName(p.type)}${p.name ? ` ${p.name}` : ''}` };
-  });
-  const mismatch = (why: string): never => {
-    throw new LoadError(`extern ${spec.name}`, `${why}: the object declares (${declared.map((d) => d.text).join(', ') || 'void'}), ` +
-      `the runtime defines (${spec.args.join(', ') || 'void'})`);
-  };
-  if (spec.ret !== undefined) {
-    const r = proto.returnType === 0 ? undefined : btf.resolve(proto.returnType);
-    const returns: KfuncReturnKind = r === undefined ? 'void' : r.kind === 'PTR' ? 'pointer' : 'scalar';
-    if (returns !== spec.ret) mismatch(`the return is declared ${returns === 'void' ? 'void' : `${returns} (${btf.typeName(proto.returnType)})`} but defined '${spec.ret}'`);
-  }
-  if (declared.length !== spec.args.length) mismatch(`${declared.length} arguments declared, ${spec.args.length} defined`);
-  spec.args.forEach((kind, i) => {
-    const d = declared[i];
-    const wantsPointer = kind !== 'scalar' && kind !== 'size';
-    // A suffixed parameter must be defined as its suffix says (a `__sz` may be a plain scalar);
-    // an unsuffixed pointer may be any pointer kind, an unsuffixed integer any integer kind.
-    const named = d.kind !== 'mem' && d.kind !== 'scalar';
-    const ok = named ? d.kind === kind || (d.kind === 'size' && kind === 'scalar') : d.pointer === wantsPointer;
-    if (!ok) mismatch(`argument ${i} (${d.text || 'unnamed'}) is declared ${d.kind === 'mem' ? 'a pointer' : d.kind} but defined '${kind}'`);
-  });
+/** What a kfunc written in TypeScript can do in the simulated kernel. */
+export interface KernelApi {
+  /** Reads kernel memory (arena kernel addresses, map values, ...). A fault on an empty arena
+   *  page recovers through the scratch page (and reports); anything else oopses. spec §3.3 */
+  read(addr: bigint, len: number): Uint8Array;
+  write(addr: bigint, bytes: Uint8Array): void;
+  readU8(addr: bigint): number;
+  writeU8(addr: bigint, value: number): void;
+  readU16(addr: bigint): number;
+  writeU16(addr: bigint, value: number): void;
+  readU32(addr: bigint): number;
+  writeU32(addr: bigint, value: number): void;
+  readU64(addr: bigint): bigint;
+  writeU64(addr: bigint, value: bigint): void;
+  /** A NUL-terminated string of at most `max` bytes (Latin-1), read page by page. */
+  readString(addr: bigint, max: number): string;
+  /** Writes `text` (Latin-1) and its terminating NUL. */
+  writeString(addr: bigint, text: string): void;
+  /**
+   * The kernel address of an `__arena` argument: kern_vm_start + lo32(ptr), the rebase the JIT
+   * does for `x__arena` parameters (spec §1.10). Throws if the calling program has no arena.
+   */
+  arenaKernAddr(ptr: bigint): bigint;
+  /** bpf_prog_arena(): the calling program's arena map, if any. spec §3.1 */
+  progArena(): ArenaMap | undefined;
+  /** bpf_arena_map_kern_vm_start(map). spec §3.1 */
+  arenaMapKernVmStart(map: ArenaMap): bigint;
+  /** bpf_arena_alloc_pages_sleepable(): the kernel callers' allocation. spec §3.1 */
+  arenaAllocPagesSleepable(map: ArenaMap, addr: bigint, pageCnt: number, nodeId: number, flags: bigint): bigint;
 }
 
-/** The arena pointer arguments of the kfunc call in progress, for the strict contract check. */
-export interface ContractScope {
-  readonly site: CallSite;
-  /** Kernel addresses of the arena arguments, by argument index. */
-  readonly arenaArgs: ReadonlyMap<number, bigint>;
-}
+/** A kfunc written in TypeScript: the call's registers, and the kernel it runs in. */
+export type KfuncImpl = (ctx: CallContext, kernel: KernelApi) => number | bigint | void;
 
-/**
- * Throws KfuncContractError when [addr, addr + size) is not within GUARD_SZ / 2 bytes past
- * one of the call's arena pointer arguments.
- */
-export function checkContract(scope: ContractScope, addr: bigint, size: number): void {
-  const limit = BigInt(GUARD_SZ / 2);
-  let nearest: { index: number; offset: bigint } | undefined;
-  for (const [index, base] of scope.arenaArgs) {
-    const offset = addr - base;
-    if (offset >= 0n && offset + BigInt(size) <= limit) return;
-    const distance = offset < 0n ? -offset : offset;
-    if (!nearest || distance < (nearest.offset < 0n ? -nearest.offset : nearest.offset)) nearest = { index, offset };
-  }
-  throw new KfuncContractError(scope.site, nearest?.index, nearest?.offset, addr, size);
-}
