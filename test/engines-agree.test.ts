@@ -8,7 +8,7 @@ import { BpfError } from '../src/errors.js';
 import { Engine, LoadedObject, loadObject } from '../src/object.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { RingBufMap } from '../src/maps/ringbuf.js';
-import { arenaTestKfuncs, refTestKfuncs } from './helpers.js';
+import { arenaTestKfuncs, refTestKfuncs, withCallbackKfunc } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const PROGS = join(PROJECT_ROOT, 'progs');
@@ -16,6 +16,7 @@ const PROGS = join(PROJECT_ROOT, 'progs');
 const kfuncs: Record<string, KfuncImpl | KfuncSpec> = {
   ...Object.fromEntries(refTestKfuncs().map((k) => [k.name, k])),
   ...arenaTestKfuncs,
+  bpfrun_test_with_callback: withCallbackKfunc(),
 };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -39,6 +39,24 @@ export function refTestKfuncs(sleepy = false): KfuncSpec[] {
   ];
 }
 
+/**
+ * kfunc_nested.bpf.c's outer kfunc, typed: reads its arena argument, calls the callback it was
+ * passed (its code address, taken as the `ctx` kind: a pointer passed as is), then reads `after`
+ * bytes past its argument; returns what the callback returned.
+ */
+export function withCallbackKfunc(after = 0n): KfuncSpec {
+  return defineKfunc({
+    name: 'bpfrun_test_with_callback', args: ['arena', 'ctx'], ret: 'scalar',
+    impl: ({ args: [ptr, cb], kernel, ctx }) => {
+      assert.ok(ptr.kind === 'arena' && ptr.address !== null && cb.kind === 'ctx');
+      kernel.readU32(ptr.address);
+      const ret = ctx.callFunction(cb.address, []);
+      kernel.readU32(ptr.address + after);
+      return ret;
+    },
+  });
+}
+
 /** The built command line. */
 export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
 
