@@ -11,8 +11,8 @@
  *   __u32 bpfrun_test_arena_read(void *ptr)   u32 load at kaddr(ptr)
  * where kaddr(ptr) = kern_vm_start + lo32(ptr).
  *
- * Map `arena`: ARENA, BPF_F_MMAPABLE, 16 pages, map_extra = 1 << 44 (PG(n) = 0x100000000000 +
- * n * 0x1000). SEC("syscall"), fresh load, no ctx:
+ * Map `arena`: ARENA, BPF_F_MMAPABLE, 16 pages, at the address mmap picks (PG(n): its page n).
+ * SEC("syscall"), fresh load, no ctx:
  *   nested: allocates PG(0) and PG(12), stores 0x1234 at PG(12), calls
  *     bpfrun_test_with_callback(PG(0), nested_cb); nested_cb reads PG(12) with
  *     bpfrun_test_arena_read (48 KiB past the outer call's argument: allowed, it is the inner
@@ -26,31 +26,32 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARENA);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 16);
-	__ulong(map_extra, 1ULL << 44);
 } arena SEC(".maps");
 
 extern int bpfrun_test_with_callback(void *ptr, void *cb) __ksym;
 extern __u32 bpfrun_test_arena_read(void *ptr) __ksym;
 
-/* .data: the arena base, read at run time so that no address is folded */
-__u64 arena_base = 1ULL << 44;
-
-#define PG(n) ((__u32 __arena *)(arena_base + (__u64)(n) * __PAGE_SIZE))
+/* .bss: PG(12), for the callback */
+__u64 inner_addr;
 
 static int nested_cb(void *unused)
 {
-	return bpfrun_test_arena_read((void *)PG(12));
+	return bpfrun_test_arena_read((void *)(__u32 __arena *)inner_addr);
 }
 
 SEC("syscall")
 int nested(void *ctx)
 {
 	__u32 __arena *outer = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
-	__u32 __arena *inner = bpf_arena_alloc_pages(&arena, (void __arena *)PG(12), 1, NUMA_NO_NODE, 0);
+	__u32 __arena *inner;
 
-	if (!outer || !inner)
+	if (!outer)
+		return -1;
+	inner = bpf_arena_alloc_pages(&arena, (char __arena *)outer + 12 * __PAGE_SIZE, 1, NUMA_NO_NODE, 0);
+	if (!inner)
 		return -1;
 	*inner = 0x1234;
+	inner_addr = (__u64)inner;
 	return bpfrun_test_with_callback((void *)outer, (void *)nested_cb);
 }
 
