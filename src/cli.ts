@@ -13,7 +13,7 @@ import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTI
 import { BpfError, causeLines } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
-import { isKfuncSpec, KfuncSpec } from './kfunc.js';
+import { isKfuncSpec, KfuncSpec } from './kfunc/api.js';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';

@@ -6,6 +6,8 @@
  * Every constructor takes a trailing optional `ErrorOptions`: a layer that rewraps an error
  * passes the original as `cause` (ES2022), and `causeLines` shows the chain to users.
  */
+import { hex } from './text.js';
+import { GUARD_SZ } from './uapi.js';
 
 export type BpfErrorKind =
   | 'decode'
@@ -20,6 +22,7 @@ export type BpfErrorKind =
   | 'call-depth'
   | 'unknown-helper'
   | 'unknown-kfunc'
+  | 'kfunc-contract'
   | 'runtime';
 
 export abstract class BpfError extends Error {
@@ -203,6 +206,30 @@ export class RuntimeError extends VmError {
   constructor(index: number, reason: string, options?: ErrorOptions) {
     super(index, reason, options);
     this.name = 'RuntimeError';
+  }
+}
+
+/** Where a kfunc was called from, for contract violations. */
+export interface CallSite {
+  readonly kfunc: string;
+  readonly insn: number;
+  readonly source?: SourceLocation;
+}
+
+/**
+ * A kfunc's kernel-side access outside the GUARD_SZ / 2 contract of the direct-access series
+ * (strict mode, kernel-arena-streams.md §1.2, §3): at most 32 KiB past an arena pointer the
+ * call was handed. `argument` and `offset` name the nearest such argument, if any.
+ */
+export class KfuncContractError extends VmError {
+  readonly kind = 'kfunc-contract';
+  constructor(readonly site: CallSite, readonly argument: number | undefined, readonly offset: bigint | undefined,
+    readonly address: bigint, readonly size: number) {
+    super(site.insn, argument === undefined
+      ? `kfunc ${site.kfunc} touched arena memory at ${hex(address)} (${size} bytes) without an arena pointer argument`
+      : `kfunc ${site.kfunc} touched arena memory ${offset! < 0n ? '-' : '+'}${hex(offset! < 0n ? -offset! : offset!)} ` +
+        `from its arena argument ${argument} (${size} bytes), beyond the GUARD_SZ / 2 = ${GUARD_SZ / 2} bytes a kfunc may access`);
+    this.name = 'KfuncContractError';
   }
 }
 

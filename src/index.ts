@@ -14,7 +14,8 @@ export { validate } from './isa/validate.js';
 export { AddressSpace } from './memory.js';
 export type { CallContext, ExecEnv, NativeFn, HelperDef, RunResult } from './runtime.js';
 export * from './errors.js';
-export { defineKfunc, KfuncContractError } from './kfunc.js';
-export type { KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind } from './kfunc.js';
-export type { KernelApi, KfuncImpl } from './arena/kfuncs.js';
+export { defineKfunc } from './kfunc/api.js';
+export type {
+  KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind, KernelApi, KfuncImpl,
+} from './kfunc/api.js';
 export { ArenaMap } from './maps/arena.js';

@@ -5,17 +5,19 @@
  * slots seeded), the natives registry bound to the object's externs, and the programs
  * validated, checked against the verifier rules bpfrun emulates and ready to run.
  */
-import { ArenaKernel } from './arena/kernel-access.js';
-import { createArenaKfuncs, kernelApiFor, KernelApi, KfuncImpl } from './arena/kfuncs.js';
-import { BpfError, LoadError, RuntimeError } from './errors.js';
+import { ArenaKernel } from './kernel/arena-access.js';
+import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
+import { ksymAddress } from './addresses.js';
+import { BpfError, LoadError } from './errors.js';
+import { helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { writeScalar } from './globals.js';
-import { createHelpers, createKfuncs, helperName } from './helpers/helpers.js';
-import { toU64 } from './int64.js';
+import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
-import { KernelOptions, SimKernel } from './kernel.js';
+import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { NativeRegistry } from './kernel/natives.js';
-import { checkKfuncProto, isKfuncSpec, KfuncArg, KfuncSpec } from './kfunc.js';
+import { isKfuncSpec, KfuncImpl, KfuncSpec } from './kfunc/api.js';
+import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
@@ -23,7 +25,7 @@ import { createMap } from './maps/map.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { programTypeDef } from './progtypes/index.js';
-import { FrameSource, LdImm64Resolver, NativeFn } from './runtime.js';
+import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs } from './streams/index.js';
 import { checkSleepableKfuncs } from './verifier.js';
 
@@ -159,55 +161,17 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
   const user: ReadonlyMap<string, KfuncImpl | KfuncSpec> = options.kfuncs instanceof Map ? options.kfuncs
     : Array.isArray(options.kfuncs) ? new Map(options.kfuncs.map((k: KfuncSpec) => [k.name, k]))
     : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl | KfuncSpec>));
+  const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {
-    const api = kernelApiFor(name, arenaKernel);
     if (!isKfuncSpec(impl)) {
-      registry.addKfunc({ name, fn: (ctx) => impl(ctx, api) });
+      registry.addKfunc({ name, fn: bindKfuncImpl(name, impl, binding) });
       continue;
     }
     const ext = spec.externs.find((x) => x.kind === 'kfunc' && x.name === name);
     if (ext?.typeId !== undefined && spec.btf) checkKfuncProto(impl, spec.btf, ext.typeId);
-    registry.addKfunc({ name, fn: typedKfunc(impl, api, kernel, arenaKernel, running, options.strictKfuncContract ?? false),
-      sleepable: impl.flags?.sleepable });
+    registry.addKfunc({ name, fn: bindTypedKfunc(impl, binding), sleepable: impl.flags?.sleepable });
   }
   return registry;
-}
-
-/** A typed kfunc as a native: arguments decoded as the kernel passes them (spec §1.10). */
-function typedKfunc(def: KfuncSpec, api: KernelApi, kernel: SimKernel, arenaKernel: ArenaKernel,
-  running: () => Program | undefined, strict: boolean): NativeFn {
-  return (ctx) => {
-    const program = running();
-    const arenaArgs = new Map<number, bigint>();
-    const args = def.args.map((kind, i): KfuncArg => {
-      const raw = ctx.arg(i + 1);
-      switch (kind) {
-        case 'scalar': return { kind, value: raw };
-        case 'size': return { kind, value: Number(raw & 0xffffffffn) };
-        case 'map': return { kind, map: kernel.mapOfHandle(raw), handle: raw };
-        case 'ctx': return { kind, address: raw };
-        case 'mem': return { kind, address: raw, size: Number(ctx.arg(i + 2) & 0xffffffffn) };
-        default: { // arena pointers: kern_vm_start + lo32; __nullable passes NULL for lo32 == 0
-          const arena = program?.arena;
-          if (!arena) throw new RuntimeError(ctx.index, `${def.name}: arena pointer requires a program with an associated arena`);
-          const lo32 = raw & 0xffffffffn;
-          const address = kind === 'arena_nullable' && lo32 === 0n ? null : arena.kernVmStart + lo32;
-          if (address !== null) arenaArgs.set(i, address);
-          return { kind, address, user: raw };
-        }
-      }
-    });
-    if (def.flags?.release) program?.references.release(ctx.arg(1), def.name, ctx.index);
-    if (strict) arenaKernel.contract = { site: { kfunc: def.name, insn: ctx.index, source: program?.sourceOf(ctx.index) }, arenaArgs };
-    let ret;
-    try {
-      ret = def.impl({ args, kernel: api, ctx });
-    } finally {
-      arenaKernel.contract = undefined;
-    }
-    if (def.flags?.acquire && ret !== undefined && BigInt(ret) !== 0n) program?.references.acquire(BigInt.asUintN(64, BigInt(ret)), ctx.index);
-    return ret;
-  };
 }
 
 /** Values of the object's `ld_imm64` pseudo forms: map handles, map values, extern addresses. */
@@ -228,7 +192,7 @@ function ldImm64Resolver(spec: ObjectSpec, kernel: SimKernel, maps: readonly Bpf
     if (kind === BPF_PSEUDO_BTF_ID) {
       // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
       const ext = spec.externs[imm];
-      return ext.kind === 'kfunc' && registry.kfunc(ext.name) ? toU64((0xc0de0000 + imm * 16) | 0, 0xffffffff | 0) : 0n;
+      return ext.kind === 'kfunc' && registry.kfunc(ext.name) ? ksymAddress(imm) : 0n;
     }
     throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
   };

@@ -2,11 +2,13 @@
  * The memory a program can reach: a set of regions, each a byte buffer at a simulated 64-bit
  * address. Every region lies inside one 4 GiB-aligned window (its addresses share the high 32
  * bits), so the engines can find a region from the high half and check bounds on the low half
- * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map
- * (0xffff8881_...), stacks in vmalloc space (0xffffc900_...).
+ * with int32 arithmetic only. Addresses look like the kernel's: data regions in the direct map,
+ * stacks in vmalloc space (the windows are in ./addresses.ts).
  */
+import { DATA_HI, DATA_HI_END, STACK_HI, STACK_HI_END, STACK_START } from './addresses.js';
 import { MemoryAccessError } from './errors.js';
 import { toU64 } from './int64.js';
+import { hex } from './text.js';
 
 export interface MemoryRegion {
   /** What the region is, for error messages ("stack", "input", "map value of counts", ...). */
@@ -20,15 +22,11 @@ export interface MemoryRegion {
   readonly writable: boolean;
 }
 
-const DATA_BASE_HI = 0xffff8881 | 0;
-const STACK_HI = 0xffffc900 | 0;
-const STACK_START = 0x00400000;
-
 export class AddressSpace {
   private readonly list: MemoryRegion[] = [];
   /** Each region owns its 4 GiB window, so the high half finds it. */
   private readonly byHi = new Map<number, MemoryRegion>();
-  private nextHi = DATA_BASE_HI;
+  private nextHi = DATA_HI;
   private nextStackHi = STACK_HI;
 
   /** Regions in the order they were mapped. */
@@ -39,16 +37,27 @@ export class AddressSpace {
   /** Maps a buffer at a fresh address window; the buffer is shared, not copied. */
   map(name: string, bytes: Uint8Array, writable = true): MemoryRegion {
     if (bytes.length > 0x80000000) throw new RangeError(`region ${name} is larger than 2 GiB`);
-    const region = this.add(name, this.nextHi, 0, bytes, writable);
-    this.nextHi = (this.nextHi + 1) | 0;
-    return region;
+    const hi = this.freeWindow(this.nextHi, DATA_HI, DATA_HI_END, name);
+    if (hi === this.nextHi) this.nextHi = (hi + 1) | 0;
+    return this.add(name, hi, 0, bytes, writable);
   }
 
   /** Maps an engine's stack (all call frames, contiguous) in a window of its own. */
   mapStack(bytes: Uint8Array): MemoryRegion {
-    const region = this.add('stack', this.nextStackHi, STACK_START, bytes, true);
-    this.nextStackHi = (this.nextStackHi + 1) | 0;
-    return region;
+    const hi = this.freeWindow(this.nextStackHi, STACK_HI, STACK_HI_END, 'stack');
+    if (hi === this.nextStackHi) this.nextStackHi = (hi + 1) | 0;
+    return this.add('stack', hi, STACK_START, bytes, true);
+  }
+
+  /**
+   * The window (high half) for a new region of a kind whose windows are [first, end): the next
+   * one never used, so addresses stay distinct while they last; after that, one an unmapped
+   * region gave back (./addresses.ts).
+   */
+  private freeWindow(next: number, first: number, end: number, name: string): number {
+    if (next !== end) return next;
+    for (let hi = first; hi !== end; hi = (hi + 1) | 0) if (!this.byHi.has(hi)) return hi;
+    throw new RangeError(`no free address window for region ${name}`);
   }
 
   private add(name: string, hi: number, start: number, bytes: Uint8Array, writable: boolean): MemoryRegion {
@@ -134,5 +143,5 @@ export class AddressSpace {
 
 function describe(r: MemoryRegion): string {
   const start = AddressSpace.address(r);
-  return `[0x${start.toString(16)}, 0x${(start + BigInt(r.bytes.length)).toString(16)})`;
+  return `[${hex(start)}, ${hex(start + BigInt(r.bytes.length))})`;
 }

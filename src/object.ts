@@ -11,11 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ArenaKernel } from './arena/kernel-access.js';
+import type { ArenaKernel } from './kernel/arena-access.js';
 import { LoadError } from './errors.js';
 import { findVariable, GlobalValue, globalValue, writeVariable } from './globals.js';
 import { Instance, instantiate, LoadOptions } from './instantiate.js';
-import type { SimKernel } from './kernel.js';
+import type { SimKernel } from './kernel/kernel.js';
 import type { NativeRegistry } from './kernel/natives.js';
 import { parseObject } from './loader/parse.js';
 import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';

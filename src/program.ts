@@ -8,7 +8,7 @@ import { SourceLocation, VmError } from './errors.js';
 import { EngineName, ENGINE_KINDS } from './engines.js';
 import { encode, Instruction, width } from './isa/instruction.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from './isa/opcodes.js';
-import type { SimKernel } from './kernel.js';
+import type { SimKernel } from './kernel/kernel.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { Decoded, predecode } from './lower.js';
 import type { ArenaMap } from './maps/arena.js';
@@ -16,8 +16,9 @@ import { programTypeDef } from './progtypes/index.js';
 import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
-  bpfProgSymbol, latin1Text, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
+  bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
 } from './streams/index.js';
+import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
 
 export interface RunOptions {

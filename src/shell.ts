@@ -6,7 +6,7 @@
  * the engines cannot drift apart on anything else (they did: design-review §1.4).
  */
 import { CallDepthError, RuntimeError, UnknownHelperError } from './errors.js';
-import { HELPER_NAMES } from './helpers/names.js';
+import { HELPER_NAMES } from './helper-names.js';
 import { fromU64, toU64 } from './int64.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
 import type { Decoded } from './lower.js';

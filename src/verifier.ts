@@ -10,7 +10,6 @@
  * reason not listed here loads and runs.
  */
 import { LoadError, RuntimeError, SourceLocation } from './errors.js';
-import { BPF_FUNC } from './helpers/helpers.js';
 import { Instruction, width } from './isa/instruction.js';
 import {
   BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_K, BPF_MOV, BPF_PSEUDO_KFUNC_CALL, BPF_ST, BPF_STX,
@@ -18,6 +17,7 @@ import {
 } from './isa/opcodes.js';
 import type { ProgramSpec } from './loader/spec.js';
 import type { Natives } from './runtime.js';
+import { BPF_FUNC } from './uapi.js';
 
 /** The verifier's KF_SLEEPABLE rule, at load: a non-sleepable program may not call a sleepable kfunc. */
 export function checkSleepableKfuncs(spec: ProgramSpec, natives: Natives, isSleepable: (kfunc: string) => boolean,

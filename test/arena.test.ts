@@ -3,18 +3,17 @@
 // brute-force model of the kernel's two rbtrees), the kfuncs with their quirks and errnos,
 // scratch-page recovery, the user view and `__arena` globals placement.
 import assert from 'node:assert/strict';
-import {
-  BODY_PAGES, clearLo32, defaultUserVmStart, GUARD_SZ, HALF_GUARD, kernVmStartFor, PAGE_SIZE, SZ_4G,
-} from '../src/arena/geometry.js';
+import { BODY_PAGES, clearLo32, defaultUserVmStart, HALF_GUARD, kernVmStartFor, SZ_4G } from '../src/arena/geometry.js';
 import { RangeTree } from '../src/arena/range-tree.js';
 import { ArenaSegvError, MapError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap, NUMA_NO_NODE } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/map.js';
+import type { MapSpec } from '../src/maps/types.js';
 import {
   BPF_ANY, BPF_F_MMAPABLE, BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_SEGV_ON_FAULT, BPF_MAP_TYPE_ARENA,
-  EBUSY, EINVAL, EOPNOTSUPP, type MapSpec,
-} from '../src/maps/types.js';
+  EBUSY, EINVAL, EOPNOTSUPP, GUARD_SZ, PAGE_SIZE,
+} from '../src/uapi.js';
 
 const PAGE = BigInt(PAGE_SIZE);
 const NN = NUMA_NO_NODE;

@@ -3,15 +3,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
-import { KfuncSpec } from '../src/kfunc.js';
+import { KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { BpfError } from '../src/errors.js';
 import { EngineName, ENGINES } from '../src/engines.js';
-import { BPF_MAP_TYPE_PROG_ARRAY } from '../src/maps/types.js';
+import { BPF_MAP_TYPE_PROG_ARRAY } from '../src/uapi.js';
 import { LoadedObject, loadObject } from '../src/object.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { RingBufMap } from '../src/maps/ringbuf.js';
-import { arenaTestKfuncs, refTestKfuncs } from './helpers.js';
+import { arenaTestKfuncs, refTestKfuncs, withCallbackKfunc } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const PROGS = join(PROJECT_ROOT, 'progs');
@@ -19,6 +18,7 @@ const PROGS = join(PROJECT_ROOT, 'progs');
 const kfuncs: Record<string, KfuncImpl | KfuncSpec> = {
   ...Object.fromEntries(refTestKfuncs().map((k) => [k.name, k])),
   ...arenaTestKfuncs,
+  bpfrun_test_with_callback: withCallbackKfunc(),
 };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ENGINES } from '../src/engines.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
+import { KfuncImpl } from '../src/kfunc/api.js';
 import { parseElf } from '../src/elf/elf.js';
 import {
   ArenaSegvError, AsmError, BpfError, BudgetExceededError, CallDepthError, causeLines, causeTexts, DecodeError,

@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { KfuncImpl } from '../src/arena/kfuncs.js';
 import { LoadError } from '../src/errors.js';
-import { defineKfunc, KfuncSpec } from '../src/kfunc.js';
+import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { PROJECT_ROOT } from './suite.js';
 
 /** Asserts that `f` throws a LoadError whose `where` and reason match. */
@@ -38,6 +37,24 @@ export function refTestKfuncs(sleepy = false): KfuncSpec[] {
       impl: ({ args: [x] }) => (x.kind === 'scalar' ? x.value + 1n : 0),
     }),
   ];
+}
+
+/**
+ * kfunc_nested.bpf.c's outer kfunc, typed: reads its arena argument, calls the callback it was
+ * passed (its code address, taken as the `ctx` kind: a pointer passed as is), then reads `after`
+ * bytes past its argument; returns what the callback returned.
+ */
+export function withCallbackKfunc(after = 0n): KfuncSpec {
+  return defineKfunc({
+    name: 'bpfrun_test_with_callback', args: ['arena', 'ctx'], ret: 'scalar',
+    impl: ({ args: [ptr, cb], kernel, ctx }) => {
+      assert.ok(ptr.kind === 'arena' && ptr.address !== null && cb.kind === 'ctx');
+      kernel.readU32(ptr.address);
+      const ret = ctx.callFunction(cb.address, []);
+      kernel.readU32(ptr.address + after);
+      return ret;
+    },
+  });
 }
 
 /** The built command line. */

@@ -7,7 +7,7 @@ import { InvalidInstructionError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/map.js';
-import { BPF_F_MMAPABLE, BPF_F_NO_USER_CONV, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
+import { BPF_F_MMAPABLE, BPF_F_NO_USER_CONV, BPF_MAP_TYPE_ARENA } from '../src/uapi.js';
 import { EngineFrame, ExecEnv } from '../src/runtime.js';
 import { createEngine, EngineName, ENGINES } from '../src/engines.js';
 

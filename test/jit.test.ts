@@ -9,7 +9,7 @@ import { predecode } from '../src/lower.js';
 import { AddressSpace } from '../src/memory.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/map.js';
-import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/maps/types.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../src/uapi.js';
 import { EngineFrame, ExecEnv } from '../src/runtime.js';
 import { JitProgram } from '../jit/jit.js';
 

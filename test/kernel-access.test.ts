@@ -2,13 +2,13 @@
 // through the simulated MMU, bpf_prog_find_from_stack over the shadow stack, the scratch page,
 // and the oops for everything the handler does not recover.
 import assert from 'node:assert/strict';
-import { ArenaKernel, RunningProgram } from '../src/arena/kernel-access.js';
-import { kernelApiFor } from '../src/arena/kfuncs.js';
-import { KernelOopsError } from '../src/errors.js';
-import { SimKernel } from '../src/kernel.js';
+import { ArenaKernel, RunningProgram } from '../src/kernel/arena-access.js';
+import { kernelApiFor } from '../src/kfunc/bind.js';
+import { KernelOopsError, RuntimeError } from '../src/errors.js';
+import { SimKernel } from '../src/kernel/kernel.js';
 import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/map.js';
-import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/maps/types.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY } from '../src/uapi.js';
 import { FrameSource } from '../src/runtime.js';
 
 const USER = 1n << 44n;
@@ -108,7 +108,34 @@ describe('kernel-side arena access', () => {
     });
     assert.equal(arena.pagesAllocated, 2);
     assert.equal(api.progArena(), undefined); // no program running
-    assert.throws(() => api.arenaKernAddr(USER), /requires a program with an associated arena/);
+    // One rebase for typed and plain kfuncs (kfunc/bind.ts), one typed error.
+    assert.throws(() => api.arenaKernAddr(USER), (e: unknown) => e instanceof RuntimeError && /my_kfunc: arena pointer requires a program with an associated arena/.test(e.message));
+  });
+
+  it('the guard stack: the innermost call\'s guard checks arena accesses, popping restores the enclosing one', () => {
+    const { kernel, arena, access, run } = setup();
+    const seen: string[] = [];
+    const guard = (name: string) => (addr: bigint) => { seen.push(`${name} ${addr - arena.kernVmStart}`); };
+    const array = createMap({ name: 'a', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, mapExtra: 0n },
+      kernel.memory, { nrCpus: 1 });
+    run(() => {
+      const outer = access.pushGuard(guard('outer'));
+      access.read(arena.kernVmStart + 1n, 1, 'k');
+      const inner = access.pushGuard(undefined); // an unchecked call inside
+      access.read(arena.kernVmStart + 2n, 1, 'k');
+      access.pushGuard(guard('innermost')); // left on the stack, as an exception would leave it
+      access.read(arena.kernVmStart + 3n, 1, 'k');
+      access.read(array.lookupElem(new Uint8Array(4), 0), 1, 'k'); // not an arena window: no guard
+      access.popGuard(inner);
+      access.read(arena.kernVmStart + 4n, 1, 'k');
+      access.popGuard(outer);
+      access.read(arena.kernVmStart + 5n, 1, 'k');
+    });
+    assert.deepEqual(seen, ['outer 1', 'innermost 3', 'outer 4']);
+    const refuse = access.pushGuard(() => { throw new Error('refused'); });
+    assert.throws(() => run(() => access.write(arena.kernVmStart, Uint8Array.of(1), 'k')), /refused/);
+    access.popGuard(refuse);
+    assert.equal(run(() => access.read(arena.kernVmStart, 1, 'k'))[0], 0, 'the refused write never reached memory');
   });
 
   it('non-arena kernel memory (a map value) is reachable; an unmapped address oopses', () => {

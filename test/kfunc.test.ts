@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_ENGINE, EngineName, ENGINES } from '../src/engines.js';
-import { BpfError, KernelOopsError, LoadError } from '../src/errors.js';
-import { defineKfunc, KfuncContractError, KfuncSpec } from '../src/kfunc.js';
+import { BpfError, KernelOopsError, KfuncContractError, LoadError } from '../src/errors.js';
+import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { loadObject, LoadOptions } from '../src/object.js';
-import { refTestKfuncs } from './helpers.js';
+import { refTestKfuncs, withCallbackKfunc } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const OBJ = join(PROJECT_ROOT, 'progs', 'arena_kfunc.bpf.o');
@@ -76,6 +76,7 @@ describe('typed kfuncs', () => {
       const obj = load({ kfuncs: typed(0x8000n), strictKfuncContract: true });
       assert.throws(() => obj.program('kf_alloc_write').run(), (e: unknown) => {
         assert.ok(e instanceof KfuncContractError);
+        assert.equal(e.kind, 'kfunc-contract');
         assert.equal(e.site.kfunc, 'bpfrun_test_arena_write');
         assert.equal(e.argument, 0);
         assert.equal(e.offset, 0x8000n);
@@ -98,6 +99,36 @@ describe('typed kfuncs', () => {
       const below = load({ kfuncs: typed(), strictKfuncContract: true });
       assert.throws(() => below.program('kf_lower_guard').run(),
         (e: unknown) => e instanceof KfuncContractError && e.offset === -8n && !(e instanceof KernelOopsError));
+    });
+
+    describe('a kfunc called from a BPF callback while another runs (kfunc_nested.bpf.o)', () => {
+      const NESTED = join(PROJECT_ROOT, 'progs', 'kfunc_nested.bpf.o');
+      const typedRead = typed().find((k) => k.name === 'bpfrun_test_arena_read')!;
+      /** The outer kfunc reads `after` bytes past its argument once the callback has returned. */
+      const nested = (engine: 'interp' | 'jit', after: bigint, inner: KfuncSpec | KfuncImpl = typedRead) =>
+        loadObject(NESTED, {
+          engine, strictKfuncContract: true, kfuncs: { bpfrun_test_with_callback: withCallbackKfunc(after), bpfrun_test_arena_read: inner },
+        }).program('nested');
+
+      for (const engine of ['interp', 'jit'] as const) {
+        it(`[${engine}] each call is checked against its own arguments: the inner read, 48 KiB past the outer argument, passes`, () => {
+          assert.equal(nested(engine, 0n).run().retval, 0x1234n);
+        });
+
+        it(`[${engine}] the outer call's check applies again once the inner call returns`, () => {
+          assert.throws(() => nested(engine, 0x8000n).run(), (e: unknown) => {
+            assert.ok(e instanceof KfuncContractError);
+            assert.equal(e.site.kfunc, 'bpfrun_test_with_callback');
+            assert.deepEqual([e.argument, e.offset], [0, 0x8000n]);
+            return true;
+          });
+        });
+
+        it(`[${engine}] a plain kfunc called from the callback is not checked against its caller's arguments`, () => {
+          const plainRead: KfuncImpl = (ctx, k) => k.readU32(k.arenaKernAddr(ctx.arg(1)));
+          assert.equal(nested(engine, 0n, plainRead).run().retval, 0x1234n);
+        });
+      }
     });
   });
 

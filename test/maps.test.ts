@@ -9,6 +9,7 @@ import { HashMap } from '../src/maps/hash.js';
 import { createMap } from '../src/maps/map.js';
 import { ProgArrayMap } from '../src/maps/progarray.js';
 import { RingBufMap } from '../src/maps/ringbuf.js';
+import type { MapSpec } from '../src/maps/types.js';
 import {
   BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NO_USER_CONV,
   BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD,
@@ -16,8 +17,8 @@ import {
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_NOEXIST, BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE, E2BIG, EAGAIN,
-  EEXIST, EINVAL, ENOENT, ENOTSUPP, EOPNOTSUPP, EPERM, errnoName, mapTypeName, type MapSpec,
-} from '../src/maps/types.js';
+  EEXIST, EINVAL, ENOENT, ENOTSUPP, EOPNOTSUPP, EPERM, errnoName, mapTypeName,
+} from '../src/uapi.js';
 
 const NR_CPUS = 3;
 

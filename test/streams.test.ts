@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { bpfFormat, type FormatMemory } from '../src/helpers/printf.js';
-import { SimKernel } from '../src/kernel.js';
-import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../src/maps/types.js';
+import { SimKernel } from '../src/kernel/kernel.js';
+import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../src/uapi.js';
 import { AddressSpace } from '../src/memory.js';
 import type { CallContext, NativeFn } from '../src/runtime.js';
 import {

@@ -4,10 +4,11 @@
  * table and the allocator build on these.
  */
 
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
-/** spec §1.2: round_up(1 << 16, 2 * PAGE_SIZE), the reach of an s16 insn offset. */
-export const GUARD_SZ = 1 << 16;
+import { ARENA_KERNEL_WINDOW, ARENA_SLOT_SIZE, ARENA_USER_WINDOW } from '../addresses.js';
+import { GUARD_SZ, PAGE_SHIFT, PAGE_SIZE } from '../uapi.js';
+
+/** Transitional: src/engine.ts imports PAGE_SIZE from here until it imports ../uapi.ts. */
+export { PAGE_SIZE };
 /** spec §1.2: kern_vm_start sits GUARD_SZ / 2 above the vm area; the same again above 4 GiB. */
 export const HALF_GUARD = GUARD_SZ / 2;
 export const HALF_GUARD_PAGES = HALF_GUARD / PAGE_SIZE;
@@ -15,12 +16,12 @@ export const SZ_4G = 2 ** 32;
 /** Pages of the 4 GiB body, the most an arena can hold (max_entries ≤ 2^20). */
 export const BODY_PAGES = SZ_4G / PAGE_SIZE;
 
-/** A fake vmalloc-space base for arena windows, clear of the data (0xffff8881…) and stack (0xffffc900…) windows of memory.ts. */
-const KERN_ARENA_BASE = 0xffffd000_00000000n;
+/** A fake vmalloc-space base for arena windows (ARENA_KERNEL_WINDOW in ../addresses.ts). */
+const KERN_ARENA_BASE = ARENA_KERNEL_WINDOW.start;
 /** Where the simulated mmap() starts handing out arena ranges, top-down (a typical x86-64 mmap_base, rounded). */
-const USER_MMAP_TOP = 0x7f00_0000_0000n;
+const USER_MMAP_TOP = ARENA_USER_WINDOW.end;
 /** Each arena gets an 8 GiB slot of its own, in the kernel (4 GiB + GUARD_SZ) and in user space (mmap asks for 2 × len ≤ 8 GiB). */
-const ARENA_STRIDE = 1n << 33n;
+const ARENA_STRIDE = ARENA_SLOT_SIZE;
 const LO32 = 0xffff_ffffn;
 
 export function lo32(v: bigint): number {

@@ -7,7 +7,8 @@
  * Sparse: pages exist only once installed, so a 4 GiB arena with three pages costs three
  * pages. A lookup is one Map access keyed by the slot number.
  */
-import { BODY_PAGES, HALF_GUARD_PAGES, PAGE_SIZE } from './geometry.js';
+import { BODY_PAGES, HALF_GUARD_PAGES } from './geometry.js';
+import { PAGE_SIZE } from '../uapi.js';
 
 /** The lowest and one past the highest slot of the window. */
 export const FIRST_SLOT = -HALF_GUARD_PAGES;

@@ -61,6 +61,7 @@ import {
   OP_CALL, OP_CALLX, OP_EXIT, OP_GOTOL, OP_JA, OP_LDDW, OP_MAY_GOTO,
 } from '../isa/opcodes.js';
 import { ATOMIC_RMW_OPS } from '../isa/xop.js';
+import { hex } from '../text.js';
 
 /** Assembles `text` into instructions (ld_imm64 is one Instruction of width 2). */
 export function assemble(text: string): Instruction[] {
@@ -263,7 +264,7 @@ class Operands {
     const max = n.negative ? half : n.hex ? 2n * half - 1n : decimalMax;
     if (n.magnitude > max) {
       this.fail(`Invalid ${range.what}: ${text} does not fit in ${range.bits} bits ` +
-        `(decimal ${-half}..${decimalMax}, or hex up to 0x${(2n * half - 1n).toString(16)})`);
+        `(decimal ${-half}..${decimalMax}, or hex up to ${hex(2n * half - 1n)})`);
     }
     return BigInt.asIntN(range.bits, n.negative ? -n.magnitude : n.magnitude);
   }

@@ -18,6 +18,7 @@ import {
   BPF_SUB, BPF_X, BPF_XCHG, BPF_XOR, BPF_ADDR_SPACE_CAST, CLASS_MASK, CODE_MASK,
   MODE_MASK, OP_LDDW, sizeBytes, SOURCE_MASK,
 } from '../isa/opcodes.js';
+import { hex } from '../text.js';
 
 export interface DisasmOptions {
   /**
@@ -65,7 +66,7 @@ class Formatter {
 
   num(v: number | bigint): string {
     if (!this.options.hex) return String(v);
-    return v < 0 ? `-0x${(-BigInt(v)).toString(16)}` : `0x${v.toString(16)}`;
+    return v < 0 ? `-${hex(-BigInt(v))}` : hex(v);
   }
 
   /** `r10 - 8`: base register and signed offset. */
@@ -78,7 +79,7 @@ class Formatter {
     const text = `${delta < 0 ? '-' : '+'}${this.num(Math.abs(delta))}`;
     if (this.options.section === undefined) return text;
     const bytes = BigInt.asUintN(64, BigInt(this.slot + 1 + delta) * 8n);
-    return `${text} <${this.options.section}+0x${bytes.toString(16)}>`;
+    return `${text} <${this.options.section}+${hex(bytes)}>`;
   }
 }
 

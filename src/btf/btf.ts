@@ -5,8 +5,9 @@
  * It does not fix up DATASEC sizes or VAR offsets (they are 0 in a .o, §2.1; the loader takes
  * them from the ELF), interpret `.maps` definitions, or deduplicate/sanitise BTF.
  */
+import { ByteReader } from '../elf/reader.js';
 import { LoadError } from '../errors.js';
-import { ByteReader, hex } from '../elf/reader.js';
+import { hex } from '../text.js';
 
 export const BTF_MAGIC = 0xeb9f;
 

@@ -5,8 +5,9 @@
  * Offsets stay as the file has them (`insnOff` in bytes within the ELF section); it does not
  * rebase records per program, match sections against the ELF, or resolve CO-RE relocations.
  */
+import { ByteReader } from '../elf/reader.js';
 import { LoadError } from '../errors.js';
-import { ByteReader, hex } from '../elf/reader.js';
+import { hex } from '../text.js';
 import { BTF_MAGIC, type Btf } from './btf.js';
 
 /** `enum bpf_core_relo_kind`, indexed by value (§2.6). */

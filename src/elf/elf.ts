@@ -6,7 +6,8 @@
  * does that on top of this output. Every malformed input becomes a LoadError.
  */
 import { LoadError } from '../errors.js';
-import { ByteReader, hex } from './reader.js';
+import { hex } from '../text.js';
+import { ByteReader } from './reader.js';
 
 // ---- Constants (ELF gABI; values clang emits for BPF) ----
 

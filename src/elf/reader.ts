@@ -5,13 +5,9 @@
  * cursor with checked primitives). This module knows nothing about any file format.
  */
 import { LoadError } from '../errors.js';
+import { hex } from '../text.js';
 
 const utf8 = new TextDecoder('utf-8');
-
-/** Formats a byte offset or size for error messages. */
-export function hex(n: number | bigint): string {
-  return `0x${n.toString(16)}`;
-}
 
 export class ByteReader {
   private readonly view: DataView;

@@ -3,68 +3,58 @@
  * Return values and error codes are the kernel's (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
  */
+import { USER_SPACE } from '../addresses.js';
 import { RuntimeError } from '../errors.js';
-import { SimKernel } from '../kernel.js';
-import type { BpfMap } from '../maps/base.js';
-import { RingBufMap } from '../maps/ringbuf.js';
-import { ProgArrayMap } from '../maps/progarray.js';
-import { E2BIG, EFAULT, EINVAL, ENOENT, ERANGE } from '../maps/types.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
+import { SimKernel } from '../kernel/kernel.js';
+import type { BpfMap } from '../maps/base.js';
+import { ProgArrayMap } from '../maps/progarray.js';
+import { RingBufMap } from '../maps/ringbuf.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
+import { hex, latin1Bytes, latin1Text } from '../text.js';
+import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { bpfFormat, FormatMemory } from './printf.js';
-import { HELPER_NAMES } from './names.js';
 
 /**
  * x86-64 copy_from_kernel_nofault_allowed(): addresses below TASK_SIZE_MAX + PAGE_SIZE (user
  * space, NULL included) are refused with -ERANGE before any read is tried.
  */
-const USER_ADDRESS_LIMIT = 0x800000000000n;
 function isUserAddress(address: bigint): boolean {
-  return address < USER_ADDRESS_LIMIT;
+  return address < USER_SPACE.end;
 }
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
-const decoder = new TextDecoder('latin1');
-
-export const BPF_FUNC = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, trace_printk: 6,
-  get_prandom_u32: 7, get_smp_processor_id: 8, tail_call: 12, get_current_pid_tgid: 14,
-  probe_read_kernel: 113, probe_read_kernel_str: 115, ktime_get_boot_ns: 125, ringbuf_output: 130,
-  ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, ringbuf_query: 134,
-  ktime_get_coarse_ns: 160, snprintf: 165, trace_vprintk: 177, loop: 181, strncmp: 182,
-  map_lookup_percpu_elem: 195, ktime_get_tai_ns: 208,
-} as const;
 
 /** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's callback_fn). */
-const CALLBACK_ARGS: Readonly<Record<string, readonly number[]>> = { loop: [2] };
+const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2] };
 
-/** The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for messages. */
-export function helperName(id: number): string {
-  const name = HELPER_NAMES[id];
-  return name === undefined ? `helper #${id}` : `bpf_${name}`;
-}
+/**
+ * The helper's name as the kernel spells it, for messages. Kept here for src/report.ts, which
+ * imports it from this module; the function lives in ../uapi.ts.
+ */
+export { helperName } from '../uapi.js';
 
 /** All helpers we implement, keyed by id, bound to `kernel`. */
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const mem = kernel.memory;
   const map = (ctx: CallContext, n: number): BpfMap => {
     const m = kernel.mapOfHandle(ctx.arg(n));
-    if (!m) throw new RuntimeError(ctx.index, `argument ${n} (0x${ctx.arg(n).toString(16)}) is not a map`);
+    if (!m) throw new RuntimeError(ctx.index, `argument ${n} (${hex(ctx.arg(n))}) is not a map`);
     return m;
   };
   const formatMemory: FormatMemory = {
     string: (address, max) => {
       const s = mem.readString(address, max);
-      return s && decoder.decode(s.bytes);
+      return s && latin1Text(s.bytes);
     },
     bytes: (address, len) => mem.read(address, len),
   };
   /** The format string: `size` bytes that must contain a NUL (bpf_bprintf_prepare's strnchr). */
   const formatString = (ctx: CallContext, address: bigint, size: number): string | undefined => {
     const s = mem.readString(address, size);
-    if (!s) throw new RuntimeError(ctx.index, `format string at 0x${address.toString(16)} is not readable`);
-    return s.terminated ? decoder.decode(s.bytes) : undefined;
+    if (!s) throw new RuntimeError(ctx.index, `format string at ${hex(address)} is not readable`);
+    return s.terminated ? latin1Text(s.bytes) : undefined;
   };
   /** u64 arguments of the varargs helpers: `len` bytes at `address`, a multiple of 8. */
   const varargs = (ctx: CallContext, address: bigint, len: number): bigint[] | number => {
@@ -75,7 +65,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   };
   const u32 = (ctx: CallContext, n: number) => ctx.argLo(n) >>> 0;
 
-  const defs: Record<keyof typeof BPF_FUNC, NativeFn> = {
+  const defs: Partial<Record<HelperName, NativeFn>> = {
     // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
     map_lookup_elem: (ctx) => {
       const m = map(ctx, 1);
@@ -134,8 +124,8 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       const text = bpfFormat(fmt, args, formatMemory);
       if (typeof text === 'number') return text;
       if (size > 0) {
-        const bytes = new Uint8Array(Math.min(text.length, size - 1) + 1);
-        for (let k = 0; k < bytes.length - 1; k++) bytes[k] = text.charCodeAt(k);
+        const bytes = new Uint8Array(Math.min(text.length, size - 1) + 1); // the text, then a NUL
+        bytes.set(latin1Bytes(text.slice(0, size - 1)));
         kernel.writeOrFail(ctx.index, ctx.arg(1), bytes);
       }
       return text.length + 1;
@@ -218,18 +208,16 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   /** The ring buffer a reserved sample belongs to (the kernel finds it from the record header). */
   const ringbufOf = (ctx: CallContext, sample: bigint): RingBufMap => {
     for (const m of kernel.allMaps()) if (m instanceof RingBufMap && m.owns(sample)) return m;
-    throw new RuntimeError(ctx.index, `0x${sample.toString(16)} is not a ring buffer sample`);
+    throw new RuntimeError(ctx.index, `${hex(sample)} is not a ring buffer sample`);
   };
 
   const sampleDone = (ctx: CallContext, result: number, what: string): void => {
-    if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: 0x${ctx.arg(1).toString(16)} is not an open reservation`);
+    if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
-  const table = new Map<number, HelperDef>();
-  for (const [name, id] of Object.entries(BPF_FUNC)) {
-    table.set(id, { name: `bpf_${name}`, fn: defs[name as keyof typeof BPF_FUNC], callbackArgs: CALLBACK_ARGS[name] });
-  }
-  return table;
+  // By id, in id order.
+  const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
+  return new Map(implemented.map(([name, fn]) => [BPF_FUNC[name], { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] }]));
 }
 
 /** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */
@@ -238,7 +226,7 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
   const iter = (ctx: CallContext) => {
     const address = ctx.arg(1);
     const at = kernel.memory.locate(address, 8);
-    if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at 0x${address.toString(16)} is not writable memory`);
+    if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at ${hex(address)} is not writable memory`);
     return { view: at.region.view, off: at.offset, address };
   };
   return new Map<string, NativeFn>([

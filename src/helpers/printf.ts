@@ -17,7 +17,7 @@
  * pre-formatted IP or `%pB` longer than the room left is cut; later conversions then get
  * -ENOSPC (the kernel's pointer would run past the buffer).
  */
-import { EINVAL, ENOSPC } from '../maps/types.js';
+import { EINVAL, ENOSPC } from '../uapi.js';
 
 /** What the formatter needs from memory: a NUL-terminated string, and raw bytes. */
 export interface FormatMemory {
@@ -77,7 +77,7 @@ export function bpfFormat(fmt: string, args: readonly bigint[], mem: FormatMemor
     if (fmt[i] === 'p') {
       if (endsWord(next)) {
         if (!take(8)) return -ENOSPC;
-        text = hex(arg, 16);
+        text = formatPointer(arg);
       } else if ((next === 'k' || next === 'u') && fmt[i + 2] === 's') {
         i += 2;
         if (!endsWord(fmt[i + 1])) return -EINVAL;
@@ -87,10 +87,10 @@ export function bpfFormat(fmt: string, args: readonly bigint[], mem: FormatMemor
       } else if ('KxsS'.includes(next)) {
         i++;
         if (!take(8)) return -ENOSPC;
-        text = hex(arg, 16);
+        text = formatPointer(arg);
       } else if (next === 'B') {
         i++;
-        text = preformatted(hex(arg, 16));
+        text = preformatted(formatPointer(arg));
       } else if ((next === 'i' || next === 'I') && (fmt[i + 2] === '4' || fmt[i + 2] === '6')) {
         const size = fmt[i + 2] === '4' ? 4 : 16;
         if (MAX_BPRINTF_BIN_ARGS - used < size) return -ENOSPC;
@@ -130,8 +130,9 @@ function isPunct(ch: string): boolean {
   return /^[!-/:-@[-`{-~]$/.test(ch);
 }
 
-function hex(v: bigint, digits: number): string {
-  return BigInt.asUintN(64, v).toString(16).padStart(digits, '0');
+/** The raw address every pointer form but the IP and string ones prints here: 16 hex digits, no prefix. */
+function formatPointer(v: bigint): string {
+  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 }
 
 function formatInteger(arg: bigint, bits: number, conv: string, flags: string): string {

@@ -7,6 +7,7 @@
  * also what `llvm-objdump` prints.
  */
 import { DecodeError, InvalidInstructionError } from '../errors.js';
+import { hexBytes } from '../text.js';
 import { OP_LDDW } from './opcodes.js';
 
 export interface Instruction {
@@ -138,7 +139,7 @@ export function toHexLines(insns: readonly Instruction[]): string[] {
   const bytes = encode(insns);
   const lines: string[] = [];
   for (let pos = 0; pos < bytes.length; pos += INSN_SIZE) {
-    lines.push(Array.from(bytes.subarray(pos, pos + INSN_SIZE), (b) => b.toString(16).padStart(2, '0')).join(' '));
+    lines.push(hexBytes(bytes.subarray(pos, pos + INSN_SIZE), ' '));
   }
   return lines;
 }

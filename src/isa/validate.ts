@@ -8,6 +8,8 @@
  * Rules cite spec §8 (ISA) and §1.6 (addr_space_cast).
  */
 import { InvalidInstructionError } from '../errors.js';
+import { hex } from '../text.js';
+import { Instruction, slotIndices } from './instruction.js';
 import {
   BPF_ADD, BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_CALL,
   BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ,
@@ -17,7 +19,6 @@ import {
   BPF_ST, BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_W, BPF_X, BPF_XOR, CLASS_MASK, CODE_MASK,
   MODE_MASK, OP_LDDW, SIZE_MASK,
 } from './opcodes.js';
-import { Instruction, slotIndices } from './instruction.js';
 import { ATOMIC_RMW_OPS } from './xop.js';
 
 const FP = 10;
@@ -110,14 +111,14 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
   const { opcode, dst, src, off, imm } = ins;
   const cls = opcode & CLASS_MASK;
   const code = opcode & CODE_MASK;
-  const hex = '0x' + opcode.toString(16).padStart(2, '0');
-  const unknown = (): never => fail(`unknown opcode ${hex}`);
+  const op = hex(opcode, 2);
+  const unknown = (): never => fail(`unknown opcode ${op}`);
   const reg = (r: number, what: string) => { if (r > FP) fail(`invalid ${what} register r${r}`); };
   const writable = (r: number) => {
     reg(r, 'destination');
     if (r === FP) fail('frame pointer r10 is read only');
   };
-  const zero = (v: number, field: string) => { if (v !== 0) fail(`reserved field ${field} must be 0 (is ${v}) for opcode ${hex}`); };
+  const zero = (v: number, field: string) => { if (v !== 0) fail(`reserved field ${field} must be 0 (is ${v}) for opcode ${op}`); };
 
   switch (cls) {
     case BPF_ALU:
@@ -212,7 +213,7 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
       // spec §8.5: load-acquire is dst = *(src + off); store-release is *(dst + off) = src.
       if (imm === BPF_LOAD_ACQ) { writable(dst); return; }
       if (imm === BPF_STORE_REL) return;
-      if (!ATOMIC_RMW.has(imm)) fail(`unknown atomic operation 0x${(imm >>> 0).toString(16)}`);
+      if (!ATOMIC_RMW.has(imm)) fail(`unknown atomic operation ${hex(imm >>> 0)}`);
       if (size !== BPF_W && size !== BPF_DW) fail('atomic read-modify-write operations exist only for 32 and 64 bits');
       if (imm & BPF_FETCH) writable(src);
       return;

@@ -16,13 +16,15 @@ import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
 } from '../isa/opcodes.js';
+import type { MapSpec } from '../maps/types.js';
+import { hex, latin1Text } from '../text.js';
 import {
-  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, MapSpec,
-} from '../maps/types.js';
+  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+} from '../uapi.js';
+import { programTypeOf } from './sections.js';
 import {
   ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, VariableSpec,
 } from './spec.js';
-import { programTypeOf } from './sections.js';
 
 const TEXT = '.text';
 const ARENA_SECTION = '.addr_space.1';
@@ -227,7 +229,7 @@ class ObjectParser {
     const sym = this.elf.symbols[reloc.symbolIndex];
     const isCall = ins.opcode === OP_CALL;
     if (!isCall && ins.opcode !== OP_LDDW) {
-      throw new LoadError(where, `relocation against ${sym.name || 'a symbol'} sits on opcode 0x${ins.opcode.toString(16)}, not a call or ld_imm64`);
+      throw new LoadError(where, `relocation against ${sym.name || 'a symbol'} sits on opcode ${hex(ins.opcode)}, not a call or ld_imm64`);
     }
     const type = reloc.type;
     if (type !== (isCall ? R_BPF_64_32 : R_BPF_64_64)) {
@@ -412,7 +414,7 @@ class ObjectParser {
     const section = this.elf.sectionByName('.maps');
     if (!section) return;
     for (const r of this.elf.relocations.get(section.index) ?? []) {
-      const where = `.rel.maps at 0x${r.offset.toString(16)}`;
+      const where = `.rel.maps at ${hex(r.offset)}`;
       if (r.type !== R_BPF_64_ABS64) throw new LoadError(where, `relocation type ${r.type} is not R_BPF_64_ABS64`);
       const owner = [...this.mapByMapsOffset.entries()].filter(([off]) => off <= r.offset).sort((a, b) => b[0] - a[0])[0];
       if (!owner) throw new LoadError(where, 'not inside a map definition');
@@ -511,7 +513,7 @@ export function internalMapName(objName: string, section: string): string {
 
 function cString(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  return new TextDecoder('latin1').decode(end < 0 ? bytes : bytes.subarray(0, end));
+  return latin1Text(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 function functionAt(prog: ProgramSpec, slot: number): PlacedFunction | undefined {

@@ -17,13 +17,14 @@
  *   allocated until runDeferredFrees() — the kernel's irq_work + workqueue — which the
  *   runtime calls when a program run ends.
  */
-import { ArenaGeometry, clearLo32, defaultUserVmStart, HALF_GUARD, kernVmStartFor, lo32, PAGE_SHIFT, SZ_4G } from '../arena/geometry.js';
+import { ArenaGeometry, clearLo32, defaultUserVmStart, HALF_GUARD, kernVmStartFor, lo32, SZ_4G } from '../arena/geometry.js';
 import { PageTable } from '../arena/page-table.js';
 import { RangeTree } from '../arena/range-tree.js';
 import { ArenaSegvError, type ArenaSegvReason } from '../errors.js';
 import type { AddressSpace } from '../memory.js';
 import { BpfMap } from './base.js';
-import { BPF_F_NO_USER_CONV, BPF_F_SEGV_ON_FAULT, E2BIG, EBUSY, EINVAL, EOPNOTSUPP, PAGE_SIZE, type MapSpec } from './types.js';
+import type { MapSpec } from './types.js';
+import { BPF_F_NO_USER_CONV, BPF_F_SEGV_ON_FAULT, E2BIG, EBUSY, EINVAL, EOPNOTSUPP, PAGE_SHIFT, PAGE_SIZE } from '../uapi.js';
 
 /** NUMA_NO_NODE (bpf_arena_common.h). */
 export const NUMA_NO_NODE = -1;

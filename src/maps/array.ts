@@ -4,11 +4,10 @@
  * elements always exist and start zeroed (an ARRAY may start from `initialValue`).
  */
 import { AddressSpace, type MemoryRegion } from '../memory.js';
+import { hexBytes } from '../text.js';
+import { BPF_EXIST, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, EPERM } from '../uapi.js';
 import { BpfMap, indexKey, keyIndex } from './base.js';
-import {
-  BPF_EXIST, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, EPERM, flagsValue, flagsWithoutLock,
-  hasLockFlag, hex, roundUp8, type MapSpec,
-} from './types.js';
+import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 
 export class ArrayMap extends BpfMap {
   /** round_up(value_size, 8): the kernel's elem_size. */
@@ -126,7 +125,7 @@ export class ArrayMap extends BpfMap {
   }
 
   protected override deleteFailure(errno: number, key: Uint8Array): string {
-    return errno === EINVAL ? `delete of key ${hex(key)}: array elements cannot be deleted` : super.deleteFailure(errno, key);
+    return errno === EINVAL ? `delete of key ${hexBytes(key)}: array elements cannot be deleted` : super.deleteFailure(errno, key);
   }
 }
 

@@ -6,10 +6,12 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace, MemoryRegion } from '../memory.js';
+import { hexBytes } from '../text.js';
 import {
-  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST,
-  EINVAL, ENOENT, EPERM, errnoName, hasLockFlag, hex, mapTypeName, roundUp8, type MapSpec,
-} from './types.js';
+  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
+  EPERM, errnoName, mapTypeName,
+} from '../uapi.js';
+import { hasLockFlag, roundUp8, type MapSpec } from './types.js';
 
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */
@@ -144,7 +146,7 @@ export abstract class BpfMap {
 
   /** Sentence for a failed host update; families refine E2BIG. */
   protected updateFailure(errno: number, key: Uint8Array, flags: number): string {
-    const what = `update of key ${hex(key)} with flags ${flags}`;
+    const what = `update of key ${hexBytes(key)} with flags ${flags}`;
     switch (errno) {
       case EEXIST: return `${what}: the element exists and flags are BPF_NOEXIST`;
       case ENOENT: return `${what}: no such element and flags are BPF_EXIST`;
@@ -155,7 +157,7 @@ export abstract class BpfMap {
   }
 
   protected deleteFailure(errno: number, key: Uint8Array): string {
-    return errno === ENOENT ? `delete of key ${hex(key)}: no such element` : `delete of key ${hex(key)} failed`;
+    return errno === ENOENT ? `delete of key ${hexBytes(key)}: no such element` : `delete of key ${hexBytes(key)} failed`;
   }
 
   /** Throws the MapError for an errno. */

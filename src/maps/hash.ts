@@ -26,11 +26,11 @@
  */
 import { AddressSpace } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
+import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import {
-  BPF_EXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_NOEXIST, E2BIG, EINVAL, ENOENT, EPERM, EEXIST, flagsValue, flagsWithoutLock, hasLockFlag, roundUp8,
-  type MapSpec,
-} from './types.js';
+  BPF_EXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
+  E2BIG, EINVAL, ENOENT, EPERM, EEXIST,
+} from '../uapi.js';
 
 /** One value slot: the same offset in each CPU's chunk region. */
 interface Slot {

@@ -5,4 +5,6 @@ export { HashMap } from './hash.js';
 export { RingBufMap } from './ringbuf.js';
 export { ProgArrayMap, type ResolvedProgram } from './progarray.js';
 export { ArenaMap } from './arena.js';
-export * from './types.js';
+export { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
+/** The constants maps are written in (map types, flags, errno), as this module exported them before ../uapi.ts. */
+export * from '../uapi.js';

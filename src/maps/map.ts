@@ -6,23 +6,24 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace } from '../memory.js';
+import { hex } from '../text.js';
+import {
+  BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
+  BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
+  BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARENA,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, E2BIG,
+  EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
+  NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, U32_MAX,
+} from '../uapi.js';
 import { ArenaMap } from './arena.js';
 import { ArrayMap } from './array.js';
 import type { BpfMap, MapOptions } from './base.js';
 import { HashMap } from './hash.js';
 import { ProgArrayMap } from './progarray.js';
 import { RingBufMap } from './ringbuf.js';
-import {
-  BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
-  BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
-  BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED,
-  BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH,
-  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
-  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF,
-  BPF_MAP_TYPE_UNSPEC, E2BIG, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX,
-  KMALLOC_MAX_SIZE, mapTypeName, NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, roundUp8, U32_MAX,
-  type MapSpec,
-} from './types.js';
+import { roundUp8, type MapSpec } from './types.js';
 
 export { BpfMap, type MapOptions } from './base.js';
 
@@ -123,7 +124,7 @@ function checkArray(s: MapSpec): void {
   if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
   if (s.keySize !== 4) fail(s, EINVAL, `array keys are u32 indices: key_size must be 4, got ${s.keySize}`);
   if (s.valueSize === 0) fail(s, EINVAL, 'value_size must not be 0');
-  if (s.flags & ~ARRAY_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~ARRAY_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ${mapTypeName(s.type)} maps`);
+  if (s.flags & ~ARRAY_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~ARRAY_CREATE_FLAG_MASK) >>> 0)} are not allowed for ${mapTypeName(s.type)} maps`);
   if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
   if (percpu && numaNodeSet(s)) fail(s, EINVAL, 'per-CPU arrays cannot take BPF_F_NUMA_NODE');
   if (s.type !== BPF_MAP_TYPE_ARRAY && (s.flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))) {
@@ -151,7 +152,7 @@ function checkHash(s: MapSpec, nrCpus: number): number {
   const lru = s.type === BPF_MAP_TYPE_LRU_HASH || s.type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
   const percpuLru = (s.flags & BPF_F_NO_COMMON_LRU) !== 0;
   const prealloc = (s.flags & BPF_F_NO_PREALLOC) === 0;
-  if (s.flags & ~HTAB_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~HTAB_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ${mapTypeName(s.type)} maps`);
+  if (s.flags & ~HTAB_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~HTAB_CREATE_FLAG_MASK) >>> 0)} are not allowed for ${mapTypeName(s.type)} maps`);
   if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
   if (!lru && percpuLru) fail(s, EINVAL, 'BPF_F_NO_COMMON_LRU is only for LRU maps');
   if (lru && !prealloc) fail(s, ENOTSUPP, 'LRU maps must be preallocated (no BPF_F_NO_PREALLOC)');
@@ -178,7 +179,7 @@ function checkHash(s: MapSpec, nrCpus: number): number {
 
 // ringbuf_map_alloc
 function checkRingbuf(s: MapSpec): void {
-  if (s.flags & ~RINGBUF_CREATE_FLAG_MASK) fail(s, EINVAL, `flags 0x${((s.flags & ~RINGBUF_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for ringbuf maps (only BPF_F_NUMA_NODE)`);
+  if (s.flags & ~RINGBUF_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~RINGBUF_CREATE_FLAG_MASK) >>> 0)} are not allowed for ringbuf maps (only BPF_F_NUMA_NODE)`);
   if (s.keySize !== 0 || s.valueSize !== 0) fail(s, EINVAL, `ringbuf key_size and value_size must be 0, got ${s.keySize} and ${s.valueSize}`);
   const n = s.maxEntries;
   if (n === 0 || (n & (n - 1)) !== 0 || n % PAGE_SIZE !== 0) {
@@ -193,13 +194,13 @@ function checkArena(s: MapSpec): void {
   if (s.maxEntries === 0) fail(s, EINVAL, 'arena max_entries (its size in pages) must not be 0');
   if (!(s.flags & BPF_F_MMAPABLE)) fail(s, EINVAL, 'arena maps need BPF_F_MMAPABLE');
   if (s.flags & ~ARENA_CREATE_FLAG_MASK) {
-    fail(s, EINVAL, `flags 0x${((s.flags & ~ARENA_CREATE_FLAG_MASK) >>> 0).toString(16)} are not allowed for arena maps (only MMAPABLE, SEGV_ON_FAULT, NO_USER_CONV)`);
+    fail(s, EINVAL, `flags ${hex((s.flags & ~ARENA_CREATE_FLAG_MASK) >>> 0)} are not allowed for arena maps (only MMAPABLE, SEGV_ON_FAULT, NO_USER_CONV)`);
   }
-  if (s.mapExtra % BigInt(PAGE_SIZE) !== 0n) fail(s, EINVAL, `arena map_extra 0x${s.mapExtra.toString(16)} (user_vm_start) must be page aligned`);
+  if (s.mapExtra % BigInt(PAGE_SIZE) !== 0n) fail(s, EINVAL, `arena map_extra ${hex(s.mapExtra)} (user_vm_start) must be page aligned`);
   const size = BigInt(s.maxEntries) * BigInt(PAGE_SIZE);
   if (size > BigInt(ARENA_MAX_BYTES)) fail(s, E2BIG, `arena of ${s.maxEntries} pages exceeds 4 GiB`);
   if (s.mapExtra !== 0n && s.mapExtra >> 32n !== (s.mapExtra + size - 1n) >> 32n) {
-    fail(s, ERANGE, `arena [0x${s.mapExtra.toString(16)}, +0x${size.toString(16)}) crosses a 4 GiB boundary`);
+    fail(s, ERANGE, `arena [${hex(s.mapExtra)}, +${hex(size)}) crosses a 4 GiB boundary`);
   }
 }
 

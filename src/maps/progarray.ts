@@ -6,9 +6,11 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace } from '../memory.js';
+import { hexBytes } from '../text.js';
+import { BPF_ANY, E2BIG, EBADF, EINVAL, ENOENT, EOPNOTSUPP } from '../uapi.js';
 import { arrayNextIndex } from './array.js';
 import { BpfMap, indexKey, keyIndex } from './base.js';
-import { BPF_ANY, E2BIG, EBADF, EINVAL, ENOENT, EOPNOTSUPP, hex, type MapSpec } from './types.js';
+import { type MapSpec } from './types.js';
 
 /** What `resolveProgram` returns: the program and the id host lookups report for it. */
 export interface ResolvedProgram {
@@ -104,6 +106,6 @@ export class ProgArrayMap extends BpfMap {
   protected override deleteFailure(errno: number, key: Uint8Array): string {
     if (errno === E2BIG) return `slot ${keyIndex(key)} is out of range (max_entries ${this.maxEntries})`;
     if (errno === ENOENT) return `delete of slot ${keyIndex(key)}: the slot is empty`;
-    return `delete of key ${hex(key)} failed`;
+    return `delete of key ${hexBytes(key)} failed`;
   }
 }

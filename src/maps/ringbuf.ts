@@ -14,11 +14,12 @@
  */
 import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { BpfMap } from './base.js';
+import { roundUp8, type MapSpec } from './types.js';
 import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS,
   BPF_RB_RING_SIZE, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, EAGAIN, EINVAL,
-  ENOTSUPP, PAGE_SIZE, roundUp8, type MapSpec,
-} from './types.js';
+  ENOTSUPP, PAGE_SIZE,
+} from '../uapi.js';
 
 /** RINGBUF_MAX_RECORD_SZ: UINT_MAX / 4, so the two flag bits never collide with a length. */
 export const RINGBUF_MAX_RECORD_SZ = Math.floor(0xffffffff / 4);

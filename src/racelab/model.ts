@@ -31,6 +31,7 @@
  * stream report and flush_vmap_cache of the fault path are folded into the fault step; B's
  * repeated faults on one access are bounded by `maxFaults` (see `explore`).
  */
+import { hex } from '../text.js';
 
 export type Variant = 'pre-fix' | 'fixed';
 export const VARIANTS: readonly Variant[] = ['pre-fix', 'fixed'];
@@ -218,12 +219,12 @@ export const PROGRAM_B: Program = {
           if (page === 'real') s.real.value = STORED_VALUE; else s.scratchValue = STORED_VALUE;
           s.b.storeLanded = page;
           s.b.op = 'load'; s.b.pc = 'walk'; s.b.walked = null; s.b.faultsThisAccess = 0;
-          return `store 0x${STORED_VALUE.toString(16)} → ${page} page`;
+          return `store ${hex(STORED_VALUE)} → ${page} page`;
         }
         const value = page === 'real' ? s.real.value : s.scratchValue;
         s.b.loadPage = page; s.b.loadValue = value; s.b.loadVia = s.b.hit ? 'tlb-hit' : 'walk';
         s.b.pc = 'done';
-        return `load ${page} page = 0x${value.toString(16)}`;
+        return `load ${page} page = ${hex(value)}`;
       },
     },
     // bpf_arena_handle_page_fault (§3.3): best-effort ptep_try_set(scratch), report, return

@@ -1,6 +1,7 @@
 /**
  * The race lab's outcome tables (text and JSON) — see model.ts and spec §3.3.
  */
+import { hex } from '../text.js';
 import { explore, Exploration, isBad, ModelOptions, Outcome, OutcomeGroup, STORED_VALUE, Variant, VARIANTS } from './model.js';
 
 export const VARIANT_TITLES: Record<Variant, string> = {
@@ -42,8 +43,6 @@ export function explorationJson(e: Exploration): ExplorationJson {
     })),
   };
 }
-
-const hex = (v: number) => `0x${v.toString(16)}`;
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

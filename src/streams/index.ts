@@ -1,7 +1,7 @@
 /** BPF streams (spec §4): per-program stdout/stderr, stack dumps, kernel reports, the kfuncs. */
 export {
   BPF_STDERR, BPF_STDOUT, BPF_STREAM_ELEM_MAX, BPF_STREAM_MAX_CAPACITY, BpfStream, ProgramStreams, StreamStage,
-  latin1Bytes, latin1Text, printfElement, type StreamObserver, type StreamOrigin,
+  printfElement, type StreamObserver, type StreamOrigin,
 } from './stream.js';
 export {
   bpfProgSymbol, formatStackDump, progTag, splitStackDump, stackDumpElements, stageStackDump,

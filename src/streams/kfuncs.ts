@@ -6,11 +6,12 @@
  */
 import { RuntimeError } from '../errors.js';
 import { bpfFormat, type FormatMemory } from '../helpers/printf.js';
-import type { SimKernel } from '../kernel.js';
-import { E2BIG, EINVAL, ENOENT } from '../maps/types.js';
+import type { SimKernel } from '../kernel/kernel.js';
 import type { CallContext, NativeFn } from '../runtime.js';
+import { hex, latin1Bytes, latin1Text } from '../text.js';
+import { E2BIG, EINVAL, ENOENT } from '../uapi.js';
 import { type StackFrame, type TaskInfo, stageStackDump } from './stack.js';
-import { BPF_STREAM_ELEM_MAX, type ProgramStreams, latin1Bytes, latin1Text } from './stream.js';
+import { BPF_STREAM_ELEM_MAX, type ProgramStreams } from './stream.js';
 
 /** MAX_BPRINTF_VARARGS (§4.1): `len__sz` is at most 12 u64 slots. */
 const MAX_BPRINTF_VARARGS = 12;
@@ -53,7 +54,7 @@ export function createStreamKfuncs(deps: StreamKfuncDeps): Map<string, NativeFn>
     const address = ctx.arg(2);
     const s = mem.readString(address, MAX_FORMAT);
     if (!s || !s.terminated) {
-      throw new RuntimeError(ctx.index, `bpf_stream_vprintk: format at 0x${address.toString(16)} is not a NUL-terminated string`);
+      throw new RuntimeError(ctx.index, `bpf_stream_vprintk: format at ${hex(address)} is not a NUL-terminated string`);
     }
     return latin1Text(s.bytes);
   };

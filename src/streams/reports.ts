@@ -3,6 +3,7 @@
  * committed as one staged message (spec §3.4, §4.4, §4.7). They go to the **main** program's
  * streams (§5): the caller passes those.
  */
+import { hex } from '../text.js';
 import { type StackFrame, type TaskInfo, splitStackDump, stackDumpElements } from './stack.js';
 import type { ProgramStreams, StreamStage } from './stream.js';
 
@@ -28,8 +29,8 @@ function report(streams: ProgramStreams, lines: readonly string[], dump: StackDu
  * (`clear_lo32(user_vm_start)` + the 32-bit offset; page aligned for kernel-side faults, §4.7).
  */
 export function reportArenaViolation(streams: ProgramStreams, isWrite: boolean, userAddr: bigint, dump: StackDumpSource): number {
-  const addr = BigInt.asUintN(64, userAddr).toString(16);
-  return report(streams, [`ERROR: Arena ${isWrite ? 'WRITE' : 'READ'} access at unmapped address 0x${addr}\n`], dump);
+  const addr = hex(BigInt.asUintN(64, userAddr));
+  return report(streams, [`ERROR: Arena ${isWrite ? 'WRITE' : 'READ'} access at unmapped address ${addr}\n`], dump);
 }
 
 /** `bpf_prog_report_may_goto_violation` (§4.7): a timed may_goto loop ran past its budget. */
@@ -54,7 +55,7 @@ export function reportResSpinLockFailure(
   },
   dump: StackDumpSource,
 ): number {
-  const px = (a: bigint) => `0x${BigInt.asUintN(64, a).toString(16).padStart(16, '0')}`;
+  const px = (a: bigint) => hex(BigInt.asUintN(64, a), 16);
   const what = opts.timeout ? 'Timeout detected' : 'AA or ABBA deadlock detected';
   const lines = [
     `ERROR: ${what} for bpf_res_spin_lock${opts.irqsave ? '_irqsave' : ''}\n`,

@@ -3,6 +3,7 @@
  * symbols (`bpf_prog_<tag>_<name>`) and the program tag itself (`bpf_prog_calc_tag`).
  */
 import { createHash } from 'node:crypto';
+import { hex } from '../text.js';
 import type { StreamStage } from './stream.js';
 
 /** The task a dump names: `raw_smp_processor_id()`, the real cred's euid, `current->pid`/`comm`. */
@@ -46,7 +47,7 @@ export function formatStackDump(task: TaskInfo, frames: readonly StackFrame[]): 
 
 /** `%pS` (`symbol+0xoff/0xsize`), then for line info `  <line> @ <basename>:<n>` (dump_stack_cb). */
 function formatFrame(frame: StackFrame): string {
-  const head = `${frame.symbol}+0x${frame.offset.toString(16)}/0x${frame.size.toString(16)}\n`;
+  const head = `${frame.symbol}+${hex(frame.offset)}/${hex(frame.size)}\n`;
   if (!frame.source) return head;
   const { text, file, line } = frame.source;
   // bpf_prog_get_file_line: leading isspace() stripped, kbasename() of the path.

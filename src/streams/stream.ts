@@ -4,7 +4,8 @@
  * (./kfuncs.ts), the kernel stages multi-element reports and commits them at once (§4.4), and
  * user space reads bytes across element boundaries (§4.5).
  */
-import { ENOENT, ENOMEM, ENOSPC } from '../maps/types.js';
+import { latin1Bytes, latin1Text } from '../text.js';
+import { ENOENT, ENOMEM, ENOSPC } from '../uapi.js';
 
 /** enum bpf_stream_id (§4.1): `prog->aux->stream[id - 1]`. */
 export const BPF_STDOUT = 1;
@@ -23,21 +24,6 @@ export const BPF_STREAM_ELEM_MAX = 1024;
 interface StreamElem {
   readonly bytes: Uint8Array;
   consumed: number;
-}
-
-/** Kernel strings are bytes; our text is one char per byte (latin1), as printf.ts produces. */
-export function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-export function latin1Text(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 4096) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  }
-  return s;
 }
 
 /**

@@ -3,12 +3,13 @@
  * trace pipe, the clock, the random source, the current CPU and task. Helpers are closures over
  * one SimKernel, so two loaded objects never see each other's state.
  */
-import { MemoryAccessError } from './errors.js';
-import { fromU64, toU64 } from './int64.js';
-import { AddressSpace } from './memory.js';
-import { ShadowStack } from './runtime.js';
-import { EventLog } from './events.js';
-import type { BpfMap } from './maps/base.js';
+import { MAP_HANDLE_HI } from '../addresses.js';
+import { MemoryAccessError } from '../errors.js';
+import { fromU64, toU64 } from '../int64.js';
+import { AddressSpace } from '../memory.js';
+import { ShadowStack } from '../runtime.js';
+import { EventLog } from '../events.js';
+import type { BpfMap } from '../maps/base.js';
 
 export interface KernelOptions {
   /** Number of possible CPUs (per-CPU maps hold one value each). Default 2. */
@@ -28,9 +29,6 @@ export interface KernelOptions {
   readonly pid?: number;
   readonly tgid?: number;
 }
-
-/** Map handles are kernel-looking addresses that are not mapped: a program cannot dereference them. */
-const MAP_HANDLE_HI = 0xffffa000 | 0;
 
 export class SimKernel {
   readonly memory = new AddressSpace();
@@ -63,7 +61,10 @@ export class SimKernel {
     this.rngState = (options.seed ?? 1) >>> 0 || 1;
   }
 
-  /** Registers a map and returns the handle value `ld_imm64` of the map yields. */
+  /**
+   * Registers a map and returns the handle value `ld_imm64` of the map yields: a kernel-looking
+   * address that is not mapped (MAP_HANDLE_WINDOW), so a program cannot dereference it.
+   */
   addMap(map: BpfMap): bigint {
     this.maps.push(map);
     return this.handleOf(this.maps.length - 1);

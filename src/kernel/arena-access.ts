@@ -7,17 +7,21 @@
  *
  * This path is separate from the BPF instructions' fault path (the exception table in the
  * engines, spec §6): an instruction fault never comes here, a kfunc fault never uses the table.
+ *
+ * Accesses into an arena window can be checked by a guard (the strict kfunc contract is one,
+ * src/kfunc/contract.ts): each kernel call in progress has a place on a guard stack, and the
+ * innermost call's guard checks the accesses made.
  */
+import { HALF_GUARD as HALF_GUARD_BYTES } from '../arena/geometry.js';
 import { KernelOopsError, SourceLocation } from '../errors.js';
-import { checkContract, ContractScope } from '../kfunc.js';
-import { SimKernel } from '../kernel.js';
 import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
-import { GUARD_SZ, PAGE_SIZE } from './geometry.js';
+import { PAGE_SIZE } from '../uapi.js';
+import { SimKernel } from './kernel.js';
 
 const FOUR_GIB = 1n << 32n;
 const PAGE = BigInt(PAGE_SIZE);
-const HALF_GUARD = BigInt(GUARD_SZ / 2);
+const HALF_GUARD = BigInt(HALF_GUARD_BYTES);
 
 /** What the kernel knows about a running program: its arena, and how to report to its stderr. */
 export interface RunningProgram {
@@ -32,11 +36,14 @@ export interface RunningProgram {
   sourceOf?(insn: number): SourceLocation | undefined;
 }
 
+/** A check of one kernel-side access [addr, addr + size) into an arena window; throws to refuse it. */
+export type AccessGuard = (addr: bigint, size: number) => void;
+
 export class ArenaKernel {
   /** Every arena of this kernel, to find which window a kernel address falls in. */
   private readonly arenas: ArenaMap[] = [];
-  /** The strict GUARD_SZ / 2 contract of the kfunc call in progress, if checked. */
-  contract: ContractScope | undefined;
+  /** One entry per kernel call in progress, outermost first: its guard, or undefined (unchecked). */
+  private readonly guards: (AccessGuard | undefined)[] = [];
 
   constructor(
     private readonly kernel: SimKernel,
@@ -49,12 +56,37 @@ export class ArenaKernel {
   }
 
   /**
+   * Enters a kernel call whose arena accesses `guard` checks (undefined: none are). Until the
+   * matching popGuard, only this guard applies: a call made from inside it (a kfunc that a BPF
+   * callback calls) pushes its own, and its accesses are checked by its own rule alone.
+   * Returns the mark to pop to.
+   */
+  pushGuard(guard: AccessGuard | undefined): number {
+    this.guards.push(guard);
+    return this.guards.length - 1;
+  }
+
+  /**
+   * Leaves the call that pushGuard returned `mark` for, and any inner one an exception skipped:
+   * the enclosing call's guard applies again.
+   */
+  popGuard(mark: number): void {
+    this.guards.length = mark;
+  }
+
+  /**
    * bpf_prog_find_from_stack(): the main program of the innermost BPF frame on the stack, or
    * undefined when no BPF program is running. spec §5
    */
   findProgFromStack(): RunningProgram | undefined {
     const source = this.kernel.shadow.innermost();
     return source && this.programOf(source);
+  }
+
+  /** The BPF instruction that called into the kernel (the innermost program's call), if one runs. */
+  callerInsn(): number | undefined {
+    const caller = this.kernel.shadow.innermost()?.frames().find((f) => f.kind === 'bpf');
+    return caller?.kind === 'bpf' ? caller.pc : undefined;
   }
 
   /**
@@ -90,7 +122,8 @@ export class ArenaKernel {
   /** Walks [addr, addr + len) page by page (arena windows) or region by region (the rest). */
   private access(addr: bigint, len: number, isWrite: boolean, faultIp: string,
     visit: (bytes: Uint8Array, offset: number, at: number, n: number) => void): void {
-    if (this.contract && this.arenaWindowOf(addr)) checkContract(this.contract, addr, len);
+    const guard = this.guards[this.guards.length - 1];
+    if (guard && this.arenaWindowOf(addr)) guard(addr, len);
     let at = 0;
     while (at < len) {
       const cur = addr + BigInt(at);
@@ -121,7 +154,6 @@ export class ArenaKernel {
     return this.arenas.find((a) => addr >= a.kernVmStart - HALF_GUARD && addr < a.kernVmStart + FOUR_GIB + HALF_GUARD);
   }
 
-  /** The report of an unrecovered kernel page fault, shaped like x86's. */
   /** A kernel-side fault in the event log: the kfunc, and the BPF instruction that called it. */
   private recordFault(path: 'scratch-page' | 'oops', addr: bigint, isWrite: boolean, kfunc: string,
     source: FrameSource | undefined, prog: RunningProgram | undefined, userAddress?: bigint): void {
@@ -132,6 +164,7 @@ export class ArenaKernel {
     });
   }
 
+  /** The report of an unrecovered kernel page fault, shaped like x86's. */
   private oops(addr: bigint, isWrite: boolean, faultIp: string): KernelOopsError {
     const source = this.kernel.shadow.innermost();
     const prog = source && this.programOf(source);
