@@ -42,7 +42,8 @@ export interface AddressWindow {
 const window = (what: string, start: bigint, end: bigint): AddressWindow => Object.freeze({ what, start, end });
 
 /** The high 32 bits of a window's start in the engines' int32 form. */
-const hiOf = (w: AddressWindow): number => Number(w.start >> 32n) | 0;
+/** The high half (int32 form) of a window's first address. */
+export const hiOf = (w: AddressWindow): number => Number(w.start >> 32n) | 0;
 
 /** x86-64 TASK_SIZE_MAX + PAGE_SIZE: user space ends here. */
 export const USER_SPACE = window('user space', 0n, 0x0000_8000_0000_0000n);

@@ -3,7 +3,7 @@
  * progress that the shadow call stack is built from, the read-modify-write atomics, and views
  * of arena pages.
  */
-import { PAGE_SIZE } from './arena/geometry.js';
+import { PAGE_SIZE } from './uapi.js';
 import { MemoryAccessError, RuntimeError } from './errors.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
 import {

@@ -11,10 +11,9 @@ import {
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
 } from './isa/opcodes.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
-import { mapTypeName } from './maps/types.js';
+import { helperName, mapTypeName } from './uapi.js';
 import type { GlobalValue } from './object.js';
 import type { RunData, StreamsText } from './runs.js';
-import { helperName } from './helpers/helpers.js';
 
 /** A program's entry in the JSON report. */
 export interface ProgramResult {

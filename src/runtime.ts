@@ -3,6 +3,7 @@
  * values of `ld_imm64` pseudo forms. Shared by the interpreter and the JIT so that both see
  * exactly the same world.
  */
+import { CODE_WINDOW, hiOf } from './addresses.js';
 import { BpfError, RuntimeError } from './errors.js';
 import { AddressSpace, MemoryRegion } from './memory.js';
 import { fromU64, toU64 } from './int64.js';
@@ -135,8 +136,8 @@ export interface RunResult {
  * Code addresses handed out for `ld_imm64 src=4` (BPF_PSEUDO_FUNC): kernel-text-like values
  * that encode the target slot, so an engine can turn a callback pointer back into a slot.
  */
-export const CODE_HI = 0xffffffff | 0;
-const CODE_BASE = 0xa0000000;
+export const CODE_HI = hiOf(CODE_WINDOW);
+const CODE_BASE = Number(CODE_WINDOW.start & 0xffffffffn);
 export function codeAddressLo(slot: number): number {
   return (CODE_BASE + slot * 8) | 0;
 }

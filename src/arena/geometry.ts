@@ -7,8 +7,6 @@
 import { ARENA_KERNEL_WINDOW, ARENA_SLOT_SIZE, ARENA_USER_WINDOW } from '../addresses.js';
 import { GUARD_SZ, PAGE_SHIFT, PAGE_SIZE } from '../uapi.js';
 
-/** Transitional: src/engine.ts imports PAGE_SIZE from here until it imports ../uapi.ts. */
-export { PAGE_SIZE };
 /** spec §1.2: kern_vm_start sits GUARD_SZ / 2 above the vm area; the same again above 4 GiB. */
 export const HALF_GUARD = GUARD_SZ / 2;
 export const HALF_GUARD_PAGES = HALF_GUARD / PAGE_SIZE;

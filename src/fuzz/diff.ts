@@ -15,7 +15,7 @@ import { BPF_JA, BPF_JMP, OP_LDDW } from '../isa/opcodes.js';
 import { AddressSpace } from '../memory.js';
 import { ArenaMap } from '../maps/arena.js';
 import { createMap } from '../maps/map.js';
-import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../maps/types.js';
+import { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA } from '../uapi.js';
 import { ArenaInfo } from '../runtime.js';
 import { ArenaLayout, FUZZ_ARENA_USER, FuzzProgram } from './generate.js';
 

@@ -29,12 +29,6 @@ const MAX_BPRINTF_VARARGS = 12;
 /** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's callback_fn). */
 const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2] };
 
-/**
- * The helper's name as the kernel spells it, for messages. Kept here for src/report.ts, which
- * imports it from this module; the function lives in ../uapi.ts.
- */
-export { helperName } from '../uapi.js';
-
 /** All helpers we implement, keyed by id, bound to `kernel`. */
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const mem = kernel.memory;

@@ -5,11 +5,6 @@
  */
 import { BPF_F_LOCK, U32_MAX } from '../uapi.js';
 
-/**
- * Transitional: src/report.ts and src/fuzz/diff.ts still import these from here; they move to
- * ../uapi.ts imports when those files are next edited, and this line goes.
- */
-export { BPF_F_MMAPABLE, BPF_MAP_TYPE_ARENA, mapTypeName } from '../uapi.js';
 
 /** round_up(n, 8): the stride of map values (kernel elem_size) and of per-CPU copies. */
 export function roundUp8(n: number): number {
