@@ -78,7 +78,6 @@ if (HANDLER_OF.size !== XOPS.length || HANDLER_OF.size !== HANDLER_XOPS.length +
 const FRAME_WORDS = 10;
 
 export class Interpreter extends EngineShell {
-  readonly kind: EngineKind;
   private readonly V: Int32Array;
   private readonly frames_ = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
@@ -90,8 +89,7 @@ export class Interpreter extends EngineShell {
   constructor(kind: EngineKind, code: Decoded, env: ExecEnv) {
     // Registers and constants share one array: r0..r10 first, where natives see them.
     const V = new Int32Array(CONST_BASE + code.consts.length);
-    super(code, env, V.subarray(0, REGISTER_WORDS));
-    this.kind = kind;
+    super(kind, code, env, V.subarray(0, REGISTER_WORDS));
     this.V = V;
     V.set(code.consts, CONST_BASE);
     this.handler = Int32Array.from(code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (code.dst[slot] << 8));

@@ -42,7 +42,6 @@ interface SharedState {
 type CompiledFn = (depth: number) => void;
 
 export class JitProgram extends EngineShell {
-  readonly kind: EngineKind;
   /** The generated JavaScript (for `bpfrun disasm --emit-js`). */
   readonly source: string;
   /** The exception table: one entry per memory-access site. */
@@ -59,8 +58,7 @@ export class JitProgram extends EngineShell {
   constructor(kind: EngineKind, code: Decoded, env: ExecEnv) {
     const t0 = performance.now();
     const R = new Int32Array(REGISTER_WORDS);
-    super(code, env, R);
-    this.kind = kind;
+    super(kind, code, env, R);
     const gen: GeneratedProgram = generate(code, code.functionStarts);
     this.source = gen.source;
     this.table = gen.table;

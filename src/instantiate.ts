@@ -24,7 +24,7 @@ import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/map.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
-import { programTypeDef } from './progtypes/index.js';
+import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs } from './streams/index.js';
 import { checkSleepableKfuncs } from './verifier.js';
@@ -112,7 +112,7 @@ export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8A
         defaultEngine: options.engine ?? DEFAULT_ENGINE,
         onEngine: (engine, owner) => byEngine.set(engine, owner),
       });
-      checkHelperCalls(p, registry);
+      checkHelperCalls(p, programTypeDef(p.type.name), registry);
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
       return program;
     } catch (e) {
@@ -199,8 +199,8 @@ function ldImm64Resolver(spec: ObjectSpec, kernel: SimKernel, maps: readonly Bpf
 }
 
 /** The helpers a program calls must be ones its type may call (check_helper_call). */
-function checkHelperCalls(p: ProgramSpec, registry: NativeRegistry): void {
-  const allowed = programTypeDef(p.type.name).helpers;
+export function checkHelperCalls(p: ProgramSpec, type: ProgramTypeDef, registry: NativeRegistry): void {
+  const allowed = type.helpers;
   if (allowed === undefined) return;
   p.insns.forEach((insn, i) => {
     if (insn.opcode !== (BPF_JMP | BPF_CALL) || insn.src !== 0 || allowed.has(insn.imm) || !registry.helper(insn.imm)) return;

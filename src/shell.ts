@@ -58,7 +58,6 @@ export function userHiOf(arena: ArenaInfo | undefined): number {
 }
 
 export abstract class EngineShell implements Engine {
-  abstract readonly kind: EngineKind;
   /** The engine's stack: every frame's 512 bytes, in a window of its own. */
   protected readonly stack: MemoryRegion;
   /** The natives in progress: what the shadow call stack shows between BPF frames. */
@@ -73,6 +72,8 @@ export abstract class EngineShell implements Engine {
   private readonly callSiteOf = (depth: number) => this.callSite(depth);
 
   constructor(
+    /** The registry entry that made this engine. */
+    readonly kind: EngineKind,
     readonly code: Decoded,
     protected readonly env: ExecEnv,
     /** r0..r10 as REGISTER_WORDS int32s, where the engine exchanges registers with natives. */
@@ -175,8 +176,12 @@ export abstract class EngineShell implements Engine {
    * pointers be called (load-time check in src/verifier.ts; this is the run-time backstop).
    */
   protected functionSlot(lo: number, hi: number, pc: number): number {
-    if (hi !== CODE_HI) return -1;
-    const slot = codeSlot(lo, this.code.slotCount);
+    return hi === CODE_HI ? this.functionEntry(lo, hi, pc) : -1;
+  }
+
+  /** The slot of the function a code address names; anything else is a RuntimeError at `pc`. */
+  private functionEntry(lo: number, hi: number, pc: number): number {
+    const slot = hi === CODE_HI ? codeSlot(lo, this.code.slotCount) : -1;
     if (slot < 0 || !this.code.isFunctionStart[slot]) {
       throw new RuntimeError(pc, `0x${toU64(lo, hi).toString(16)} is not the address of a function of this program`);
     }
@@ -205,8 +210,7 @@ export abstract class EngineShell implements Engine {
    */
   private callFunction(address: bigint, args: readonly bigint[]): bigint {
     const [lo, hi] = fromU64(address);
-    const slot = this.functionSlot(lo, hi, this.nativeIndex);
-    if (slot < 0) throw new RuntimeError(this.nativeIndex, `0x${address.toString(16)} is not the address of a function of this program`);
+    const slot = this.functionEntry(lo, hi, this.nativeIndex);
     const depth = this.nativeDepth + 1;
     if (depth >= MAX_CALL_FRAMES) throw new CallDepthError(this.nativeIndex, MAX_CALL_FRAMES);
     const regs = this.regs;

@@ -3,9 +3,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LoadError } from '../src/errors.js';
-import { instantiate } from '../src/instantiate.js';
+import { checkHelperCalls, instantiate } from '../src/instantiate.js';
+import { BPF_CALL, BPF_JMP } from '../src/isa/opcodes.js';
 import { parseObject } from '../src/loader/parse.js';
 import { ProgArrayMap } from '../src/maps/progarray.js';
+import { AddressSpace } from '../src/memory.js';
+import { hasProgramTypeModel, ProgramTypeDef, programTypeDef } from '../src/progtypes/index.js';
+import { BPF_FUNC } from '../src/uapi.js';
 import { readFileSync } from 'node:fs';
 import { PROJECT_ROOT } from './suite.js';
 
@@ -49,5 +53,38 @@ describe('instantiate', () => {
     const spec = specOf('arena_kfunc.bpf.o');
     assert.throws(() => instantiate(spec, new Map()),
       (e: unknown) => e instanceof LoadError && /^extern bpfrun_test_\w+: kfunc is not provided by the runtime/.test(e.message));
+  });
+});
+
+describe('program types', () => {
+  it('syscall: r1 points at a copy of ctx_in, copied back after the run; without one r1 is NULL', () => {
+    const memory = new AddressSpace();
+    const before = memory.regions.length;
+    const setup = programTypeDef('syscall').testRun(memory, { ctx: Uint8Array.of(1, 2, 3) }, 'p');
+    const region = memory.regions[memory.regions.length - 1];
+    assert.equal(setup.args[0], AddressSpace.address(region));
+    region.bytes[0] = 9;
+    assert.deepEqual(setup.finish().ctx, Uint8Array.of(9, 2, 3));
+    setup.release();
+    assert.equal(memory.regions.length, before);
+    const none = programTypeDef('syscall').testRun(memory, {}, 'p');
+    assert.deepEqual(none.args, [0n]);
+    assert.equal(none.finish().ctx, undefined);
+  });
+
+  it('types without a module of their own run with the syscall model', () => {
+    assert.equal(hasProgramTypeModel('syscall'), true);
+    assert.equal(hasProgramTypeModel('xdp'), false);
+    assert.equal(programTypeDef('xdp'), programTypeDef('syscall'));
+  });
+
+  it('a helper the program\'s type may not call is refused at load with the verifier\'s message', () => {
+    const spec = specOf('helpers.bpf.o');
+    const { natives } = instantiate(spec, new Map());
+    const program = spec.programs.find((p) => p.insns.some((i) => i.opcode === (BPF_JMP | BPF_CALL) && i.src === 0 && i.imm === BPF_FUNC.ktime_get_ns))!;
+    const onlyTailCalls: ProgramTypeDef = { ...programTypeDef('syscall'), name: 'test', helpers: new Set([BPF_FUNC.tail_call]) };
+    assert.throws(() => checkHelperCalls(program, onlyTailCalls, natives), (e: unknown) => e instanceof LoadError
+      && new RegExp(`^program ${program.name}: insn \\d+: program of this type cannot use helper bpf_\\w+#\\d+$`).test(e.message));
+    assert.doesNotThrow(() => checkHelperCalls(program, programTypeDef('syscall'), natives));
   });
 });

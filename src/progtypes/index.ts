@@ -1,8 +1,9 @@
 /**
  * Program types as first-class parts: one module per type, one registry entry each. A type
  * owns its context model and test-run semantics (how BPF_PROG_TEST_RUN sets up r1..r5 and what
- * a run gives back), the helpers it may call and the return range the kernel enforces. Adding
- * a type touches this table and its own module only: the engines never see program types.
+ * a run gives back) and the helpers it may call. Adding a type touches this table and its own
+ * module only: the engines never see program types. (The return range the verifier enforces
+ * per type, check_return_code, joins the definition with the first type that has one.)
  */
 import { SYSCALL } from './syscall.js';
 import type { ProgramTypeDef } from './types.js';

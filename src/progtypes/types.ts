@@ -24,6 +24,4 @@ export interface ProgramTypeDef {
   testRun(memory: AddressSpace, input: TestRunInput, program: string): TestRunSetup;
   /** The helper ids the type may call (the kernel's get_func_proto); undefined: every helper. */
   readonly helpers?: ReadonlySet<number>;
-  /** The range of r0 at exit the verifier enforces (check_return_code); undefined: any value. */
-  readonly returnRange?: readonly [bigint, bigint];
 }
