@@ -58,7 +58,7 @@ export function userHiOf(arena: ArenaInfo | undefined): number {
 }
 
 export abstract class EngineShell implements Engine {
-  /** The engine's stack: every frame's 512 bytes, in a window of its own. */
+  /** The stack (every frame's 512 bytes): the program's, shared by its engines (ExecEnv.stack), or the engine's own. */
   protected readonly stack: MemoryRegion;
   /** The natives in progress: what the shadow call stack shows between BPF frames. */
   protected readonly natives = new NativeCalls();
