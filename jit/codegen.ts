@@ -31,6 +31,9 @@ import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
 import { Edge, structure } from './structure.js';
 
+const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
+const XOP_STORES: ReadonlySet<number> = new Set([XOP_STX_B, XOP_STX_H, XOP_STX_W, XOP_STX_DW]);
+
 /** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
 export interface ExTableEntry {
   readonly site: number;
@@ -105,13 +108,27 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     if ((branch || XOP[s] === XOP_EXIT) && next(s) < end) leader.add(next(s));
   }
   const leaders = [...leader].sort((a, b) => a - b);
-  const blockLen = new Map<number, number>();
-  leaders.forEach((b, i) => {
-    const stop = i + 1 < leaders.length ? leaders[i + 1] : end;
-    let count = 0;
-    for (let s = b; s < stop; s = next(s)) count++;
-    blockLen.set(b, count);
-  });
+  const stackDirectAt = (base: number, off: number, size: number) => base === 10 && off >= -MAX_BPF_STACK && off + size <= 0;
+  /**
+   * Whether an instruction does something a stopped run leaves behind: a call, or a memory
+   * access outside the frame's own stack (it can fault, be reported, or write memory the host
+   * reads after the run). The instruction budget is charged per segment of a block ending at
+   * such an instruction, so a run the budget stops has done exactly the interpreter's calls and
+   * accesses; the register-only instructions before the stop point are not observable.
+   */
+  const hasEffect = (s: number): boolean => {
+    const x = XOP[s];
+    if (x === XOP_CALL_HELPER || x === XOP_CALL_KFUNC || x === XOP_CALL_LOCAL || x === XOP_CALLX || xopIsAtomic(x)) return true;
+    if (XOP_LOADS.has(x)) return !stackDirectAt(SRC[s] / 2, OFF[s], sizeBytes(x));
+    if (XOP_STORES.has(x)) return !stackDirectAt(DST[s] / 2, OFF[s], sizeBytes(x));
+    return false;
+  };
+  /** Instructions from `s` to the end of its segment: the next effect, or the block's end. */
+  const segmentLength = (s: number, blockEnd: number): number => {
+    let count = 1;
+    for (; !hasEffect(s) && next(s) < blockEnd; s = next(s)) count++;
+    return count;
+  };
 
   // The jump ending each block, for the structuring: every jump ends a block by construction.
   const edges: Edge[] = [];
@@ -145,19 +162,20 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     for (const c of st?.closes.get(pos) ?? []) e(c.kind === 'loop' ? '    break; }' : '  }');
   };
 
-  let blockFrom = start, blockTo = end, inBlock = 0;
-  for (let s = start; s < end; s = next(s), inBlock++) {
+  let blockFrom = start, blockTo = end, segmentEnds = true;
+  for (let s = start; s < end; s = next(s)) {
     if (leader.has(s)) {
-      inBlock = 0;
       closeAt(s);
       for (const c of st?.opens.get(s) ?? []) e(c.kind === 'loop' ? `  L${c.start}: for (;;) {` : `  B${c.end}: {`);
-      const len = blockLen.get(s)!;
       blockFrom = s;
       blockTo = blockEndOf.get(s)!;
+      const len = segmentLength(s, blockTo);
       e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
+    } else if (segmentEnds) {
+      const len = segmentLength(s, blockTo);
+      e(`    if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
     }
-    // Instructions left in the block after this one (for an early stop after a native call).
-    const after = blockLen.get(blockFrom)! - inBlock - 1;
+    segmentEnds = hasEffect(s);
     const x = XOP[s];
     const d = DST[s] / 2;
     const srcIdx = SRC[s];
@@ -179,18 +197,19 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       table.push({ site: table.length, pc: s, dst, access, size });
       return table.length - 1;
     };
-    const stackDirect = (base: number, size: number) => base === 10 && off >= -MAX_BPF_STACK && off + size <= 0;
+    const stackDirect = (base: number, size: number) => stackDirectAt(base, off, size);
     const i64 = (fn: string) => e(`    ${dl} = I.${fn}(${dl}, ${dh}, ${cl}, ${ch}); ${dh} = O.hi;`);
-    const nativeCall = (kind: NativeSite['kind'], id: number) => {
+    /** A helper or kfunc call: `invoke` is the runtime call for native site k. */
+    const nativeCall = (kind: NativeSite['kind'], id: number, invoke = (k: number) => `X.native(${k}, depth)`) => {
       natives.push({ pc: s, kind, id });
-      e(`    ${saveArgs()} S.n = n; X.native(${natives.length - 1}, depth);`);
-      e(`    if (S.stop) { S.n = n - ${after}; return; }`);
+      e(`    ${saveArgs()} S.n = n; ${invoke(natives.length - 1)};`);
+      e('    if (S.stop) { S.n = n; return; }');
       e(`    n = S.n; l0 = R[0]; h0 = R[1];`);
     };
     const localCall = (fn: string) => {
       e(`    ${saveArgs()} S.n = n; X.enter(${s}, depth); ${fn}(depth + 1);`);
-      // A stop in the callee ends every frame; this block's later instructions never ran.
-      e(`    if (S.stop) { S.n -= ${after}; return; }`);
+      // A stop in the callee ends every frame (the call ends its segment: nothing after it was charged).
+      e('    if (S.stop) return;');
       e(`    n = S.n; ${loadRet(5)}`);
     };
     switch (x) {
@@ -280,10 +299,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
         e(`    if (s >= 0) {`);
         localCall('FN.get(s)');
         e(`    } else {`);
-        natives.push({ pc: s, kind: 'helper', id: -1 });
-        e(`    ${saveArgs()} S.n = n; X.callx(${natives.length - 1}, ${dl}, ${dh}, depth);`);
-        e(`    if (S.stop) { S.n = n - ${after}; return; }`);
-        e(`    n = S.n; l0 = R[0]; h0 = R[1];`);
+        nativeCall('helper', -1, (k) => `X.callx(${k}, ${dl}, ${dh}, depth)`);
         e(`    }`);
         break;
       case XOP_EXIT:

@@ -269,6 +269,40 @@ for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
         (e: unknown) => e instanceof BudgetExceededError && e.budget === 1000 && (e.index === 1 || e.index === 2));
     });
 
+    /** Runs `src` with `budget`; the stopping instruction and the input memory afterwards. */
+    const stopped = (src: string, budget: number) => {
+      const memory = new AddressSpace();
+      const input = memory.map('input', new Uint8Array(8));
+      const vm = createEngine(engine, assemble(src), { memory, natives: { helpers: new Map(), kfuncs: new Map() } });
+      try {
+        vm.run([AddressSpace.address(input)], { instructionBudget: budget });
+      } catch (e) {
+        if (e instanceof BudgetExceededError) return { at: e.index, mem: [...input.bytes] };
+        throw e;
+      }
+      return { at: -1, mem: [...input.bytes] };
+    };
+
+    it('the budget stops at the exact instruction with exactly the earlier stores done', () => {
+      // One straight-line block of stores: budget k has done k stores and stops at the next one.
+      const stores = 'stb [%r1+0], 1\nstb [%r1+1], 2\nstb [%r1+2], 3\nstb [%r1+3], 4\nexit';
+      assert.deepEqual(stopped(stores, 0), { at: 0, mem: [0, 0, 0, 0, 0, 0, 0, 0] });
+      assert.deepEqual(stopped(stores, 2), { at: 2, mem: [1, 2, 0, 0, 0, 0, 0, 0] });
+      assert.deepEqual(stopped(stores, 4), { at: 4, mem: [1, 2, 3, 4, 0, 0, 0, 0] });
+      // Stores between register-only instructions: stopping after the store keeps it.
+      const mixed = 'mov %r2, 7\nstxb [%r1+0], %r2\nadd %r2, 1\nadd %r2, 1\nstxb [%r1+1], %r2\nexit';
+      assert.deepEqual(stopped(mixed, 3), { at: 3, mem: [7, 0, 0, 0, 0, 0, 0, 0] });
+      assert.deepEqual(stopped(mixed, 4), { at: 4, mem: [7, 0, 0, 0, 0, 0, 0, 0] });
+      assert.deepEqual(stopped(mixed, 5), { at: 5, mem: [7, 9, 0, 0, 0, 0, 0, 0] });
+    });
+
+    it('a budget that runs out in a callee stops there, after the call', () => {
+      // call f; (a loop); f: store, exit — the call is instruction 0, the callee's store the next one run.
+      const src = 'call local f\nja -2\nexit\nf:\nstb [%r1+0], 5\nexit';
+      assert.deepEqual(stopped(src, 1), { at: 3, mem: [0, 0, 0, 0, 0, 0, 0, 0] });
+      assert.deepEqual(stopped(src, 2), { at: 4, mem: [5, 0, 0, 0, 0, 0, 0, 0] });
+    });
+
     it('an out-of-bounds read names the instruction, address, size and the mapped regions', () => {
       assert.throws(() => run('ldxdw %r0, [%r1+12]\nexit', { mem: new Uint8Array(16) }), (e: unknown) => {
         assert.ok(e instanceof MemoryAccessError);
