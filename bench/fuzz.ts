@@ -1,42 +1,79 @@
 /**
- * `npm run fuzz [-- SEED [ITERATIONS] [--arena]]`: the long differential fuzzing run. Each
- * iteration generates a program from seed, seed + 1, ... (the arena variant on odd seeds, or
- * on all with --arena) and runs it on every engine of ENGINES (twice on one engine when
- * there is only one). A disagreement prints the seed, the difference and a shrunk program
- * listing; the exit status is the number of disagreements (capped at 100).
+ * `npm run fuzz [-- SEED [ITERATIONS]] [--minutes N] [--arena] [--out DIR]`: the long
+ * differential fuzzing run. Each iteration generates a program from seed, seed + 1, ... (the
+ * arena variant on odd seeds, or on all with --arena) and runs it on every engine of ENGINES
+ * (twice on one engine when there is only one): once to the end, and once with an instruction
+ * budget that stops it part way. It stops after ITERATIONS programs (default 20 000) or, with
+ * --minutes, after that long. A disagreement prints the seed, the difference and a shrunk
+ * program, and writes the shrunk program to DIR (default fuzz-failures/) as a reproducer:
+ * `seed-N.txt` (the listing) and `seed-N.hex` + `seed-N.mem` (for `bpfrun exec`). The exit
+ * status is the number of disagreements (capped at 100).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ENGINES } from '../src/engines.js';
-import { checkProgram, describeProgram, shrinkProgram } from '../src/fuzz/diff.js';
-import { generateProgram } from '../src/fuzz/generate.js';
+import { budgetStop, checkProgram, describeProgram, shrinkProgram } from '../src/fuzz/diff.js';
+import { FuzzProgram, generateProgram } from '../src/fuzz/generate.js';
+import { toHexLines } from '../src/isa/instruction.js';
+
+function usage(): number {
+  console.error('usage: npm run fuzz -- [SEED [ITERATIONS]] [--minutes N] [--arena] [--out DIR]');
+  return 2;
+}
+
+/** Shrinks a failing program, prints it and writes it as a reproducer; returns the file stem. */
+function report(prog: FuzzProgram, what: string, out: string): string {
+  const small = shrinkProgram(prog, (p) => checkProgram(p, ENGINES) !== undefined);
+  const again = checkProgram(small, ENGINES);
+  const listing = describeProgram(small);
+  console.log(`\nDISAGREEMENT seed ${prog.seed}${prog.arena ? ' (arena)' : ''}${prog.budget === undefined ? '' : ` (budget ${prog.budget})`}: ${what}`);
+  if (again) console.log(`shrunk (${small.insns.length} of ${prog.insns.length} instructions): ${again.what}`);
+  console.log(listing);
+  mkdirSync(out, { recursive: true });
+  const stem = join(out, `seed-${prog.seed}${prog.budget === undefined ? '' : '-budget'}`);
+  writeFileSync(`${stem}.txt`, `${what}\n${listing}\n`);
+  writeFileSync(`${stem}.hex`, `${toHexLines(small.insns).join('\n')}\n`);
+  writeFileSync(`${stem}.mem`, small.mem);
+  return stem;
+}
 
 function main(argv: string[]): number {
-  const arenaOnly = argv.includes('--arena');
-  const [seedArg, itersArg] = argv.filter((a) => !a.startsWith('--'));
-  const seed = seedArg === undefined ? Date.now() % 1_000_000_000 : Number(seedArg);
-  const iterations = itersArg === undefined ? 20_000 : Number(itersArg);
-  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(iterations) || iterations <= 0) {
-    console.error('usage: npm run fuzz -- [SEED [ITERATIONS]] [--arena]');
-    return 2;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: {
+      minutes: { type: 'string' }, arena: { type: 'boolean' }, out: { type: 'string' },
+    } });
+  } catch {
+    return usage();
   }
-  console.log(`fuzzing ${ENGINES.join(' vs ')}${ENGINES.length === 1 ? ' (determinism: each program twice)' : ''}: seeds ${seed}..${seed + iterations - 1}`);
+  const { values, positionals } = parsed;
+  const seed = positionals[0] === undefined ? Date.now() % 1_000_000_000 : Number(positionals[0]);
+  const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+  const iterations = positionals[1] !== undefined ? Number(positionals[1]) : minutes !== undefined ? Infinity : 20_000;
+  if (!Number.isSafeInteger(seed) || !(iterations > 0) || (minutes !== undefined && !(minutes > 0))) return usage();
+  const out = values.out ?? 'fuzz-failures';
+  const deadline = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
+  console.log(`fuzzing ${ENGINES.join(' vs ')}${ENGINES.length === 1 ? ' (determinism: each program twice)' : ''}: ` +
+    `from seed ${seed}${minutes === undefined ? `, ${iterations} programs` : `, ${minutes} minutes`}, each to the end and stopped by a budget`);
   const t0 = Date.now();
-  let failures = 0;
-  for (let k = 0; k < iterations; k++) {
-    const s = seed + k;
-    const arena = arenaOnly || s % 2 === 1;
-    const prog = generateProgram(s, { arena });
-    const d = checkProgram(prog, ENGINES);
-    if (d) {
-      failures++;
-      const small = shrinkProgram(prog, (p) => checkProgram(p, ENGINES) !== undefined);
-      const again = checkProgram(small, ENGINES);
-      console.log(`\nDISAGREEMENT seed ${s}${arena ? ' --arena' : ''}: ${d.engines.join(' vs ')}: ${d.what}`);
-      if (again) console.log(`shrunk (${small.insns.length} of ${prog.insns.length} instructions): ${again.what}`);
-      console.log(describeProgram(small));
+  let failures = 0, programs = 0, runs = 0;
+  for (let s = seed; programs < iterations && Date.now() < deadline; s++, programs++) {
+    const prog = generateProgram(s, { arena: values.arena === true || s % 2 === 1 });
+    for (const variant of [prog, budgetStop(prog, ENGINES[0])]) {
+      runs += 2 * Math.max(1, ENGINES.length - 1);
+      const d = checkProgram(variant, ENGINES);
+      if (d) {
+        failures++;
+        console.log(`reproducer: ${report(variant, `${d.engines.join(' vs ')}: ${d.what}`, out)}.{txt,hex,mem}`);
+        break;
+      }
     }
-    if ((k + 1) % 5000 === 0) console.log(`${k + 1} programs, ${failures} disagreements, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if ((programs + 1) % 5000 === 0) {
+      console.log(`${programs + 1} programs (${runs} runs), ${failures} disagreements, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
   }
-  console.log(`done: ${iterations} programs, ${failures} disagreements, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`done: seeds ${seed}..${seed + programs - 1}, ${programs} programs, ${runs} runs, ${failures} disagreements, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return Math.min(failures, 100);
 }
 

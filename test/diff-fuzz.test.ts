@@ -5,18 +5,20 @@
 // the long run.
 import assert from 'node:assert/strict';
 import { ENGINES } from '../src/engines.js';
-import { checkProgram, compareOutcomes, describeProgram, runOn, shrinkProgram } from '../src/fuzz/diff.js';
+import { budgetStop, checkProgram, compareOutcomes, describeProgram, runOn, shrinkProgram } from '../src/fuzz/diff.js';
 import { generateProgram } from '../src/fuzz/generate.js';
 import { validate } from '../src/isa/validate.js';
 import { BPF_ATOMIC, BPF_STX, BPF_XCHG } from '../src/isa/opcodes.js';
 
 const PROGRAMS = 600;
 const ARENA_PROGRAMS = 300;
+const BUDGET_PROGRAMS = 400;
 
-function fuzz(count: number, base: number, arena: boolean): void {
+function fuzz(count: number, base: number, arena: boolean, stop = false): void {
   for (let seed = base; seed < base + count; seed++) {
-    const prog = generateProgram(seed, { arena });
-    validate(prog.insns);
+    const generated = generateProgram(seed, { arena });
+    validate(generated.insns);
+    const prog = stop ? budgetStop(generated, ENGINES[0]) : generated;
     const d = checkProgram(prog, ENGINES);
     if (d) assert.fail(`seed ${seed}${arena ? ' (arena)' : ''}: ${d.engines.join(' vs ')}: ${d.what}\n${describeProgram(prog)}`);
   }
@@ -26,6 +28,21 @@ describe(`differential fuzzing (${ENGINES.join(', ')}${ENGINES.length === 1 ? ',
   it(`${PROGRAMS} random programs agree on r0, instructions, memory and errors`, () => fuzz(PROGRAMS, 1, false));
 
   it(`${ARENA_PROGRAMS} arena programs also agree on fault reports and page contents`, () => fuzz(ARENA_PROGRAMS, 100_001, true));
+
+  it(`${BUDGET_PROGRAMS} programs stopped part way by the instruction budget agree on where, and on what was done`, () => {
+    fuzz(BUDGET_PROGRAMS / 2, 200_001, false, true);
+    fuzz(BUDGET_PROGRAMS / 2, 300_001, true, true);
+  });
+
+  it('a budget stop is chosen inside the run, so it stops it', () => {
+    let stoppedEarly = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const prog = budgetStop(generateProgram(seed), ENGINES[0]);
+      const o = runOn(ENGINES[0], prog);
+      if (o.error?.kind === 'budget-exceeded') stoppedEarly++;
+    }
+    assert.ok(stoppedEarly >= 40, `${stoppedEarly} of 50 stopped by the budget`);
+  });
 
   it('the generator is deterministic, and its programs validate, terminate and cover the ISA', () => {
     assert.deepEqual(generateProgram(42), generateProgram(42));

@@ -22,6 +22,9 @@ import { ArenaLayout, FUZZ_ARENA_USER, FuzzProgram } from './generate.js';
 /** Instructions a fuzz run may execute before it counts as runaway (both engines must agree on that too). */
 export const FUZZ_BUDGET = 200_000;
 
+/** What a run needs of a fuzz program. */
+export type RunnableProgram = Pick<FuzzProgram, 'insns' | 'mem' | 'mayGotoBudget' | 'arena' | 'budget'>;
+
 export interface Outcome {
   readonly r0?: bigint;
   readonly instructions?: number;
@@ -66,14 +69,14 @@ function makeArena(layout: ArenaLayout): ArenaRun {
 }
 
 /** Runs `prog` once on `engine`, on fresh memory (and a fresh arena). */
-export function runOn(engine: EngineName, prog: Pick<FuzzProgram, 'insns' | 'mem' | 'mayGotoBudget' | 'arena'>): Outcome {
+export function runOn(engine: EngineName, prog: RunnableProgram): Outcome {
   const arena = prog.arena && makeArena(prog.arena);
   let input = prog.mem;
   const extra = (): Pick<Outcome, 'faults' | 'arenaPages'> => (arena ? { faults: arena.faults, arenaPages: arena.pages() } : {});
   try {
     const vm = prepareConformanceProgram(prog.insns, prog.mem, engine, { arena: arena?.info });
     input = vm.input;
-    const { r0, instructions } = vm.run({ instructionBudget: FUZZ_BUDGET, mayGotoBudget: prog.mayGotoBudget });
+    const { r0, instructions } = vm.run({ instructionBudget: prog.budget ?? FUZZ_BUDGET, mayGotoBudget: prog.mayGotoBudget });
     return { r0, instructions, mem: input.slice(), ...extra() };
   } catch (e) {
     if (e instanceof BpfError) {
@@ -115,9 +118,18 @@ export interface Disagreement {
   readonly what: string;
 }
 
+/**
+ * The same program with an instruction budget that runs out part way (chosen from the seed in
+ * [0, the instructions a full run takes]), so that the engines are compared where the budget
+ * stops them: the instruction, the memory written and the faults reported until then.
+ */
+export function budgetStop(prog: FuzzProgram, engine: EngineName): FuzzProgram {
+  const full = runOn(engine, prog).instructions ?? FUZZ_BUDGET;
+  return { ...prog, budget: (Math.imul(prog.seed, 0x9e3779b1) >>> 0) % (full + 1) };
+}
+
 /** Runs a program on each pair; the first disagreement, or a crash of any engine. */
-export function checkProgram(prog: Pick<FuzzProgram, 'insns' | 'mem' | 'mayGotoBudget' | 'arena'>,
-  engines: readonly EngineName[]): Disagreement | undefined {
+export function checkProgram(prog: RunnableProgram, engines: readonly EngineName[]): Disagreement | undefined {
   for (const pair of enginePairs(engines)) {
     const a = runOn(pair[0], prog), b = runOn(pair[1], prog);
     const what = compareOutcomes(a, b) ?? (a.crash !== undefined ? `crash: ${a.crash}` : undefined);
@@ -201,7 +213,7 @@ export function shrinkProgram(prog: FuzzProgram, stillFails: (p: FuzzProgram) =>
 /** A listing of a program for a report: the disassembly, the input memory, the run options. */
 export function describeProgram(prog: FuzzProgram): string {
   return [
-    `seed ${prog.seed}, may_goto budget ${prog.mayGotoBudget}, input (${prog.mem.length} bytes) ${hex(prog.mem)}`,
+    `seed ${prog.seed}, may_goto budget ${prog.mayGotoBudget}${prog.budget === undefined ? '' : `, instruction budget ${prog.budget}`}, input (${prog.mem.length} bytes) ${hex(prog.mem)}`,
     ...(prog.arena ? [`arena: ${prog.arena.pages} pages, present ${prog.arena.present.join(',') || 'none'}`] : []),
     ...disassemble(prog.insns),
   ].join('\n');

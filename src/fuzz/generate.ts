@@ -54,6 +54,8 @@ export interface FuzzProgram {
   readonly mayGotoBudget: number;
   /** Set for the arena variant: the program uses addr_space_cast and PROBE_MEM32 accesses. */
   readonly arena?: ArenaLayout;
+  /** The instruction budget to run with (default FUZZ_BUDGET): a small one stops the run part way. */
+  readonly budget?: number;
 }
 
 export interface GenerateOptions {
