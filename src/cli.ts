@@ -10,10 +10,10 @@ import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
 import { DEFAULT_BUDGET, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
-import { BpfError, causeLines } from './errors.js';
+import { BpfError, causeLines, describeValue } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { loadObject, openObject } from './object.js';
-import { isKfuncSpec, KfuncSpec } from './kfunc/api.js';
+import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
@@ -105,19 +105,31 @@ function emptyEnv(): ExecEnv {
 
 /**
  * The kfuncs a module exports: its default export (a kfunc or an array of them) and every named
- * export that is a kfunc definition (`defineKfunc`).
+ * export that is meant as a kfunc definition (an object with name, args and impl). Each is checked
+ * (checkKfuncSpec); anything wrong with the module is one usage error naming the file.
  */
 async function loadKfuncModule(file: string): Promise<KfuncSpec[]> {
+  const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(resolvePath(file));
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot load kfunc module ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new UsageError(`cannot load kfunc module ${file}: ${oneLine(describeValue(e))}`, { cause: e });
   }
-  const found = [mod.default, ...Object.entries(mod).filter(([k]) => k !== 'default').map(([, v]) => v)].flat().filter(isKfuncSpec);
-  if (found.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
-  return [...new Map(found.map((k) => [k.name, k])).values()];
+  const specs: KfuncSpec[] = [];
+  try {
+    const exported = (name: string, value: unknown): Array<[string, unknown]> =>
+      Array.isArray(value) ? value.map((v, i) => [`${name}[${i}]`, v]) : [[name, value]];
+    const candidates = [...exported('default', mod.default), ...Object.entries(mod).filter(([k]) => k !== 'default').flatMap(([k, v]) => exported(k, v))];
+    for (const [name, value] of candidates) {
+      if (looksLikeKfuncSpec(value)) specs.push(checkKfuncSpec(value, undefined, `export ${name}`));
+    }
+  } catch (e) {
+    throw new UsageError(`kfunc module ${file}: ${oneLine(describeValue(e))}`, { cause: e });
+  }
+  if (specs.length === 0) throw new UsageError(`${file} exports no kfunc (use defineKfunc from bpfrun)`);
+  return [...new Map(specs.map((k) => [k.name, k])).values()];
 }
 
 /**

@@ -209,6 +209,67 @@ export class RuntimeError extends VmError {
   }
 }
 
+/**
+ * A helper or kfunc (a "native") that broke the boundary's rules (src/runtime.ts `callNative`):
+ * it threw something other than a BpfError, or returned something r0 cannot hold. `native` is
+ * its name, `index` the call instruction; `cause` is what it threw or returned.
+ */
+export class NativeError extends RuntimeError {
+  constructor(index: number, readonly native: string, reason: string, options?: ErrorOptions) {
+    super(index, `${native} ${reason}`, options);
+    this.name = 'NativeError';
+  }
+}
+
+/** Longest text `describeValue` quotes from a value. */
+const DESCRIBE_MAX = 300;
+
+/**
+ * Text for any value host code threw or returned, for a message: an Error's message, a string
+ * itself, anything else as String() gives it. It never throws (an `Object.create(null)`, a
+ * throwing `message` getter or `toString`, a revoked Proxy), and it is cut at `max` characters.
+ */
+export function describeValue(value: unknown, max = DESCRIBE_MAX): string {
+  let text: string;
+  try {
+    if (value instanceof Error) {
+      const message: unknown = value.message;
+      text = typeof message === 'string' ? message : String(message);
+    } else {
+      text = String(value);
+    }
+  } catch {
+    try {
+      text = Object.prototype.toString.call(value);
+    } catch {
+      text = `a ${typeof value} that cannot be printed`;
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A value's type for a message: 'a string', 'null', 'an array', 'a Promise', 'an object', ... (never throws). */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  const type = typeof value;
+  if (type !== 'object') return `a ${type}`;
+  if (safeInstanceOf(value, Promise)) return 'a Promise';
+  try {
+    if (Array.isArray(value)) return 'an array';
+  } catch { /* a revoked Proxy */ }
+  return 'an object';
+}
+
+/** `value instanceof cls`, false where asking throws (a Proxy whose getPrototypeOf trap throws). */
+export function safeInstanceOf<T>(value: unknown, cls: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof cls;
+  } catch {
+    return false;
+  }
+}
+
 /** Where a kfunc was called from, for contract violations. */
 export interface CallSite {
   readonly kfunc: string;
@@ -286,18 +347,31 @@ export function causeTexts(error: Error): string[] {
   let cause = error.cause;
   while (cause !== undefined && !seen.has(cause)) {
     seen.add(cause);
-    const message = cause instanceof Error ? cause.message : String(cause);
-    if (cause instanceof BpfError) {
+    // A cause may be anything host code threw: read it only through guards (describeValue, field).
+    const isError = safeInstanceOf(cause, Error);
+    const message = describeValue(cause, Infinity);
+    const stack = isError ? field(cause, 'stack') : undefined;
+    if (safeInstanceOf(cause, BpfError)) {
       underRun ||= cause instanceof VmError;
-    } else if (cause instanceof Error && underRun && cause.stack) {
-      texts.push(cause.stack);
+    } else if (isError && underRun && typeof stack === 'string' && stack) {
+      texts.push(stack);
     } else if (message === '' || !above.includes(message)) {
-      texts.push(!(cause instanceof Error) ? message : message ? `${cause.name}: ${message}` : cause.name);
+      const name = isError ? describeValue(field(cause, 'name'), Infinity) : '';
+      texts.push(!isError ? message : message ? `${name}: ${message}` : name);
     }
     above = message;
-    cause = cause instanceof Error ? cause.cause : undefined;
+    cause = isError ? field(cause, 'cause') : undefined;
   }
   return texts;
+}
+
+/** A property of a value host code threw, undefined where reading it throws. */
+function field(value: unknown, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
 
 /**

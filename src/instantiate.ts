@@ -16,7 +16,7 @@ import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { NativeRegistry } from './kernel/natives.js';
-import { isKfuncSpec, KfuncImpl, KfuncSpec } from './kfunc/api.js';
+import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
@@ -158,9 +158,7 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
     streamsOf: () => running()?.streams,
     stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
   }));
-  const user: ReadonlyMap<string, KfuncImpl | KfuncSpec> = options.kfuncs instanceof Map ? options.kfuncs
-    : Array.isArray(options.kfuncs) ? new Map(options.kfuncs.map((k: KfuncSpec) => [k.name, k]))
-    : new Map(Object.entries((options.kfuncs ?? {}) as Record<string, KfuncImpl | KfuncSpec>));
+  const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {
     if (!isKfuncSpec(impl)) {

@@ -4,7 +4,7 @@
  * exactly the same world.
  */
 import { CODE_WINDOW, hiOf } from './addresses.js';
-import { BpfError, RuntimeError } from './errors.js';
+import { BpfError, describeType, describeValue, NativeError, safeInstanceOf } from './errors.js';
 import { AddressSpace, MemoryRegion } from './memory.js';
 import { fromU64, toU64 } from './int64.js';
 
@@ -35,8 +35,10 @@ export interface CallContext {
 }
 
 /**
- * A helper or kfunc. It returns r0: a number (a safe integer, taken as signed 64-bit), a
- * bigint (taken mod 2^64) or nothing (r0 = 0). It may throw a BpfError to end the run.
+ * A helper or kfunc. It returns r0, synchronously: a number (a safe integer, taken as signed
+ * 64-bit), a bigint in [-2^63, 2^64) (a negative one as two's complement) or nothing (r0 = 0).
+ * It may throw a BpfError to end the run. Anything else it returns or throws ends the run with
+ * a NativeError naming it (the boundary's rules: `setReturn`, `callNative`).
  */
 export type NativeFn = (ctx: CallContext) => number | bigint | void;
 
@@ -148,29 +150,72 @@ export function codeSlot(lo: number, slotCount: number): number {
   return rel / 8;
 }
 
-/** Stores a native function's return value into r0 (regs[0], regs[1]). */
-export function setReturn(regs: Int32Array, value: number | bigint | void, index: number, name: string): void {
+/**
+ * The error boundary for natives (helpers and kfuncs): everything one returns or throws is
+ * converted here, and nowhere else, into r0 or a typed error. The rules:
+ *
+ * - `undefined` (no return value): r0 = 0, a void native.
+ * - A number must be a safe integer (|n| < 2^53); it is taken as signed 64-bit (-1 is
+ *   0xffffffffffffffff). 1.5, NaN, Infinity and 2^53 are refused.
+ * - A bigint must be in [-2^63, 2^64): a negative one is taken as two's complement, so both the
+ *   signed and the unsigned spelling of a 64-bit value are accepted; anything wider is refused
+ *   (2n ** 100n does not silently become 0).
+ * - Anything else is refused, naming the type received: a boolean, a string (even '5'), null,
+ *   a symbol, an object, an array, a function, and a Promise or other thenable (an `async`
+ *   native: the run cannot wait for it; a rejected Promise is marked handled so the process
+ *   does not die of an unhandled rejection later).
+ * - A thrown BpfError passes through as is (a native may end the run with a typed error).
+ *   Anything else thrown (an Error, a string, `Object.create(null)`, an object whose `message`
+ *   getter throws, a Proxy) becomes a NativeError "NAME failed: …".
+ *
+ * A refusal is a NativeError (a RuntimeError, kind 'runtime') naming the native and the call
+ * instruction, with what it returned or threw as `cause`; the program layer adds the program
+ * and source line. Formatting the original never throws (`describeValue`).
+ */
+export function setReturn(regs: Int32Array, value: unknown, index: number, name: string): void {
   if (value === undefined) {
     regs[0] = 0; regs[1] = 0;
   } else if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw new RuntimeError(index, `${name} returned ${value}, which is not an integer`);
+      throw new NativeError(index, name, `returned ${value}, which is not a safe integer (use a bigint for 64-bit values)`, { cause: value });
     }
     regs[0] = value | 0;
     regs[1] = Math.floor(value / 4294967296) | 0;
-  } else {
+  } else if (typeof value === 'bigint') {
+    if (value < -(1n << 63n) || value >= 1n << 64n) {
+      throw new NativeError(index, name, `returned the bigint ${describeValue(value, 40)}, which does not fit in 64 bits ` +
+        '(accepted: -2^63 to 2^64 - 1)', { cause: value });
+    }
     [regs[0], regs[1]] = fromU64(value);
+  } else {
+    throw new NativeError(index, name, `returned ${returnedWhat(value)}; a helper or kfunc returns a number, a bigint or nothing`,
+      { cause: value });
   }
 }
 
-/** Runs a native function, turning a host exception into a RuntimeError at the call. */
+/** What a refused return value is, for the message ("a string ('5')", "a Promise (an async kfunc?)"). */
+function returnedWhat(value: unknown): string {
+  if (typeof value === 'string') return `a string (${JSON.stringify(describeValue(value, 40))})`;
+  if (typeof value === 'boolean') return `a boolean (${value})`;
+  if (safeInstanceOf(value, Promise)) {
+    // Mark a rejection handled: nothing can wait for it any more.
+    try { Promise.prototype.then.call(value, undefined, () => undefined); } catch { /* a hostile subclass */ }
+    return 'a Promise (an async function? natives run synchronously)';
+  }
+  let then: unknown;
+  try { then = (value as { then?: unknown } | null)?.then; } catch { /* a throwing getter: not a thenable we can name */ }
+  return typeof then === 'function' ? `${describeType(value)} with a then method (natives run synchronously)` : describeType(value);
+}
+
+/** Runs a native function through the boundary (see setReturn): r0 gets its result. */
 export function callNative(def: HelperDef, ctx: CallContext, regs: Int32Array): void {
-  let value: number | bigint | void;
+  let value: unknown;
   try {
     value = def.fn(ctx);
   } catch (e) {
-    if (e instanceof BpfError) throw e;
-    throw new RuntimeError(ctx.index, `${def.name} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    if (safeInstanceOf(e, BpfError)) throw e;
+    const what = safeInstanceOf(e, Error) ? describeValue(e) : `threw ${describeType(e)}, not an Error: ${describeValue(e)}`;
+    throw new NativeError(ctx.index, def.name, `failed: ${what}`, { cause: e });
   }
   setReturn(regs, value, ctx.index, def.name);
 }

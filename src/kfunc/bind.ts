@@ -135,7 +135,10 @@ export function bindTypedKfunc(def: KfuncSpec, binding: KfuncBinding): NativeFn 
     } finally {
       access.popGuard(mark);
     }
-    if (def.flags?.acquire && ret !== undefined && BigInt(ret) !== 0n) program?.references.acquire(BigInt.asUintN(64, BigInt(ret)), ctx.index);
+    // Only a valid return acquires; anything else is left to the native boundary to refuse.
+    if (def.flags?.acquire && (typeof ret === 'bigint' || Number.isSafeInteger(ret)) && BigInt(ret as number | bigint) !== 0n) {
+      program?.references.acquire(BigInt.asUintN(64, BigInt(ret as number | bigint)), ctx.index);
+    }
     return ret;
   };
 }
