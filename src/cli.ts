@@ -30,7 +30,7 @@ const HELP = `bpfrun — a userspace eBPF runtime
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
-                    [--record FILE.pb]
+                    [--record FILE.pb] [--budget N|none]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -38,6 +38,9 @@ Usage:
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
         the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
+        --budget ends each program's run after N instructions (default ${DEFAULT_BUDGET}: the
+        kernel's verifier would reject a program that never ends; bpfrun stops it instead);
+        --budget none lifts the limit.
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -47,10 +50,10 @@ Usage:
   bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
         Each program of an object, linked as the kernel sees it, with source lines; with
         --emit-js, the JavaScript the JIT generates for it and its exception table.
-  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N]   (default budget ${DEFAULT_BUDGET})
+  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none]   (default budget ${DEFAULT_BUDGET})
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
-  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N] [--json]
+  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N|none] [--json]
         Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
         --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
         length, N times (default 1). Prints r0, the instruction count and the median time per
@@ -85,11 +88,21 @@ function parseMemHex(text: string | undefined): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
-function positiveInt(text: string | undefined, fallback: number, what: string): number {
+function positiveInt(text: string | undefined, fallback: number, what: string, orElse = ''): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer${orElse}`);
   return n;
+}
+
+/** `--budget N`, or `--budget none` (Infinity: no limit); the default budget when not given. */
+function budgetOf(text: string | undefined): number {
+  return text === 'none' ? Infinity : positiveInt(text, DEFAULT_BUDGET, '--budget', ' or none');
+}
+
+/** Run options for a raw (conformance) run: the engines take no budget as no limit. */
+function rawRunOptions(budget: number): { instructionBudget?: number } {
+  return budget === Infinity ? {} : { instructionBudget: budget };
 }
 
 /** Assembler text, or bytecode when the file looks like hex bytes/words. */
@@ -171,17 +184,18 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
-        record: { type: 'string' },
+        record: { type: 'string' }, budget: { type: 'string' },
       },
     });
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const arenaGlobals = values['arena-globals'] ?? 'end';
     if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
+    const budget = budgetOf(values.budget);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
     const loaded = loadObject(positionals[0]!, { arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx);
+    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx, budget);
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
     if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
@@ -212,10 +226,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       options: { mem: { type: 'string' }, engine: { type: 'string' }, budget: { type: 'string' } },
     });
     const mem = parseMemHex(values.mem);
-    const budget = values.budget === undefined ? DEFAULT_BUDGET : Number(values.budget);
-    if (!Number.isSafeInteger(budget) || budget <= 0) throw new UsageError(`--budget must be a positive integer`);
-    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine),
-      { instructionBudget: budget });
+    const budget = budgetOf(values.budget);
+    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine), rawRunOptions(budget));
     console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
     console.log(`${result.instructions} instructions`);
   },
@@ -230,7 +242,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (positionals.length !== 1) throw new UsageError('run-raw needs one bytecode file');
     if (values.mem === undefined) throw new UsageError('run-raw needs --mem FILE (the input memory)');
     const repeat = positiveInt(values.repeat, 1, '--repeat');
-    const budget = positiveInt(values.budget, DEFAULT_BUDGET, '--budget');
+    const budget = budgetOf(values.budget);
     const engine = engineOf(values.engine);
     const insns = decode(readFileSync(positionals[0]));
     const mem = new Uint8Array(readFileSync(values.mem));
@@ -239,7 +251,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     let result = { r0: 0n, instructions: 0 };
     for (let i = 0; i < repeat; i++) {
       const t0 = process.hrtime.bigint();
-      result = vm.run({ instructionBudget: budget });
+      result = vm.run(rawRunOptions(budget));
       times.push(Number(process.hrtime.bigint() - t0));
     }
     times.sort((a, b) => a - b);
