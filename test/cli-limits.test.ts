@@ -1,6 +1,8 @@
-// The limits a run and the command line keep: the default instruction budget (API and CLI).
+// The limits a run and the command line keep: the default instruction budget (API and CLI), and
+// file-system errors as one line naming the file and the errno.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/asm/assembler.js';
@@ -101,5 +103,92 @@ describe('the instruction budget', function () {
         assert.match(r.stderr, /^bpfrun: --budget must be a positive integer or none/);
       }
     }
+  });
+});
+
+describe('bpfrun file errors: one line naming the file and the errno, exit 1', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfrun-fs-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs bpfrun and asserts exit 1 with exactly one stderr line matching `line`. */
+  const fails = (args: string[], line: RegExp): void => {
+    const r = bpfrun(args);
+    assert.equal(r.status, 1, `bpfrun ${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], line);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  };
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** The one line: `why` is the errno (its description is then any) or the whole reason. */
+  const cannot = (action: string, file: string, why: string) =>
+    new RegExp(`^bpfrun: cannot ${action} ${escape(file)}: ${why}${/^E[A-Z]+$/.test(why) ? ' \\(.+\\)' : ''}$`);
+
+  it('ENOENT and ENOTDIR, for every kind of input', () => {
+    const missing = join(dir, 'missing.o');
+    fails(['run', missing], cannot('read', missing, 'ENOENT \\(no such file or directory\\)'));
+    fails(['info', '/dev/null/x.o'], cannot('read', '/dev/null/x.o', 'ENOTDIR \\(not a directory\\)'));
+    fails(['disasm', '/dev/null/x.o'], cannot('read', '/dev/null/x.o', 'ENOTDIR'));
+    fails(['exec', '/dev/null/x.s'], cannot('read', '/dev/null/x.s', 'ENOTDIR'));
+    fails(['asm', '/dev/null/x.s'], cannot('read', '/dev/null/x.s', 'ENOTDIR'));
+    fails(['inspect', '/dev/null/x.pb'], cannot('read', '/dev/null/x.pb', 'ENOTDIR'));
+    fails(['tracelog', 'stdout', '/dev/null/x.pb'], cannot('read', '/dev/null/x.pb', 'ENOTDIR'));
+    fails(['run-raw', '/dev/null/x.bin', '--mem', '/dev/null'], cannot('read', '/dev/null/x.bin', 'ENOTDIR'));
+    const bin = join(dir, 'ok.bin');
+    writeFileSync(bin, encode(assemble('exit')));
+    fails(['run-raw', bin, '--mem', '/dev/null/m'], cannot('read', '/dev/null/m', 'ENOTDIR'));
+    fails(['run', 'progs/loops.bpf.o', '--kfuncs', '/dev/null/k.mjs'], cannot('read', '/dev/null/k.mjs', 'ENOTDIR'));
+  });
+
+  it('ENAMETOOLONG and ELOOP', () => {
+    const long = join(dir, `${'a'.repeat(300)}.o`);
+    fails(['info', long], cannot('read', long, 'ENAMETOOLONG \\(name too long\\)'));
+    const l1 = join(dir, 'l1.o');
+    const l2 = join(dir, 'l2.o');
+    symlinkSync(l2, l1);
+    symlinkSync(l1, l2);
+    fails(['run', l1], cannot('read', l1, 'ELOOP \\(too many symbolic links encountered\\)'));
+    fails(['exec', l2], cannot('read', l2, 'ELOOP'));
+  });
+
+  it('a FIFO, a device or a directory as an input is refused before it is read', () => {
+    const fifo = join(dir, 'fifo.o');
+    const made = spawnSync('mkfifo', [fifo]);
+    assert.equal(made.status, 0, String(made.stderr));
+    // Reading would wait for a writer forever: the check comes first.
+    fails(['run', fifo], cannot('read', fifo, 'not a regular file \\(a FIFO\\)'));
+    fails(['info', fifo], cannot('read', fifo, 'not a regular file \\(a FIFO\\)'));
+    fails(['exec', fifo], cannot('read', fifo, 'not a regular file \\(a FIFO\\)'));
+    fails(['run', 'progs/loops.bpf.o', '--kfuncs', fifo], cannot('read', fifo, 'not a regular file \\(a FIFO\\)'));
+    fails(['exec', '/dev/zero'], cannot('read', '/dev/zero', 'not a regular file \\(a character device\\)'));
+    fails(['run-raw', '/dev/zero', '--mem', '/dev/zero'], cannot('read', '/dev/zero', 'not a regular file \\(a character device\\)'));
+    const sub = join(dir, 'sub.s');
+    mkdirSync(sub);
+    fails(['exec', sub], cannot('read', sub, 'EISDIR \\(is a directory\\)'));
+    // Standard input stays allowed where it was.
+    const asm = bpfrun(['asm', '-'], 'exit\n');
+    assert.equal(asm.status, 0, asm.stderr);
+    assert.equal(asm.stdout, '95 00 00 00 00 00 00 00\n');
+  });
+
+  it('a file of 1 GiB or more is refused before it is read', () => {
+    const huge = join(dir, 'huge.o');
+    // Sparse: no disk space, and never read.
+    const made = spawnSync('truncate', ['-s', '2G', huge]);
+    assert.equal(made.status, 0, String(made.stderr));
+    fails(['info', huge], cannot('read', huge, 'EFBIG \\(2147483648 bytes; input files must be smaller than 1 GiB\\)'));
+    fails(['inspect', huge], cannot('read', huge, 'EFBIG .*'));
+  });
+
+  it('--record to a full device: ENOSPC, after the report', () => {
+    const r = bpfrun(['run', 'progs/loops.bpf.o', '--prog', 'loop_plain', '--record', '/dev/full']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /loop_plain/);
+    assert.equal(r.stderr, 'bpfrun: cannot write /dev/full: ENOSPC (no space left on device)\n');
+    fails(['run', 'progs/loops.bpf.o', '--record', join(dir, 'no-dir', 'r.pb')],
+      cannot('write', join(dir, 'no-dir', 'r.pb'), 'ENOENT \\(no such file or directory\\)'));
   });
 });
