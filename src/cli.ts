@@ -2,9 +2,12 @@
 /**
  * The `bpfrun` command line. Each subcommand is a small function over the library API; errors
  * the runtime reports (BpfError) print as one line on stderr (their causes indented under it,
- * see `causeLines`) with exit status 1, usage errors with status 2.
+ * see `causeLines`) with exit status 1, usage errors with status 2. A file that cannot be read or
+ * written is one line naming the file and the errno (`bpfrun: cannot write /dev/full: ENOSPC (no
+ * space left on device)`), status 1; inputs must be regular files under 1 GiB (`-` for standard
+ * input where a command takes it), checked before they are read.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
@@ -12,9 +15,9 @@ import { DEFAULT_BUDGET, prepareConformanceProgram, runConformanceProgram } from
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
 import { BpfError, causeLines, describeValue } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
-import { loadObject, openObject } from './object.js';
+import { BpfObject, openObject } from './object.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
-import { resolve as resolvePath } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
@@ -25,12 +28,101 @@ import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
 class UsageError extends Error {}
 
+/** A file the command line cannot read or write: one line naming the file and why, exit status 1. */
+class FileError extends Error {}
+
+/**
+ * Input files larger than this are refused before they are read. A BPF object is at most a few
+ * MiB (the kernel loads at most 1 M instructions); Node cannot read 2 GiB or more into one
+ * buffer at all, and a file near that size would take as much memory again to parse.
+ */
+const MAX_INPUT_BYTES = 1 << 30;
+
+/** Node's system errors (ENOENT, ENOSPC, ELOOP, ...): `code` is the errno's name. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
+  const { code, syscall } = (e instanceof Error ? e : {}) as NodeJS.ErrnoException;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && typeof syscall === 'string';
+}
+
+/** `ENOSPC (no space left on device)`, from Node's `ENOSPC: no space left on device, write`. */
+function errnoText(e: NodeJS.ErrnoException & { code: string }): string {
+  const text = new RegExp(`^${e.code}: ([^,]+)`).exec(e.message)?.[1];
+  return text === undefined ? e.code : `${e.code} (${text})`;
+}
+
+/** A system error as a FileError naming the file; anything else is returned as is. */
+function fileError(action: 'read' | 'write', file: string, e: unknown): unknown {
+  if (!isSystemError(e)) return e;
+  return new FileError(`cannot ${action} ${file}: ${errnoText(e)}`, { cause: e });
+}
+
+/** What a file that is not a regular file is, for the message that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'EISDIR (is a directory)';
+  if (st.isFIFO()) return 'not a regular file (a FIFO)';
+  if (st.isCharacterDevice()) return 'not a regular file (a character device)';
+  if (st.isBlockDevice()) return 'not a regular file (a block device)';
+  if (st.isSocket()) return 'not a regular file (a socket)';
+  return 'not a regular file';
+}
+
+/** Refuses what is not a regular file below MAX_INPUT_BYTES, before anything is read. */
+function checkInputStat(file: string, st: Stats): void {
+  if (!st.isFile()) throw new FileError(`cannot read ${file}: ${fileKind(st)}`);
+  if (st.size >= MAX_INPUT_BYTES) {
+    throw new FileError(`cannot read ${file}: EFBIG (${st.size} bytes; input files must be smaller than 1 GiB)`);
+  }
+}
+
+/** Checks an input file as readFile does, without reading it (for files read elsewhere). */
+function checkInputFile(file: string): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw fileError('read', file, e);
+  }
+  checkInputStat(file, st);
+}
+
+/**
+ * The bytes of an input file: a regular file smaller than MAX_INPUT_BYTES, checked before it is
+ * opened (opening a FIFO would wait for a writer) and again once open (it may have been replaced).
+ */
+function readFile(file: string): Buffer {
+  checkInputFile(file);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    checkInputStat(file, fstatSync(fd));
+    return readFileSync(fd);
+  } catch (e) {
+    throw fileError('read', file, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes an output file; a system error (ENOSPC, EACCES, ...) becomes a FileError. */
+function writeFile(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (e) {
+    throw fileError('write', file, e);
+  }
+}
+
+/** An object file, read as readFile reads inputs, named as openObject names a path. */
+function openObjectFile(file: string): BpfObject {
+  return openObject(readFile(file), basename(file));
+}
+
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
-                    [--record FILE.pb]
+                    [--record FILE.pb] [--budget N|none]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -38,6 +130,9 @@ Usage:
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
         the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
+        --budget ends each program's run after N instructions (default ${DEFAULT_BUDGET}: the
+        kernel's verifier would reject a program that never ends; bpfrun stops it instead);
+        --budget none lifts the limit.
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -47,10 +142,10 @@ Usage:
   bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
         Each program of an object, linked as the kernel sees it, with source lines; with
         --emit-js, the JavaScript the JIT generates for it and its exception table.
-  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N]   (default budget ${DEFAULT_BUDGET})
+  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none]   (default budget ${DEFAULT_BUDGET})
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
-  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N] [--json]
+  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N|none] [--json]
         Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
         --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
         length, N times (default 1). Prints r0, the instruction count and the median time per
@@ -69,7 +164,12 @@ Usage:
 
 function readInput(file: string | undefined): string {
   if (file === undefined) throw new UsageError('missing FILE (use - for standard input)');
-  return readFileSync(file === '-' ? 0 : file, 'utf8');
+  if (file !== '-') return readFile(file).toString('utf8');
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (e) {
+    throw fileError('read', 'standard input', e);
+  }
 }
 
 /** The engine to run on: the JIT unless `--engine interp` says otherwise. */
@@ -85,11 +185,21 @@ function parseMemHex(text: string | undefined): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
-function positiveInt(text: string | undefined, fallback: number, what: string): number {
+function positiveInt(text: string | undefined, fallback: number, what: string, orElse = ''): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer${orElse}`);
   return n;
+}
+
+/** `--budget N`, or `--budget none` (Infinity: no limit); the default budget when not given. */
+function budgetOf(text: string | undefined): number {
+  return text === 'none' ? Infinity : positiveInt(text, DEFAULT_BUDGET, '--budget', ' or none');
+}
+
+/** Run options for a raw (conformance) run: the engines take no budget as no limit. */
+function rawRunOptions(budget: number): { instructionBudget?: number } {
+  return budget === Infinity ? {} : { instructionBudget: budget };
 }
 
 /** Assembler text, or bytecode when the file looks like hex bytes/words. */
@@ -168,7 +278,7 @@ function streamName(name: string | undefined): 'stdout' | 'stderr' | undefined {
 }
 
 function readRecord(file: string): RunRecordView {
-  return decodeRecord(readFileSync(file), file);
+  return decodeRecord(readFile(file), file);
 }
 
 function isObjectFile(file: string | undefined): boolean {
@@ -183,19 +293,21 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
-        record: { type: 'string' },
+        record: { type: 'string' }, budget: { type: 'string' },
       },
     });
+    for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const arenaGlobals = values['arena-globals'] ?? 'end';
     if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
+    const budget = budgetOf(values.budget);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
-    const loaded = loadObject(positionals[0]!, { arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
+    const loaded = openObjectFile(positionals[0]!).load({ arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx);
+    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx, budget);
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
-    if (values.record !== undefined) writeFileSync(values.record, encodeRecord(positionals[0]!, runs));
+    if (values.record !== undefined) writeFile(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
   },
   inspect(args) {
@@ -216,7 +328,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
   info(args) {
     const { positionals } = parseArgs({ args, allowPositionals: true });
     if (!isObjectFile(positionals[0])) throw new UsageError('info needs an object file (FILE.o)');
-    console.log(describeObject(openObject(positionals[0]!).spec));
+    console.log(describeObject(openObjectFile(positionals[0]!).spec));
   },
   exec(args) {
     const { values, positionals } = parseArgs({
@@ -224,10 +336,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       options: { mem: { type: 'string' }, engine: { type: 'string' }, budget: { type: 'string' } },
     });
     const mem = parseMemHex(values.mem);
-    const budget = values.budget === undefined ? DEFAULT_BUDGET : Number(values.budget);
-    if (!Number.isSafeInteger(budget) || budget <= 0) throw new UsageError(`--budget must be a positive integer`);
-    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine),
-      { instructionBudget: budget });
+    const budget = budgetOf(values.budget);
+    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine), rawRunOptions(budget));
     console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
     console.log(`${result.instructions} instructions`);
   },
@@ -242,16 +352,16 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (positionals.length !== 1) throw new UsageError('run-raw needs one bytecode file');
     if (values.mem === undefined) throw new UsageError('run-raw needs --mem FILE (the input memory)');
     const repeat = positiveInt(values.repeat, 1, '--repeat');
-    const budget = positiveInt(values.budget, DEFAULT_BUDGET, '--budget');
+    const budget = budgetOf(values.budget);
     const engine = engineOf(values.engine);
-    const insns = decode(readFileSync(positionals[0]));
-    const mem = new Uint8Array(readFileSync(values.mem));
+    const insns = decode(readFile(positionals[0]));
+    const mem = new Uint8Array(readFile(values.mem));
     const vm = prepareConformanceProgram(insns, mem, engine);
     const times: number[] = [];
     let result = { r0: 0n, instructions: 0 };
     for (let i = 0; i < repeat; i++) {
       const t0 = process.hrtime.bigint();
-      result = vm.run({ instructionBudget: budget });
+      result = vm.run(rawRunOptions(budget));
       times.push(Number(process.hrtime.bigint() - t0));
     }
     times.sort((a, b) => a - b);
@@ -279,21 +389,21 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (values['emit-js']) {
       // What the JIT runs: the generated JavaScript of each program, and its exception table.
       const programs = isObjectFile(positionals[0])
-        ? loadObject(positionals[0]!, { engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+        ? openObjectFile(positionals[0]!).load({ engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
           .map((p) => ({ name: p.name, engine: p.engine(JS_EMITTING_ENGINE) }))
         : [{ name: 'program', engine: createEngine(JS_EMITTING_ENGINE, decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
       for (const { name, engine } of programs) console.log(engine.listing?.(name));
       return;
     }
     if (isObjectFile(positionals[0])) {
-      console.log(disassembleObject(openObject(positionals[0]!).spec));
+      console.log(disassembleObject(openObjectFile(positionals[0]!).spec));
       return;
     }
     for (const line of disassemble(decode(parseHexBytecode(readInput(positionals[0]))))) console.log(line);
   },
   'conformance-plugin'(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { engine: { type: 'string' } } });
-    const insns = decode(parseHexBytecode(readFileSync(0, 'utf8')));
+    const insns = decode(parseHexBytecode(readInput('-')));
     const { r0 } = runConformanceProgram(insns, parseMemHex(positionals[0]), engineOf(values.engine));
     console.log(r0.toString(16));
   },
@@ -326,8 +436,13 @@ async function main(argv: string[]): Promise<number> {
       console.error(`bpfrun: ${e.message}\n\n${HELP}`);
       return 2;
     }
-    if (e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES')) {
+    if (e instanceof FileError) {
       console.error(`bpfrun: ${e.message}`);
+      return 1;
+    }
+    if (isSystemError(e)) {
+      // A file error from a path read elsewhere (a kfunc module's imports): still one line.
+      console.error(`bpfrun: ${e.path === undefined ? '' : `${e.path}: `}${errnoText(e)}`);
       return 1;
     }
     throw e;

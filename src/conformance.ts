@@ -6,6 +6,7 @@ import { Instruction } from './isa/instruction.js';
 import { AddressSpace } from './memory.js';
 import { ArenaInfo, HelperDef, RunOptions, RunResult } from './runtime.js';
 import { createEngine, DEFAULT_ENGINE, EngineName } from './engines.js';
+import { DEFAULT_INSTRUCTION_BUDGET } from './program.js';
 
 export interface ConformanceTest {
   /** `-- asm` section text, if any. */
@@ -56,8 +57,8 @@ const UNWIND: HelperDef = {
   },
 };
 
-/** A budget that ends runaway test programs in well under a second of interpretation. */
-export const DEFAULT_BUDGET = 100_000_000;
+/** The instruction budget raw runs get unless told otherwise: the one every run has (program.ts). */
+export const DEFAULT_BUDGET = DEFAULT_INSTRUCTION_BUDGET;
 
 /** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
 export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = DEFAULT_ENGINE,

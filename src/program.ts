@@ -25,9 +25,23 @@ export interface RunOptions {
   /** The context buffer (r1 points at a copy); none means r1 = NULL, as BPF_PROG_TEST_RUN does. */
   readonly ctx?: Uint8Array;
   readonly engine?: EngineName;
-  /** Stop with BudgetExceededError after this many instructions. */
+  /**
+   * Stop with BudgetExceededError after this many instructions (default
+   * DEFAULT_INSTRUCTION_BUDGET; `Infinity` lifts the limit).
+   */
   readonly instructionBudget?: number;
 }
+
+/**
+ * The instructions a run may execute unless told otherwise. The kernel's verifier rejects a
+ * program that could run forever; bpfrun has no verifier, so a budget stands in for it and ends
+ * such a run in BudgetExceededError instead of a hang. 10^8 is 100 times the verifier's limit of
+ * 1 M processed instructions (BPF_COMPLEXITY_LIMIT_INSNS), so straight-line and bounded-loop
+ * programs stay far below it, and it stops a runaway program in about a second or two. The
+ * kernel has no such limit at run time: a program that legitimately runs longer (bpf_loop,
+ * can_loop and bpf_for each allow up to 8 M iterations) needs a larger budget, or `Infinity`.
+ */
+export const DEFAULT_INSTRUCTION_BUDGET = 100_000_000;
 
 export interface ProgramRun {
   /** r0, unsigned 64-bit. */
@@ -129,7 +143,8 @@ export class Program {
     const setup = type.testRun(this.deps.kernel.memory, { ctx: options.ctx }, this.name);
     this.references.clear();
     try {
-      const result = engine.run(setup.args, { instructionBudget: options.instructionBudget });
+      const budget = options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET;
+      const result = engine.run(setup.args, { instructionBudget: budget === Infinity ? undefined : budget });
       this.references.checkReleased();
       return { retval: result.r0, instructions: result.instructions, ctx: setup.finish().ctx };
     } catch (e) {

@@ -59,17 +59,19 @@ export interface RunData {
 
 /**
  * Runs the named programs (all autoloaded `syscall` ones by default) in order on one loaded
- * object, each with `ctx`. A program that fails with a BpfError ends its run and the next one
+ * object, each with `ctx` and the instruction budget (Program.run's default when not given;
+ * `Infinity` lifts it). A program that fails with a BpfError ends its run and the next one
  * runs; any other exception is a bug in bpfrun and propagates.
  */
-export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName, ctx?: Uint8Array): RunData {
+export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName, ctx?: Uint8Array,
+  instructionBudget?: number): RunData {
   const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
     : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
   const programs = chosen.map((p): ProgramRunData => {
     const streams = (): StreamsText => ({ stdout: p.streams.stdout.readAll(), stderr: p.streams.stderr.readAll() });
     const run = { name: p.name, section: p.section, engine };
     try {
-      const r = p.run({ engine, ctx });
+      const r = p.run({ engine, ctx, instructionBudget });
       return { ...run, streams: streams(), retval: r.retval, instructions: r.instructions };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;

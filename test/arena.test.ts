@@ -332,6 +332,44 @@ describe('arena', () => {
       assert.equal(t.freeCount, n - 50_000);
       assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
     });
+
+    it('keeps 200 000 scattered allocations exact (the free runs of a bitmap, best fit among them)', () => {
+      // Scattered single pages over a 2^20-page arena leave ~10^5 free intervals: each operation
+      // must be logarithmic in them (a linear one made this take minutes).
+      const n = 1 << 20;
+      const t = new RangeTree();
+      t.set(0, n);
+      const free = new Uint8Array(n).fill(1);
+      const page = (i: number) => Math.imul(i, 2654435761 | 0) & (n - 1);
+      let allocated = 0;
+      for (let i = 0; i < 200_000; i++) {
+        const pg = page(i);
+        assert.equal(t.isSet(pg, 1), free[pg] === 1);
+        if (free[pg]) { t.clear(pg, 1); free[pg] = 0; allocated++; }
+      }
+      // Free every other allocation again (merging with free neighbours where there are any).
+      for (let i = 0; i < 200_000; i += 2) { t.set(page(i), 1); if (!free[page(i)]) { free[page(i)] = 1; allocated--; } }
+      const runs: Array<[number, number]> = [];
+      for (let s = 0; s < n;) {
+        if (!free[s]) { s++; continue; }
+        let e = s;
+        while (e + 1 < n && free[e + 1]) e++;
+        runs.push([s, e]);
+        s = e + 1;
+      }
+      assert.equal(t.freeCount, n - allocated);
+      assert.ok(runs.length > 50_000, `${runs.length} free intervals`);
+      assert.deepEqual(t.intervals(), runs);
+      // Best fit: find(len) starts a run of the smallest size ≥ len.
+      const sizes = runs.map(([s, e]) => e - s + 1);
+      const byStart = new Map(runs.map(([s, e]) => [s, e - s + 1]));
+      for (const len of [1, 2, 3, 5, 8, 13, 21, 40]) {
+        const fits = sizes.filter((z) => z >= len);
+        const got = t.find(len);
+        if (fits.length === 0) assert.equal(got, -1);
+        else assert.equal(byStart.get(got), fits.reduce((a, b) => Math.min(a, b)), `find(${len})`);
+      }
+    });
   });
 
   describe('allocation (spec §2.1)', () => {
