@@ -3,10 +3,11 @@
 // result, never on the time taken: mocha's timeout is what catches a regression.
 import assert from 'node:assert/strict';
 import { ENGINES } from '../src/engines.js';
-import { InvalidInstructionError } from '../src/errors.js';
+import { InvalidInstructionError, LoadError } from '../src/errors.js';
 import { checkFunctionPointers } from '../src/isa/func-ptr.js';
 import { insn, Instruction } from '../src/isa/instruction.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAX_SUBPROGS, validate } from '../src/isa/validate.js';
+import { parseObject } from '../src/loader/parse.js';
 import { formatRunReport } from '../src/report.js';
 import type { RunData } from '../src/runs.js';
 
@@ -82,5 +83,120 @@ describe('report over very many globals', () => {
     const lines = formatRunReport(data).split('\n');
     assert.equal(lines.filter((l) => l.startsWith('  v')).length, n);
     assert.equal(lines.at(-1), `  v149999  .bss           0`);
+  });
+});
+
+// ---- A minimal BPF ELF built in memory: .text functions, and programs in `syscall` whose calls
+// into .text are relocated against function symbols. ----
+
+/** 8-byte instruction words. */
+type Word = readonly [op: number, regs: number, off: number, imm: number];
+function code(insns: readonly Word[]): Uint8Array {
+  const b = Buffer.alloc(insns.length * 8);
+  insns.forEach(([op, regs, off, imm], k) => { b[k * 8] = op; b[k * 8 + 1] = regs; b.writeInt16LE(off, k * 8 + 2); b.writeInt32LE(imm, k * 8 + 4); });
+  return b;
+}
+
+interface Fn { readonly name: string; readonly slot: number; readonly slots: number }
+
+/**
+ * `text`: .text code and its functions; programs: each a list of .text function indices it
+ * calls (by relocation), then exit.
+ */
+function buildObject(text: Uint8Array, textFns: readonly Fn[], programs: readonly (readonly number[])[]): Uint8Array {
+  const strtab = ['\0'];
+  let strSize = 1;
+  const str = (s: string) => { const o = strSize; strtab.push(s + '\0'); strSize += s.length + 1; return o; };
+  const syms: Buffer[] = [Buffer.alloc(24)];
+  const sym = (name: string, shndx: number, value: number, size: number) => {
+    const b = Buffer.alloc(24);
+    b.writeUInt32LE(str(name), 0);
+    b[4] = 0x12; // STB_GLOBAL, STT_FUNC
+    b.writeUInt16LE(shndx, 6);
+    b.writeBigUInt64LE(BigInt(value), 8);
+    b.writeBigUInt64LE(BigInt(size), 16);
+    syms.push(b);
+    return syms.length - 1;
+  };
+  const textSyms = textFns.map((f) => sym(f.name, 1, f.slot * 8, f.slots * 8));
+  const prog: Word[] = [];
+  const rels: Buffer[] = [];
+  programs.forEach((calls, p) => {
+    sym(`p${p}`, 2, prog.length * 8, (calls.length + 1) * 8);
+    for (const c of calls) {
+      const rel = Buffer.alloc(16);
+      rel.writeBigUInt64LE(BigInt(prog.length * 8), 0);
+      rel.writeUInt32LE(10, 8); // R_BPF_64_32
+      rel.writeUInt32LE(textSyms[c]!, 12);
+      rels.push(rel);
+      prog.push([0x85, 1 << 4, 0, -1]); // call, src = BPF_PSEUDO_CALL
+    }
+    prog.push([0x95, 0, 0, 0]);
+  });
+  const shstr = Buffer.from('\0.text\0syscall\0.relsyscall\0.symtab\0.strtab\0.shstrtab\0');
+  const name = (n: string) => shstr.indexOf(`\0${n}\0`) + 1;
+  const bodies = [text, code(prog), Buffer.concat(rels), Buffer.concat(syms), Buffer.from(strtab.join('')), shstr];
+  // [sh_name, sh_type, sh_flags, sh_link, sh_info, sh_entsize] for sections 1..6
+  const headers = [
+    [name('.text'), 1, 6, 0, 0, 0], [name('syscall'), 1, 6, 0, 0, 0], [name('.relsyscall'), 9, 0, 4, 2, 16],
+    [name('.symtab'), 2, 0, 5, 1, 24], [name('.strtab'), 3, 0, 0, 0, 0], [name('.shstrtab'), 3, 0, 0, 0, 0],
+  ];
+  let offset = 64;
+  const offsets = bodies.map((b) => { const o = offset; offset += (b.length + 7) & ~7; return o; });
+  const shoff = offset;
+  const out = Buffer.alloc(shoff + 7 * 64);
+  out.writeUInt32LE(0x464c457f, 0);
+  out[4] = 2; out[5] = 1; out[6] = 1;
+  out.writeUInt16LE(1, 16); // ET_REL
+  out.writeUInt16LE(247, 18); // EM_BPF
+  out.writeUInt32LE(1, 20);
+  out.writeBigUInt64LE(BigInt(shoff), 40);
+  out.writeUInt16LE(64, 52);
+  out.writeUInt16LE(64, 58);
+  out.writeUInt16LE(7, 60);
+  out.writeUInt16LE(6, 62);
+  bodies.forEach((b, i) => {
+    out.set(b, offsets[i]);
+    const at = shoff + (i + 1) * 64;
+    const [nm, type, flags, link, info, entsize] = headers[i]!;
+    out.writeUInt32LE(nm!, at);
+    out.writeUInt32LE(type!, at + 4);
+    out.writeBigUInt64LE(BigInt(flags!), at + 8);
+    out.writeBigUInt64LE(BigInt(offsets[i]!), at + 24);
+    out.writeBigUInt64LE(BigInt(b.length), at + 32);
+    out.writeUInt32LE(link!, at + 40);
+    out.writeUInt32LE(info!, at + 44);
+    out.writeBigUInt64LE(8n, at + 48);
+    out.writeBigUInt64LE(BigInt(entsize!), at + 56);
+  });
+  return new Uint8Array(out);
+}
+
+describe('loader limits over many functions', () => {
+  it('refuses a program that links more than BPF_MAX_SUBPROGS functions', () => {
+    // .text function j calls function j+1 (pc-relative): linking p0 would place all 300.
+    const n = 300;
+    const text = code(Array.from({ length: 2 * n }, (_, k): Word => (k % 2 === 1 ? [0x95, 0, 0, 0] : k < 2 * n - 2 ? [0x85, 1 << 4, 0, 1] : [0xb7, 0, 0, 0])));
+    const fns = Array.from({ length: n }, (_, j) => ({ name: `f${j}`, slot: 2 * j, slots: 2 }));
+    assert.throws(() => parseObject(buildObject(text, fns, [[0]])), (e: unknown) => {
+      assert.ok(e instanceof LoadError, String(e));
+      assert.equal(e.where, 'program p0');
+      assert.match(e.reason, /too many subprograms: f255 would be number 257, past BPF_MAX_SUBPROGS \(256\)/);
+      return true;
+    });
+  });
+
+  it('links 1000 programs of 255 calls each into 100 000 .text functions (a search per call was quadratic)', () => {
+    const n = 100_000;
+    const text = code(Array.from({ length: 2 * n }, (_, k): Word => (k % 2 === 0 ? [0xb7, 0, 0, k / 2] : [0x95, 0, 0, 0])));
+    const fns = Array.from({ length: n }, (_, j) => ({ name: `f${j}`, slot: 2 * j, slots: 2 }));
+    const programs = Array.from({ length: 1000 }, (_, p) => Array.from({ length: 255 }, (_, i) => (p * 97 + i * 391) % n));
+    const spec = parseObject(buildObject(text, fns, programs));
+    assert.equal(spec.programs.length, 1000);
+    const last = spec.programs[999]!;
+    assert.equal(last.functions.length, 256);
+    assert.equal(last.functions[255]!.name, `f${(999 * 97 + 254 * 391) % n}`);
+    assert.equal(last.insns.length, 256 + 255 * 2);
+    assert.equal(validate(last.insns).subprogStarts.length, 256);
   });
 });
