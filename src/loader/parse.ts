@@ -70,6 +70,7 @@ class ObjectParser {
   private readonly functions: SectionFunction[] = [];
   /** By ELF section index: for each slot, the index in `functions` of the first function covering it, or -1. */
   private readonly functionBySlot = new Map<number, Int32Array>();
+  private symbolIndex?: ReadonlyMap<string, ElfSymbol>;
 
   constructor(bytes: Uint8Array, fileName: string) {
     this.elf = parseElf(bytes);
@@ -239,6 +240,12 @@ class ObjectParser {
     });
   }
 
+  /** The first symbol named `name` in section `shndx`, through an index built once. */
+  private symbolIn(shndx: number, name: string): ElfSymbol | undefined {
+    this.symbolIndex ??= firstByName(this.elf.symbols, (sym) => `${sym.shndx}\0${sym.name}`);
+    return this.symbolIndex.get(`${shndx}\0${name}`);
+  }
+
   private functionAt(section: ElfSection, slot: number, where: string): SectionFunction {
     const k = this.functionBySlot.get(section.index)?.[slot] ?? -1;
     const f = k >= 0 ? this.functions[k] : undefined;
@@ -335,7 +342,7 @@ class ObjectParser {
       const variable = btf.type(v.type);
       if (variable.kind !== 'VAR') throw new LoadError('DATASEC .maps', `entry ${v.type} is not a VAR`);
       const name = variable.name;
-      const sym = this.elf.symbols.find((s) => s.shndx === section.index && s.name === name);
+      const sym = this.symbolIn(section.index, name);
       if (!sym) throw new LoadError(`map ${name}`, 'no symbol in .maps');
       const def = btf.resolve(variable.type);
       if (def.kind !== 'STRUCT') throw new LoadError(`map ${name}`, `definition is a ${def.kind}, not a struct`);
@@ -370,6 +377,8 @@ class ObjectParser {
   private collectExterns(): void {
     const btf = this.btf;
     const kconfig = btf?.datasec(KCONFIG);
+    // By name, the first of each, as a search would find it (one search per extern was quadratic).
+    const kconfigVars = btf && kconfig && firstByName(kconfig.vars, (v) => btf.type(v.type).name);
     let kconfigSize = 0;
     for (const sym of this.elf.symbols) {
       if (!isExtern(sym)) continue;
@@ -381,7 +390,7 @@ class ObjectParser {
       if (func && func.linkage === 'extern') {
         spec = { name: sym.name, kind: 'kfunc', weak, typeId: func.type };
       } else {
-        const entry = kconfig?.vars.find((v) => btf.type(v.type).name === sym.name);
+        const entry = kconfigVars?.get(sym.name);
         if (entry) {
           const variable = btf.type(entry.type);
           const typeId = variable.kind === 'VAR' ? variable.type : entry.type;
@@ -422,7 +431,7 @@ class ObjectParser {
         const variable = btf.type(v.type);
         if (variable.kind !== 'VAR') continue;
         const sym = variable.linkage === 'static' ? undefined
-          : this.elf.symbols.find((s) => s.shndx === section.index && s.name === variable.name);
+          : this.symbolIn(section.index, variable.name);
         const offset = sym ? sym.value : v.offset;
         const size = v.size || btf.sizeOf(variable.type);
         if (offset + size > section.size) {
@@ -539,6 +548,16 @@ export function internalMapName(objName: string, section: string): string {
 function cString(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
   return latin1Text(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/** Each item under its key, the first one where keys repeat. */
+function firstByName<T>(items: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> {
+  const out = new Map<string, T>();
+  for (const item of items) {
+    const k = key(item);
+    if (!out.has(k)) out.set(k, item);
+  }
+  return out;
 }
 
 function functionAt(prog: ProgramSpec, slot: number): PlacedFunction | undefined {
