@@ -96,6 +96,8 @@ describe('maps', () => {
       rejects({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 32769 }, 'E2BIG', /PCPU_MIN_UNIT_SIZE/);
       make({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 32768 });
       rejects({ valueSize: 1 << 20, maxEntries: 4096 }, 'ENOMEM', /2 GiB/);
+      // Per-CPU copies count together: 64 CPUs × 64 MiB is 4 GiB.
+      throwsMapError(() => make({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 8, maxEntries: 1 << 23 }, new AddressSpace(), 64), 'ENOMEM', /4294967296 bytes of values \(64 CPUs' copies\)/);
       // The internal maps' flags (elf-loading.md §2.4).
       make({ name: 'x.data', maxEntries: 1, flags: BPF_F_MMAPABLE });
       make({ name: 'x.rodata', maxEntries: 1, flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE });

@@ -50,6 +50,8 @@ type MapAlloc = (spec: MapSpec, memory: AddressSpace, nrCpus: number) => BpfMap;
 const allocArray: MapAlloc = (s, memory, nrCpus) => {
   checkArray(s);
   checkRegion(s, s.maxEntries * roundUp8(s.valueSize));
+  // A per-CPU array holds a copy per CPU, all allocated at creation: the limit is on their sum.
+  if (s.type === BPF_MAP_TYPE_PERCPU_ARRAY) checkRegion(s, s.maxEntries * roundUp8(s.valueSize) * nrCpus, `of values (${nrCpus} CPUs' copies)`);
   return new ArrayMap(s, memory, nrCpus);
 };
 const allocHash: MapAlloc = (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus));
