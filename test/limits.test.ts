@@ -201,4 +201,14 @@ describe('loader limits over many functions', () => {
     assert.equal(last.insns.length, 256 + 255 * 2);
     assert.equal(validate(last.insns).subprogStarts.length, 256);
   });
+
+  it('reads 150 000 relocations of one section (they were spread into push)', () => {
+    const text = code([[0xb7, 0, 0, 0], [0x95, 0, 0, 0]]);
+    const spec = parseObject(buildObject(text, [{ name: 'f0', slot: 0, slots: 2 }], [new Array<number>(150_000).fill(0)]));
+    const p0 = spec.programs[0]!;
+    assert.equal(p0.insns.length, 150_000 + 1 + 2);
+    assert.equal(p0.functions.length, 2);
+    // Each call lands on f0, placed right after the exit.
+    assert.deepEqual([p0.insns[0]!.imm, p0.insns[149_999]!.imm], [150_000, 1]);
+  });
 });
