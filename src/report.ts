@@ -114,7 +114,8 @@ export function formatRunReport(data: RunData): string {
   const names = Object.keys(globals);
   if (names.length > 0) {
     lines.push('', 'globals:');
-    const w = Math.max(...names.map((n) => n.length));
+    // A loop, not Math.max(...): a spread of 150 000 names overflows the stack.
+    const w = names.reduce((m, n) => Math.max(m, n.length), 0);
     for (const n of names) {
       const g = globals[n];
       lines.push(`  ${n.padEnd(w)}  ${g.section.padEnd(14)} ${g.value ?? '0x' + g.hex}`);

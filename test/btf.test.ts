@@ -234,6 +234,86 @@ describe('BTF parser', () => {
     });
   });
 
+  describe('kernel limits (kernel/bpf/btf.c)', () => {
+    const s = new Strings();
+    const int = [s.off('int'), info(1), 4, (1 << 24) | 32];
+
+    it('caps an INT at 16 bytes and 128 bits (btf_int_check_meta)', () => {
+      // A 0x7fffffff-byte INT once made a kconfig extern 2 GiB.
+      throwsLoad(() => parseBtf(btfBlob([s.off('int'), info(1), 0x7fffffff, 32], s)), 'BTF type 1', /Invalid int size 2147483647/);
+      throwsLoad(() => parseBtf(btfBlob([s.off('int'), info(1), 17, 32], s)), 'BTF type 1', /Invalid int size 17/);
+      throwsLoad(() => parseBtf(btfBlob([s.off('int'), info(1), 16, (8 << 16) | 128], s)), 'BTF type 1', /nr_bits exceeds 128/);
+      throwsLoad(() => parseBtf(btfBlob([s.off('int'), info(1), 2, (4 << 16) | 16], s)), 'BTF type 1', /nr_bits exceeds type_size/);
+      const i128 = parseBtf(btfBlob([s.off('__int128'), info(1), 16, (1 << 24) | 128], s));
+      assert.deepEqual(i128.scalarInfo(1), { size: 16, signed: true });
+    });
+
+    it('refuses names of KSYM_NAME_LEN bytes or more, and keeps 511', () => {
+      const long = 'x'.repeat(512);
+      throwsLoad(() => parseBtf(btfBlob([...int, s.off(long), info(8), 1], s)), 'BTF type 2', /Invalid name: name of 512 bytes/);
+      throwsLoad(() => parseBtf(btfBlob([...int, s.off('st'), info(4, 1), 4, s.off(long), 1, 0], s)), 'BTF type 2', /Invalid name: member 0 name/);
+      throwsLoad(() => parseBtf(btfBlob([...int, 0, info(13, 1), 1, s.off(long), 1], s)), 'BTF type 2', /Invalid name: param 0 name/);
+      const ok = parseBtf(btfBlob([...int, s.off('y'.repeat(511)), info(8), 1], s));
+      assert.equal(ok.type(2).name.length, 511);
+    });
+
+    it('refuses more than BTF_MAX_TYPE types and BTF over 16 MiB', () => {
+      const words: number[] = [];
+      for (let i = 1; i <= 0xfffff; i++) words.push(0, info(2), 0); // PTR to void, 12 bytes each
+      throwsLoad(() => parseBtf(btfBlob(words, s)), 'BTF type 1048575', /Exceeded max num of types/);
+      assert.equal(parseBtf(btfBlob(words.slice(3), s)).typeCount, 0xfffff);
+      const huge = btfBlob(int, s, { strings: new Uint8Array(16 * 1024 * 1024 + 1) });
+      throwsLoad(() => parseBtf(huge), 'BTF header', /BTF_MAX_SIZE .*E2BIG/);
+    });
+
+    /** ARRAY n → ARRAY n-1 → … → INT; `up` makes each ARRAY point to a higher id instead. */
+    function arrayChain(n: number, up: boolean, nelems = 2): Uint8Array {
+      const words: number[] = up ? [] : [...int];
+      for (let i = 1; i <= n; i++) {
+        const elem = up ? i + 1 : i;
+        words.push(0, info(3), 0, elem, up ? n + 1 : 1, nelems);
+      }
+      if (up) words.push(...int);
+      return btfBlob(words, s);
+    }
+
+    it('refuses a chain of more than MAX_RESOLVE_DEPTH unresolved types', () => {
+      // Each ARRAY refers to a higher id, so the kernel pushes them all before any resolves.
+      throwsLoad(() => parseBtf(arrayChain(10_000, true)), 'BTF type 1', /Exceeded max resolving depth:32/);
+      throwsLoad(() => parseBtf(arrayChain(33, true, 1)), 'BTF type 1', /Exceeded max resolving depth:32/);
+      // 32 ARRAYs and the INT they end in (a resolve sink, never pushed) fit.
+      const ok = parseBtf(arrayChain(32, true, 1));
+      assert.equal(ok.sizeOf(1), 4);
+      assert.equal(ok.typeName(1), '...[1][1][1][1][1][1][1][1][1][1][1][1][1][1][1][1][1]');
+    });
+
+    it('walks ~10 000 nested ARRAYs the kernel accepts without recursion', () => {
+      // Each ARRAY refers to a lower id, so the kernel resolves them one at a time.
+      const btf = parseBtf(arrayChain(10_000, false));
+      // ARRAY id k+1 is k levels deep: 4 × 2^30 bytes at id 31 passes U32_MAX.
+      throwsLoad(() => btf.sizeOf(10_001), 'BTF type 31', /Array size overflows U32_MAX/);
+      assert.equal(btf.sizeOf(30), 4 * 2 ** 29);
+      assert.match(btf.typeName(10_001), /^\.\.\.(\[2\])+$/);
+      assert.equal(btf.resolve(10_001).id, 10_001);
+    });
+
+    it('spells a FUNC_PROTO fan-out in bounded work', () => {
+      // proto k has 16 parameters, each a pointer to proto k-1: 16^40 paths.
+      const words = [...int, 0, info(13, 0), 1]; // 2: int (void)
+      for (let k = 0; k < 40; k++) {
+        const prev = 2 + 2 * k;
+        words.push(0, info(2), prev); // pointer to the previous proto
+        words.push(0, info(13, 16), 1);
+        for (let p = 0; p < 16; p++) words.push(0, prev + 1);
+      }
+      const btf = parseBtf(btfBlob(words, s));
+      const name = btf.typeName(2 + 2 * 40);
+      assert.match(name, /\(\*\)\(/);
+      assert.ok(name.includes('...'));
+      assert.ok(name.length < 100_000, `${name.length} characters`);
+    });
+  });
+
   describe('globals.o', () => {
     const elf = loadElf('globals');
     const btf = parseBtf(sectionData(elf, '.BTF'));

@@ -96,6 +96,8 @@ describe('maps', () => {
       rejects({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 32769 }, 'E2BIG', /PCPU_MIN_UNIT_SIZE/);
       make({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 32768 });
       rejects({ valueSize: 1 << 20, maxEntries: 4096 }, 'ENOMEM', /2 GiB/);
+      // Per-CPU copies count together: 64 CPUs × 64 MiB is 4 GiB.
+      throwsMapError(() => make({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 8, maxEntries: 1 << 23 }, new AddressSpace(), 64), 'ENOMEM', /4294967296 bytes of values \(64 CPUs' copies\)/);
       // The internal maps' flags (elf-loading.md §2.4).
       make({ name: 'x.data', maxEntries: 1, flags: BPF_F_MMAPABLE });
       make({ name: 'x.rodata', maxEntries: 1, flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE });
@@ -113,6 +115,17 @@ describe('maps', () => {
       rejects({ type: BPF_MAP_TYPE_PROG_ARRAY, valueSize: 4, flags: BPF_F_MMAPABLE }, 'EINVAL', /only for ARRAY/);
       rejects({ type: BPF_MAP_TYPE_PROG_ARRAY, valueSize: 4, keySize: 8 }, 'EINVAL', /key_size must be 4/);
       assert.ok(make({ type: BPF_MAP_TYPE_PROG_ARRAY, valueSize: 4 }) instanceof ProgArrayMap);
+      // 2^32 - 1 slots once exhausted the heap: array_map_alloc's pointer table is 32 GiB, ENOMEM.
+      rejects({ type: BPF_MAP_TYPE_PROG_ARRAY, valueSize: 4, maxEntries: 0xffffffff }, 'ENOMEM', /34359738360 bytes of program slots/);
+      // The largest accepted table costs memory for the slots in use only.
+      const big = make<ProgArrayMap>({ type: BPF_MAP_TYPE_PROG_ARRAY, valueSize: 4, maxEntries: 2 ** 28 });
+      big.set(2 ** 28 - 1, 'last', 7);
+      assert.equal(big.get(2 ** 28 - 1), 'last');
+      assert.equal(big.get(5), undefined);
+      assert.equal(big.filled, 1);
+      assert.deepEqual(big.lookup(u32(2 ** 28 - 1)), u32(7));
+      assert.ok(big.clear(2 ** 28 - 1));
+      assert.equal(big.filled, 0);
     });
 
     it('applies htab_map_alloc_check and htab_map_alloc', () => {
@@ -129,8 +142,11 @@ describe('maps', () => {
       rejects(h({ keySize: 1 << 21, valueSize: 1 << 21 }), 'E2BIG', /KMALLOC_MAX_SIZE/);
       rejects(h({ type: BPF_MAP_TYPE_PERCPU_HASH, valueSize: 40000 }), 'E2BIG', /PCPU_MIN_UNIT_SIZE/);
       rejects(h({ maxEntries: 2 ** 31 + 1 }), 'E2BIG', /2\^31/);
-      // Accepted: no-prealloc hashes, zero seed, any key size.
-      make(h({ flags: BPF_F_NO_PREALLOC | BPF_F_ZERO_SEED, keySize: 3, maxEntries: 2 ** 31 }));
+      // The bucket table (16-byte buckets, a power of 2 of them) must stay under U32_MAX bytes.
+      rejects(h({ maxEntries: 2 ** 31 }), 'E2BIG', /2147483648 buckets/);
+      rejects(h({ maxEntries: 2 ** 27 + 1 }), 'E2BIG', /268435456 buckets of 16 bytes, past U32_MAX/);
+      // Accepted: no-prealloc hashes, zero seed, any key size; values are allocated on use.
+      make(h({ flags: BPF_F_NO_PREALLOC | BPF_F_ZERO_SEED, keySize: 3, maxEntries: 2 ** 27 }));
       // Per-CPU LRU lists: max_entries becomes a multiple of the CPU count.
       const lru = make<HashMap>(h({ type: BPF_MAP_TYPE_LRU_HASH, flags: BPF_F_NO_COMMON_LRU, maxEntries: 5 }), new AddressSpace(), 4);
       assert.equal(lru.maxEntries, 8);

@@ -11,6 +11,22 @@ import { hex } from '../text.js';
 
 export const BTF_MAGIC = 0xeb9f;
 
+// ---- The kernel's limits (kernel/bpf/btf.c, include/uapi/linux/btf.h) ----
+
+/** btf_parse: a BTF blob larger than this is refused with E2BIG. */
+export const BTF_MAX_SIZE = 16 * 1024 * 1024;
+/** The number of type ids, void included (btf_add_type: "Exceeded max num of types"). */
+export const BTF_MAX_TYPE = 0xfffff;
+/** The largest string offset (btf_parse_str_sec: "Invalid string section"). */
+export const BTF_MAX_NAME_OFFSET = 0xffffff;
+/** btf_name_valid_identifier/_section: a name of this many bytes or more is "Invalid name". */
+export const KSYM_NAME_LEN = 512;
+/** The resolve stack (env_stack_push): a deeper chain of unresolved types is E2BIG. */
+export const MAX_RESOLVE_DEPTH = 32;
+/** The widest INT: BITS_PER_U128 bits, 16 bytes (libbpf's btf__add_int; the kernel's regular ints). */
+export const BTF_MAX_INT_SIZE = 16;
+const U32_MAX = 0xffff_ffff;
+
 /** Kind names as the kernel spells them (BTF_KIND_*), indexed by kind number (§2.1). */
 export const BTF_KIND_NAMES = [
   'UNKN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST',
@@ -152,6 +168,7 @@ interface Header {
 }
 
 function parseHeader(r: ByteReader): Header {
+  if (r.length > BTF_MAX_SIZE) r.fail(`${r.length} bytes is more than the kernel's BTF_MAX_SIZE (${BTF_MAX_SIZE}): E2BIG`);
   if (r.length < 24) r.fail(`truncated: ${r.length} bytes, the header needs 24`);
   const magic = r.u16(0);
   if (magic === 0x9feb) r.fail('big-endian BTF is not supported');
@@ -166,6 +183,7 @@ function parseHeader(r: ByteReader): Header {
   if (r.u32(8) % 4 !== 0) r.fail(`type_off ${hex(r.u32(8))} is not 4-byte aligned`);
   const strings = subsection(r, hdrLen, 16, 'string');
   if (strings.length === 0) r.fail('empty string section');
+  if (strings.length - 1 > BTF_MAX_NAME_OFFSET) r.fail(`Invalid string section: ${strings.length} bytes, offsets past BTF_MAX_NAME_OFFSET (${hex(BTF_MAX_NAME_OFFSET)})`);
   if (strings[0] !== 0) r.fail('string section does not start with the empty string');
   if (strings[strings.length - 1] !== 0) r.fail('string section does not end with a NUL');
   return { types, strings };
@@ -222,6 +240,7 @@ function parseTypes(bytes: Uint8Array, strings: StringTable): BtfType[] {
   let at = 0;
   while (at < bytes.length) {
     const id = out.length;
+    if (id === BTF_MAX_TYPE) throw new LoadError(`BTF type ${id}`, `Exceeded max num of types (BTF_MAX_TYPE ${hex(BTF_MAX_TYPE)})`);
     const r = new ByteReader(bytes, `BTF type ${id}`);
     r.need(at, 12, 'type header');
     const info = r.u32(at + 4);
@@ -234,6 +253,7 @@ function parseTypes(bytes: Uint8Array, strings: StringTable): BtfType[] {
       sizeOrType: r.u32(at + 8),
     };
     const parsed = parseType(head, strings);
+    checkNames(parsed.type);
     out.push(deepFreeze(parsed.type));
     at += 12 + parsed.length;
   }
@@ -249,7 +269,10 @@ function parseType(h: Head, strings: StringTable): Parsed {
       const enc = r.u32(body, 'INT encoding');
       const bits = enc & 0xff;
       const bitOffset = (enc >>> 16) & 0xff;
-      if (bits > 128 || bitOffset + bits > sizeOrType * 8) r.fail(`INT of ${sizeOrType} bytes cannot hold ${bits} bits at ${bitOffset}`);
+      // btf_int_check_meta: nr_bits is bits + offset, at most 128, and must fit the size.
+      if (sizeOrType > BTF_MAX_INT_SIZE) r.fail(`Invalid int size ${sizeOrType} (an INT is at most ${BTF_MAX_INT_SIZE} bytes)`);
+      if (bits + bitOffset > 128) r.fail(`nr_bits exceeds 128 (${bits} bits at ${bitOffset})`);
+      if (Math.ceil((bits + bitOffset) / 8) > sizeOrType) r.fail(`nr_bits exceeds type_size: INT of ${sizeOrType} bytes cannot hold ${bits} bits at ${bitOffset}`);
       const e = enc >>> 24;
       return { length: 4, type: { kind, id, name, size: sizeOrType, signed: (e & 1) !== 0, char: (e & 2) !== 0, bool: (e & 4) !== 0, bitOffset, bits } };
     }
@@ -297,6 +320,20 @@ function parseType(h: Head, strings: StringTable): Parsed {
     default:
       return r.fail(`unknown kind ${h.kind}`);
   }
+}
+
+/** The kinds whose names the kernel checks as identifiers or section names (… _check_meta). */
+const NAMED_KINDS: ReadonlySet<BtfKind> = new Set(['TYPEDEF', 'FWD', 'STRUCT', 'UNION', 'ENUM', 'ENUM64', 'FUNC', 'VAR', 'DATASEC']);
+
+/** btf_name_valid_identifier/_section: names (and member, value, parameter names) under KSYM_NAME_LEN. */
+function checkNames(t: BtfType): void {
+  const check = (name: string, what: string) => {
+    if (name.length >= KSYM_NAME_LEN) throw new LoadError(`BTF type ${t.id}`, `Invalid name: ${what}name of ${name.length} bytes (KSYM_NAME_LEN is ${KSYM_NAME_LEN})`);
+  };
+  if (NAMED_KINDS.has(t.kind)) check(t.name, '');
+  if (t.kind === 'STRUCT' || t.kind === 'UNION') t.members.forEach((m, i) => check(m.name, `member ${i} `));
+  if (t.kind === 'ENUM' || t.kind === 'ENUM64') t.values.forEach((v, i) => check(v.name, `value ${i} `));
+  if (t.kind === 'FUNC_PROTO') t.params.forEach((p, i) => check(p.name, `param ${i} `));
 }
 
 function linkage(r: ByteReader, v: number): BtfLinkage {
@@ -409,17 +446,25 @@ function chainNext(t: BtfType): number | undefined {
 
 /**
  * Rejects reference loops that do not pass through a struct/union/func_proto (the kernel's
- * "Loop detected"), so resolve/sizeOf/typeName always terminate.
+ * "Loop detected"), so resolve/sizeOf/typeName always terminate; and, as btf_check_all_types
+ * resolves types in id order, a chain of more than MAX_RESOLVE_DEPTH types not yet resolved
+ * ("Exceeded max resolving depth"). A long chain whose links point to lower ids is legal there
+ * and here, so every walk over it must be iterative.
  */
 function rejectChainCycles(types: readonly BtfType[]): void {
-  const done = new Uint8Array(types.length); // 1 = known to end
+  const done = new Uint8Array(types.length); // 1 = known to end (resolved)
   for (const start of types) {
     const seen = new Set<number>();
+    let depth = 0; // the links pushed on the kernel's resolve stack (sinks such as INT are not)
     let id: number | undefined = start.id;
     while (id !== undefined && !done[id]) {
-      if (seen.has(id)) throw new LoadError(`BTF type ${start.id}`, `reference loop through type ${id}`);
+      if (seen.has(id)) throw new LoadError(`BTF type ${start.id}`, `Loop detected: reference loop through type ${id}`);
       seen.add(id);
-      id = chainNext(types[id]!);
+      const next = chainNext(types[id]!);
+      if (next !== undefined && ++depth > MAX_RESOLVE_DEPTH) {
+        throw new LoadError(`BTF type ${start.id}`, `Exceeded max resolving depth:${MAX_RESOLVE_DEPTH} (type ${id} would be link ${depth} of the chain)`);
+      }
+      id = next;
     }
     for (const s of seen) done[s] = 1;
   }
@@ -461,20 +506,33 @@ class BtfImpl implements Btf {
   }
 
   sizeOf(id: number): number {
-    const t = this.resolve(id);
+    // Iterative over ARRAY chains, which may legally be long (rejectChainCycles).
+    const arrays: BtfArray[] = [];
+    let t = this.resolve(id);
+    while (t.kind === 'ARRAY') {
+      arrays.push(t);
+      t = this.resolve(t.type);
+    }
+    let size: number;
     switch (t.kind) {
       case 'INT': case 'ENUM': case 'ENUM64': case 'STRUCT': case 'UNION': case 'DATASEC': case 'FLOAT':
-        return t.size;
+        size = t.size;
+        break;
       case 'PTR':
-        return 8;
-      case 'ARRAY': {
-        const n = t.nelems * this.sizeOf(t.type);
-        if (!Number.isSafeInteger(n)) throw new LoadError(`BTF type ${t.id}`, 'array size is beyond 2^53');
-        return n;
-      }
+        size = 8;
+        break;
       default:
         throw new LoadError(`BTF type ${id}`, `${this.typeName(id)} (${t.kind}) has no size`);
     }
+    // btf_array_resolve, innermost first: elem_size × nelems must not pass U32_MAX.
+    for (let i = arrays.length - 1; i >= 0; i--) {
+      const a = arrays[i]!;
+      if (a.nelems !== 0 && size > Math.floor(U32_MAX / a.nelems)) {
+        throw new LoadError(`BTF type ${a.id}`, `Array size overflows U32_MAX (${a.nelems} elements of ${size} bytes)`);
+      }
+      size *= a.nelems;
+    }
+    return size;
   }
 
   findByName<K extends BtfKind>(name: string, kind: K): BtfTypeOf<K> | undefined;
@@ -488,7 +546,7 @@ class BtfImpl implements Btf {
   }
 
   typeName(id: number): string {
-    return spell(this, id, '', 0);
+    return spell(this, id, '', 0, { nodes: MAX_SPELL_NODES });
   }
 
   scalarInfo(id: number): ScalarInfo | undefined {
@@ -501,6 +559,11 @@ class BtfImpl implements Btf {
 
 /** typeName's depth limit: BTF may legally loop through a FUNC_PROTO's parameters. */
 const MAX_SPELL_DEPTH = 16;
+/**
+ * typeName's work limit, in types visited: a FUNC_PROTO whose parameters are FUNC_PROTO
+ * pointers fans out exponentially in depth; past the limit the rest is spelled `...`.
+ */
+const MAX_SPELL_NODES = 512;
 
 /** `base` followed by a declarator: `char[16]`, `u64 *`, `int (*)[1]`. */
 function join(base: string, decl: string): string {
@@ -514,10 +577,11 @@ function group(decl: string): string {
 }
 
 /** Spells type `id` around the declarator `decl`, inside out as C does. */
-function spell(btf: Btf, id: number, decl: string, depth: number): string {
-  if (depth > MAX_SPELL_DEPTH) return join('...', decl);
+function spell(btf: Btf, id: number, decl: string, depth: number, budget: { nodes: number }): string {
+  if (depth > MAX_SPELL_DEPTH || budget.nodes <= 0) return join('...', decl);
+  budget.nodes--;
   const t = btf.type(id);
-  const next = (to: number, d: string) => spell(btf, to, d, depth + 1);
+  const next = (to: number, d: string) => spell(btf, to, d, depth + 1, budget);
   switch (t.kind) {
     case 'VOID': return join('void', decl);
     case 'INT': case 'FLOAT': case 'TYPEDEF': return join(t.name, decl);

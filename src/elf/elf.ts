@@ -312,7 +312,7 @@ function parseRelocations(
     if (s.type !== SHT_REL) continue;
     const target = relocationTarget(s, sections, symtab);
     const list = out.get(target.index) ?? [];
-    list.push(...parseRelSection(s, target, symbols));
+    for (const rel of parseRelSection(s, target, symbols)) list.push(rel); // no spread: data-sized
     out.set(target.index, list);
   }
   for (const list of out.values()) Object.freeze(list);

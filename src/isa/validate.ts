@@ -23,6 +23,11 @@ import { ATOMIC_RMW_OPS } from './xop.js';
 
 const FP = 10;
 
+/** bpf_prog_load: a privileged load of more instructions (slots) than this is E2BIG. */
+export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
+/** add_subprog: "too many subprograms" (E2BIG) past this many, the main program included. */
+export const BPF_MAX_SUBPROGS = 256;
+
 const ALU_BINARY = new Set([BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH,
   BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH]);
 const JMP_COND = new Set([BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT,
@@ -41,16 +46,26 @@ export interface ProgramLayout {
 
 /**
  * Checks a decoded program; throws InvalidInstructionError naming the instruction (slot) index
- * and the reason for the first problem found.
+ * and the reason for the first problem found. Linear in the program's size.
  */
 export function validate(insns: readonly Instruction[]): ProgramLayout {
   if (insns.length === 0) throw new InvalidInstructionError(0, 'program has no instructions');
+  const tooLarge = (count: number) => new InvalidInstructionError(BPF_COMPLEXITY_LIMIT_INSNS,
+    `program has ${count} instructions, more than BPF_COMPLEXITY_LIMIT_INSNS (${BPF_COMPLEXITY_LIMIT_INSNS}): E2BIG`);
+  if (insns.length > BPF_COMPLEXITY_LIMIT_INSNS) throw tooLarge(insns.length);
   const slots = slotIndices(insns);
   const slotCount = slots[insns.length];
+  if (slotCount > BPF_COMPLEXITY_LIMIT_INSNS) throw tooLarge(slotCount);
   const isStart = new Uint8Array(slotCount + 1);
   for (const s of slots) isStart[s] = 1;
 
   const subprogStarts = new Set<number>([0]);
+  const addSubprog = (to: number, at: number) => {
+    subprogStarts.add(to);
+    if (subprogStarts.size > BPF_MAX_SUBPROGS) {
+      throw new InvalidInstructionError(at, `too many subprograms: the one at ${to} is past BPF_MAX_SUBPROGS (${BPF_MAX_SUBPROGS}): E2BIG`);
+    }
+  };
   const jumps: Array<{ from: number; to: number }> = [];
   let sawExit = false;
 
@@ -68,31 +83,35 @@ export function validate(insns: readonly Instruction[]): ProgramLayout {
     const code = ins.opcode & CODE_MASK;
     if (cls === BPF_JMP || cls === BPF_JMP32) {
       if (code === BPF_EXIT) sawExit = true;
-      else if (code === BPF_CALL && ins.src === BPF_PSEUDO_CALL) subprogStarts.add(target(ins.imm, 'call'));
+      else if (code === BPF_CALL && ins.src === BPF_PSEUDO_CALL) addSubprog(target(ins.imm, 'call'), at);
       else if (code === BPF_JA) jumps.push({ from: at, to: target(cls === BPF_JMP32 ? ins.imm : ins.off, 'jump') });
       else if (code !== BPF_CALL) jumps.push({ from: at, to: target(ins.off, 'jump') });
     } else if (ins.opcode === OP_LDDW && ins.src === BPF_PSEUDO_FUNC) {
-      subprogStarts.add(target(ins.imm, 'ld_imm64 function'));
+      addSubprog(target(ins.imm, 'ld_imm64 function'), at);
     }
   });
   if (!sawExit) throw new InvalidInstructionError(slotCount - 1, 'program has no exit instruction');
 
   // spec §8.3 / kernel check_subprogs: jumps stay inside their subprogram, and each subprogram
   // ends in exit or an unconditional jump (execution cannot fall into the next one).
+  // Both tables are built in one pass each, so this is linear in the program's size.
   const starts = [...subprogStarts].sort((a, b) => a - b);
-  const subprogOf = (slot: number): number => {
-    let k = 0;
-    while (k + 1 < starts.length && starts[k + 1] <= slot) k++;
-    return k;
-  };
+  const subprogOf = new Int32Array(slotCount);
+  for (let k = 0, slot = 0; slot < slotCount; slot++) {
+    if (k + 1 < starts.length && starts[k + 1] === slot) k++;
+    subprogOf[slot] = k;
+  }
   for (const j of jumps) {
-    if (subprogOf(j.from) !== subprogOf(j.to)) {
+    if (subprogOf[j.from] !== subprogOf[j.to]) {
       throw new InvalidInstructionError(j.from, `jump to ${j.to} leaves its subprogram`);
     }
   }
+  /** The instruction that ends just before each slot (its index), or -1. */
+  const endingAt = new Int32Array(slotCount + 1).fill(-1);
+  for (let n = 0; n < insns.length; n++) endingAt[slots[n + 1]] = n;
   starts.forEach((start, k) => {
     const end = k + 1 < starts.length ? starts[k + 1] : slotCount;
-    const lastIdx = slots.findIndex((s, n) => n < insns.length && s + (insns[n].opcode === OP_LDDW ? 2 : 1) === end);
+    const lastIdx = endingAt[end];
     const last = insns[lastIdx];
     const lastCode = last.opcode & CODE_MASK;
     const lastCls = last.opcode & CLASS_MASK;

@@ -12,6 +12,7 @@ import {
 } from '../elf/elf.js';
 import { BpfError, LoadError } from '../errors.js';
 import { decode, Instruction, width } from '../isa/instruction.js';
+import { BPF_MAX_SUBPROGS } from '../isa/validate.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
@@ -67,6 +68,9 @@ class ObjectParser {
   private readonly externByName = new Map<string, number>();
   private readonly code = new Map<number, SectionCode>();
   private readonly functions: SectionFunction[] = [];
+  /** By ELF section index: for each slot, the index in `functions` of the first function covering it, or -1. */
+  private readonly functionBySlot = new Map<number, Int32Array>();
+  private symbolIndex?: ReadonlyMap<string, ElfSymbol>;
 
   constructor(bytes: Uint8Array, fileName: string) {
     this.elf = parseElf(bytes);
@@ -95,6 +99,7 @@ class ObjectParser {
     const license = elf.sectionByName('license');
     const arena = elf.sectionByName(ARENA_SECTION);
     const btfExt = this.btfExt;
+    const lines = btfExt && new LineIndex(btfExt);
     const spec: ObjectSpec = {
       name: this.name,
       license: license ? cString(license.data) : '',
@@ -107,7 +112,7 @@ class ObjectParser {
       arenaData: arena?.data.slice(),
       lineOf: (prog, slot) => {
         const f = functionAt(prog, slot);
-        return f && btfExt ? lineAt(btfExt, f, f.sectionSlot + slot - f.start) : undefined;
+        return f && lines ? lines.at(f, f.sectionSlot + slot - f.start) : undefined;
       },
       originOf: (prog, slot) => {
         const f = functionAt(prog, slot);
@@ -157,6 +162,20 @@ class ObjectParser {
       });
     }
     this.functions.sort((a, b) => a.section.index - b.section.index || a.start - b.start);
+    // One sweep per section, so finding a call's target is constant time, not a search of
+    // every function (100 000 functions made linking quadratic). Sorted by start, the first
+    // function covering a slot is the earliest-starting one: each slot is written once.
+    let reach = 0;
+    this.functions.forEach((f, k) => {
+      let table = this.functionBySlot.get(f.section.index);
+      if (!table) {
+        table = new Int32Array(f.section.size / 8).fill(-1);
+        this.functionBySlot.set(f.section.index, table);
+        reach = 0;
+      }
+      for (let slot = Math.max(f.start, reach); slot < f.start + f.length; slot++) table[slot] = k;
+      reach = Math.max(reach, f.start + f.length);
+    });
   }
 
   /** libbpf's append model: the entry function, then each subprogram it reaches, once. */
@@ -165,11 +184,17 @@ class ObjectParser {
     // for call offsets stays direct; the halves are dropped at the end.
     const out: Array<Instruction | undefined> = [];
     const placed: PlacedFunction[] = [];
+    const placedFrom: SectionFunction[] = [];
     const placedAt = new Map<SectionFunction, number>();
     const mapRefs = new Set<number>();
     const place = (f: SectionFunction): number => {
+      // The kernel's add_subprog: "too many subprograms" (E2BIG) past BPF_MAX_SUBPROGS.
+      if (placed.length === BPF_MAX_SUBPROGS) {
+        throw new LoadError(`program ${entry.name}`, `too many subprograms: ${f.name} would be number ${BPF_MAX_SUBPROGS + 1}, past BPF_MAX_SUBPROGS (${BPF_MAX_SUBPROGS})`);
+      }
       const start = out.length;
       placedAt.set(f, start);
+      placedFrom.push(f);
       placed.push({ name: f.name, start, length: f.length, section: f.section.name, sectionSlot: f.start });
       const code = this.code.get(f.section.index)!;
       if (code.atSlot[f.start] === undefined) throw new LoadError(`function ${f.name}`, 'starts in the middle of an ld_imm64');
@@ -180,7 +205,7 @@ class ObjectParser {
     // Walk the growing program; appended functions get processed as the walk reaches them.
     for (let k = 0; k < placed.length; k++) {
       const f = placed[k];
-      const sf = this.functions.find((x) => x.section.name === f.section && x.start === f.sectionSlot)!;
+      const sf = placedFrom[k]!;
       const code = this.code.get(sf.section.index)!;
       for (let s = 0; s < f.length; s++) {
         const at = f.start + s;
@@ -215,8 +240,15 @@ class ObjectParser {
     });
   }
 
+  /** The first symbol named `name` in section `shndx`, through an index built once. */
+  private symbolIn(shndx: number, name: string): ElfSymbol | undefined {
+    this.symbolIndex ??= firstByName(this.elf.symbols, (sym) => `${sym.shndx}\0${sym.name}`);
+    return this.symbolIndex.get(`${shndx}\0${name}`);
+  }
+
   private functionAt(section: ElfSection, slot: number, where: string): SectionFunction {
-    const f = this.functions.find((x) => x.section === section && slot >= x.start && slot < x.start + x.length);
+    const k = this.functionBySlot.get(section.index)?.[slot] ?? -1;
+    const f = k >= 0 ? this.functions[k] : undefined;
     if (!f) throw new LoadError(where, `call target ${slot} in ${section.name} is not inside a function`);
     if (section.name !== TEXT) throw new LoadError(where, `call into ${section.name}: subprograms must be in .text`);
     return f;
@@ -310,7 +342,7 @@ class ObjectParser {
       const variable = btf.type(v.type);
       if (variable.kind !== 'VAR') throw new LoadError('DATASEC .maps', `entry ${v.type} is not a VAR`);
       const name = variable.name;
-      const sym = this.elf.symbols.find((s) => s.shndx === section.index && s.name === name);
+      const sym = this.symbolIn(section.index, name);
       if (!sym) throw new LoadError(`map ${name}`, 'no symbol in .maps');
       const def = btf.resolve(variable.type);
       if (def.kind !== 'STRUCT') throw new LoadError(`map ${name}`, `definition is a ${def.kind}, not a struct`);
@@ -345,6 +377,8 @@ class ObjectParser {
   private collectExterns(): void {
     const btf = this.btf;
     const kconfig = btf?.datasec(KCONFIG);
+    // By name, the first of each, as a search would find it (one search per extern was quadratic).
+    const kconfigVars = btf && kconfig && firstByName(kconfig.vars, (v) => btf.type(v.type).name);
     let kconfigSize = 0;
     for (const sym of this.elf.symbols) {
       if (!isExtern(sym)) continue;
@@ -356,7 +390,7 @@ class ObjectParser {
       if (func && func.linkage === 'extern') {
         spec = { name: sym.name, kind: 'kfunc', weak, typeId: func.type };
       } else {
-        const entry = kconfig?.vars.find((v) => btf.type(v.type).name === sym.name);
+        const entry = kconfigVars?.get(sym.name);
         if (entry) {
           const variable = btf.type(entry.type);
           const typeId = variable.kind === 'VAR' ? variable.type : entry.type;
@@ -397,7 +431,7 @@ class ObjectParser {
         const variable = btf.type(v.type);
         if (variable.kind !== 'VAR') continue;
         const sym = variable.linkage === 'static' ? undefined
-          : this.elf.symbols.find((s) => s.shndx === section.index && s.name === variable.name);
+          : this.symbolIn(section.index, variable.name);
         const offset = sym ? sym.value : v.offset;
         const size = v.size || btf.sizeOf(variable.type);
         if (offset + size > section.size) {
@@ -516,18 +550,43 @@ function cString(bytes: Uint8Array): string {
   return latin1Text(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
+/** Each item under its key, the first one where keys repeat. */
+function firstByName<T>(items: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> {
+  const out = new Map<string, T>();
+  for (const item of items) {
+    const k = key(item);
+    if (!out.has(k)) out.set(k, item);
+  }
+  return out;
+}
+
 function functionAt(prog: ProgramSpec, slot: number): PlacedFunction | undefined {
   return prog.functions.find((p) => slot >= p.start && slot < p.start + p.length);
 }
 
-/** The line record covering a section slot: the last one at or before it in its function (§2.5). */
-function lineAt(ext: BtfExt, f: PlacedFunction, sectionSlot: number): LineInfo | undefined {
-  let best: LineInfo | undefined;
-  for (const r of ext.lineInfo.get(f.section) ?? []) {
-    const at = r.insnOff / 8;
-    if (at >= f.sectionSlot && at <= sectionSlot && (!best || r.insnOff >= best.insnOff)) best = r;
+/** Line records by section, sorted by offset once, so a lookup is a binary search (disasm asks per instruction). */
+class LineIndex {
+  private readonly sorted = new Map<string, readonly LineInfo[]>();
+  constructor(private readonly ext: BtfExt) {}
+
+  /** The line record covering a section slot: the last one at or before it in its function (§2.5). */
+  at(f: PlacedFunction, sectionSlot: number): LineInfo | undefined {
+    let list = this.sorted.get(f.section);
+    if (!list) {
+      // A stable sort: of records at the same offset, the later one wins, as it always has.
+      list = [...(this.ext.lineInfo.get(f.section) ?? [])].sort((a, b) => a.insnOff - b.insnOff);
+      this.sorted.set(f.section, list);
+    }
+    let lo = 0;
+    let hi = list.length; // the first record past sectionSlot
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.insnOff / 8 <= sectionSlot) lo = mid + 1;
+      else hi = mid;
+    }
+    const best = list[lo - 1];
+    return best && best.insnOff / 8 >= f.sectionSlot ? best : undefined;
   }
-  return best;
 }
 
 export type { ProgramType };

@@ -31,6 +31,10 @@ export { BpfMap, type MapOptions } from './base.js';
 const MAX_REGION_BYTES = 0x80000000;
 /** sizeof(struct htab_elem) on x86-64 (hash node, LRU node, hash; the key follows). */
 const HTAB_ELEM_SIZE = 48;
+/** sizeof(struct bucket) on x86-64: an hlist_nulls_head and an rqspinlock_t, padded. */
+const HTAB_BUCKET_SIZE = 16;
+/** An fd array's element: round_up(value_size 4, 8), the kernel keeps a pointer per slot. */
+const FD_ARRAY_ELEM_SIZE = 8;
 /** RINGBUF_MAX_DATA_SZ: pg_off is 24 bits of pages, minus the meta pages. */
 const RINGBUF_MAX_DATA_SZ = ((1 << 24) - 3) * PAGE_SIZE;
 /** The arena's address range: at most 4 GiB, inside one 4 GiB-aligned window. */
@@ -46,6 +50,8 @@ type MapAlloc = (spec: MapSpec, memory: AddressSpace, nrCpus: number) => BpfMap;
 const allocArray: MapAlloc = (s, memory, nrCpus) => {
   checkArray(s);
   checkRegion(s, s.maxEntries * roundUp8(s.valueSize));
+  // A per-CPU array holds a copy per CPU, all allocated at creation: the limit is on their sum.
+  if (s.type === BPF_MAP_TYPE_PERCPU_ARRAY) checkRegion(s, s.maxEntries * roundUp8(s.valueSize) * nrCpus, `of values (${nrCpus} CPUs' copies)`);
   return new ArrayMap(s, memory, nrCpus);
 };
 const allocHash: MapAlloc = (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus));
@@ -57,7 +63,13 @@ const allocHash: MapAlloc = (s, memory, nrCpus) => new HashMap(s, memory, nrCpus
 const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
   [BPF_MAP_TYPE_ARRAY, allocArray],
   [BPF_MAP_TYPE_PERCPU_ARRAY, allocArray],
-  [BPF_MAP_TYPE_PROG_ARRAY, (s, memory, nrCpus) => { checkProgArray(s); return new ProgArrayMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_PROG_ARRAY, (s, memory, nrCpus) => {
+    checkProgArray(s);
+    // array_map_alloc sizes max_entries pointers for bpf_map_area_alloc; bpfrun's slots are
+    // sparse, but a table the kernel would have to allocate past the region limit is ENOMEM.
+    checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of program slots (8 bytes each)');
+    return new ProgArrayMap(s, memory, nrCpus);
+  }],
   [BPF_MAP_TYPE_HASH, allocHash],
   [BPF_MAP_TYPE_PERCPU_HASH, allocHash],
   [BPF_MAP_TYPE_LRU_HASH, allocHash],
@@ -174,6 +186,11 @@ function checkHash(s: MapSpec, nrCpus: number): number {
     if (maxEntries > U32_MAX) maxEntries = Math.floor(s.maxEntries / nrCpus) * nrCpus;
   }
   if (maxEntries > 2 ** 31) fail(s, E2BIG, `max_entries ${maxEntries} exceeds 2^31 (the bucket count is a power of 2)`);
+  // htab_map_alloc: "check for u32 overflow" of the bucket table.
+  const buckets = 2 ** Math.ceil(Math.log2(maxEntries));
+  if (buckets > Math.floor(U32_MAX / HTAB_BUCKET_SIZE)) {
+    fail(s, E2BIG, `max_entries ${maxEntries} needs ${buckets} buckets of ${HTAB_BUCKET_SIZE} bytes, past U32_MAX`);
+  }
   return maxEntries;
 }
 
@@ -204,6 +221,7 @@ function checkArena(s: MapSpec): void {
   }
 }
 
-function checkRegion(s: MapSpec, bytes: number): void {
-  if (bytes > MAX_REGION_BYTES) fail(s, ENOMEM, `${bytes} bytes of values exceed bpfrun's 2 GiB region limit`);
+/** bpf_map_area_alloc: bpfrun gives a map at most 2 GiB in one piece; more is the kernel's ENOMEM. */
+function checkRegion(s: MapSpec, bytes: number, what = 'of values'): void {
+  if (bytes > MAX_REGION_BYTES) fail(s, ENOMEM, `${bytes} bytes ${what} exceed bpfrun's 2 GiB region limit`);
 }

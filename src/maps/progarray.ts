@@ -19,35 +19,44 @@ export interface ResolvedProgram {
 }
 
 export class ProgArrayMap extends BpfMap {
-  private readonly programs: unknown[];
-  private readonly ids: number[];
+  /**
+   * The filled slots only, by index: a legal map of 2^28 slots costs memory in proportion to
+   * the slots in use, not to max_entries.
+   */
+  private readonly slots = new Map<number, ResolvedProgram>();
   /** Turns the u32 of a host update into a program, or undefined (the kernel's EBADF). */
   resolveProgram?: (value: number) => ResolvedProgram | undefined;
 
   constructor(spec: MapSpec, memory: AddressSpace, nrCpus: number) {
     super(spec, memory, nrCpus);
-    this.programs = new Array<unknown>(spec.maxEntries).fill(undefined);
-    this.ids = new Array<number>(spec.maxEntries).fill(0);
   }
 
   /** Puts a program in slot `index`; host lookups then report `id`. */
   set(index: number, program: unknown, id = index): void {
     this.checkIndex(index);
-    this.programs[index] = program;
-    this.ids[index] = id;
+    this.fill(index, { program, id });
   }
 
   /** Empties a slot; returns whether it held a program. */
   clear(index: number): boolean {
     this.checkIndex(index);
-    const had = this.programs[index] !== undefined;
-    this.programs[index] = undefined;
-    return had;
+    return this.slots.delete(index);
   }
 
   /** The program for bpf_tail_call, or undefined (out of range or empty: the call falls through). */
   get(index: number): unknown {
-    return index >= 0 && index < this.spec.maxEntries ? this.programs[index] : undefined;
+    return this.slots.get(index)?.program;
+  }
+
+  /** Number of filled slots. */
+  get filled(): number {
+    return this.slots.size;
+  }
+
+  private fill(index: number, entry: ResolvedProgram): void {
+    // An undefined program is an empty slot, as it always was.
+    if (entry.program === undefined) this.slots.delete(index);
+    else this.slots.set(index, entry);
   }
 
   private checkIndex(index: number): void {
@@ -67,9 +76,8 @@ export class ProgArrayMap extends BpfMap {
 
   // bpf_fd_array_map_lookup_elem: the program's id, ENOENT for an empty or out-of-range slot.
   protected hostLookup(key: Uint8Array): Uint8Array | undefined {
-    const index = keyIndex(key);
-    if (this.get(index) === undefined) return undefined;
-    return indexKey(this.ids[index]);
+    const entry = this.slots.get(keyIndex(key));
+    return entry === undefined ? undefined : indexKey(entry.id);
   }
 
   // bpf_fd_array_map_update_elem: only BPF_ANY; E2BIG past the end; the value must name a program.
@@ -79,8 +87,7 @@ export class ProgArrayMap extends BpfMap {
     if (index >= this.spec.maxEntries) return -E2BIG;
     const resolved = this.resolveProgram?.(keyIndex(value));
     if (resolved === undefined) return -EBADF;
-    this.programs[index] = resolved.program;
-    this.ids[index] = resolved.id;
+    this.fill(index, { program: resolved.program, id: resolved.id });
     return 0;
   }
 
