@@ -22,6 +22,7 @@ import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import type { BpfMap } from './maps/base.js';
 import type { Program } from './program.js';
+import { PAGE_SIZE } from './uapi.js';
 
 export type { GlobalValue } from './globals.js';
 export { SIMULATED_KERNEL_VERSION, type LoadOptions } from './instantiate.js';
@@ -125,7 +126,17 @@ export class LoadedObject {
   }
 
   globals(): GlobalValue[] {
-    return this.spec.variables.map((v) => globalValue(this.spec, v, this.valueBytes(v)));
+    // One copy of each section, not one per variable (150 000 globals would copy it as often).
+    const sections = new Map<number, Uint8Array>();
+    return this.spec.variables.map((v) => {
+      const map = this.mapList[v.mapIndex];
+      let image = sections.get(v.mapIndex);
+      if (image === undefined) {
+        image = this.valueBytes(v);
+        if (!(map instanceof ArenaMap)) sections.set(v.mapIndex, image);
+      }
+      return globalValue(this.spec, v, image);
+    });
   }
 
   /** Writes a global (the host's mmap of .data/.bss/the arena); .rodata is frozen after load. */
@@ -153,7 +164,7 @@ export class LoadedObject {
     const image = new Uint8Array(v.offset + v.size);
     for (let k = v.offset; k < image.length; k++) {
       const lo32 = Number((map.userVmStart + BigInt(this.arenaGlobalsOffset + k)) & 0xffffffffn);
-      image[k] = map.pageAtOffset(lo32)?.[lo32 & 4095] ?? 0;
+      image[k] = map.pageAtOffset(lo32)?.[lo32 & (PAGE_SIZE - 1)] ?? 0;
     }
     return image;
   }
