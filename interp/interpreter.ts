@@ -12,7 +12,7 @@
  * - 64-bit arithmetic is done on int32 halves (src/int64.ts); nothing allocates and nothing
  *   uses BigInt per instruction.
  */
-import { BudgetExceededError, CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
+import { CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES, sizeBytes } from '../src/isa/opcodes.js';
 import {
   ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopVariant,
@@ -150,7 +150,7 @@ export class Interpreter extends EngineShell {
     };
 
     for (;;) {
-      if (--left < 0) throw new BudgetExceededError(pc, state.budget);
+      if (--left < 0) left = this.checkpoint(pc) - 1; // this instruction is the first of the new allowance
       const w = HANDLER[pc]; // handler | dst << 8 (one load for both)
       const d = w >>> 8;
       const s = SRC[pc];

@@ -146,7 +146,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   e(`function F${start}(depth) {`);
   e('  let ' + Array.from({ length: 10 }, (_, r) => `l${r} = R[${2 * r}], h${r} = R[${2 * r + 1}]`).join(', ') + ';');
   e(`  const fp = (STACK_TOP - ${MAX_BPF_STACK} * depth) | 0, fpo = STACK_BYTES - ${MAX_BPF_STACK} * depth;`);
-  e('  const B = S.b;');
+  e('  let B = S.b;');
   e('  let n = S.n, mg = S.mg, t = 0, s = 0, pc = ' + start + ';');
   if (!st) e('  for (;;) switch (pc) {');
 
@@ -170,10 +170,10 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       blockFrom = s;
       blockTo = blockEndOf.get(s)!;
       const len = segmentLength(s, blockTo);
-      e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
+      e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) B = X.budget(${s}, n - ${len}, n);`);
     } else if (segmentEnds) {
       const len = segmentLength(s, blockTo);
-      e(`    if ((n += ${len}) > B) X.budget(${s}, n - ${len});`);
+      e(`    if ((n += ${len}) > B) B = X.budget(${s}, n - ${len}, n);`);
     }
     segmentEnds = hasEffect(s);
     const x = XOP[s];

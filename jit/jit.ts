@@ -10,7 +10,7 @@
  * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
  * run with the interpreter's MemoryAccessError.
  */
-import { BudgetExceededError, CallDepthError, UnknownKfuncError } from '../src/errors.js';
+import { CallDepthError, UnknownKfuncError } from '../src/errors.js';
 import * as I from '../src/int64.js';
 import { MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { XOP_LDDW } from '../src/isa/xop.js';
@@ -84,8 +84,8 @@ export class JitProgram extends EngineShell {
 
   protected reset(): void {
     const { S, state } = this;
-    S.n = state.budget - state.left;
-    S.b = state.budget;
+    S.n = state.limit - state.left;
+    S.b = state.limit;
     S.mg = state.mayGotoBudget;
     S.stop = false;
     this.Q.e = -1;
@@ -101,7 +101,7 @@ export class JitProgram extends EngineShell {
 
   protected execute(slot: number, depth: number): void {
     this.fns.get(slot)!(depth);
-    this.state.left = this.S.b - this.S.n;
+    this.state.left = this.state.limit - this.S.n;
   }
 
   /** What the generated code calls besides memory: natives, frames, budget. */
@@ -128,11 +128,19 @@ export class JitProgram extends EngineShell {
         if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
         this.pcs[depth] = pc;
       },
-      /** The budget ran out in the block at `start` after `done` instructions: find the exact one. */
-      budget: (start: number, done: number): never => {
-        let pc = start;
-        for (let k = this.S.b - done; k > 0; k--) pc += this.code.xop[pc] === XOP_LDDW ? 2 : 1;
-        throw new BudgetExceededError(pc, this.S.b);
+      /**
+       * The segment at `start`, entered after `done` instructions, would end past the limit at
+       * instruction `n`: the checkpoint at the exact instruction that crosses it (it throws at
+       * the budget or the deadline); returns the new limit.
+       */
+      budget: (start: number, done: number, n: number): number => {
+        const S = this.S;
+        while (n > S.b) {
+          let pc = start;
+          for (let k = S.b - done; k > 0; k--) pc += this.code.xop[pc] === XOP_LDDW ? 2 : 1;
+          S.b += this.checkpoint(pc);
+        }
+        return S.b;
       },
     };
   }

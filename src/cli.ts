@@ -122,7 +122,7 @@ const HELP = `bpfrun — a userspace eBPF runtime
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
-                    [--record FILE.pb] [--budget N|none]
+                    [--record FILE.pb] [--budget N|none] [--timeout SECONDS]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -132,7 +132,8 @@ Usage:
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
         --budget ends each program's run after N instructions (default ${DEFAULT_BUDGET}: the
         kernel's verifier would reject a program that never ends; bpfrun stops it instead);
-        --budget none lifts the limit.
+        --budget none lifts the limit. --timeout ends a run that takes longer than SECONDS
+        (the clock is read every 2^20 instructions; exec and run-raw take it too).
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -142,10 +143,11 @@ Usage:
   bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
         Each program of an object, linked as the kernel sees it, with source lines; with
         --emit-js, the JavaScript the JIT generates for it and its exception table.
-  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none]   (default budget ${DEFAULT_BUDGET})
+  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none] [--timeout SECONDS]
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
-  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N|none] [--json]
+  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N|none]
+                 [--timeout SECONDS] [--json]
         Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
         --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
         length, N times (default 1). Prints r0, the instruction count and the median time per
@@ -192,14 +194,16 @@ function positiveInt(text: string | undefined, fallback: number, what: string, o
   return n;
 }
 
-/** `--budget N`, or `--budget none` (Infinity: no limit); the default budget when not given. */
-function budgetOf(text: string | undefined): number {
-  return text === 'none' ? Infinity : positiveInt(text, DEFAULT_BUDGET, '--budget', ' or none');
-}
-
-/** Run options for a raw (conformance) run: the engines take no budget as no limit. */
-function rawRunOptions(budget: number): { instructionBudget?: number } {
-  return budget === Infinity ? {} : { instructionBudget: budget };
+/**
+ * A run's limits: `--budget N` or `--budget none` (no limit), the default budget when not
+ * given; `--timeout SECONDS` (a positive number), none when not given.
+ */
+function runLimits(values: { budget?: string; timeout?: string }): { instructionBudget: number; timeoutMs?: number } {
+  const instructionBudget = values.budget === 'none' ? Infinity : positiveInt(values.budget, DEFAULT_BUDGET, '--budget', ' or none');
+  if (values.timeout === undefined) return { instructionBudget };
+  const seconds = Number(values.timeout);
+  if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(seconds > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+  return { instructionBudget, timeoutMs: seconds * 1000 };
 }
 
 /** Assembler text, or bytecode when the file looks like hex bytes/words. */
@@ -293,19 +297,19 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
-        record: { type: 'string' }, budget: { type: 'string' },
+        record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' },
       },
     });
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const arenaGlobals = values['arena-globals'] ?? 'end';
     if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
-    const budget = budgetOf(values.budget);
+    const limits = runLimits(values);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
     const loaded = openObjectFile(positionals[0]!).load({ arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const runs = runPrograms(loaded, values.prog ?? [], engine, ctx, budget);
+    const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, ...limits });
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
     if (values.record !== undefined) writeFile(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
@@ -333,11 +337,10 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
   exec(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
-      options: { mem: { type: 'string' }, engine: { type: 'string' }, budget: { type: 'string' } },
+      options: { mem: { type: 'string' }, engine: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' } },
     });
     const mem = parseMemHex(values.mem);
-    const budget = budgetOf(values.budget);
-    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine), rawRunOptions(budget));
+    const result = runConformanceProgram(loadProgram(positionals[0]), mem, engineOf(values.engine), runLimits(values));
     console.log(`r0 = 0x${result.r0.toString(16)} (${BigInt.asIntN(64, result.r0)})`);
     console.log(`${result.instructions} instructions`);
   },
@@ -346,13 +349,13 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       args, allowPositionals: true,
       options: {
         mem: { type: 'string' }, engine: { type: 'string' }, repeat: { type: 'string' },
-        budget: { type: 'string' }, json: { type: 'boolean' },
+        budget: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' },
       },
     });
     if (positionals.length !== 1) throw new UsageError('run-raw needs one bytecode file');
     if (values.mem === undefined) throw new UsageError('run-raw needs --mem FILE (the input memory)');
     const repeat = positiveInt(values.repeat, 1, '--repeat');
-    const budget = budgetOf(values.budget);
+    const limits = runLimits(values);
     const engine = engineOf(values.engine);
     const insns = decode(readFile(positionals[0]));
     const mem = new Uint8Array(readFile(values.mem));
@@ -361,7 +364,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     let result = { r0: 0n, instructions: 0 };
     for (let i = 0; i < repeat; i++) {
       const t0 = process.hrtime.bigint();
-      result = vm.run(rawRunOptions(budget));
+      result = vm.run(limits);
       times.push(Number(process.hrtime.bigint() - t0));
     }
     times.sort((a, b) => a - b);

@@ -19,6 +19,7 @@ export type BpfErrorKind =
   | 'kernel-oops'
   | 'memory-access'
   | 'budget-exceeded'
+  | 'timeout'
   | 'call-depth'
   | 'unknown-helper'
   | 'unknown-kfunc'
@@ -172,6 +173,15 @@ export class BudgetExceededError extends VmError {
   constructor(index: number, readonly budget: number, options?: ErrorOptions) {
     super(index, `instruction budget of ${budget} exhausted (runaway loop?)`, options);
     this.name = 'BudgetExceededError';
+  }
+}
+
+/** A run that took longer than its wall-clock timeout (RunOptions.timeoutMs). */
+export class RunTimeoutError extends VmError {
+  readonly kind = 'timeout';
+  constructor(index: number, readonly timeoutMs: number, readonly instructions: number, options?: ErrorOptions) {
+    super(index, `run timed out after ${timeoutMs} ms (${instructions} instructions)`, options);
+    this.name = 'RunTimeoutError';
   }
 }
 

@@ -30,6 +30,8 @@ export interface RunOptions {
    * DEFAULT_INSTRUCTION_BUDGET; `Infinity` lifts the limit).
    */
   readonly instructionBudget?: number;
+  /** Stop with RunTimeoutError after this many milliseconds (default: no timeout). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -143,8 +145,9 @@ export class Program {
     const setup = type.testRun(this.deps.kernel.memory, { ctx: options.ctx }, this.name);
     this.references.clear();
     try {
-      const budget = options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET;
-      const result = engine.run(setup.args, { instructionBudget: budget === Infinity ? undefined : budget });
+      const result = engine.run(setup.args, {
+        instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs,
+      });
       this.references.checkReleased();
       return { retval: result.r0, instructions: result.instructions, ctx: setup.finish().ctx };
     } catch (e) {

@@ -7,7 +7,7 @@
 import { BpfError } from './errors.js';
 import type { RunEvent } from './events.js';
 import type { EngineName } from './engines.js';
-import type { GlobalValue, LoadedObject } from './object.js';
+import type { GlobalValue, LoadedObject, RunOptions } from './object.js';
 
 /** What one program wrote to its BPF streams during its run. spec §4 */
 export interface StreamsText {
@@ -59,19 +59,19 @@ export interface RunData {
 
 /**
  * Runs the named programs (all autoloaded `syscall` ones by default) in order on one loaded
- * object, each with `ctx` and the instruction budget (Program.run's default when not given;
- * `Infinity` lifts it). A program that fails with a BpfError ends its run and the next one
- * runs; any other exception is a bug in bpfrun and propagates.
+ * object, each with `options` (its context, instruction budget and timeout, as Program.run
+ * takes them). A program that fails with a BpfError ends its run and the next one runs; any
+ * other exception is a bug in bpfrun and propagates.
  */
-export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName, ctx?: Uint8Array,
-  instructionBudget?: number): RunData {
+export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName,
+  options: Omit<RunOptions, 'engine'> = {}): RunData {
   const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
     : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
   const programs = chosen.map((p): ProgramRunData => {
     const streams = (): StreamsText => ({ stdout: p.streams.stdout.readAll(), stderr: p.streams.stderr.readAll() });
     const run = { name: p.name, section: p.section, engine };
     try {
-      const r = p.run({ engine, ctx, instructionBudget });
+      const r = p.run({ ...options, engine });
       return { ...run, streams: streams(), retval: r.retval, instructions: r.instructions };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;

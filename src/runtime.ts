@@ -121,10 +121,17 @@ export interface ExecEnv {
 }
 
 export interface RunOptions {
-  /** Stop with BudgetExceededError after this many instructions (default: no limit). */
+  /** Stop with BudgetExceededError after this many instructions (default, or Infinity: no limit). */
   readonly instructionBudget?: number;
   /** Per-frame may_goto budget (default BPF_MAX_LOOPS = 8M, as the kernel). spec §8.3 */
   readonly mayGotoBudget?: number;
+  /**
+   * Stop with RunTimeoutError once the run has taken this many milliseconds (default: no
+   * limit). The clock is read every CHECKPOINT_INSTRUCTIONS instructions (src/shell.ts), so a
+   * run stops within about that many instructions of the deadline; a native that never returns
+   * cannot be stopped.
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface RunResult {

@@ -5,7 +5,7 @@
  * sees. An engine supplies only how it executes a function and where it keeps its counters; so
  * the engines cannot drift apart on anything else (they did: design-review §1.4).
  */
-import { CallDepthError, RuntimeError, UnknownHelperError } from './errors.js';
+import { BudgetExceededError, CallDepthError, RunTimeoutError, RuntimeError, UnknownHelperError } from './errors.js';
 import { HELPER_NAMES } from './helper-names.js';
 import { fromU64, toU64 } from './int64.js';
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
@@ -43,13 +43,25 @@ export const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
 /** r0..r10 as (lo, hi) int32 pairs: the register exchange layout of every engine. */
 export const REGISTER_WORDS = 22;
 
-/** State of one run, shared by the programs a tail call chains and by nested callbacks. */
+/** With a timeout, the clock is read each time this many more instructions have run. */
+export const CHECKPOINT_INSTRUCTIONS = 1 << 20;
+
+/**
+ * State of one run, shared by the programs a tail call chains and by nested callbacks. The
+ * engines count instructions against `limit`, where they call `checkpoint`: the budget itself,
+ * or with a timeout the next point where the clock is read.
+ */
 export interface RunState {
   readonly budget: number;
-  /** Instructions left; an engine may keep its own count while it runs and sync it here. */
+  /** The instruction count at which the engines next call `checkpoint` (at most `budget`). */
+  limit: number;
+  /** Instructions left before `limit`; an engine may keep its own count and sync it here. */
   left: number;
   readonly mayGotoBudget: number;
   tailCalls: number;
+  /** performance.now() at which the run times out (Infinity: no timeout), and the timeout. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
 }
 
 /** The upper half cast_user gives a non-NULL arena pointer (0 with BPF_F_NO_USER_CONV). spec §1.6 */
@@ -64,7 +76,9 @@ export abstract class EngineShell implements Engine {
   protected readonly natives = new NativeCalls();
   /** What a helper or kfunc gets: the registers, the running program's callbacks and frames. */
   protected readonly ctx: CallContext;
-  protected state: RunState = { budget: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0 };
+  protected state: RunState = {
+    budget: 0, limit: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0, deadline: Infinity, timeoutMs: 0,
+  };
   /** Call depth and slot of the native call in progress (for callbacks and errors). */
   protected nativeDepth = 0;
   protected nativeIndex = 0;
@@ -115,8 +129,13 @@ export abstract class EngineShell implements Engine {
 
   run(args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
     if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
-    const budget = options.instructionBudget ?? Number.MAX_SAFE_INTEGER;
-    const state: RunState = { budget, left: budget, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0 };
+    const budget = Math.min(options.instructionBudget ?? Infinity, Number.MAX_SAFE_INTEGER); // Infinity: no limit
+    const timeoutMs = options.timeoutMs ?? Infinity;
+    const limit = timeoutMs === Infinity ? budget : Math.min(budget, CHECKPOINT_INSTRUCTIONS);
+    const state: RunState = {
+      budget, limit, left: limit, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0,
+      deadline: performance.now() + timeoutMs, timeoutMs,
+    };
     let vm: EngineShell = this;
     vm.start(state, args.map(fromU64));
     for (;;) {
@@ -133,7 +152,21 @@ export abstract class EngineShell implements Engine {
       next.start(state, [[vm.regs[2], vm.regs[3]]]);
       vm = next;
     }
-    return { r0: toU64(vm.regs[0], vm.regs[1]), instructions: state.budget - state.left };
+    return { r0: toU64(vm.regs[0], vm.regs[1]), instructions: state.limit - state.left };
+  }
+
+  /**
+   * The instruction at `pc` would be past `state.limit`: at the budget, BudgetExceededError;
+   * past the deadline, RunTimeoutError; else the limit moves on by CHECKPOINT_INSTRUCTIONS and
+   * the run goes on. Returns how many instructions the new limit allows.
+   */
+  protected checkpoint(pc: number): number {
+    const s = this.state;
+    if (s.limit >= s.budget) throw new BudgetExceededError(pc, s.budget);
+    if (performance.now() > s.deadline) throw new RunTimeoutError(pc, s.timeoutMs, s.limit);
+    const step = Math.min(CHECKPOINT_INSTRUCTIONS, s.budget - s.limit);
+    s.limit += step;
+    return step;
   }
 
   private start(state: RunState, args: ReadonlyArray<readonly [number, number]>): void {

@@ -62,6 +62,17 @@ describe('the instruction budget', function () {
       assert.match(lifted.stdout, /loop_plain \(syscall\): .*329766/);
     });
 
+    it(`bpfrun run --timeout ends a program that runs too long (${engine})`, () => {
+      const spin = bpfrun(['run', 'progs/spin.bpf.o', '--engine', engine, '--budget', 'none', '--timeout', '0.2']);
+      assert.equal(spin.status, 1, spin.stderr);
+      assert.match(spin.stdout, /^spin_forever \(syscall\): error: program spin_forever: instruction \d+: run timed out after 200 ms \(\d+ instructions\) \(spin_forever at \.\/progs\/spin\.bpf\.c:\d+/m);
+      for (const bad of ['0', '0.0', 'soon']) {
+        const r = bpfrun(['run', 'progs/spin.bpf.o', '--timeout', bad]);
+        assert.equal(r.status, 2, bad);
+        assert.match(r.stderr, /--timeout must be a positive number of seconds/);
+      }
+    });
+
     it(`bpfrun exec and run-raw: a spinning program ends in the budget (${engine})`, () => {
       const dir = mkdtempSync(join(tmpdir(), 'bpfrun-budget-'));
       try {

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { assemble } from '../src/asm/assembler.js';
 import {
-  BudgetExceededError, CallDepthError, InvalidInstructionError, MemoryAccessError, RuntimeError,
+  BudgetExceededError, CallDepthError, InvalidInstructionError, MemoryAccessError, RunTimeoutError, RuntimeError,
   UnknownHelperError, UnknownKfuncError,
 } from '../src/errors.js';
 import { Instruction } from '../src/isa/instruction.js';
 import { AddressSpace } from '../src/memory.js';
 import { ExecEnv, HelperDef, LdImm64Resolver, RunOptions } from '../src/runtime.js';
 import { createEngine, EngineName, ENGINES } from '../src/engines.js';
-import { Engine } from '../src/shell.js';
+import { CHECKPOINT_INSTRUCTIONS, Engine } from '../src/shell.js';
 
 interface Setup {
   mem?: Uint8Array;
@@ -294,6 +294,30 @@ for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
       assert.deepEqual(stopped(mixed, 3), { at: 3, mem: [7, 0, 0, 0, 0, 0, 0, 0] });
       assert.deepEqual(stopped(mixed, 4), { at: 4, mem: [7, 0, 0, 0, 0, 0, 0, 0] });
       assert.deepEqual(stopped(mixed, 5), { at: 5, mem: [7, 9, 0, 0, 0, 0, 0, 0] });
+    });
+
+    it('a wall-clock timeout ends an endless loop with RunTimeoutError', () => {
+      assert.throws(() => run('mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit', { options: { timeoutMs: 20 } }),
+        (e: unknown) => e instanceof RunTimeoutError && e.kind === 'timeout' && e.timeoutMs === 20
+          && (e.index === 1 || e.index === 2) && e.instructions >= CHECKPOINT_INSTRUCTIONS);
+    });
+
+    it('with a timeout, the clock checkpoints change nothing: the same count, the same budget stop', () => {
+      // 2 instructions per iteration, 600 000 iterations: past the first checkpoint (2^20).
+      const loop = 'mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 600000, loop\nexit';
+      const count = (options: RunOptions) => {
+        const vm = createEngine(engine, assemble(loop), { memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } });
+        try {
+          return vm.run([], options);
+        } catch (e) {
+          return e instanceof BudgetExceededError ? `stopped at ${e.index} by ${e.budget}` : e;
+        }
+      };
+      assert.deepEqual(count({ timeoutMs: 60_000 }), count({}));
+      assert.deepEqual(count({}), { r0: 600_000n, instructions: 1 + 2 * 600_000 + 1 });
+      for (const budget of [CHECKPOINT_INSTRUCTIONS, CHECKPOINT_INSTRUCTIONS + 1, CHECKPOINT_INSTRUCTIONS + 2, 1_100_000]) {
+        assert.deepEqual(count({ timeoutMs: 60_000, instructionBudget: budget }), count({ instructionBudget: budget }), `budget ${budget}`);
+      }
     });
 
     it('a budget that runs out in a callee stops there, after the call', () => {
