@@ -1,38 +1,19 @@
 // Bounded fuzzing of the whole loader on real objects: truncations, byte flips and word
 // overwrites must end in a typed BpfError (or load and run within a budget) — never a raw
-// JS exception. Seeded, so a failure names the case that reproduces it.
+// JS exception — and every engine must make the same of them, with the kfuncs the object needs
+// given hostile behaviours (src/fuzz/objects.ts). Seeded, so a failure names the case.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfError } from '../src/errors.js';
+import { ENGINES } from '../src/engines.js';
+import { checkObject, mutateObject as mutate, seededRandom as rng } from '../src/fuzz/objects.js';
 import { openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const PROGS = join(PROJECT_ROOT, 'progs');
 const CASES_PER_OBJECT = 120;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
-}
-
-function mutate(bytes: Uint8Array, rand: () => number): { data: Uint8Array; what: string } {
-  const pick = (n: number) => Math.floor(rand() * n);
-  const kind = pick(3);
-  if (kind === 0) {
-    const len = pick(bytes.length);
-    return { data: bytes.slice(0, len), what: `truncate to ${len}` };
-  }
-  const data = bytes.slice();
-  if (kind === 1) {
-    const flips: number[] = [];
-    for (let k = 0; k < 1 + pick(8); k++) { const at = pick(data.length); data[at] ^= 1 << pick(8); flips.push(at); }
-    return { data, what: `flip bits at ${flips.join(',')}` };
-  }
-  const at = pick(Math.max(1, data.length - 4));
-  new DataView(data.buffer).setUint32(at, Math.floor(rand() * 4294967296), true);
-  return { data, what: `overwrite word at ${at}` };
-}
+const AGREEMENT_CASES_PER_OBJECT = 15;
 
 describe('loader fuzz (mutated real objects)', () => {
   const objects = readdirSync(PROGS).filter((f) => f.endsWith('.o')).sort();
@@ -68,6 +49,18 @@ describe('loader fuzz (mutated real objects)', () => {
       }
       // Both paths must be exercised, or the test proves nothing about one of them.
       assert.ok(outcomes.rejected > 0 && outcomes.parsed > 0, JSON.stringify(outcomes));
+    });
+  }
+
+  for (const file of objects) {
+    it(`${file}: ${AGREEMENT_CASES_PER_OBJECT} mutations, hostile kfuncs: every engine agrees`, () => {
+      const original = new Uint8Array(readFileSync(join(PROGS, file)));
+      const rand = rng(file.length * 104729 + original.length);
+      for (let n = 0; n < AGREEMENT_CASES_PER_OBJECT; n++) {
+        const { data, what } = n === 0 ? { data: original, what: 'unmutated' } : mutate(original, rand);
+        const d = checkObject(data, file, n, ENGINES);
+        if (d) assert.fail(`${file}, case ${n} (${what}): ${d.engines.join(' vs ')}: ${d.what}`);
+      }
     });
   }
 });
