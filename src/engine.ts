@@ -74,9 +74,6 @@ export class NativeCalls {
   }
 }
 
-/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
-export const MAX_TAIL_CALL_CNT = 33;
-
 const pageViews = new WeakMap<Uint8Array, DataView>();
 /** A DataView of an arena page, made once per page (pages live as long as the arena). */
 export function pageView(page: Uint8Array): DataView {

@@ -12,13 +12,11 @@ import { JitProgram } from '../jit/jit.js';
 
 const interp: EngineKind = {
   name: 'interp',
-  description: 'bytecode interpreter',
   create: (code, env) => new Interpreter(interp, code, env),
 };
 
 const jit: EngineKind = {
   name: 'jit',
-  description: 'BPF compiled to JavaScript',
   create: (code, env) => new JitProgram(jit, code, env),
 };
 

@@ -30,7 +30,6 @@ export interface Engine extends FrameSource {
 /** A registry entry: an engine by name, and how to build it for a decoded program. */
 export interface EngineKind {
   readonly name: string;
-  readonly description: string;
   create(code: Decoded, env: ExecEnv): Engine;
 }
 
