@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENGINES } from '../src/engines.js';
 import { budgetStop, checkProgram, describeProgram, shrinkProgram } from '../src/fuzz/diff.js';
-import { FuzzProgram, generateProgram } from '../src/fuzz/generate.js';
-import { checkObject, mutateObject, seededRandom } from '../src/fuzz/objects.js';
+import { FuzzProgram, generateProgram, Rng } from '../src/fuzz/generate.js';
+import { checkObject, mutateObject } from '../src/fuzz/objects.js';
 import { toHexLines } from '../src/isa/instruction.js';
 
 function usage(): number {
@@ -75,7 +75,7 @@ function main(argv: string[]): number {
     }
     const object = objects[s % objects.length];
     if (object) {
-      const { data, what } = mutateObject(object.bytes, seededRandom(s));
+      const { data, what } = mutateObject(object.bytes, new Rng(s));
       objectRuns += 2 * Math.max(1, ENGINES.length - 1);
       const d = checkObject(data, object.file, s, ENGINES);
       if (d) {

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfError } from '../src/errors.js';
 import { ENGINES } from '../src/engines.js';
-import { checkObject, mutateObject as mutate, seededRandom as rng } from '../src/fuzz/objects.js';
+import { Rng } from '../src/fuzz/generate.js';
+import { checkObject, mutateObject as mutate } from '../src/fuzz/objects.js';
 import { openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
 
@@ -23,7 +24,7 @@ describe('loader fuzz (mutated real objects)', () => {
   for (const file of objects) {
     it(`${file}: ${CASES_PER_OBJECT} mutations end in a BpfError or a clean run`, () => {
       const original = new Uint8Array(readFileSync(join(PROGS, file))); // a copy: Buffer.slice shares memory
-      const rand = rng(file.length * 7919 + original.length);
+      const rand = new Rng(file.length * 7919 + original.length);
       const outcomes = { rejected: 0, parsed: 0, loaded: 0, ran: 0 };
       for (let n = 0; n < CASES_PER_OBJECT; n++) {
         const { data, what } = mutate(original, rand);
@@ -55,7 +56,7 @@ describe('loader fuzz (mutated real objects)', () => {
   for (const file of objects) {
     it(`${file}: ${AGREEMENT_CASES_PER_OBJECT} mutations, hostile kfuncs: every engine agrees`, () => {
       const original = new Uint8Array(readFileSync(join(PROGS, file)));
-      const rand = rng(file.length * 104729 + original.length);
+      const rand = new Rng(file.length * 104729 + original.length);
       for (let n = 0; n < AGREEMENT_CASES_PER_OBJECT; n++) {
         const { data, what } = n === 0 ? { data: original, what: 'unmutated' } : mutate(original, rand);
         const d = checkObject(data, file, n, ENGINES);

@@ -11,19 +11,14 @@ import { EngineName } from '../engines.js';
 import type { KfuncImpl } from '../kfunc/api.js';
 import { openObject } from '../object.js';
 import { enginePairs, type Disagreement } from './diff.js';
+import { Rng } from './generate.js';
 
 /** Instructions each program of a mutated object may run. */
 const OBJECT_BUDGET = 20_000;
 
-/** xorshift32 in [0, 1), seeded. */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
-}
-
 /** One mutation of `bytes`: a truncation, a few bit flips, or a 32-bit word overwritten. */
-export function mutateObject(bytes: Uint8Array, rand: () => number): { data: Uint8Array; what: string } {
-  const pick = (n: number) => Math.floor(rand() * n);
+export function mutateObject(bytes: Uint8Array, rng: Rng): { data: Uint8Array; what: string } {
+  const pick = (n: number) => rng.int(n);
   const kind = pick(3);
   if (kind === 0) {
     const len = pick(bytes.length);
@@ -36,7 +31,7 @@ export function mutateObject(bytes: Uint8Array, rand: () => number): { data: Uin
     return { data, what: `flip bits at ${flips.join(',')}` };
   }
   const at = pick(Math.max(1, data.length - 4));
-  new DataView(data.buffer).setUint32(at, Math.floor(rand() * 4294967296), true);
+  new DataView(data.buffer).setUint32(at, rng.u32(), true);
   return { data, what: `overwrite word at ${at}` };
 }
 
