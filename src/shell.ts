@@ -116,11 +116,6 @@ export abstract class EngineShell implements Engine {
   /** The instruction the frame at `depth` is calling from (a local call). */
   protected abstract callSite(depth: number): number;
 
-  /** Address of the top of the entry frame's stack (the initial r10). */
-  get frameTop(): bigint {
-    return toU64((this.stack.start + STACK_BYTES) | 0, this.stack.hi);
-  }
-
   /** r10 of the frame at `depth` (low half; the high half is the stack window's). */
   protected frameTopLo(depth: number): number {
     return (this.stack.start + STACK_BYTES - MAX_BPF_STACK * depth) | 0;

@@ -39,11 +39,6 @@ export class NativeRegistry {
     return this.kfuncByName.get(name);
   }
 
-  /** Every helper and kfunc, for listings. */
-  entries(): { helpers: readonly HelperDef[]; kfuncs: readonly KfuncEntry[] } {
-    return { helpers: [...this.helperById.values()], kfuncs: [...this.kfuncByName.values()] };
-  }
-
   /**
    * What the engines call: helpers by id, and an object's kfunc externs by extern index (the
    * loader's `call src=2` imm). A kfunc extern the registry lacks fails the load, as libbpf's
