@@ -16,7 +16,7 @@ import { programTypeDef } from './progtypes/index.js';
 import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
-  bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, StackFrame, TaskInfo,
+  bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, StackFrame,
 } from './streams/index.js';
 import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
@@ -190,17 +190,11 @@ export class Program {
 
   /** Reports an arena violation to this program's stderr with the current stack. spec §3.4 */
   reportArenaViolation(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void {
-    reportArenaViolation(this.streams, isWrite, userAddress, { task: this.task(), frames: this.stackFrames(frames) });
+    reportArenaViolation(this.streams, isWrite, userAddress, { task: this.deps.kernel.task(), frames: this.stackFrames(frames) });
   }
 
   callTrace(source: FrameSource): string[] {
     return this.stackFrames(source.frames()).map((f) => `${f.symbol}+0x${f.offset.toString(16)}/0x${f.size.toString(16)}`);
-  }
-
-  /** The task a run happens in, as stack dumps and reports name it. */
-  task(): TaskInfo {
-    const k = this.deps.kernel;
-    return { cpu: k.cpu, uid: 0, pid: k.pid, comm: 'bpfrun' };
   }
 }
 

@@ -85,6 +85,11 @@ export class SimKernel {
     return this.maps[(lo >>> 12) - 1];
   }
 
+  /** The task programs run in, as stack dumps and reports name it (uid 0, comm "bpfrun"). */
+  task(): { readonly cpu: number; readonly uid: number; readonly pid: number; readonly comm: string } {
+    return { cpu: this.cpu, uid: 0, pid: this.pid, comm: 'bpfrun' };
+  }
+
   ktimeNs(): bigint {
     if (this.clockMode === 'real') return process.hrtime.bigint();
     const now = this.clockNs;

@@ -40,7 +40,7 @@ export function createStreamKfuncs(deps: StreamKfuncDeps): Map<string, NativeFn>
   const { kernel } = deps;
   const mem = kernel.memory;
   const overlong = deps.overlong ?? 'enomem';
-  const taskOf = deps.taskOf ?? (() => ({ cpu: kernel.cpu, uid: 0, pid: kernel.pid, comm: 'bpfrun' }));
+  const taskOf = deps.taskOf ?? (() => kernel.task());
   const formatMemory: FormatMemory = {
     string: (address, max) => {
       const s = mem.readString(address, max);
