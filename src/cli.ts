@@ -11,7 +11,8 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync,
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
-import { DEFAULT_BUDGET, prepareConformanceProgram, runConformanceProgram } from './conformance.js';
+import { prepareConformanceProgram, runConformanceProgram } from './conformance.js';
+import { DEFAULT_INSTRUCTION_BUDGET } from './program.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
 import { BpfError, causeLines, describeValue } from './errors.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
@@ -130,7 +131,7 @@ Usage:
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
         the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
-        --budget ends each program's run after N instructions (default ${DEFAULT_BUDGET}: the
+        --budget ends each program's run after N instructions (default ${DEFAULT_INSTRUCTION_BUDGET}: the
         kernel's verifier would reject a program that never ends; bpfrun stops it instead);
         --budget none lifts the limit. --timeout ends a run that takes longer than SECONDS
         (the clock is read every 2^20 instructions; exec and run-raw take it too).
@@ -199,7 +200,7 @@ function positiveInt(text: string | undefined, fallback: number, what: string, o
  * given; `--timeout SECONDS` (a positive number), none when not given.
  */
 function runLimits(values: { budget?: string; timeout?: string }): { instructionBudget: number; timeoutMs?: number } {
-  const instructionBudget = values.budget === 'none' ? Infinity : positiveInt(values.budget, DEFAULT_BUDGET, '--budget', ' or none');
+  const instructionBudget = values.budget === 'none' ? Infinity : positiveInt(values.budget, DEFAULT_INSTRUCTION_BUDGET, '--budget', ' or none');
   if (values.timeout === undefined) return { instructionBudget };
   const seconds = Number(values.timeout);
   if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(seconds > 0)) throw new UsageError('--timeout must be a positive number of seconds');

@@ -57,12 +57,10 @@ const UNWIND: HelperDef = {
   },
 };
 
-/** The instruction budget raw runs get unless told otherwise: the one every run has (program.ts). */
-export const DEFAULT_BUDGET = DEFAULT_INSTRUCTION_BUDGET;
 
 /** Runs a program as a conformance plugin does: r1 = input memory, r2 = its length. */
 export function runConformanceProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName = DEFAULT_ENGINE,
-  options: RunOptions = { instructionBudget: DEFAULT_BUDGET }): RunResult {
+  options: RunOptions = { instructionBudget: DEFAULT_INSTRUCTION_BUDGET }): RunResult {
   return prepareConformanceProgram(insns, mem, engine).run(options);
 }
 
@@ -99,7 +97,7 @@ export function prepareConformanceProgram(insns: readonly Instruction[], mem: Ui
   const args = [AddressSpace.address(input), BigInt(mem.length)];
   return {
     input: input.bytes,
-    run: (options = { instructionBudget: DEFAULT_BUDGET }) => {
+    run: (options = { instructionBudget: DEFAULT_INSTRUCTION_BUDGET }) => {
       input.bytes.set(initial);
       return vm.run(args, options);
     },

@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/asm/assembler.js';
-import { DEFAULT_BUDGET } from '../src/conformance.js';
 import { ENGINES } from '../src/engines.js';
 import { BudgetExceededError } from '../src/errors.js';
 import { encode } from '../src/isa/instruction.js';
@@ -22,8 +21,7 @@ describe('the instruction budget', function () {
   // A runaway program runs the whole default budget (10^8 instructions) on each engine.
   this.timeout(60_000);
 
-  it('is one constant: Program.run and the raw runner share it', () => {
-    assert.equal(DEFAULT_BUDGET, DEFAULT_INSTRUCTION_BUDGET);
+  it('is 10^8 instructions, for Program.run and the raw runner alike (one constant; the exec test below runs it)', () => {
     assert.equal(DEFAULT_INSTRUCTION_BUDGET, 100_000_000);
   });
 
