@@ -34,6 +34,8 @@ CASES = [
     C("fields_short_ipv4", "IPv4 frame with 10 bytes of L3: EINVAL", "sock_fields", pkt_short_ipv4()),
     C("fields_13_bytes", "13-byte frame: EINVAL", "sock_fields", pkt_eth_only()[:13]),
     C("fields_big_3600", "3600-byte frame: len 3586", "sock_fields", pkt_big(3600)),
+    C("fields_big_3713", "3713-byte frame: 6.18 refuses skb test runs above 3712 bytes (7.2 fragments)",
+      "sock_fields", pkt_big(3713)),
     C("fields_repeat", "repeat 3 with ctx: cb[0] = len each time", "sock_fields", UDP, ctx_in=skb_ctx(),
       ctx_size_out=192, repeat=3),
     C("fields_enospc", "data_size_out 20 < 47: ENOSPC; 20 bytes (14 zeros + 6 of IP)", "sock_fields", UDP,

@@ -58,6 +58,8 @@ CASES = [
     C("fields_mcast", "multicast destination MAC UDP: PASS reason 8", F, pkt_udp4(dst=MAC_MCAST)),
     C("fields_13_bytes", "13-byte packet: EINVAL (< ETH_HLEN)", F, pkt_eth_only()[:13]),
     C("fields_big_3600", "3600-byte frame, no ctx: 3520 linear bytes + 80 in a fragment; buff_len 3600", F, BIG),
+    C("fields_big_3520", "3520-byte frame, no ctx: exactly the linear maximum, no fragment", F, pkt_big(3520)),
+    C("fields_big_3521", "3521-byte frame, no ctx: one byte in a fragment", F, pkt_big(3521)),
     C("fields_big_8000", "8000-byte frame, no ctx: linear 3520, fragments 4096 + 384", F, pkt_big(8000)),
     C("fields_big_enospc", "3600-byte frame, data_size_out 100: ENOSPC, 100 bytes copied, size 3600", F, BIG,
       data_size_out=100),
