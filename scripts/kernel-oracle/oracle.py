@@ -9,6 +9,8 @@ Usage (from the repository root, after `bash scripts/build-progs.sh`):
     sudo python3 scripts/kernel-oracle/oracle.py                 # all objects
     sudo python3 scripts/kernel-oracle/oracle.py net_xdp net_tc  # some objects
     sudo python3 scripts/kernel-oracle/oracle.py --print net_xdp # print, do not write
+The objects are read from progs/ (ORACLE_PROGDIR=dir reads them from dir instead, e.g. to try
+a build in a scratch directory; the JSON still names progs/<object>.bpf.o).
 
 Each object has a case file scripts/kernel-oracle/cases/<object>.py defining CASES, a list
 of dicts: name, description, program, data_in (bytes or None), ctx_in (bytes or None),
@@ -27,6 +29,8 @@ import json
 import os
 import platform
 import sys
+
+sys.dont_write_bytecode = True  # keep scripts/kernel-oracle free of __pycache__
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
