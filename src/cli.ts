@@ -121,7 +121,7 @@ function openObjectFile(file: string): BpfObject {
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
-  bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--json]
+  bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
                     [--record FILE.pb] [--budget N|none] [--timeout SECONDS]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
@@ -296,7 +296,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       args, allowPositionals: true,
       options: {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
-        'ctx-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
+        'ctx-hex': { type: 'string' }, 'data-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
         record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' },
       },
@@ -310,7 +310,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const engine = engineOf(values.engine);
     const loaded = openObjectFile(positionals[0]!).load({ arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
-    const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, ...limits });
+    const data = values['data-hex'] === undefined ? undefined : parseMemHex(values['data-hex']);
+    const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, data, ...limits });
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
     if (values.record !== undefined) writeFile(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;

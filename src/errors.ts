@@ -7,7 +7,7 @@
  * passes the original as `cause` (ES2022), and `causeLines` shows the chain to users.
  */
 import { hex } from './text.js';
-import { GUARD_SZ } from './uapi.js';
+import { errnoName, GUARD_SZ } from './uapi.js';
 
 export type BpfErrorKind =
   | 'decode'
@@ -24,7 +24,8 @@ export type BpfErrorKind =
   | 'unknown-helper'
   | 'unknown-kfunc'
   | 'kfunc-contract'
-  | 'runtime';
+  | 'runtime'
+  | 'test-run';
 
 export abstract class BpfError extends Error {
   abstract readonly kind: BpfErrorKind;
@@ -81,6 +82,18 @@ export class LoadError extends BpfError {
   constructor(readonly where: string, readonly reason: string, options?: ErrorOptions) {
     super(`${where}: ${reason}`, options);
     this.name = 'LoadError';
+  }
+}
+
+/**
+ * BPF_PROG_TEST_RUN refuses its input before running the program, with the kernel's errno for
+ * the same input (spec program-types §1.13): `errno` is positive (EINVAL is 22).
+ */
+export class TestRunError extends BpfError {
+  readonly kind = 'test-run';
+  constructor(readonly program: string, readonly errno: number, readonly reason: string, options?: ErrorOptions) {
+    super(`BPF_PROG_TEST_RUN of ${program}: ${reason} (${errnoName(errno)})`, options);
+    this.name = 'TestRunError';
   }
 }
 

@@ -9,15 +9,16 @@ import { InvalidInstructionError } from './errors.js';
 import { fromU64 } from './int64.js';
 import { Instruction } from './isa/instruction.js';
 import {
-  BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_DIV, BPF_END, BPF_EXIT, BPF_JA,
+  BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_LDX, BPF_DIV, BPF_END, BPF_EXIT, BPF_JA,
   BPF_JMP, BPF_JMP32, BPF_MOD, BPF_MOV, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_SIGNED_OFF, BPF_ST,
   BPF_STX, BPF_X, CLASS_MASK, CODE_MASK, MODE_MASK, OP_LDDW,
 } from './isa/opcodes.js';
+import { ContextAccess, findContextAccesses } from './isa/ctx-ptr.js';
 import { checkFunctionPointers } from './isa/func-ptr.js';
 import { validate } from './isa/validate.js';
 import {
   ATOMIC_VARIANT, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8, V_SIGNED, V_W16, V_W32,
-  V_W64, VARIANT_SHIFT,
+  V_W64, VARIANT_SHIFT, XOP_CTX_LD, XOP_CTX_ST,
 } from './isa/xop.js';
 import { codeAddressLo, CODE_HI, ExecEnv } from './runtime.js';
 
@@ -39,10 +40,26 @@ export interface Decoded {
   readonly isFunctionStart: Uint8Array;
 }
 
-/** Validates (structure, function pointers) and lowers a program. */
-export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded {
+/**
+ * How a program type's context is reached (its is_valid_access and convert_ctx_access); a type
+ * whose context is plain memory (syscall, raw_tp) has none.
+ */
+export interface ContextLowering {
+  /**
+   * The context site (ExecEnv.context) that performs `access`, or -1 to leave it a memory
+   * access (a plain-memory context); throws InvalidInstructionError for an access the verifier
+   * refuses.
+   */
+  site(access: ContextAccess): number;
+  /** Whether the type may use LD_ABS / LD_IND (may_access_skb: socket filter and tc). */
+  readonly packetLoads: boolean;
+}
+
+/** Validates (structure, function pointers, context accesses) and lowers a program. */
+export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering): Decoded {
   const layout = validate(insns);
   checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
+  const contextAccesses = context ? findContextAccesses(insns, layout) : new Map<number, ContextAccess>();
   const n = layout.slotCount;
   const code: Decoded = {
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),
@@ -100,7 +117,13 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
       case BPF_STX:
         if ((ins.opcode & MODE_MASK) === BPF_ATOMIC) xop = ins.opcode | (ATOMIC_VARIANT.get(ins.imm)! << VARIANT_SHIFT);
         break;
+      case BPF_LDX:
+        break;
       default:
+        if (ins.opcode !== OP_LDDW && !context?.packetLoads) {
+          // check_ld_abs (kernel/bpf/verifier.c). spec program-types §3.2
+          throw new InvalidInstructionError(at, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+        }
         if (ins.opcode === OP_LDDW) {
           // ld_imm64 loads the slot's constant. spec §8.6
           code.src[at] = constIdx;
@@ -115,6 +138,14 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv): Decoded 
             [lo, hi] = fromU64(env.resolveLdImm64(ins.src, ins.imm, ins.imm2, at));
           }
         }
+    }
+    const access = contextAccesses.get(at);
+    const site = access === undefined ? -1 : context!.site(access);
+    if (site >= 0) {
+      // The verifier's convert_ctx_access: the access becomes one of the context's field
+      // accessors (imm names it). spec program-types §2.1
+      code.imm[at] = site;
+      xop = access!.kind === 'store' ? XOP_CTX_ST : XOP_CTX_LD;
     }
     code.xop[at] = xop;
     code.consts[2 * at] = lo;

@@ -34,12 +34,15 @@ export class AddressSpace {
     return this.list;
   }
 
-  /** Maps a buffer at a fresh address window; the buffer is shared, not copied. */
-  map(name: string, bytes: Uint8Array, writable = true): MemoryRegion {
+  /**
+   * Maps a buffer at a fresh address window, its first byte at low half `start`; the buffer is
+   * shared, not copied.
+   */
+  map(name: string, bytes: Uint8Array, writable = true, start = 0): MemoryRegion {
     if (bytes.length > 0x80000000) throw new RangeError(`region ${name} is larger than 2 GiB`);
     const hi = this.freeWindow(this.nextHi, DATA_HI, DATA_HI_END, name);
     if (hi === this.nextHi) this.nextHi = (hi + 1) | 0;
-    return this.add(name, hi, 0, bytes, writable);
+    return this.add(name, hi, start, bytes, writable);
   }
 
   /** Maps an engine's stack (all call frames, contiguous) in a window of its own. */
@@ -68,6 +71,15 @@ export class AddressSpace {
     this.list.push(region);
     this.byHi.set(hi, region);
     return region;
+  }
+
+  /**
+   * Replaces a region by a view of other bytes in the same window, starting at `start` (low
+   * half): a packet whose data moved (bpf_xdp_adjust_head and the like) keeps its addresses.
+   */
+  remap(region: MemoryRegion, bytes: Uint8Array, start: number): MemoryRegion {
+    this.unmap(region);
+    return this.add(region.name, region.hi, start, bytes, region.writable);
   }
 
   /** Removes a region; later accesses to its addresses fail. */

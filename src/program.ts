@@ -10,9 +10,10 @@ import { encode, Instruction, width } from './isa/instruction.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from './isa/opcodes.js';
 import type { SimKernel } from './kernel/kernel.js';
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
-import { Decoded, predecode } from './lower.js';
+import { ContextLowering, Decoded, predecode } from './lower.js';
+import { AddressSpace, type MemoryRegion } from './memory.js';
 import type { ArenaMap } from './maps/arena.js';
-import { programTypeDef } from './progtypes/index.js';
+import { ContextSites, programTypeDef, type ProgramTypeDef, type TestRunInput, type TestRunOutput } from './progtypes/index.js';
 import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
@@ -21,9 +22,7 @@ import {
 import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
 
-export interface RunOptions {
-  /** The context buffer (r1 points at a copy); none means r1 = NULL, as BPF_PROG_TEST_RUN does. */
-  readonly ctx?: Uint8Array;
+export interface RunOptions extends TestRunInput {
   readonly engine?: EngineName;
   /**
    * Stop with BudgetExceededError after this many instructions (default
@@ -51,6 +50,20 @@ export interface ProgramRun {
   readonly instructions: number;
   /** The context after the run (programs may write it), if one was given. */
   readonly ctx?: Uint8Array;
+  /** The packet after the run (data_out), for packet program types. */
+  readonly data?: Uint8Array;
+}
+
+/** What BPF_PROG_TEST_RUN gives back (spec program-types §1.1), plus the run's figures. */
+export interface TestRunResult extends TestRunOutput {
+  /** retval: the low 32 bits of the last run's r0, unsigned. */
+  readonly retval: number;
+  /** The last run's r0, unsigned 64-bit. */
+  readonly r0: bigint;
+  /** duration: mean wall-clock nanoseconds per run, saturated at U32_MAX (not reproducible). */
+  readonly duration: number;
+  /** Instructions executed, over every repetition. */
+  readonly instructions: number;
 }
 
 /** What the instantiation gives a program: its kernel, natives, arena and how to resolve its pseudo forms. */
@@ -80,6 +93,11 @@ export class Program {
   readonly defaultEngine: EngineName;
   private readonly deps: ProgramDeps;
   private readonly env: ExecEnv;
+  private readonly type: ProgramTypeDef;
+  /** Where r1 points for a type whose context is converted: an address that maps no bytes. */
+  private readonly contextRegion?: MemoryRegion;
+  /** One past the highest context byte the program touches (the verifier's max_ctx_offset). */
+  private maxCtxOffset = 0;
   /** The program validated and lowered once, at load; every engine builds from it. */
   private readonly code: Decoded;
   private readonly engines = new Map<EngineName, Engine>();
@@ -94,16 +112,30 @@ export class Program {
     const events = deps.kernel.events;
     this.streams = new ProgramStreams((stream, elements, origin) =>
       events.add({ kind: 'stream', program: spec.name, stream, elements: elements.map(latin1Text), origin }));
+    this.type = programTypeDef(spec.type.name);
+    const kernel = deps.kernel;
+    const model = this.type.context;
+    const sites = model && new ContextSites(model, () => kernel.runContext);
+    if (model) this.contextRegion = kernel.memory.map(`${model.struct} context of ${spec.name}`, new Uint8Array(0), false);
     this.env = {
-      memory: deps.kernel.memory,
+      memory: kernel.memory,
       natives: deps.natives,
       resolveLdImm64: deps.resolveLdImm64,
-      shadow: deps.kernel.shadow,
+      shadow: kernel.shadow,
       tailCallTarget: deps.tailCallTarget,
       arena: deps.arena && this.arenaInfo(deps.arena),
-      stack: deps.kernel.memory.mapStack(new Uint8Array(STACK_BYTES)),
+      stack: kernel.memory.mapStack(new Uint8Array(STACK_BYTES)),
+      context: sites,
     };
-    this.code = predecode(spec.insns, this.env);
+    // Every context access is found (for max_ctx_offset); a converted context's are rewritten.
+    const lowering: ContextLowering = {
+      packetLoads: sites?.packetLoads ?? false,
+      site: (access) => {
+        this.maxCtxOffset = Math.max(this.maxCtxOffset, access.off + access.size);
+        return sites ? sites.site(access) : -1;
+      },
+    };
+    this.code = predecode(spec.insns, this.env, lowering);
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
     this.inlinedLoops = inlinableLoopCalls(spec.insns);
   }
@@ -139,21 +171,46 @@ export class Program {
   get name(): string { return this.spec.name; }
   get section(): string { return this.spec.section; }
 
+  /** Runs the program once (or `repeat` times) as BPF_PROG_TEST_RUN does, giving r0 in full. */
   run(options: RunOptions = {}): ProgramRun {
+    const r = this.testRun(options);
+    return { retval: r.r0, instructions: r.instructions, ctx: r.ctx, data: r.data };
+  }
+
+  /**
+   * BPF_PROG_TEST_RUN with the program type's semantics (spec program-types §1): the input
+   * checked as the kernel checks it (TestRunError with its errno otherwise), the context built,
+   * the program run `repeat` times on it, the outputs copied out.
+   */
+  testRun(options: RunOptions = {}): TestRunResult {
     const engine = this.engine(options.engine ?? this.defaultEngine);
-    const type = programTypeDef(this.spec.type.name);
-    const setup = type.testRun(this.deps.kernel.memory, { ctx: options.ctx }, this.name);
-    this.references.clear();
+    const kernel = this.deps.kernel;
+    const setup = this.type.testRun(kernel, options, {
+      name: this.name, section: this.section, maxCtxOffset: this.maxCtxOffset, sleepable: this.spec.type.sleepable,
+    });
+    const args = setup.args ?? [AddressSpace.address(this.contextRegion!)];
+    const outer = kernel.runContext;
+    kernel.runContext = setup.context;
     try {
-      const result = engine.run(setup.args, {
-        instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs,
-      });
-      this.references.checkReleased();
-      return { retval: result.r0, instructions: result.instructions, ctx: setup.finish().ctx };
+      let r0 = 0n, instructions = 0;
+      const t0 = performance.now();
+      for (let k = 0; k < setup.repeat; k++) {
+        setup.beforeEach?.();
+        this.references.clear();
+        const result = engine.run(args, {
+          instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs,
+        });
+        this.references.checkReleased();
+        r0 = result.r0;
+        instructions += result.instructions;
+      }
+      const duration = Math.min(0xffffffff, Math.round(((performance.now() - t0) * 1e6) / setup.repeat));
+      return { ...setup.finish(r0), retval: Number(r0 & 0xffffffffn), r0, duration, instructions };
     } catch (e) {
       if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));
       throw e;
     } finally {
+      kernel.runContext = outer;
       setup.release();
       this.deps.objectArena?.runDeferredFrees();
     }

@@ -99,8 +99,28 @@ export interface ArenaInfo {
   reportFault(isWrite: boolean, userAddress: bigint, frames: readonly EngineFrame[]): void;
 }
 
+/**
+ * The program's context where its type converts accesses to it (src/progtypes/): each context
+ * access site of the lowered program (XOP_CTX_LD / XOP_CTX_ST, imm = the site) and the LD_ABS /
+ * LD_IND loads go through here instead of memory.
+ */
+export interface ContextAccessor {
+  /** The value a context load at `site` gives; the low half returned, the high half in out.hi. */
+  load(site: number): number;
+  /** Stores (lo, hi) (truncated to the field) at context store `site`. */
+  store(site: number, lo: number, hi: number): void;
+  /**
+   * LD_ABS / LD_IND at `pc`: `size` bytes at packet offset `offset` (a signed 32-bit value, the
+   * SKF_* bands included) as a big-endian number, or -1 when out of range (the function then
+   * returns 0). spec program-types §3.2
+   */
+  loadPacket(offset: number, size: number, pc: number): number;
+}
+
 export interface ExecEnv {
   readonly memory: AddressSpace;
+  /** How context accesses are converted, for program types whose context is not memory. */
+  readonly context?: ContextAccessor;
   readonly natives: Natives;
   /** Values of ld_imm64 with src 1, 2, 3, 5, 6 (maps, map values, kernel symbols). */
   readonly resolveLdImm64?: LdImm64Resolver;

@@ -106,6 +106,8 @@ export const BPF_RINGBUF_HDR_SZ = 8;
 // ---- errno ----
 export const EPERM = 1;
 export const ENOENT = 2;
+export const EINTR = 4;
+export const ENXIO = 6;
 export const E2BIG = 7;
 export const EBADF = 9;
 export const EAGAIN = 11;
@@ -113,10 +115,15 @@ export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
+export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
+export const EPROTO = 71;
+export const EBADMSG = 74;
 export const EOPNOTSUPP = 95;
+export const EAFNOSUPPORT = 97;
+export const EALREADY = 114;
 /** Kernel-internal "operation not supported" (include/linux/errno.h); bpf() leaks it to user space. */
 export const ENOTSUPP = 524;
 
@@ -124,6 +131,8 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
   [EPERM, 'EPERM'], [ENOENT, 'ENOENT'], [E2BIG, 'E2BIG'], [EBADF, 'EBADF'], [EAGAIN, 'EAGAIN'],
   [ENOMEM, 'ENOMEM'], [EFAULT, 'EFAULT'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST'], [EINVAL, 'EINVAL'],
   [ENOSPC, 'ENOSPC'], [ERANGE, 'ERANGE'], [EOPNOTSUPP, 'EOPNOTSUPP'], [ENOTSUPP, 'ENOTSUPP'],
+  [EINTR, 'EINTR'], [ENXIO, 'ENXIO'], [ENODEV, 'ENODEV'], [EPROTO, 'EPROTO'], [EBADMSG, 'EBADMSG'],
+  [EAFNOSUPPORT, 'EAFNOSUPPORT'], [EALREADY, 'EALREADY'],
 ]);
 
 /** "EINVAL" for 22 (or for -22); "errno N" for numbers without a name here. */

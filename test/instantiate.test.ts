@@ -7,6 +7,7 @@ import { checkHelperCalls, instantiate } from '../src/instantiate.js';
 import { BPF_CALL, BPF_JMP } from '../src/isa/opcodes.js';
 import { parseObject } from '../src/loader/parse.js';
 import { ProgArrayMap } from '../src/maps/progarray.js';
+import { SimKernel } from '../src/kernel/kernel.js';
 import { AddressSpace } from '../src/memory.js';
 import { hasProgramTypeModel, ProgramTypeDef, programTypeDef } from '../src/progtypes/index.js';
 import { BPF_FUNC } from '../src/uapi.js';
@@ -58,24 +59,27 @@ describe('instantiate', () => {
 
 describe('program types', () => {
   it('syscall: r1 points at a copy of ctx_in, copied back after the run; without one r1 is NULL', () => {
-    const memory = new AddressSpace();
+    const kernel = new SimKernel();
+    const memory = kernel.memory;
     const before = memory.regions.length;
-    const setup = programTypeDef('syscall').testRun(memory, { ctx: Uint8Array.of(1, 2, 3) }, 'p');
+    const program = { name: 'p', section: 'syscall', maxCtxOffset: 0, sleepable: true };
+    const setup = programTypeDef('syscall').testRun(kernel, { ctx: Uint8Array.of(1, 2, 3) }, program);
     const region = memory.regions[memory.regions.length - 1];
-    assert.equal(setup.args[0], AddressSpace.address(region));
+    assert.equal(setup.args![0], AddressSpace.address(region));
     region.bytes[0] = 9;
-    assert.deepEqual(setup.finish().ctx, Uint8Array.of(9, 2, 3));
+    assert.deepEqual(setup.finish(0n).ctx, Uint8Array.of(9, 2, 3));
     setup.release();
     assert.equal(memory.regions.length, before);
-    const none = programTypeDef('syscall').testRun(memory, {}, 'p');
+    const none = programTypeDef('syscall').testRun(kernel, {}, program);
     assert.deepEqual(none.args, [0n]);
-    assert.equal(none.finish().ctx, undefined);
+    assert.equal(none.finish(0n).ctx, undefined);
   });
 
   it('types without a module of their own run with the syscall model', () => {
     assert.equal(hasProgramTypeModel('syscall'), true);
-    assert.equal(hasProgramTypeModel('xdp'), false);
-    assert.equal(programTypeDef('xdp'), programTypeDef('syscall'));
+    assert.equal(hasProgramTypeModel('xdp'), true);
+    assert.equal(hasProgramTypeModel('kprobe'), false);
+    assert.equal(programTypeDef('kprobe'), programTypeDef('syscall'));
   });
 
   it('a helper the program\'s type may not call is refused at load with the verifier\'s message', () => {

@@ -165,7 +165,7 @@ describe('typed kfuncs', () => {
     }
 
     it('a sleepable kfunc called from a non-sleepable program is a load error naming both', () => {
-      assert.equal(loadObject(REFS, { kfuncs: refTestKfuncs(false) }).program('tc_sleepy').run({ ctx: new Uint8Array(192) }).retval, 2n);
+      assert.equal(loadObject(REFS, { kfuncs: refTestKfuncs(false) }).program('tc_sleepy').run({ data: new Uint8Array(14), ctx: new Uint8Array(192) }).retval, 2n);
       assert.throws(() => loadObject(REFS, { kfuncs: refTestKfuncs(true) }), (e: unknown) => {
         assert.ok(e instanceof LoadError);
         assert.match(e.message, /program tc_sleepy.*insn \d+: program must be sleepable to call sleepable kfunc bpfrun_test_sleepy \(.*kfunc_refs\.bpf\.c:\d+\)/);

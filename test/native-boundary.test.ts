@@ -127,7 +127,7 @@ function withSleepy(sleepy: KfuncSpec): KfuncSpec[] {
 }
 
 for (const engine of ENGINES) describe(`native boundary on ${engine}: kfuncs of a loaded object`, () => {
-  const run = (sleepy: KfuncSpec) => openObject(REFS).load({ engine, kfuncs: withSleepy(sleepy) }).program('tc_sleepy').run();
+  const run = (sleepy: KfuncSpec) => openObject(REFS).load({ engine, kfuncs: withSleepy(sleepy) }).program('tc_sleepy').run({ data: new Uint8Array(14) });
   const typed = (impl: () => unknown) => defineKfunc({ name: SLEEPY, args: ['scalar'], ret: 'scalar', impl: impl as KfuncSpec['impl'] });
   /** The call's slot in tc_sleepy, read from a run of a kfunc that reports it. */
   const callSlot = (() => {
@@ -161,7 +161,7 @@ for (const engine of ENGINES) describe(`native boundary on ${engine}: kfuncs of 
 
   it('a plain kfunc returning a string is a NativeError too', () => {
     const kfuncs = { ...Object.fromEntries(refTestKfuncs().filter((k) => k.name !== SLEEPY).map((k) => [k.name, k])), [SLEEPY]: () => 'abc' };
-    assert.throws(() => openObject(REFS).load({ engine, kfuncs: kfuncs as never }).program('tc_sleepy').run(),
+    assert.throws(() => openObject(REFS).load({ engine, kfuncs: kfuncs as never }).program('tc_sleepy').run({ data: new Uint8Array(14) }),
       (e: unknown) => assertNativeError(e, SLEEPY, callSlot(), /returned a string/, 'abc'));
   });
 
@@ -237,7 +237,7 @@ describe('the CLI with a hostile kfunc module', () => {
       ...OTHER_REF_KFUNCS,
       `export const sleepy = { name: '${SLEEPY}', args: ['scalar'], ret: 'scalar', impl: () => 'abc' };`,
     ]);
-    const r = bpfrun(['run', 'progs/kfunc_refs.bpf.o', '--prog', 'tc_sleepy', '--kfuncs', file]);
+    const r = bpfrun(['run', 'progs/kfunc_refs.bpf.o', '--prog', 'tc_sleepy', '--data-hex', '00'.repeat(14), '--kfuncs', file]);
     assert.equal(r.status, 1, r.stderr);
     assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at /); // no stack trace
     assert.match(r.stdout, /^tc_sleepy \(tc\): error: program tc_sleepy: instruction \d+: bpfrun_test_sleepy returned a string \("abc"\); .*kfunc_refs\.bpf\.c:\d+.*$/m);
@@ -248,7 +248,7 @@ describe('the CLI with a hostile kfunc module', () => {
       ...OTHER_REF_KFUNCS,
       `export const sleepy = { name: '${SLEEPY}', args: ['scalar'], ret: 'scalar', impl: () => { throw Object.create(null); } };`,
     ]);
-    const r = bpfrun(['run', 'progs/kfunc_refs.bpf.o', '--prog', 'tc_sleepy', '--kfuncs', file]);
+    const r = bpfrun(['run', 'progs/kfunc_refs.bpf.o', '--prog', 'tc_sleepy', '--data-hex', '00'.repeat(14), '--kfuncs', file]);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /bpfrun_test_sleepy failed: threw an object, not an Error: \[object Object\]/);
     assert.doesNotMatch(r.stderr + r.stdout, /TypeError|\n\s+at /);

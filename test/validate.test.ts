@@ -41,7 +41,9 @@ describe('validate', () => {
     ['a bad movsx width', [insn(0xbc, 0, 1, 32), EXIT], 0, /movsx must be 8, 16/],
     ['an addr_space_cast between other spaces', [insn(0xbf, 1, 2, 1, 2), MOV0, EXIT], 0, /between address space 1 and 0/],
     ['a constant division by zero', [insn(0x37, 0, 0, 0, 0), EXIT], 0, /div by zero/],
-    ['legacy packet access', [insn(0x20, 0, 0, 0, 0), EXIT], 0, /legacy packet access/],
+    ['LD_ABS with a destination register', [insn(0x20, 1, 0, 0, 0), EXIT], 0, /BPF_LD_\[ABS\|IND\] uses reserved fields/],
+    ['LD_ABS with a source register', [insn(0x20, 0, 1, 0, 0), EXIT], 0, /BPF_LD_\[ABS\|IND\] uses reserved fields/],
+    ['a 64-bit LD_IND', [insn(0x58, 0, 1, 0, 0), EXIT], 0, /BPF_LD_\[ABS\|IND\] uses reserved fields/],
     ['a sign-extending 64-bit load', [insn(0x99, 0, 1), EXIT], 0, /unknown opcode 0x99/],
     ['may_goto with a non-zero src', [insn(0xe5, 0, 1, 0), EXIT], 0, /only may_goto/],
   ];

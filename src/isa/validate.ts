@@ -14,7 +14,7 @@ import {
   BPF_ADD, BPF_ADDR_SPACE_CAST, BPF_ALU, BPF_ALU64, BPF_AND, BPF_ARSH, BPF_ATOMIC, BPF_CALL,
   BPF_DIV, BPF_DW, BPF_END, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ,
   BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT,
-  BPF_JSLE, BPF_JSLT, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV,
+  BPF_ABS, BPF_IND, BPF_JSLE, BPF_JSLT, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV,
   BPF_MUL, BPF_NEG, BPF_OR, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_RSH,
   BPF_ST, BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_W, BPF_X, BPF_XOR, CLASS_MASK, CODE_MASK,
   MODE_MASK, OP_LDDW, SIZE_MASK,
@@ -207,8 +207,14 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
     }
     case BPF_LD:
       if (opcode !== OP_LDDW) {
-        if ((opcode & MODE_MASK) === 0x20 || (opcode & MODE_MASK) === 0x40) fail(`legacy packet access (LD_ABS/LD_IND) opcode ${hex} is not supported`);
-        unknown();
+        const mode = opcode & MODE_MASK;
+        if (mode !== BPF_ABS && mode !== BPF_IND) unknown();
+        // check_ld_abs (kernel/bpf/verifier.c): r0 is the implicit destination. spec program-types §3.2
+        if (dst !== 0 || off !== 0 || (opcode & SIZE_MASK) === BPF_DW || (mode === BPF_ABS && src !== 0)) {
+          fail('BPF_LD_[ABS|IND] uses reserved fields');
+        }
+        if (mode === BPF_IND) reg(src, 'source');
+        return;
       }
       writable(dst); zero(off, 'off');
       if (src > 6) fail(`ld_imm64 pseudo source must be 0..6 (is ${src})`);

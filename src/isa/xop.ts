@@ -36,7 +36,7 @@ import {
   BPF_JSLT, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_LSH, BPF_MEM, BPF_MEMSX, BPF_MOD, BPF_MOV,
   BPF_MUL, BPF_NEG, BPF_OR, BPF_PSEUDO_CALL, BPF_PSEUDO_HELPER_CALL, BPF_PSEUDO_KFUNC_CALL,
   BPF_RSH, BPF_STORE_REL, BPF_STX, BPF_SUB, BPF_TO_BE, BPF_TO_LE, BPF_W, BPF_X, BPF_XCHG, BPF_XOR,
-  BPF_IMM, CLASS_MASK, CODE_MASK, MODE_MASK,
+  BPF_ABS, BPF_IMM, BPF_IND, CLASS_MASK, CODE_MASK, MODE_MASK,
 } from './opcodes.js';
 
 /** Where the variant starts. */
@@ -60,6 +60,8 @@ export const V_W64 = 3 << VARIANT_SHIFT;
 export const V_CALL_HELPER = BPF_PSEUDO_HELPER_CALL << VARIANT_SHIFT;
 export const V_CALL_LOCAL = BPF_PSEUDO_CALL << VARIANT_SHIFT;
 export const V_CALL_KFUNC = BPF_PSEUDO_KFUNC_CALL << VARIANT_SHIFT;
+/** A context access the program layer converted (LDX / STX / ST through the context pointer). */
+export const V_CTX = 6 << VARIANT_SHIFT;
 
 // ---- Atomic operations: the variant of BPF_STX | BPF_ATOMIC (the imm of spec §8.5) ----
 export const ATOMIC_ADD = 1;
@@ -262,3 +264,16 @@ export const XOP_STORE_REL_B = atomic(BPF_B, ATOMIC_STORE_REL);
 export const XOP_STORE_REL_H = atomic(BPF_H, ATOMIC_STORE_REL);
 export const XOP_STORE_REL_W = atomic(BPF_W, ATOMIC_STORE_REL);
 export const XOP_STORE_REL_DW = atomic(BPF_DW, ATOMIC_STORE_REL);
+
+// ---- the context and legacy packet loads, converted at load as the verifier converts them ----
+/** dst = a context field: imm is the program's context site (src/isa/ctx-ptr.ts, src/progtypes/). */
+export const XOP_CTX_LD = BPF_LDX | V_CTX;
+/** A context field = src (or ST's constant): imm is the program's context site. */
+export const XOP_CTX_ST = BPF_STX | V_CTX;
+/** r0 = big-endian packet bytes at imm (LD_ABS) or src + imm (LD_IND); out of range returns 0 from the function. */
+export const XOP_LD_ABS_W = BPF_LD | BPF_ABS | BPF_W;
+export const XOP_LD_ABS_H = BPF_LD | BPF_ABS | BPF_H;
+export const XOP_LD_ABS_B = BPF_LD | BPF_ABS | BPF_B;
+export const XOP_LD_IND_W = BPF_LD | BPF_IND | BPF_W;
+export const XOP_LD_IND_H = BPF_LD | BPF_IND | BPF_H;
+export const XOP_LD_IND_B = BPF_LD | BPF_IND | BPF_B;

@@ -42,6 +42,11 @@ export class SimKernel {
   readonly events = new EventLog();
   /** Lines written by bpf_trace_printk / bpf_trace_vprintk (the trace_pipe), in order. */
   readonly trace: string[] = [];
+  /**
+   * The kernel object behind the context of the test run in progress (an skb, an xdp_buff, the
+   * flow dissector's keys): what converted context accesses and packet helpers work on.
+   */
+  runContext: unknown;
   private readonly maps: BpfMap[] = [];
   private readonly clockMode: 'virtual' | 'real';
   private clockNs: bigint;

@@ -46,6 +46,11 @@ const DEFS: readonly SectionDef[] = [
   { pattern: 'lsm+', name: 'lsm', id: 29 },
   { pattern: 'lsm.s+', name: 'lsm', id: 29, sleepable: true },
   { pattern: 'netfilter', name: 'netfilter', id: 32 },
+  { pattern: 'flow_dissector', name: 'flow_dissector', id: 22 },
+  { pattern: 'lwt_in', name: 'lwt_in', id: 10 },
+  { pattern: 'lwt_out', name: 'lwt_out', id: 11 },
+  { pattern: 'lwt_xmit', name: 'lwt_xmit', id: 12 },
+  { pattern: 'sk_lookup', name: 'sk_lookup', id: 30 },
 ];
 
 function matches(pattern: string, sec: string): boolean {

@@ -11,7 +11,7 @@ import {
   BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
   BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
   BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARENA,
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, E2BIG,
   EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
@@ -80,6 +80,12 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
     return new RingBufMap(s, memory, nrCpus);
   }],
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
+  // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
+  // for its verdict (test runs never transmit). maps-and-kernel-objects §2.8
+  [BPF_MAP_TYPE_DEVMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
+  [BPF_MAP_TYPE_CPUMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
+  [BPF_MAP_TYPE_XSKMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
+  [BPF_MAP_TYPE_DEVMAP_HASH, (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus))],
 ]);
 
 /** Creates a map, validating its definition as BPF_MAP_CREATE does; throws MapError. */
