@@ -27,6 +27,7 @@ import {
   XOP_MOVSX32_64, XOP_MOVSX8_32, XOP_MOVSX8_64, XOP_MUL32, XOP_MUL64, XOP_NEG32, XOP_NEG64,
   XOP_OR32, XOP_OR64, XOP_RSH32, XOP_RSH64, XOP_SDIV32, XOP_SDIV64, XOP_SMOD32, XOP_SMOD64,
   XOP_STX_B, XOP_STX_DW, XOP_STX_H, XOP_STX_W, XOP_SUB32, XOP_SUB64, XOP_XOR32, XOP_XOR64,
+  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W, XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W,
 } from '../src/isa/xop.js';
 import { xopName, XOPS } from '../src/isa/xop-names.js';
 import {
@@ -56,6 +57,7 @@ export const HANDLER_XOPS: readonly number[] = [
   XOP_JSGE32, XOP_JSLT32, XOP_JSLE32, XOP_MAY_GOTO, XOP_CALL_HELPER, XOP_CALL_LOCAL,
   XOP_CALL_KFUNC, XOP_CALLX, XOP_EXIT, XOP_LDDW, XOP_LDX_W, XOP_LDX_H, XOP_LDX_B, XOP_LDX_DW,
   XOP_LDXS_W, XOP_LDXS_H, XOP_LDXS_B, XOP_STX_W, XOP_STX_H, XOP_STX_B, XOP_STX_DW,
+  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B,
 ];
 export const ATOMIC_HANDLER = HANDLER_XOPS.length;
 const DEFAULT_HANDLER = 255;
@@ -141,6 +143,30 @@ export class Interpreter extends EngineShell {
       mayGoto = mayGotoBudget;
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
       return target;
+    };
+    const context = env.context;
+    /** The context, which only a program type that converts context accesses gives. */
+    const noContext = (pc: number) => new InvalidInstructionError(pc, 'context access in a program whose type has no context model');
+    /**
+     * LD_ABS / LD_IND: r0 = the packet bytes, or, out of range, r0 = 0 and the function returns
+     * (the kernel's hidden exit); the slot to go on at, -1 when the outermost frame returned.
+     */
+    const loadPacket = (offset: number, size: number, pc: number): number => {
+      if (context === undefined) throw noContext(pc);
+      const v = context.loadPacket(offset, size, pc);
+      if (v >= 0) { V[0] = v | 0; V[1] = 0; return pc + 1; }
+      V[0] = 0; V[1] = 0;
+      return exitFrame();
+    };
+    /** Returns from the current frame: the slot to go on at, -1 when the outermost frame returned. */
+    const exitFrame = (): number => {
+      if (depth === baseDepth) return -1;
+      depth--;
+      const f = depth * FRAME_WORDS;
+      for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
+      mayGoto = frames[f + 9];
+      V[20] = (V[20] + MAX_BPF_STACK) | 0;
+      return frames[f];
     };
     // Runs a helper or kfunc; true when the program must end after it (unwind, tail call).
     // `left` is synced by the callers: capturing it here would move it off the registers.
@@ -310,16 +336,10 @@ export class Interpreter extends EngineShell {
           left = state.left;
           break;
         }
-        case 75: { // XOP_EXIT
-          if (depth === baseDepth) { state.left = left; return; }
-          depth--;
-          const f = depth * FRAME_WORDS;
-          pc = frames[f];
-          for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
-          mayGoto = frames[f + 9];
-          V[20] = (V[20] + MAX_BPF_STACK) | 0;
+        case 75: // XOP_EXIT
+          pc = exitFrame();
+          if (pc < 0) { state.left = left; return; }
           continue;
-        }
 
         case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // XOP_LDDW
 
@@ -338,7 +358,17 @@ export class Interpreter extends EngineShell {
         case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // XOP_STX_B
         case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // XOP_STX_DW
 
-        case 88: atomic(XOP[pc], d, s, pc); break; // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
+        // ---- context fields and legacy packet loads (converted at load) ----
+        case 88: if (context === undefined) throw noContext(pc); V[d] = context.load(IMM[pc]); V[d + 1] = out.hi; break; // XOP_CTX_LD
+        case 89: if (context === undefined) throw noContext(pc); context.store(IMM[pc], V[s], V[s + 1]); break; // XOP_CTX_ST
+        case 90: pc = loadPacket(IMM[pc], 4, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_ABS_W
+        case 91: pc = loadPacket(IMM[pc], 2, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_ABS_H
+        case 92: pc = loadPacket(IMM[pc], 1, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_ABS_B
+        case 93: pc = loadPacket((V[s] + IMM[pc]) | 0, 4, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_IND_W
+        case 94: pc = loadPacket((V[s] + IMM[pc]) | 0, 2, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_IND_H
+        case 95: pc = loadPacket((V[s] + IMM[pc]) | 0, 1, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_IND_B
+
+        case 96: atomic(XOP[pc], d, s, pc); break; // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
 
         default:
           throw new InvalidInstructionError(pc, `opcode 0x${XOP[pc].toString(16)} reached the interpreter undecoded`);

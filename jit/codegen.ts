@@ -16,7 +16,8 @@ import {
   ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopIsBranch,
   xopVariant, XOP_ADD32, XOP_ADD64, XOP_AND32, XOP_AND64, XOP_ARSH32, XOP_ARSH64, XOP_BE16,
   XOP_BE32, XOP_BE64, XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64, XOP_CALLX, XOP_CALL_HELPER,
-  XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CAST_USER, XOP_DIV32, XOP_DIV64, XOP_EXIT,
+  XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W,
+  XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W, XOP_CAST_USER, XOP_DIV32, XOP_DIV64, XOP_EXIT,
   XOP_GOTOL, XOP_JA, XOP_JEQ, XOP_JEQ32, XOP_JGE, XOP_JGE32, XOP_JGT, XOP_JGT32, XOP_JLE, XOP_JLE32,
   XOP_JLT, XOP_JLT32, XOP_JNE, XOP_JNE32, XOP_JSET, XOP_JSET32, XOP_JSGE, XOP_JSGE32, XOP_JSGT,
   XOP_JSGT32, XOP_JSLE, XOP_JSLE32, XOP_JSLT, XOP_JSLT32, XOP_LDDW, XOP_LDXS_B, XOP_LDXS_H,
@@ -33,6 +34,9 @@ import { Edge, structure } from './structure.js';
 
 const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
 const XOP_STORES: ReadonlySet<number> = new Set([XOP_STX_B, XOP_STX_H, XOP_STX_W, XOP_STX_DW]);
+const XOP_CONTEXT: ReadonlySet<number> = new Set([
+  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B,
+]);
 
 /** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
 export interface ExTableEntry {
@@ -119,6 +123,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   const hasEffect = (s: number): boolean => {
     const x = XOP[s];
     if (x === XOP_CALL_HELPER || x === XOP_CALL_KFUNC || x === XOP_CALL_LOCAL || x === XOP_CALLX || xopIsAtomic(x)) return true;
+    if (XOP_CONTEXT.has(x)) return true; // the context's accessors can fail and write what the host reads
     if (XOP_LOADS.has(x)) return !stackDirectAt(SRC[s] / 2, OFF[s], sizeBytes(x));
     if (XOP_STORES.has(x)) return !stackDirectAt(DST[s] / 2, OFF[s], sizeBytes(x));
     return false;
@@ -206,7 +211,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       e('    if (S.stop) { S.n = n; return; }');
       e(`    n = S.n; l0 = R[0]; h0 = R[1];`);
     };
-    const localCall = (fn: string) => {
+    const exitCode = `${Array.from({ length: 6 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ')} S.n = n; return;`;
+  const localCall = (fn: string) => {
       e(`    ${saveArgs()} S.n = n; X.enter(${s}, depth); ${fn}(depth + 1);`);
       // A stop in the callee ends every frame (the call ends its segment: nothing after it was charged).
       e('    if (S.stop) return;');
@@ -303,8 +309,19 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
         e(`    }`);
         break;
       case XOP_EXIT:
-        e(`    ${Array.from({ length: 6 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ')} S.n = n; return;`);
+        e(`    ${exitCode}`);
         break;
+      case XOP_CTX_LD: e(`    ${dl} = X.ctxLd(${IMM[s]}, ${s}); ${dh} = O.hi;`); break;
+      case XOP_CTX_ST: e(`    X.ctxSt(${IMM[s]}, ${cl}, ${ch}, ${s});`); break;
+      case XOP_LD_ABS_W: case XOP_LD_ABS_H: case XOP_LD_ABS_B:
+      case XOP_LD_IND_W: case XOP_LD_IND_H: case XOP_LD_IND_B: {
+        // Out of range: r0 = 0 and the function returns (the kernel's hidden exit). spec program-types §3.2
+        const offset = x === XOP_LD_ABS_W || x === XOP_LD_ABS_H || x === XOP_LD_ABS_B ? String(IMM[s]) : `(${cl} + ${IMM[s]}) | 0`;
+        e(`    t = X.ldPkt(${offset}, ${sizeBytes(x)}, ${s});`);
+        e(`    if (t < 0) { l0 = 0; h0 = 0; ${exitCode} }`);
+        e('    l0 = t | 0; h0 = 0;');
+        break;
+      }
       case XOP_LDDW:
         e(`    ${dl} = ${consts[2 * s]}; ${dh} = ${consts[2 * s + 1]};`);
         break;

@@ -10,7 +10,7 @@
  * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
  * run with the interpreter's MemoryAccessError.
  */
-import { CallDepthError, UnknownKfuncError } from '../src/errors.js';
+import { CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
 import * as I from '../src/int64.js';
 import { MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { XOP_LDDW } from '../src/isa/xop.js';
@@ -114,7 +114,21 @@ export class JitProgram extends EngineShell {
       this.invokeNative(def, pc, depth);
       this.Q.e = -1; // natives can free arena pages, install the scratch page, unmap regions
     };
+    const context = this.env.context;
+    const noContext = (pc: number) => new InvalidInstructionError(pc, 'context access in a program whose type has no context model');
     return {
+      ctxLd: (site: number, pc: number): number => {
+        if (context === undefined) throw noContext(pc);
+        return context.load(site);
+      },
+      ctxSt: (site: number, lo: number, hi: number, pc: number): void => {
+        if (context === undefined) throw noContext(pc);
+        context.store(site, lo, hi);
+      },
+      ldPkt: (offset: number, size: number, pc: number): number => {
+        if (context === undefined) throw noContext(pc);
+        return context.loadPacket(offset, size, pc);
+      },
       native: (k: number, depth: number) => {
         const def = defs[k], site = sites[k];
         if (def === undefined) {
