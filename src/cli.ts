@@ -7,14 +7,18 @@
  * space left on device)`), status 1; inputs must be regular files under 1 GiB (`-` for standard
  * input where a command takes it), checked before they are read.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble } from './asm/assembler.js';
 import { disassemble } from './asm/disassembler.js';
 import { prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { DEFAULT_INSTRUCTION_BUDGET } from './program.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
-import { BpfError, causeLines, describeValue } from './errors.js';
+import { BpfError, causeLines, describeValue, TestRunError } from './errors.js';
+import { Capture, PcapError, readCapture, writePcap } from './pcap.js';
+import type { Program, RunOptions, TestRunResult } from './program.js';
+import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
+import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { BpfObject, openObject } from './object.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
@@ -135,6 +139,18 @@ Usage:
         kernel's verifier would reject a program that never ends; bpfrun stops it instead);
         --budget none lifts the limit. --timeout ends a run that takes longer than SECONDS
         (the clock is read every 2^20 instructions; exec and run-raw take it too).
+  bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
+                  [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
+                  [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
+                  [--kfuncs MODULE.js]...
+  bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
+        BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
+        cgroup_skb, lwt, flow dissector, raw_tp, syscall): the packet (data_in), the context
+        (ctx_in: a file, hex bytes, or JSON fields by name such as '{"mark":1,"cb":[1,2]}'),
+        repeat, the sizes of the outputs; prints retval and its verdict, data_out and ctx_out,
+        or the kernel's errno for an input the kernel refuses. With --pcap, runs the program
+        on every packet of a capture (pcap or pcapng) and prints the count of each verdict
+        (each packet's with --verbose); --pcap-out writes every output packet as a pcap file.
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -290,6 +306,137 @@ function isObjectFile(file: string | undefined): boolean {
   return file !== undefined && file !== '-' && /\.o$/.test(file);
 }
 
+function nonNegativeInt(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(text) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new UsageError(`${what} must be an integer from 0 to 2^32-1`);
+  return n;
+}
+
+/** --ctx-in: JSON fields by name (`{...}`), a file when one exists by that name, else hex bytes. */
+function ctxInput(text: string, type: string): Uint8Array {
+  if (text.trimStart().startsWith('{')) {
+    const layout = ctxLayout(type);
+    if (layout === undefined) throw new UsageError(`--ctx-in: a ${type} program's context has no named fields; give its bytes (FILE or HEX)`);
+    let fields: unknown;
+    try { fields = JSON.parse(text); } catch (e) { throw new UsageError(`--ctx-in: not valid JSON (${(e as Error).message})`); }
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new UsageError('--ctx-in: JSON must be an object of fields');
+    try { return ctxFromFields(layout, fields as Record<string, unknown>); } catch (e) { throw new UsageError(`--ctx-in: ${(e as Error).message}`); }
+  }
+  if (existsSync(text)) return readFile(text);
+  return parseMemHex(text);
+}
+
+function readCaptureFile(file: string): Capture {
+  const bytes = readFile(file);
+  try {
+    return readCapture(bytes);
+  } catch (e) {
+    if (e instanceof PcapError) throw new FileError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The text of one test run: retval and verdict, errno, the outputs. */
+function formatTestRun(name: string, type: string, r: TestRunResult): string {
+  const lines = [`${name} (${type}): retval ${r.retval} (${verdictName(type, r.retval)}), ${r.instructions} instructions, duration ${r.duration} ns`];
+  if (r.errno !== 0) lines.push(`errno ${errnoName(r.errno)}: an output did not fit (data_size_out ${r.dataSize}, ctx_size_out ${r.ctxSize}); what fit was copied`);
+  if (r.data !== undefined) lines.push(`data_out (${r.dataSize} bytes):`, ...hexDump(r.data));
+  if (r.ctx !== undefined) {
+    const layout = ctxLayout(type);
+    lines.push(`ctx_out (${r.ctxSize} bytes):`);
+    if (layout) for (const [field, v] of Object.entries(ctxToFields(layout, r.ctx))) lines.push(`  ${field} = ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`);
+    else lines.push(...hexDump(r.ctx));
+  }
+  return lines.join('\n');
+}
+
+function testRunJson(name: string, type: string, r: TestRunResult): Record<string, unknown> {
+  const layout = ctxLayout(type);
+  return {
+    program: name, type, retval: r.retval, verdict: verdictName(type, r.retval), errno: r.errno === 0 ? 0 : errnoName(r.errno),
+    instructions: r.instructions, duration: r.duration,
+    data_size_out: r.dataSize, data_out: r.data && Buffer.from(r.data).toString('hex'),
+    ctx_size_out: r.ctxSize, ctx_out: r.ctx && Buffer.from(r.ctx).toString('hex'),
+    ...(r.ctx && layout && { ctx_fields: ctxToFields(layout, r.ctx) }),
+  };
+}
+
+function hexDump(bytes: Uint8Array): string[] {
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    const row = Array.from(bytes.subarray(at, at + 16), (b) => b.toString(16).padStart(2, '0'));
+    lines.push(`  ${at.toString(16).padStart(4, '0')}  ${row.join(' ')}`);
+  }
+  return lines;
+}
+
+/**
+ * Runs a program over every packet of a capture: counts per verdict (and per error), each
+ * packet's line with `verbose`, a progress line on stderr for long captures, the output
+ * packets for --pcap-out.
+ */
+function runCapture(program: Program, capture: Capture, input: RunOptions, how: { verbose: boolean; json: boolean }) {
+  const type = program.spec.type.name;
+  const counts = new Map<string, number>();
+  const perPacket: Array<Record<string, unknown>> = [];
+  const outputs: Array<{ data: Uint8Array; timestampNs: bigint }> = [];
+  const firstError = new Map<string, string>();
+  let errors = 0;
+  let lastProgress = performance.now();
+  const total = capture.packets.length;
+  const progress = total > 1000 && process.stderr.isTTY;
+  for (const packet of capture.packets) {
+    let verdict: string;
+    try {
+      const r = program.testRun({ ...input, data: packet.data });
+      verdict = r.errno === 0 ? verdictName(type, r.retval) : `${verdictName(type, r.retval)} (${errnoName(r.errno)})`;
+      if (r.data !== undefined) outputs.push({ data: r.data, timestampNs: packet.timestampNs });
+      if (how.verbose) perPacket.push({ packet: packet.index, length: packet.data.length, retval: r.retval, verdict });
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
+      errors++;
+      verdict = e instanceof TestRunError ? `refused (${errnoName(e.errno)})` : `error (${e.kind})`;
+      if (!firstError.has(verdict)) firstError.set(verdict, `packet ${packet.index}: ${e.message}`);
+      if (how.verbose) perPacket.push({ packet: packet.index, length: packet.data.length, verdict, error: e.message });
+    }
+    counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
+    if (progress && performance.now() - lastProgress > 250) {
+      lastProgress = performance.now();
+      process.stderr.write(`\rtest-run: ${packet.index + 1}/${total} packets`);
+    }
+  }
+  if (progress) process.stderr.write(`\rtest-run: ${total}/${total} packets\n`);
+  const rows = [...counts].sort((a, b) => b[1] - a[1]);
+  const text = how.json
+    ? JSON.stringify({ program: program.name, type, packets: total, verdicts: Object.fromEntries(rows),
+      errors: Object.fromEntries(firstError), ...(how.verbose && { perPacket }) }, null, 2)
+    : [
+      ...(how.verbose ? perPacket.map((p) => `#${p.packet} ${p.length} bytes: ${p.verdict}${p.error ? ` — ${p.error}` : ''}`) : []),
+      `${program.name} (${type}): ${total} packets`,
+      ...rows.map(([v, n]) => `  ${String(n).padStart(8)}  ${v}`),
+      ...[...firstError].map(([verdict, m]) => `first ${verdict}: ${m}`),
+    ].join('\n');
+  return { text, outputs, errors };
+}
+
+/** What `run` says for an object with no SEC("syscall") programs: its programs and how to run each. */
+function howToRun(file: string, programs: ReadonlyArray<{ name: string; type: string; section: string }>): string {
+  const example: Record<string, string> = {
+    xdp: '--data-hex <Ethernet frame>', sched_cls: '--data-hex <Ethernet frame>', sched_act: '--data-hex <Ethernet frame>',
+    socket_filter: '--data-hex <Ethernet frame>', cgroup_skb: '--data-hex <Ethernet frame>', flow_dissector: '--data-hex <Ethernet frame>',
+    raw_tracepoint: '--ctx-in <u64 arguments as hex>',
+  };
+  const lines = [`${file} has no SEC("syscall") programs, which is what 'run' runs by default. Its programs:`];
+  for (const p of programs) {
+    const how = example[p.type] !== undefined ? `bpfrun test-run ${file} --prog ${p.name} ${example[p.type]}`
+      : `bpfrun run ${file} --prog ${p.name} [--ctx-hex HEX]`;
+    lines.push(`  ${p.name} (${p.section}, ${p.type}): ${how}`);
+  }
+  lines.push('(--pcap FILE runs a packet program over a capture.)');
+  return lines.join('\n');
+}
+
 const commands: Record<string, (args: string[]) => void | Promise<void>> = {
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -311,10 +458,61 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const loaded = openObjectFile(positionals[0]!).load({ arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const data = values['data-hex'] === undefined ? undefined : parseMemHex(values['data-hex']);
+    if ((values.prog ?? []).length === 0 && !loaded.programs.some((p) => p.spec.type.name === 'syscall' && p.spec.autoload)) {
+      // Nothing `run` runs by default: say what there is and how to run it.
+      console.log(howToRun(positionals[0]!, loaded.programs.map((p) => ({ name: p.name, type: p.spec.type.name, section: p.section }))));
+      process.exitCode = 2;
+      return;
+    }
     const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, data, ...limits });
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
     if (values.record !== undefined) writeFile(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;
+  },
+  async 'test-run'(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: {
+        prog: { type: 'string' }, engine: { type: 'string' }, 'data-in': { type: 'string' }, 'data-hex': { type: 'string' },
+        'ctx-in': { type: 'string' }, repeat: { type: 'string' }, 'data-size-out': { type: 'string' },
+        'ctx-size-out': { type: 'string' }, flags: { type: 'string' }, cpu: { type: 'string' }, 'data-out': { type: 'string' },
+        json: { type: 'boolean' }, pcap: { type: 'string' }, 'pcap-out': { type: 'string' }, verbose: { type: 'boolean' },
+        budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true },
+      },
+    });
+    if (!isObjectFile(positionals[0]) || positionals.length !== 1) throw new UsageError('test-run needs one object file (FILE.o)');
+    if (values.prog === undefined) throw new UsageError('test-run needs --prog NAME');
+    if (values['data-in'] !== undefined && values['data-hex'] !== undefined) throw new UsageError('give --data-in or --data-hex, not both');
+    if (values.pcap !== undefined && (values['data-in'] ?? values['data-hex']) !== undefined) throw new UsageError('--pcap replaces --data-in / --data-hex');
+    if (values['pcap-out'] !== undefined && values.pcap === undefined) throw new UsageError('--pcap-out needs --pcap');
+    for (const file of values.kfuncs ?? []) checkInputFile(file);
+    const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
+    const engine = engineOf(values.engine);
+    const loaded = openObjectFile(positionals[0]!).load({ engine, kfuncs });
+    const program = loaded.program(values.prog);
+    const type = program.spec.type.name;
+    const input: RunOptions = {
+      engine, ...runLimits(values),
+      data: values['data-in'] !== undefined ? readFile(values['data-in']) : values['data-hex'] !== undefined ? parseMemHex(values['data-hex']) : undefined,
+      ctx: values['ctx-in'] === undefined ? undefined : ctxInput(values['ctx-in'], type),
+      repeat: nonNegativeInt(values.repeat, '--repeat'),
+      dataSizeOut: nonNegativeInt(values['data-size-out'], '--data-size-out'),
+      ctxSizeOut: nonNegativeInt(values['ctx-size-out'], '--ctx-size-out'),
+      flags: nonNegativeInt(values.flags, '--flags'),
+      cpu: nonNegativeInt(values.cpu, '--cpu'),
+    };
+    if (values.pcap !== undefined) {
+      const capture = readCaptureFile(values.pcap);
+      const summary = runCapture(program, capture, input, { verbose: values.verbose ?? false, json: values.json ?? false });
+      if (values['pcap-out'] !== undefined) writeFile(values['pcap-out'], writePcap(summary.outputs, { linkType: capture.linkType < 0 ? 1 : capture.linkType }));
+      console.log(summary.text);
+      if (summary.errors > 0) process.exitCode = 1;
+      return;
+    }
+    const result = program.testRun(input);
+    if (values['data-out'] !== undefined && result.data !== undefined) writeFile(values['data-out'], result.data);
+    console.log(values.json ? JSON.stringify(testRunJson(program.name, type, result), null, 2) : formatTestRun(program.name, type, result));
+    if (result.errno !== 0) process.exitCode = 1;
   },
   inspect(args) {
     const { values, positionals } = parseArgs({
