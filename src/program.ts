@@ -4,7 +4,7 @@
  * streams, its prog tag, the references a run holds, its view of the object's arena — and turns
  * engine frames and slots into what the kernel prints: symbols, offsets and source lines.
  */
-import { SourceLocation, VmError } from './errors.js';
+import { InvalidInstructionError, LoadError, SourceLocation, VmError } from './errors.js';
 import { EngineName, ENGINE_KINDS } from './engines.js';
 import { encode, Instruction, width } from './isa/instruction.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from './isa/opcodes.js';
@@ -135,7 +135,14 @@ export class Program {
         return sites ? sites.site(access) : -1;
       },
     };
-    this.code = predecode(spec.insns, this.env, lowering);
+    try {
+      this.code = predecode(spec.insns, this.env, lowering);
+    } catch (e) {
+      // The verifier's refusal, at the instruction's source line.
+      if (!(e instanceof InvalidInstructionError)) throw e;
+      const src = this.sourceOf(e.index);
+      throw new LoadError(`program ${spec.name}`, `insn ${e.index}: ${e.reason}${src ? ` (${src.file}:${src.line}: ${src.text.trim()})` : ''}`, { cause: e });
+    }
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
     this.inlinedLoops = inlinableLoopCalls(spec.insns);
   }
