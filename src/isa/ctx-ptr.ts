@@ -14,6 +14,7 @@
  * here; the context's address maps no bytes, so such an access ends the run with a
  * MemoryAccessError rather than reading something wrong.
  */
+import { forwardFlow, NONE } from './dataflow.js';
 import { Instruction } from './instruction.js';
 import {
   BPF_ADD, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_DW, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32,
@@ -37,8 +38,6 @@ export interface ContextAccess {
   readonly kind: 'load' | 'loadsx' | 'store' | 'atomic';
 }
 
-/** Not the context pointer (or not on every path). */
-const NONE = 0x7fffffff;
 /** r0..r10, then the frame's 64 eight-byte stack slots (fp-8 is slot 0). */
 const STACK_BASE = 11;
 const STATE_WORDS = STACK_BASE + 64;
@@ -47,34 +46,15 @@ const STATE_WORDS = STACK_BASE + 64;
 export function findContextAccesses(insns: readonly Instruction[], layout: ProgramLayout): Map<number, ContextAccess> {
   const bySlot: Array<Instruction | undefined> = new Array(layout.slotCount);
   insns.forEach((ins, k) => { bySlot[layout.slots[k]] = ins; });
-  const before: Array<Int32Array | undefined> = new Array(layout.slotCount);
-  const work: number[] = [];
-  const flow = (slot: number, state: Int32Array) => {
-    const known = before[slot];
-    if (known === undefined) {
-      before[slot] = state.slice();
-      work.push(slot);
-      return;
-    }
-    let changed = false;
-    for (let k = 0; k < STATE_WORDS; k++) {
-      if (known[k] !== NONE && known[k] !== state[k]) { known[k] = NONE; changed = true; }
-    }
-    if (changed) work.push(slot);
-  };
   const empty = () => new Int32Array(STATE_WORDS).fill(NONE);
   const entry = empty();
   entry[1] = 0;
-  flow(0, entry);
+  const seeds: Array<[number, Int32Array]> = [[0, entry]];
   // Callbacks (bpf_loop's and the like) get their own arguments, never the program's context.
   insns.forEach((ins, k) => {
-    if (ins.opcode === OP_LDDW && ins.src === BPF_PSEUDO_FUNC) flow(layout.slots[k] + 1 + ins.imm, empty());
+    if (ins.opcode === OP_LDDW && ins.src === BPF_PSEUDO_FUNC) seeds.push([layout.slots[k] + 1 + ins.imm, empty()]);
   });
-  while (work.length > 0) {
-    const slot = work.pop()!;
-    const state = before[slot]!.slice();
-    for (const [to, out] of transfer(bySlot[slot]!, slot, state)) flow(to, out);
-  }
+  const before = forwardFlow(layout.slotCount, seeds, (slot, state) => transfer(bySlot[slot]!, slot, state));
 
   const accesses = new Map<number, ContextAccess>();
   insns.forEach((ins, k) => {

@@ -14,6 +14,7 @@
  * anything but a function's first instruction at run time (src/shell.ts functionSlot).
  */
 import { InvalidInstructionError } from '../errors.js';
+import { forwardFlow, NONE } from './dataflow.js';
 import { Instruction } from './instruction.js';
 import {
   BPF_ADD, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LOAD_ACQ,
@@ -21,8 +22,6 @@ import {
 } from './opcodes.js';
 import type { ProgramLayout } from './validate.js';
 
-/** Not a function pointer (or not known to be one on every path). */
-const NONE = 0x7fffffff;
 
 /** The registers' state before an instruction: the function pointer's byte offset, or NONE. */
 type RegState = Int32Array;
@@ -38,31 +37,10 @@ export function checkFunctionPointers(insns: readonly Instruction[], layout: Pro
   if (!insns.some((ins) => ins.opcode === OP_LDDW && ins.src === BPF_PSEUDO_FUNC)) return;
   const bySlot: Array<Instruction | undefined> = new Array(layout.slotCount);
   insns.forEach((ins, k) => { bySlot[layout.slots[k]] = ins; });
-  const before: Array<RegState | undefined> = new Array(layout.slotCount);
-  const work: number[] = [];
-  /** Joins `state` into the state before `slot`: a register stays a pointer only if it is one on both paths. */
-  const flow = (slot: number, state: RegState) => {
-    const known = before[slot];
-    if (known === undefined) {
-      before[slot] = state.slice();
-      work.push(slot);
-      return;
-    }
-    let changed = false;
-    for (let r = 0; r < 11; r++) {
-      if (known[r] !== NONE && known[r] !== state[r]) { known[r] = NONE; changed = true; }
-    }
-    if (changed) work.push(slot);
-  };
   // Every function is entered with no function pointers (a callee's arguments are not tracked).
-  for (const start of layout.subprogStarts) flow(start, new Int32Array(11).fill(NONE));
-  while (work.length > 0) {
-    const slot = work.pop()!;
-    const ins = bySlot[slot]!;
-    const state = before[slot]!.slice();
-    const next = transfer(ins, slot, state, callbackArgs);
-    for (const to of next) flow(to, state);
-  }
+  const seeds = layout.subprogStarts.map((start): [number, RegState] => [start, new Int32Array(11).fill(NONE)]);
+  forwardFlow(layout.slotCount, seeds, (slot, state) =>
+    transfer(bySlot[slot]!, slot, state, callbackArgs).map((to): [number, RegState] => [to, state]));
 }
 
 /** Applies `ins` to `state`; returns the slots control goes to next. */
