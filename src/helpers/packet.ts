@@ -615,7 +615,6 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
       const out = new Uint8Array(size);
       const comm = kernel.task().comm.slice(0, 15);
       for (let k = 0; k < Math.min(comm.length, size - 1); k++) out[k] = comm.charCodeAt(k);
-      zeroFill(ctx, ctx.arg(1), 0);
       kernel.writeOrFail(ctx.index, ctx.arg(1), out);
       return 0;
     },
