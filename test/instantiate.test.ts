@@ -91,4 +91,26 @@ describe('program types', () => {
       && new RegExp(`^program ${program.name}: insn \\d+: program of this type cannot use helper bpf_\\w+#\\d+$`).test(e.message));
     assert.doesNotThrow(() => checkHelperCalls(program, programTypeDef('syscall'), natives));
   });
+
+  it('packet types may call only their column of the helper table (spec program-types §4.0)', () => {
+    const spec = specOf('net_tc.bpf.o');
+    const { natives } = instantiate(spec, new Map());
+    const helpers = spec.programs.find((p) => p.name === 'tc_helpers')!;
+    const resize = spec.programs.find((p) => p.name === 'tc_resize')!;
+    for (const type of ['sched_cls', 'sched_act']) {
+      assert.doesNotThrow(() => checkHelperCalls(helpers, programTypeDef(type), natives));
+      assert.doesNotThrow(() => checkHelperCalls(resize, programTypeDef(type), natives));
+    }
+    // bpf_skb_store_bytes (#9) and bpf_skb_adjust_room (#50): not for socket filters, cgroup_skb or XDP.
+    for (const type of ['socket_filter', 'cgroup_skb', 'lwt_in']) {
+      assert.throws(() => checkHelperCalls(helpers, programTypeDef(type), natives), /cannot use helper bpf_skb_store_bytes#9$/);
+    }
+    assert.throws(() => checkHelperCalls(helpers, programTypeDef('xdp'), natives), /cannot use helper bpf_skb_load_bytes#26$/);
+    assert.throws(() => checkHelperCalls(resize, programTypeDef('lwt_xmit'), natives), /cannot use helper bpf_skb_adjust_room#50$/);
+    const xdp = specOf('net_xdp.bpf.o');
+    const xdpNatives = instantiate(xdp, new Map()).natives;
+    const adjust = xdp.programs.find((p) => p.name === 'xdp_adjust')!;
+    assert.doesNotThrow(() => checkHelperCalls(adjust, programTypeDef('xdp'), xdpNatives));
+    assert.throws(() => checkHelperCalls(adjust, programTypeDef('sched_cls'), xdpNatives), /cannot use helper bpf_xdp_adjust_\w+#\d+$/);
+  });
 });

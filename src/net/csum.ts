@@ -15,13 +15,24 @@ export function csumSub(a: number, b: number): number {
   return csumAdd(a, ~b >>> 0);
 }
 
-/** csum_partial: the 32-bit partial sum of `len` bytes at `start`, added to `seed`. */
+/**
+ * csum_partial as x86-64 computes it (arch/x86/lib/csum-partial_64.c): the buffer summed as
+ * little-endian 32-bit words (the tail zero-padded) with end-around carry, added to `seed`. The
+ * 32-bit value is what skb->csum holds (bpf_csum_update returns it); any 16-bit fold of it is the
+ * same as of the 16-bit-word sum.
+ */
 export function csumPartial(bytes: Uint8Array, start: number, len: number, seed: number): number {
   let sum = 0;
   let k = 0;
-  for (; k + 1 < len; k += 2) sum += bytes[start + k] | (bytes[start + k + 1] << 8);
-  if (k < len) sum += bytes[start + k];
-  // fold the (at most 2^31) sum into 32 bits with end-around carry, then add the seed
+  for (; k + 3 < len; k += 4) {
+    const p = start + k;
+    sum += (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
+    if (sum >= 2 ** 52) sum = (sum % 0xffffffff) || 0xffffffff;
+  }
+  let tail = 0;
+  for (let j = 0; k + j < len; j++) tail += bytes[start + k + j] * 2 ** (8 * j);
+  sum += tail;
+  // fold into 32 bits with end-around carry, then add the seed
   let s = sum % 0xffffffff;
   if (s === 0 && sum !== 0) s = 0xffffffff;
   return csumAdd(s, seed);

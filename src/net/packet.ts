@@ -129,6 +129,26 @@ export class PacketBuffer {
     return needHead;
   }
 
+  /**
+   * Makes the first `n` bytes from data linear (pskb_may_pull / __pskb_pull_tail): fragment
+   * bytes move to the end of the linear part, emptied fragments are dropped. The caller checks
+   * that `n` is at most the whole length. Does not refresh.
+   */
+  pull(n: number): void {
+    let need = n - (this.end - this.data);
+    if (need <= 0) return;
+    this.grow(0, need);
+    while (need > 0 && this.frags.length > 0) {
+      const f = this.frags[0];
+      const take = Math.min(need, f.size);
+      this.buf.set(f.bytes.subarray(0, take), this.end);
+      this.end += take;
+      need -= take;
+      if (take === f.size) this.frags.shift();
+      else { f.bytes.copyWithin(0, take, f.size); f.size -= take; }
+    }
+  }
+
   /** Maps the accessible bytes again after data_meta, data or data_end moved. */
   refresh(): void {
     this.region = this.memory.remap(this.region, this.buf.subarray(this.meta, this.end), this.meta);

@@ -13,6 +13,7 @@ import { EINVAL } from '../uapi.js';
 import { load64, type ContextModel } from './context.js';
 import { ctxInit, refuseNonZero, repeatCount, testFinish } from './test-run.js';
 import type { ProgramTypeDef } from './types.js';
+import { helpersFor } from './helpers.js';
 
 /** sizeof(struct bpf_flow_keys). */
 const FLOW_KEYS_SIZE = 56;
@@ -44,6 +45,7 @@ const FLOW_CONTEXT: ContextModel<FlowDissectorContext> = {
 export const FLOW_DISSECTOR: ProgramTypeDef = {
   name: 'flow_dissector',
   context: FLOW_CONTEXT,
+  helpers: helpersFor('flow'),
   testRun(kernel, input, program) {
     const fail = (errno: number, why: string) => new TestRunError(program.name, errno, why);
     refuseNonZero(program, [['flags', input.flags], ['cpu', input.cpu], ['batch_size', input.batchSize]]);

@@ -8,6 +8,7 @@ import { toU64 } from '../int64.js';
 import { EINVAL, ENXIO } from '../uapi.js';
 import { refuseNonZero } from './test-run.js';
 import type { ProgramTypeDef } from './types.js';
+import { helpersFor } from './helpers.js';
 
 /** MAX_BPF_FUNC_ARGS * 8. */
 const MAX_ARGS_SIZE = 96;
@@ -15,6 +16,7 @@ const BPF_F_TEST_RUN_ON_CPU = 1;
 
 export const RAW_TRACEPOINT: ProgramTypeDef = {
   name: 'raw_tracepoint',
+  helpers: helpersFor('tracing'),
   testRun(kernel, input, program) {
     const fail = (errno: number, why: string) => new TestRunError(program.name, errno, why);
     refuseNonZero(program, [['data_in', input.data], ['data_size_out', input.dataSizeOut], ['repeat', input.repeat],

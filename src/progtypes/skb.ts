@@ -13,6 +13,7 @@ import {
 } from '../net/skb.js';
 import { EBADMSG, EINVAL, ENODEV, ENOMEM } from '../uapi.js';
 import { skbContextModel, type SkbFamily } from './skb-context.js';
+import { helpersFor, type HelperFamily } from './helpers.js';
 import { ctxInit, repeatCount, testFinish } from './test-run.js';
 import type { ProgramTypeDef, TestRunInput, TestRunProgram, TestRunSetup } from './types.js';
 
@@ -42,6 +43,8 @@ interface SkbTypeRules {
   /** tc sees the Ethernet header; the others start at L3. */
   readonly l2: boolean;
   readonly lwt: boolean;
+  /** Its column of the helper table (spec §4.0). */
+  readonly helpers: HelperFamily;
 }
 
 function skbType(name: string, rules: SkbTypeRules): ProgramTypeDef {
@@ -49,16 +52,17 @@ function skbType(name: string, rules: SkbTypeRules): ProgramTypeDef {
     name,
     context: skbContextModel(rules.family),
     testRun: (kernel, input, program) => skbTestRun(kernel, input, program, rules),
+    helpers: helpersFor(rules.helpers),
   };
 }
 
-export const SOCKET_FILTER = skbType('socket_filter', { family: 'socket', l2: false, lwt: false });
-export const SCHED_CLS = skbType('sched_cls', { family: 'tc', l2: true, lwt: false });
-export const SCHED_ACT = skbType('sched_act', { family: 'tc', l2: true, lwt: false });
-export const CGROUP_SKB = skbType('cgroup_skb', { family: 'cgroup', l2: false, lwt: false });
-export const LWT_IN = skbType('lwt_in', { family: 'lwt', l2: false, lwt: true });
-export const LWT_OUT = skbType('lwt_out', { family: 'lwt', l2: false, lwt: true });
-export const LWT_XMIT = skbType('lwt_xmit', { family: 'lwt', l2: false, lwt: true });
+export const SOCKET_FILTER = skbType('socket_filter', { family: 'socket', l2: false, lwt: false, helpers: 'socket' });
+export const SCHED_CLS = skbType('sched_cls', { family: 'tc', l2: true, lwt: false, helpers: 'tc' });
+export const SCHED_ACT = skbType('sched_act', { family: 'tc', l2: true, lwt: false, helpers: 'tc' });
+export const CGROUP_SKB = skbType('cgroup_skb', { family: 'cgroup', l2: false, lwt: false, helpers: 'cgroup' });
+export const LWT_IN = skbType('lwt_in', { family: 'lwt', l2: false, lwt: true, helpers: 'lwt_in' });
+export const LWT_OUT = skbType('lwt_out', { family: 'lwt', l2: false, lwt: true, helpers: 'lwt_out' });
+export const LWT_XMIT = skbType('lwt_xmit', { family: 'lwt', l2: false, lwt: true, helpers: 'lwt_xmit' });
 
 function skbTestRun(kernel: SimKernel, input: TestRunInput, program: TestRunProgram, rules: SkbTypeRules): TestRunSetup {
   const fail = (errno: number, why: string) => new TestRunError(program.name, errno, why);

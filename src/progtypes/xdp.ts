@@ -14,6 +14,7 @@ import { SKB_SHARED_INFO_SIZE, XDP_FRAME_SIZE, XDP_FRAME_STRUCT, XDP_PACKET_HEAD
 import { EINVAL, ENODEV, ENOMEM } from '../uapi.js';
 import { ctxInit, repeatCount, testFinish } from './test-run.js';
 import type { ProgramTypeDef } from './types.js';
+import { helpersFor } from './helpers.js';
 
 const XDP_MD_SIZE = 24;
 const BPF_F_TEST_XDP_LIVE_FRAMES = 2;
@@ -46,6 +47,7 @@ const XDP_CONTEXT: ContextModel<XdpBuff> = {
 export const XDP: ProgramTypeDef = {
   name: 'xdp',
   context: XDP_CONTEXT,
+  helpers: helpersFor('xdp'),
   testRun(kernel, input, program) {
     const fail = (errno: number, why: string) => new TestRunError(program.name, errno, why);
     // 1.–4.
