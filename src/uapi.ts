@@ -112,6 +112,7 @@ export const E2BIG = 7;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
@@ -129,7 +130,7 @@ export const ENOTSUPP = 524;
 
 const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
   [EPERM, 'EPERM'], [ENOENT, 'ENOENT'], [E2BIG, 'E2BIG'], [EBADF, 'EBADF'], [EAGAIN, 'EAGAIN'],
-  [ENOMEM, 'ENOMEM'], [EFAULT, 'EFAULT'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST'], [EINVAL, 'EINVAL'],
+  [ENOMEM, 'ENOMEM'], [EACCES, 'EACCES'], [EFAULT, 'EFAULT'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST'], [EINVAL, 'EINVAL'],
   [ENOSPC, 'ENOSPC'], [ERANGE, 'ERANGE'], [EOPNOTSUPP, 'EOPNOTSUPP'], [ENOTSUPP, 'ENOTSUPP'],
   [EINTR, 'EINTR'], [ENXIO, 'ENXIO'], [ENODEV, 'ENODEV'], [EPROTO, 'EPROTO'], [EBADMSG, 'EBADMSG'],
   [EAFNOSUPPORT, 'EAFNOSUPPORT'], [EALREADY, 'EALREADY'],

@@ -12,25 +12,22 @@ import { csumAdd, csumPartial, csumReplace, csumReplaceByDiff, csumSub, fold16 }
 import {
   be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, SkBuff,
 } from '../net/skb.js';
-import { XDP_FRAME_STRUCT, XdpBuff } from '../net/xdp.js';
+import { SKB_SHARED_INFO_SIZE, XDP_FRAME_STRUCT, XdpBuff } from '../net/xdp.js';
 import { FRAG_SIZE } from '../net/packet.js';
 import { FlowDissectorContext } from '../progtypes/flow-dissector.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import {
   BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP,
-  EALREADY, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EPROTO, type HelperName,
+  EACCES, EALREADY, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EPROTO, INT_MAX, type HelperName,
 } from '../uapi.js';
 
-/** EACCES (not in uapi.ts's list). */
-const EACCES = 13;
 /** BPF_SKB_MAX_LEN = SKB_MAX_ALLOC: 16384 - 320. spec §4.4 */
-const BPF_SKB_MAX_LEN = 16064;
+const BPF_SKB_MAX_LEN = 16384 - SKB_SHARED_INFO_SIZE;
 const VLAN_HLEN = 4;
 const TC_ACT_SHOT = 2;
 const TC_ACT_REDIRECT = 7;
 const XDP_ABORTED = 0;
 const XDP_REDIRECT = 4;
-const INT_MAX = 0x7fffffff;
 
 /** The packet helpers, by name, bound to `kernel`. */
 export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperName, NativeFn>> {

@@ -8,6 +8,7 @@ import { TestRunError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import { csumPartial, fold16 } from '../net/csum.js';
 import { PacketBuffer } from '../net/packet.js';
+import { SKB_SHARED_INFO_SIZE } from '../net/xdp.js';
 import {
   CHECKSUM_COMPLETE, ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ethTypeTrans, LOOPBACK_IFINDEX, SkBuff, TCP_CLOSE, be16,
 } from '../net/skb.js';
@@ -19,7 +20,8 @@ import type { ProgramTypeDef, TestRunInput, TestRunProgram, TestRunSetup } from 
 
 /** NET_SKB_PAD + NET_IP_ALIGN on x86-64. */
 export const SKB_HEADROOM = 64;
-const SKB_TAILROOM = 320;
+/** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) after the data. */
+const SKB_TAILROOM = SKB_SHARED_INFO_SIZE;
 /** The most linear bytes a test-run skb holds: 4096 - 64 - 320. */
 export const SKB_MAX_LINEAR = 4096 - SKB_HEADROOM - SKB_TAILROOM;
 const SK_BUFF_CTX_SIZE = 192;
@@ -129,8 +131,7 @@ function skbTestRun(kernel: SimKernel, input: TestRunInput, program: TestRunProg
     if (ctx && cv) applyContext(skb, ctx, cv, fail);
     // 16.
     const complete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
-    const l3sum = () => csumPartial(pkt.contents(skb.networkHeader), 0, pkt.end - skb.networkHeader + pkt.fragBytes, 0);
-    if (complete) { skb.csum = l3sum(); skb.ipSummed = CHECKSUM_COMPLETE; }
+    if (complete) { skb.csum = l3Sum(skb); skb.ipSummed = CHECKSUM_COMPLETE; }
   } catch (e) {
     release();
     throw e;
@@ -149,8 +150,7 @@ function skbTestRun(kernel: SimKernel, input: TestRunInput, program: TestRunProg
       }
       // 20.
       if (skb.ipSummed === CHECKSUM_COMPLETE) {
-        const now = csumPartial(pkt.contents(skb.networkHeader), 0, pkt.end - skb.networkHeader + pkt.fragBytes, 0);
-        if (fold16(now) !== fold16(skb.csum)) throw fail(EBADMSG, 'skb->csum does not match the packet after the run (CHECKSUM_COMPLETE)');
+        if (fold16(l3Sum(skb)) !== fold16(skb.csum)) throw fail(EBADMSG, 'skb->csum does not match the packet after the run (CHECKSUM_COMPLETE)');
       }
       // 21., 22.
       if (ctx && cv) contextOut(skb, cv);
@@ -158,6 +158,12 @@ function skbTestRun(kernel: SimKernel, input: TestRunInput, program: TestRunProg
     },
     release,
   };
+}
+
+/** skb_checksum from the network header to the end, fragments included (CHECKSUM_COMPLETE). */
+function l3Sum(skb: SkBuff): number {
+  const bytes = skb.pkt.contents(skb.networkHeader);
+  return csumPartial(bytes, 0, bytes.length, 0);
 }
 
 /** convert___skb_to_skb: the fields a ctx_in may set. spec §1.4.3 */
