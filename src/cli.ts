@@ -17,6 +17,7 @@ import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTI
 import { BpfError, causeLines, describeValue, TestRunError } from './errors.js';
 import { Capture, PcapError, readCapture, writePcap } from './pcap.js';
 import type { Program, RunOptions, TestRunResult } from './program.js';
+import type { RedirectRecord } from './net/skb.js';
 import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
@@ -348,6 +349,8 @@ function formatTestRun(name: string, type: string, r: TestRunResult): string {
     if (layout) for (const [field, v] of Object.entries(ctxToFields(layout, r.ctx))) lines.push(`  ${field} = ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`);
     else lines.push(...hexDump(r.ctx));
   }
+  if (r.redirect) lines.push(`redirect: ${describeRedirect(r.redirect)} (recorded; a test run never sends)`);
+  for (const c of r.clones ?? []) lines.push(`clone ${c.flags & 1 ? 'received' : 'sent'} on ifindex ${c.ifindex} (${c.data.length} bytes):`, ...hexDump(c.data));
   return lines.join('\n');
 }
 
@@ -359,7 +362,16 @@ function testRunJson(name: string, type: string, r: TestRunResult): Record<strin
     data_size_out: r.dataSize, data_out: r.data && Buffer.from(r.data).toString('hex'),
     ctx_size_out: r.ctxSize, ctx_out: r.ctx && Buffer.from(r.ctx).toString('hex'),
     ...(r.ctx && layout && { ctx_fields: ctxToFields(layout, r.ctx) }),
+    ...(r.redirect && { redirect: { ...r.redirect, nexthop: r.redirect.nexthop && { family: r.redirect.nexthop.family, address: Buffer.from(r.redirect.nexthop.address).toString('hex') } } }),
+    ...(r.clones?.length && { clones: r.clones.map((c) => ({ ifindex: c.ifindex, flags: c.flags, data: Buffer.from(c.data).toString('hex') })) }),
   };
+}
+
+/** "bpf_redirect_map to devmap key 3, flags 0x2": what a redirect helper recorded. */
+function describeRedirect(r: RedirectRecord): string {
+  const target = r.map !== undefined ? `map ${r.map} key ${r.key}` : `ifindex ${r.ifindex}`;
+  const nh = r.nexthop ? `, next hop ${r.nexthop.family === 10 ? 'inet6' : 'inet'} ${Buffer.from(r.nexthop.address).toString('hex')}` : '';
+  return `${r.helper} to ${target}, flags 0x${r.flags.toString(16)}${nh}`;
 }
 
 function hexDump(bytes: Uint8Array): string[] {

@@ -8,6 +8,7 @@ import { RuntimeError } from '../errors.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { SimKernel } from '../kernel/kernel.js';
 import type { BpfMap } from '../maps/base.js';
+import { ArenaMap } from '../maps/arena.js';
 import { ProgArrayMap } from '../maps/progarray.js';
 import { RingBufMap } from '../maps/ringbuf.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
@@ -23,6 +24,13 @@ import { bpfFormat, FormatMemory } from './printf.js';
 function isUserAddress(address: bigint): boolean {
   return address < USER_SPACE.end;
 }
+
+/** A probe read's source: the bytes, or a negative errno. */
+type ProbeSource = (address: bigint, len: number) => Uint8Array | number;
+
+/** x86-64 TASK_SIZE (TASK_SIZE_MAX): the compat probe reads' split between user and kernel. */
+const TASK_SIZE = 0x7ffffffff000n;
+const PAGE_MASK = 0xfffn;
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
@@ -50,6 +58,64 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     const s = mem.readString(address, size);
     if (!s) throw new RuntimeError(ctx.index, `format string at ${hex(address)} is not readable`);
     return s.terminated ? latin1Text(s.bytes) : undefined;
+  };
+  /**
+   * The probe reads' sources: `len` bytes at `address`, or the errno. The kernel side refuses
+   * user addresses with ERANGE; the user side is the arenas' user mappings, where only present
+   * pages can be read (page faults are disabled: a missing page is EFAULT, never faulted in),
+   * and a kernel address fails access_ok with EFAULT.
+   */
+  const kernelRead: ProbeSource = (address, len) => (isUserAddress(address) ? -ERANGE : mem.read(address, len) ?? -EFAULT);
+  const userRead: ProbeSource = (address, len) => {
+    if (!isUserAddress(address)) return -EFAULT;
+    const out = new Uint8Array(len);
+    for (let done = 0; done < len;) {
+      const at = address + BigInt(done);
+      const page = presentUserPage(at);
+      if (!page) return -EFAULT;
+      const inPage = Number(at & PAGE_MASK);
+      const n = Math.min(len - done, page.length - inPage);
+      out.set(page.subarray(inPage, inPage + n), done);
+      done += n;
+    }
+    return out;
+  };
+  const presentUserPage = (address: bigint): Uint8Array | undefined => {
+    for (const m of kernel.allMaps()) {
+      const page = m instanceof ArenaMap ? m.presentUserPage(address) : undefined;
+      if (page) return page;
+    }
+    return undefined;
+  };
+  /** bpf_probe_read_*: `size` bytes to arg 1, 0; on failure arg 1 zero-filled and the errno. */
+  const probeRead = (ctx: CallContext, source: ProbeSource): number => {
+    const size = u32(ctx, 2);
+    const bytes = source(ctx.arg(3), size);
+    kernel.writeOrFail(ctx.index, ctx.arg(1), typeof bytes === 'number' ? new Uint8Array(size) : bytes);
+    return typeof bytes === 'number' ? bytes : 0;
+  };
+  /**
+   * bpf_probe_read_*_str: up to the NUL, at most size - 1 bytes plus a NUL; returns the length
+   * with the NUL (size when truncated), 0 for size 0; on failure the errno, arg 1 zero-filled.
+   * Bytes after the NUL are not written.
+   */
+  const probeReadStr = (ctx: CallContext, source: ProbeSource): number => {
+    const size = u32(ctx, 2);
+    if (size === 0) return 0;
+    const src = ctx.arg(3);
+    const out: number[] = [];
+    for (; out.length < size - 1; ) {
+      const b = source(src + BigInt(out.length), 1);
+      if (typeof b === 'number') {
+        kernel.writeOrFail(ctx.index, ctx.arg(1), new Uint8Array(size));
+        return b;
+      }
+      if (b[0] === 0) break;
+      out.push(b[0]);
+    }
+    out.push(0);
+    kernel.writeOrFail(ctx.index, ctx.arg(1), Uint8Array.from(out));
+    return out.length;
   };
   /** u64 arguments of the varargs helpers: `len` bytes at `address`, a multiple of 8. */
   const varargs = (ctx: CallContext, address: bigint, len: number): bigint[] | number => {
@@ -126,29 +192,17 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       return text.length + 1;
     },
     // mm/maccess.c via bpf_probe_read_kernel_common: on failure the destination is zeroed.
-    probe_read_kernel: (ctx) => {
-      const size = u32(ctx, 2);
-      const src = ctx.arg(3);
-      const bytes = isUserAddress(src) ? undefined : mem.read(src, size);
-      kernel.writeOrFail(ctx.index, ctx.arg(1), bytes ?? new Uint8Array(size));
-      return bytes ? 0 : isUserAddress(src) ? -ERANGE : -EFAULT;
-    },
+    probe_read_kernel: (ctx) => probeRead(ctx, kernelRead),
     // strncpy_from_kernel_nofault: copies up to size-1 bytes plus a NUL; returns the length
     // with the NUL, or an error with the destination zeroed.
-    probe_read_kernel_str: (ctx) => {
-      const size = u32(ctx, 2);
-      if (size === 0) return 0;
-      const src = ctx.arg(3);
-      const s = isUserAddress(src) ? undefined : mem.readString(src, size - 1);
-      if (!s) {
-        kernel.writeOrFail(ctx.index, ctx.arg(1), new Uint8Array(size));
-        return isUserAddress(src) ? -ERANGE : -EFAULT;
-      }
-      const out = new Uint8Array(s.bytes.length + 1);
-      out.set(s.bytes);
-      kernel.writeOrFail(ctx.index, ctx.arg(1), out);
-      return out.length;
-    },
+    probe_read_kernel_str: (ctx) => probeReadStr(ctx, kernelRead),
+    // kernel/trace/bpf_trace.c bpf_probe_read_user(_str): copy_from_user_nofault and
+    // strncpy_from_user_nofault, with the kernel variants' conventions.
+    probe_read_user: (ctx) => probeRead(ctx, userRead),
+    probe_read_user_str: (ctx) => probeReadStr(ctx, userRead),
+    // bpf_probe_read_compat(_str): below TASK_SIZE the user variant, else the kernel one.
+    probe_read: (ctx) => probeRead(ctx, ctx.arg(3) < TASK_SIZE ? userRead : kernelRead),
+    probe_read_str: (ctx) => probeReadStr(ctx, ctx.arg(3) < TASK_SIZE ? userRead : kernelRead),
     // kernel/bpf/helpers.c bpf_strncmp: the kernel's strncmp returns -1, 0 or 1.
     strncmp: (ctx) => {
       const n = u32(ctx, 2);

@@ -10,7 +10,8 @@ import { RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import { csumAdd, csumPartial, csumReplace, csumReplaceByDiff, csumSub, fold16 } from '../net/csum.js';
 import {
-  be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, SkBuff,
+  be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, LOOPBACK_IFINDEX,
+  type RedirectRecord, SkBuff,
 } from '../net/skb.js';
 import { SKB_SHARED_INFO_SIZE, XDP_FRAME_STRUCT, XdpBuff } from '../net/xdp.js';
 import { FRAG_SIZE } from '../net/packet.js';
@@ -18,7 +19,7 @@ import { FlowDissectorContext } from '../progtypes/flow-dissector.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import {
   BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP,
-  EACCES, EALREADY, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EPROTO, INT_MAX, type HelperName,
+  EACCES, EALREADY, EBADMSG, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EPROTO, ERANGE, INT_MAX, type HelperName,
 } from '../uapi.js';
 
 /** BPF_SKB_MAX_LEN = SKB_MAX_ALLOC: 16384 - 320. spec §4.4 */
@@ -28,6 +29,9 @@ const TC_ACT_SHOT = 2;
 const TC_ACT_REDIRECT = 7;
 const XDP_ABORTED = 0;
 const XDP_REDIRECT = 4;
+/** sizeof(struct bpf_redir_neigh). */
+const REDIR_NEIGH_SIZE = 20;
+const AF_INET6 = 10;
 
 /** The packet helpers, by name, bound to `kernel`. */
 export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperName, NativeFn>> {
@@ -561,6 +565,44 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
       }
       xdp.redirect = { helper: 'bpf_redirect_map', map: m.spec.name, key, flags: Number(flags) };
       return XDP_REDIRECT;
+    },
+    // §4.6 bpf_redirect_peer (tc): into the peer of the target device, recorded only.
+    redirect_peer: (ctx) => {
+      const skb = skbOf(ctx, 'redirect_peer');
+      if (ctx.arg(2) !== 0n) return TC_ACT_SHOT;
+      skb.redirect = { helper: 'bpf_redirect_peer', ifindex: u32(ctx, 1), flags: 0 };
+      return TC_ACT_REDIRECT;
+    },
+    // §4.6 bpf_redirect_neigh (tc): the 20-byte bpf_redir_neigh {nh_family, address} is copied
+    // when plen is not 0 (plen is an int: a negative one is refused too).
+    redirect_neigh: (ctx) => {
+      const skb = skbOf(ctx, 'redirect_neigh');
+      const plen = ctx.argLo(3);
+      if ((plen !== 0 && plen < REDIR_NEIGH_SIZE) || ctx.arg(4) !== 0n) return TC_ACT_SHOT;
+      let nexthop: RedirectRecord['nexthop'];
+      if (plen !== 0) {
+        const p = kernel.readOrFail(ctx.index, ctx.arg(2), REDIR_NEIGH_SIZE);
+        const family = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+        nexthop = { family, address: p.slice(4, family === AF_INET6 ? 20 : 8) };
+      }
+      skb.redirect = { helper: 'bpf_redirect_neigh', ifindex: u32(ctx, 1), flags: 0, nexthop };
+      return TC_ACT_REDIRECT;
+    },
+    // §4.6 bpf_clone_redirect (tc, lwt_xmit): validated as the kernel does; the clone that the
+    // kernel would transmit (or receive, with BPF_F_INGRESS) is recorded, with its bytes from
+    // skb->data as they are now. Only lo exists in a test run's namespace.
+    clone_redirect: (ctx) => {
+      const skb = skbOf(ctx, 'clone_redirect');
+      const ifindex = u32(ctx, 2), flags = ctx.arg(3);
+      if ((flags & ~1n) !== 0n) return -EINVAL;
+      if (skb.gsoSize !== 0) return -EBADMSG; // a GSO skb without a gso_type, as ctx_in makes it
+      if (ifindex !== LOOPBACK_IFINDEX) return -EINVAL;
+      // __bpf_redirect_common: a link-layer header must be carried.
+      if (skb.macHeader < 0 || skb.macHeader >= skb.networkHeader || skb.len === 0) return -ERANGE;
+      skb.clones.push({ ifindex, flags: Number(flags), data: skb.pkt.contents(skb.pkt.data) });
+      // bpf_try_make_head_writable: the original is uncloned; its packet pointers are stale.
+      skb.pkt.refresh();
+      return 0;
     },
     // §4.8 bpf_skb_set_tunnel_key: transmit metadata (destination = remote, source = local).
     skb_set_tunnel_key: (ctx) => {

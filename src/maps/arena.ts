@@ -231,6 +231,17 @@ export class ArenaMap extends BpfMap {
     return out;
   }
 
+  /**
+   * The page behind a user address when one is present, without faulting one in: what an access
+   * with page faults disabled (copy_from_user_nofault) reaches. A scratched slot is not present
+   * in the user mapping.
+   */
+  presentUserPage(uaddr: bigint): Uint8Array | undefined {
+    if (!this.geometry.inUserRange(uaddr)) return undefined;
+    const page = this.pageTable.pte(lo32(uaddr) >>> PAGE_SHIFT);
+    return page === this.pageTable.scratch ? undefined : page;
+  }
+
   /** Writes through the user mapping, page by page; throws ArenaSegvError at the first bad page. */
   userWrite(uaddr: bigint, bytes: Uint8Array): void {
     for (let done = 0; done < bytes.length;) {

@@ -46,6 +46,16 @@ export interface RedirectRecord {
   readonly map?: string;
   readonly key?: number;
   readonly flags: number;
+  /** bpf_redirect_neigh's next hop (AF_INET 2 with 4 address bytes, AF_INET6 10 with 16). */
+  readonly nexthop?: { readonly family: number; readonly address: Uint8Array };
+}
+
+/** A clone bpf_clone_redirect would have sent (BPF_F_INGRESS 1: received) on `ifindex`. spec §4.6 */
+export interface ClonedPacket {
+  readonly ifindex: number;
+  readonly flags: number;
+  /** The bytes from skb->data at the call. */
+  readonly data: Uint8Array;
 }
 
 export class SkBuff {
@@ -87,6 +97,7 @@ export class SkBuff {
   sock?: MemoryRegion;
   tunnel?: TunnelInfo;
   redirect?: RedirectRecord;
+  readonly clones: ClonedPacket[] = [];
 
   constructor(readonly pkt: PacketBuffer) {}
 

@@ -47,6 +47,9 @@ const PACKET_HELPERS: Readonly<Partial<Record<HelperName, readonly HelperFamily[
   xdp_get_buff_len: ['xdp', 'tracing'],
   xdp_load_bytes: ['xdp'],
   xdp_store_bytes: ['xdp'],
+  // bpf_tracing_func_proto: the compat probe reads, on x86 (non-overlapping address spaces).
+  probe_read: ['tracing'],
+  probe_read_str: ['tracing'],
 };
 
 /** The helper ids a type of `family` may call: every id except the packet helpers it lacks. */

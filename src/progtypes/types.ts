@@ -1,5 +1,6 @@
 /** What a program type is: see src/progtypes/index.ts. */
 import type { SimKernel } from '../kernel/kernel.js';
+import type { ClonedPacket, RedirectRecord } from '../net/skb.js';
 import type { ContextModel } from './context.js';
 
 /** The BPF_PROG_TEST_RUN attributes (spec program-types §1.1), as the library takes them. */
@@ -44,6 +45,10 @@ export interface TestRunOutput {
   readonly ctxSize: number;
   /** 0, or ENOSPC when an output did not fit (the outputs and retval are still written). */
   readonly errno: number;
+  /** The redirect target the last bpf_redirect* call recorded (test_run never sends). spec §4.6 */
+  readonly redirect?: RedirectRecord;
+  /** The clones bpf_clone_redirect would have sent, in call order, over every repetition. */
+  readonly clones?: readonly ClonedPacket[];
 }
 
 /** A test run set up in a kernel: the program's arguments, its context, then what it hands back. */
