@@ -21,7 +21,7 @@ import type { RedirectRecord } from './net/skb.js';
 import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
-import { BpfObject, openObject } from './object.js';
+import { BpfObject, MapAttributes, MapEntry, openObject } from './object.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -128,7 +128,7 @@ const HELP = `bpfrun — a userspace eBPF runtime
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
-                    [--record FILE.pb] [--budget N|none] [--timeout SECONDS]
+                    [--record FILE.pb] [--budget N|none] [--timeout SECONDS] [MAP AND KCONFIG OPTIONS]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -143,7 +143,7 @@ Usage:
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
                   [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
-                  [--kfuncs MODULE.js]...
+                  [--kfuncs MODULE.js]... [MAP AND KCONFIG OPTIONS]
   bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
         BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
         cgroup_skb, lwt, flow dissector, raw_tp, syscall): the packet (data_in), the context
@@ -152,6 +152,14 @@ Usage:
         or the kernel's errno for an input the kernel refuses. With --pcap, runs the program
         on every packet of a capture (pcap or pcapng) and prints the count of each verdict
         (each packet's with --verbose); --pcap-out writes every output packet as a pcap file.
+  MAP AND KCONFIG OPTIONS (run, test-run; each may repeat), applied before load as a loader would:
+        --map NAME.FIELD=N        libbpf's bpf_map__set_*: FIELD is max_entries, key_size,
+                                  value_size, map_flags, numa_node or map_extra
+        --map-entry NAME:KEY=VAL  an element written after the maps are created, before any
+                                  program runs; KEY and VAL are hex bytes (01000000)
+        --map-entries NAME=FILE   the same from a JSON file: [{"key": K, "value": V}, ...], each
+                                  hex bytes or an unsigned integer (little-endian, the field's size)
+        --kconfig NAME=VALUE      a __kconfig extern's value (an integer; y, m, n)
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -314,6 +322,93 @@ function nonNegativeInt(text: string | undefined, what: string): number | undefi
   return n;
 }
 
+/** The options that shape an object before load, as a loader would: maps and kconfig. */
+const OBJECT_OPTIONS = {
+  map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
+  'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true },
+} as const;
+
+interface ObjectOptionValues {
+  map?: string[];
+  'map-entry'?: string[];
+  'map-entries'?: string[];
+  kconfig?: string[];
+}
+
+const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
+  max_entries: 'maxEntries', key_size: 'keySize', value_size: 'valueSize', map_flags: 'flags', numa_node: 'numaNode', map_extra: 'mapExtra',
+};
+
+/**
+ * Applies --map NAME.FIELD=N (libbpf's bpf_map__set_*), --map-entry NAME:KEYHEX=VALUEHEX and
+ * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
+ * order given; returns the --kconfig NAME=VALUE values for load.
+ */
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Record<string, bigint> {
+  for (const text of values.map ?? []) {
+    const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
+    if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
+    const field = MAP_ATTRIBUTES[m[2]];
+    if (field === undefined) throw new UsageError(`--map ${text}: unknown field '${m[2]}' (${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
+    const n = integerText(m[3], `--map ${text}`);
+    obj.setMapAttributes(m[1], field === 'mapExtra' ? { mapExtra: n } : { [field]: Number(n) });
+  }
+  for (const text of values['map-entry'] ?? []) {
+    const m = /^([^:=]+):([0-9a-fA-F\s]*)=([0-9a-fA-F\s]*)$/.exec(text);
+    if (!m) throw new UsageError(`--map-entry ${text}: expected NAME:KEYHEX=VALUEHEX`);
+    obj.addMapEntries(m[1], [[parseMemHex(m[2]), parseMemHex(m[3])]]);
+  }
+  for (const text of values['map-entries'] ?? []) {
+    const at = text.indexOf('=');
+    if (at <= 0) throw new UsageError(`--map-entries ${text}: expected NAME=FILE.json`);
+    const name = text.slice(0, at), file = text.slice(at + 1);
+    const def = obj.mapDefinition(name);
+    obj.addMapEntries(name, mapEntriesJson(file, readFile(file).toString('utf8'), def.keySize, def.valueSize));
+  }
+  const kconfig: Record<string, bigint> = {};
+  for (const text of values.kconfig ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(text);
+    if (!m) throw new UsageError(`--kconfig ${text}: expected NAME=VALUE (an integer; y, m and n are 1, 2 and 0)`);
+    const tristate: Record<string, bigint> = { y: 1n, m: 2n, n: 0n };
+    kconfig[m[1]] = tristate[m[2]] ?? integerText(m[2], `--kconfig ${text}`);
+  }
+  return kconfig;
+}
+
+/** A decimal or 0x-hex integer, possibly negative. */
+function integerText(text: string, what: string): bigint {
+  if (!/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) throw new UsageError(`${what}: '${text}' is not an integer`);
+  return text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+}
+
+/**
+ * A --map-entries file: a JSON array of {"key": K, "value": V}, each a hex string of the bytes
+ * or a number (an unsigned integer written little-endian over the whole size, as a C integer
+ * on x86). A per-CPU map's value may be one value for all CPUs or every CPU's.
+ */
+function mapEntriesJson(file: string, text: string, keySize: number, valueSize: number): MapEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new FileError(`${file}: not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new FileError(`${file}: expected an array of {"key": ..., "value": ...}`);
+  const bytes = (v: unknown, size: number, where: string): Uint8Array => {
+    if (typeof v === 'string' && /^([0-9a-fA-F]{2})*$/.test(v.replace(/\s+/g, ''))) return parseMemHex(v);
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && size <= 8 && v < 2 ** (8 * size)) {
+      const out = new Uint8Array(size);
+      for (let k = 0, n = BigInt(v); k < size; k++, n >>= 8n) out[k] = Number(n & 0xffn);
+      return out;
+    }
+    throw new FileError(`${file}: ${where}: expected hex bytes or an unsigned integer that fits ${size} bytes, got ${JSON.stringify(v)}`);
+  };
+  return parsed.map((e: unknown, k): MapEntry => {
+    if (typeof e !== 'object' || e === null || !('key' in e) || !('value' in e)) throw new FileError(`${file}: element ${k}: expected {"key": ..., "value": ...}`);
+    return [bytes(e.key, keySize, `element ${k} key`), bytes(e.value, valueSize, `element ${k} value`)];
+  });
+}
+
 /** --ctx-in: JSON fields by name (`{...}`), a file when one exists by that name, else hex bytes. */
 function ctxInput(text: string, type: string): Uint8Array {
   if (text.trimStart().startsWith('{')) {
@@ -457,7 +552,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, 'data-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
-        record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' },
+        record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' }, ...OBJECT_OPTIONS,
       },
     });
     for (const file of values.kfuncs ?? []) checkInputFile(file);
@@ -467,7 +562,9 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const limits = runLimits(values);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
-    const loaded = openObjectFile(positionals[0]!).load({ arenaGlobals, engine, kfuncs, strictKfuncContract: values['strict-kfuncs'] });
+    const opened = openObjectFile(positionals[0]!);
+    const kconfig = applyObjectOptions(opened, values);
+    const loaded = opened.load({ arenaGlobals, engine, kfuncs, kconfig, strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const data = values['data-hex'] === undefined ? undefined : parseMemHex(values['data-hex']);
     if ((values.prog ?? []).length === 0 && !loaded.programs.some((p) => p.spec.type.name === 'syscall' && p.spec.autoload)) {
@@ -489,7 +586,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         'ctx-in': { type: 'string' }, repeat: { type: 'string' }, 'data-size-out': { type: 'string' },
         'ctx-size-out': { type: 'string' }, flags: { type: 'string' }, cpu: { type: 'string' }, 'data-out': { type: 'string' },
         json: { type: 'boolean' }, pcap: { type: 'string' }, 'pcap-out': { type: 'string' }, verbose: { type: 'boolean' },
-        budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true },
+        budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true }, ...OBJECT_OPTIONS,
       },
     });
     if (!isObjectFile(positionals[0]) || positionals.length !== 1) throw new UsageError('test-run needs one object file (FILE.o)');
@@ -500,7 +597,9 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const engine = engineOf(values.engine);
-    const loaded = openObjectFile(positionals[0]!).load({ engine, kfuncs });
+    const opened = openObjectFile(positionals[0]!);
+    const kconfig = applyObjectOptions(opened, values);
+    const loaded = opened.load({ engine, kfuncs, kconfig });
     const program = loaded.program(values.prog);
     const type = program.spec.type.name;
     const input: RunOptions = {

@@ -1,5 +1,6 @@
 /** bpfrun's public API. */
 export { openObject, loadObject, BpfObject, LoadedObject, Program } from './object.js';
+export type { MapAttributes, MapEntry } from './object.js';
 export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
 export { createEngine, DEFAULT_ENGINE, ENGINES, type EngineName } from './engines.js';
 export type { Engine, EngineKind } from './shell.js';

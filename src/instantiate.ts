@@ -18,7 +18,7 @@ import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { NativeRegistry } from './kernel/natives.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
-import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
+import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/map.js';
@@ -74,10 +74,15 @@ export interface Instance {
   readonly natives: NativeRegistry;
 }
 
-/** Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index. */
-export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}): Instance {
+/**
+ * Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index;
+ * `mapDefs` the map definitions as the host left them before load (default: the object's).
+ */
+export function instantiate(
+  spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
+): Instance {
   const kernel = new SimKernel(options);
-  const maps = spec.maps.map((def, i) =>
+  const maps = mapDefs.map((def, i) =>
     createMap({ ...def, initialValue: images.get(i) ?? def.initialValue }, kernel.memory, { nrCpus: kernel.nrCpus }));
   const handles = maps.map((m) => kernel.addMap(m));
   fillKconfig(spec, maps, options.kconfig ?? {});
@@ -139,7 +144,7 @@ function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], values: Readonly
     if (ext.kind !== 'kconfig') continue;
     const value = values[ext.name] ?? DEFAULT_KCONFIG[ext.name];
     if (value === undefined) {
-      if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'unknown kconfig value (give it in LoadOptions.kconfig)');
+      if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'unknown kconfig value (give it in LoadOptions.kconfig, or with --kconfig NAME=VALUE)');
       continue;
     }
     writeScalar(image, ext.offset!, ext.size!, BigInt(value));

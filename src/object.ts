@@ -12,21 +12,38 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArenaKernel } from './kernel/arena-access.js';
-import { LoadError } from './errors.js';
+import { LoadError, MapError } from './errors.js';
 import { findVariable, GlobalValue, globalValue, writeVariable } from './globals.js';
 import { Instance, instantiate, LoadOptions } from './instantiate.js';
 import type { SimKernel } from './kernel/kernel.js';
 import type { NativeRegistry } from './kernel/natives.js';
-import { parseObject } from './loader/parse.js';
-import type { ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
+import { adjustRingbufSize, parseObject } from './loader/parse.js';
+import type { MapDefinition, ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import type { BpfMap } from './maps/base.js';
+import { roundUp8 } from './maps/types.js';
 import type { Program } from './program.js';
-import { PAGE_SIZE } from './uapi.js';
+import { BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, PAGE_SIZE, U32_MAX } from './uapi.js';
 
 export type { GlobalValue } from './globals.js';
 export { SIMULATED_KERNEL_VERSION, type LoadOptions } from './instantiate.js';
 export { Program, type ProgramRun, type RunOptions } from './program.js';
+
+/**
+ * What a loader may change in a map's definition before load: libbpf's bpf_map__set_max_entries,
+ * _set_key_size, _set_value_size, _set_map_flags, _set_numa_node and _set_map_extra.
+ */
+export interface MapAttributes {
+  readonly maxEntries?: number;
+  readonly keySize?: number;
+  readonly valueSize?: number;
+  readonly flags?: number;
+  readonly numaNode?: number;
+  readonly mapExtra?: bigint;
+}
+
+/** A map element as the host gives it: the key's and the value's raw bytes. */
+export type MapEntry = readonly [key: Uint8Array, value: Uint8Array];
 
 /** The key of an ARRAY map's only element (a global data section). */
 const KEY_0 = new Uint8Array(4);
@@ -47,8 +64,13 @@ export function loadObject(source: string | Uint8Array, options: LoadOptions = {
 export class BpfObject {
   /** Initial bytes of each internal map, by map index; written by setGlobal before load. */
   private readonly images = new Map<number, Uint8Array>();
+  /** The maps' definitions as they will be created: the object's, with what the host set. */
+  private readonly mapDefs: MapDefinition[];
+  /** Elements to write into each map right after creation, by map index. */
+  private readonly entries = new Map<number, MapEntry[]>();
 
   constructor(readonly spec: ObjectSpec) {
+    this.mapDefs = [...spec.maps];
     spec.maps.forEach((m, i) => {
       if (m.origin === 'btf') return;
       const image = new Uint8Array(m.valueSize);
@@ -70,6 +92,70 @@ export class BpfObject {
     writeVariable(this.spec, v, this.imageOf(v), value);
   }
 
+  /** The definition a map will be created with. */
+  mapDefinition(name: string): MapDefinition {
+    return this.mapDefs[this.mapIndex(name)];
+  }
+
+  /**
+   * Changes a map's definition before load, as libbpf's bpf_map__set_* setters do; the
+   * kernel's checks of the result happen at load. A ring buffer's size is rounded up to a
+   * power-of-2 number of pages, as libbpf rounds it. Global data sections keep the layout of
+   * their section: their variables are set with setGlobal.
+   */
+  setMapAttributes(name: string, attributes: MapAttributes): void {
+    const index = this.userMapIndex(name, 'its attributes');
+    const def = this.mapDefs[index];
+    const u32 = (what: string, v: number | undefined, fallback: number): number => {
+      if (v === undefined) return fallback;
+      if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new LoadError(`map ${name}`, `${what} must be an integer in 0..${U32_MAX}, got ${v}`);
+      return v;
+    };
+    const extra = attributes.mapExtra ?? def.mapExtra;
+    if (extra < 0n || extra >= 1n << 64n) throw new LoadError(`map ${name}`, `map_extra must be a u64, got ${extra}`);
+    let maxEntries = u32('max_entries', attributes.maxEntries, def.maxEntries);
+    if (attributes.maxEntries !== undefined && (def.type === BPF_MAP_TYPE_RINGBUF || def.type === BPF_MAP_TYPE_USER_RINGBUF)) {
+      maxEntries = adjustRingbufSize(maxEntries);
+    }
+    this.mapDefs[index] = Object.freeze({
+      ...def,
+      maxEntries,
+      keySize: u32('key_size', attributes.keySize, def.keySize),
+      valueSize: u32('value_size', attributes.valueSize, def.valueSize),
+      flags: u32('map_flags', attributes.flags, def.flags),
+      numaNode: attributes.numaNode === undefined ? def.numaNode : u32('numa_node', attributes.numaNode, 0),
+      mapExtra: extra,
+    });
+  }
+
+  /**
+   * Elements written into a map right after the maps are created and before any program runs,
+   * in order, with BPF_ANY: what a loader's bpf_map_update_elem calls between load and attach
+   * do. Each is checked as the kernel checks an update (a wrong size, a full map: a LoadError
+   * naming the map and the element). A per-CPU map takes every CPU's value, or one value for
+   * all CPUs.
+   */
+  addMapEntries(name: string, entries: Iterable<MapEntry>): void {
+    const index = this.userMapIndex(name, 'its contents');
+    const list = this.entries.get(index) ?? [];
+    for (const [key, value] of entries) list.push([key.slice(), value.slice()]);
+    this.entries.set(index, list);
+  }
+
+  private mapIndex(name: string): number {
+    const index = this.mapDefs.findIndex((m) => m.name === name);
+    if (index < 0) throw new LoadError(`map ${name}`, `no such map (have: ${this.mapDefs.map((m) => m.name).join(', ')})`);
+    return index;
+  }
+
+  private userMapIndex(name: string, what: string): number {
+    const index = this.mapIndex(name);
+    if (this.mapDefs[index].origin !== 'btf') {
+      throw new LoadError(`map ${name}`, `a global data section: ${what} come from the object (set its variables with setGlobal)`);
+    }
+    return index;
+  }
+
   private imageOf(v: VariableSpec): Uint8Array {
     const image = this.images.get(v.mapIndex);
     if (!image) throw new LoadError(`variable ${v.name}`, `section ${v.section} is not available before load`);
@@ -77,8 +163,29 @@ export class BpfObject {
   }
 
   load(options: LoadOptions = {}): LoadedObject {
-    return new LoadedObject(this.spec, instantiate(this.spec, this.images, options));
+    const instance = instantiate(this.spec, this.images, options, this.mapDefs);
+    for (const [index, list] of this.entries) {
+      const map = instance.maps[index];
+      list.forEach(([key, value], k) => {
+        const all = map.hostValueSize !== value.length && value.length === map.valueSize ? replicate(value, map.hostValueSize / roundUp8(map.valueSize)) : value;
+        try {
+          map.update(key, all);
+        } catch (e) {
+          if (e instanceof MapError) throw new LoadError(`map ${map.spec.name} element ${k}`, e.message, { cause: e });
+          throw e;
+        }
+      });
+    }
+    return new LoadedObject(this.spec, instance);
   }
+}
+
+/** One value for every CPU of a per-CPU map, each padded to 8 bytes. */
+function replicate(value: Uint8Array, cpus: number): Uint8Array {
+  const stride = roundUp8(value.length);
+  const out = new Uint8Array(stride * cpus);
+  for (let c = 0; c < cpus; c++) out.set(value, c * stride);
+  return out;
 }
 
 /** A loaded object: maps instantiated, programs validated and ready to run. */

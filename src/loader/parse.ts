@@ -21,6 +21,7 @@ import type { MapSpec } from '../maps/types.js';
 import { hex, latin1Text } from '../text.js';
 import {
   BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, PAGE_SIZE, U32_MAX,
 } from '../uapi.js';
 import { programTypeOf } from './sections.js';
 import {
@@ -525,7 +526,24 @@ function parseMapDef(btf: Btf, name: string, def: BtfComposite): MapSpec {
     }
   }
   if (spec.type === 0) throw new LoadError(where, "missing 'type'");
+  if (spec.type === BPF_MAP_TYPE_RINGBUF || spec.type === BPF_MAP_TYPE_USER_RINGBUF) spec.maxEntries = adjustRingbufSize(spec.maxEntries);
   return Object.freeze(spec);
+}
+
+/**
+ * libbpf's adjust_ringbuf_sz (fill_map_from_def, bpf_map__set_max_entries): a ring buffer's
+ * size is rounded up to a power-of-2 multiple of the page size; 0 stays 0 (the kernel refuses
+ * it), and a size no such multiple can hold is left for the kernel to refuse.
+ */
+export function adjustRingbufSize(size: number): number {
+  if (size === 0) return 0;
+  if (size % PAGE_SIZE === 0 && isPowerOf2(size / PAGE_SIZE)) return size;
+  for (let mul = 1; mul <= Math.floor(U32_MAX / PAGE_SIZE); mul *= 2) if (mul * PAGE_SIZE > size) return mul * PAGE_SIZE;
+  return size;
+}
+
+function isPowerOf2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
 }
 
 function isExtern(sym: ElfSymbol): boolean {
