@@ -14,6 +14,7 @@ import { ContextLowering, Decoded, predecode } from './lower.js';
 import { AddressSpace, type MemoryRegion } from './memory.js';
 import type { ArenaMap } from './maps/arena.js';
 import { ContextSites, programTypeDef, type ProgramTypeDef, type TestRunInput, type TestRunOutput } from './progtypes/index.js';
+import { returnRange, returnRangeMessage, type ReturnRange } from './progtypes/return-range.js';
 import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
@@ -104,6 +105,8 @@ export class Program {
   private readonly tags: readonly string[];
   /** bpf_loop call sites the verifier would inline (no helper frame in stack dumps). */
   private readonly inlinedLoops: ReadonlySet<number>;
+  /** The return values the verifier allows at exit; undefined: any. spec program-types §5.1 */
+  readonly returnRange?: ReturnRange;
 
   constructor(readonly spec: ProgramSpec, deps: ProgramDeps) {
     this.deps = deps;
@@ -113,6 +116,7 @@ export class Program {
     this.streams = new ProgramStreams((stream, elements, origin) =>
       events.add({ kind: 'stream', program: spec.name, stream, elements: elements.map(latin1Text), origin }));
     this.type = programTypeDef(spec.type.name);
+    this.returnRange = returnRange(spec.type.name, spec.section);
     const kernel = deps.kernel;
     const model = this.type.context;
     const sites = model && new ContextSites(model, () => kernel.runContext);
@@ -209,6 +213,7 @@ export class Program {
         });
         this.references.checkReleased();
         r0 = result.r0;
+        this.checkReturn(r0);
         instructions += result.instructions;
       }
       const duration = Math.min(0xffffffff, Math.round(((performance.now() - t0) * 1e6) / setup.repeat));
@@ -221,6 +226,20 @@ export class Program {
       setup.release();
       this.deps.objectArena?.runDeferredFrees();
     }
+  }
+
+  /**
+   * A return value outside the type's range: the kernel's verifier would have refused the
+   * program at load, having followed this path. bpfrun has no verifier's range analysis, so
+   * it finds out when a run takes the path.
+   */
+  private checkReturn(r0: bigint): void {
+    const range = this.returnRange;
+    if (range === undefined) return;
+    const v = BigInt.asIntN(64, r0);
+    if (v >= BigInt(range.min) && v <= BigInt(range.max)) return;
+    throw new LoadError(`program ${this.name}`, `${returnRangeMessage(v, range)} (the kernel's verifier refuses this program at load; `
+      + `bpfrun found it when the run returned ${v})`);
   }
 
   /** The C source line of a slot of this program, from line_info. */

@@ -1,10 +1,12 @@
 // The redirect helpers that only record (bpf_redirect_peer, bpf_redirect_neigh), the one that
 // clones (bpf_clone_redirect), and the probe reads over the simulated user memory (the arena's
-// user mapping). The verdicts are also replayed against Linux 6.18 in kernel-testrun.test.ts.
+// user mapping), and the return ranges of §5.1. The verdicts are also replayed against Linux 6.18 in kernel-testrun.test.ts.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
+import { LoadError } from '../src/errors.js';
 import { loadObject } from '../src/object.js';
+import { returnRange } from '../src/progtypes/return-range.js';
 import { PROJECT_ROOT } from './suite.js';
 import { bpfrun } from './helpers.js';
 
@@ -151,5 +153,32 @@ describe('bpfrun test-run shows what a redirect helper recorded', () => {
     const json = JSON.parse(bpfrun(['test-run', REDIRECT, '--prog', 'tc_clone', '--data-hex', hex, '--json']).stdout);
     assert.deepEqual(json.clones.map((c: { ifindex: number; flags: number }) => [c.ifindex, c.flags]), [[1, 0], [1, 1]]);
     assert.equal(json.clones[0].data, hex);
+  });
+});
+
+describe('return values outside the type range', () => {
+  const RANGE = join(PROJECT_ROOT, 'progs', 'ret_range.bpf.o');
+  const ctx = (mark: number) => skbCtx(mark);
+  for (const engine of ENGINES) {
+    it(`cgroup_skb ingress allows [0, 1], egress [0, 3]; a run outside is the verifier's refusal [${engine}]`, () => {
+      const obj = loadObject(RANGE, { engine });
+      const run = (prog: string, mark: number) => obj.program(prog).testRun({ data: UDP, ctx: ctx(mark) }).retval;
+      assert.equal(run('cg_in_mark', 1), 1);
+      assert.equal(run('cg_out_mark', 3), 3);
+      assert.throws(() => run('cg_in_mark', 2), (e: unknown) => e instanceof LoadError
+        && e.message === 'program cg_in_mark: At program exit the register R0 has smin=2 smax=2 should have been in [0, 1] '
+          + '(the kernel\'s verifier refuses this program at load; bpfrun found it when the run returned 2)');
+      assert.throws(() => run('cg_out_mark', 4), /smin=4 smax=4 should have been in \[0, 3\]/);
+      assert.equal(obj.program('cg_in_mark').returnRange?.max, 1);
+    });
+  }
+  it('the ranges of §5.1 by type and section', () => {
+    assert.deepEqual(returnRange('cgroup_skb', 'cgroup/skb'), { min: 0, max: 1 });
+    assert.deepEqual(returnRange('tracing', 'fentry/do_nanosleep'), { min: 0, max: 0 });
+    assert.deepEqual(returnRange('tracing', 'fexit.s/x'), { min: 0, max: 0 });
+    assert.deepEqual(returnRange('tracing', 'iter/task'), { min: 0, max: 1 });
+    assert.equal(returnRange('tracing', 'fmod_ret/x'), undefined);
+    assert.equal(returnRange('xdp', 'xdp'), undefined);
+    assert.deepEqual(returnRange('sk_lookup', 'sk_lookup'), { min: 0, max: 1 });
   });
 });
