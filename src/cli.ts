@@ -14,7 +14,8 @@ import { disassemble } from './asm/disassembler.js';
 import { prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { DEFAULT_INSTRUCTION_BUDGET } from './program.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
-import { BpfError, causeLines, describeValue, TestRunError } from './errors.js';
+import { BpfError, causeLines, describeValue, FibConfigError, TestRunError } from './errors.js';
+import { Fib } from './net/fib.js';
 import { Capture, PcapError, readCapture, writePcap } from './pcap.js';
 import type { Program, RunOptions, TestRunResult } from './program.js';
 import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
@@ -142,7 +143,7 @@ Usage:
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
                   [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
-                  [--kfuncs MODULE.js]...
+                  [--kfuncs MODULE.js]... [--fib FILE.json]
   bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
         BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
         cgroup_skb, lwt, flow dissector, raw_tp, syscall): the packet (data_in), the context
@@ -151,6 +152,8 @@ Usage:
         or the kernel's errno for an input the kernel refuses. With --pcap, runs the program
         on every packet of a capture (pcap or pcapng) and prints the count of each verdict
         (each packet's with --verbose); --pcap-out writes every output packet as a pcap file.
+        --fib gives bpf_fib_lookup its network (JSON: devices, routes, neighbours; see the
+        README); without it only lo exists, forwarding off, and lookups return FWD_DISABLED (5).
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -337,6 +340,19 @@ function readCaptureFile(file: string): Capture {
   }
 }
 
+/** --fib: the simulated FIB of bpf_fib_lookup (spec program-types §4.7), a JSON file; a bad one names the file and the entry. */
+function readFibFile(file: string): Fib {
+  const text = readFile(file).toString('utf8');
+  let config: unknown;
+  try { config = JSON.parse(text); } catch (e) { throw new FileError(`${file}: not valid JSON (${(e as Error).message})`); }
+  try {
+    return Fib.parse(config);
+  } catch (e) {
+    if (e instanceof FibConfigError) throw new FileError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** The text of one test run: retval and verdict, errno, the outputs. */
 function formatTestRun(name: string, type: string, r: TestRunResult): string {
   const lines = [`${name} (${type}): retval ${r.retval} (${verdictName(type, r.retval)}), ${r.instructions} instructions, duration ${r.duration} ns`];
@@ -478,6 +494,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         'ctx-size-out': { type: 'string' }, flags: { type: 'string' }, cpu: { type: 'string' }, 'data-out': { type: 'string' },
         json: { type: 'boolean' }, pcap: { type: 'string' }, 'pcap-out': { type: 'string' }, verbose: { type: 'boolean' },
         budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true },
+        fib: { type: 'string' },
       },
     });
     if (!isObjectFile(positionals[0]) || positionals.length !== 1) throw new UsageError('test-run needs one object file (FILE.o)');
@@ -488,7 +505,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const engine = engineOf(values.engine);
-    const loaded = openObjectFile(positionals[0]!).load({ engine, kfuncs });
+    const fib = values.fib === undefined ? undefined : readFibFile(values.fib);
+    const loaded = openObjectFile(positionals[0]!).load({ engine, kfuncs, fib });
     const program = loaded.program(values.prog);
     const type = program.spec.type.name;
     const input: RunOptions = {
