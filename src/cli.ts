@@ -14,7 +14,8 @@ import { disassemble } from './asm/disassembler.js';
 import { prepareConformanceProgram, runConformanceProgram } from './conformance.js';
 import { DEFAULT_INSTRUCTION_BUDGET } from './program.js';
 import { createEngine, DEFAULT_ENGINE, EngineName, ENGINES, hasEngine, JS_EMITTING_ENGINE } from './engines.js';
-import { BpfError, causeLines, describeValue, TestRunError } from './errors.js';
+import { BpfError, causeLines, describeValue, FibConfigError, TestRunError } from './errors.js';
+import { Fib } from './net/fib.js';
 import { Capture, PcapError, readCapture, writePcap } from './pcap.js';
 import type { Program, RunOptions, TestRunResult } from './program.js';
 import type { RedirectRecord } from './net/skb.js';
@@ -143,7 +144,7 @@ Usage:
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
                   [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
-                  [--kfuncs MODULE.js]... [MAP AND KCONFIG OPTIONS]
+                  [--kfuncs MODULE.js]... [--fib FILE.json] [MAP AND KCONFIG OPTIONS]
   bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
         BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
         cgroup_skb, lwt, flow dissector, raw_tp, syscall): the packet (data_in), the context
@@ -152,6 +153,8 @@ Usage:
         or the kernel's errno for an input the kernel refuses. With --pcap, runs the program
         on every packet of a capture (pcap or pcapng) and prints the count of each verdict
         (each packet's with --verbose); --pcap-out writes every output packet as a pcap file.
+        --fib gives bpf_fib_lookup its network (JSON: devices, routes, neighbours; see the
+        README); without it only lo exists, forwarding off, and lookups return FWD_DISABLED (5).
   MAP AND KCONFIG OPTIONS (run, test-run; each may repeat), applied before load as a loader would:
         --map NAME.FIELD=N        libbpf's bpf_map__set_*: FIELD is max_entries, key_size,
                                   value_size, map_flags, numa_node or map_extra
@@ -433,6 +436,19 @@ function readCaptureFile(file: string): Capture {
   }
 }
 
+/** --fib: the simulated FIB of bpf_fib_lookup (spec program-types §4.7), a JSON file; a bad one names the file and the entry. */
+function readFibFile(file: string): Fib {
+  const text = readFile(file).toString('utf8');
+  let config: unknown;
+  try { config = JSON.parse(text); } catch (e) { throw new FileError(`${file}: not valid JSON (${(e as Error).message})`); }
+  try {
+    return Fib.parse(config);
+  } catch (e) {
+    if (e instanceof FibConfigError) throw new FileError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** The text of one test run: retval and verdict, errno, the outputs. */
 function formatTestRun(name: string, type: string, r: TestRunResult): string {
   const lines = [`${name} (${type}): retval ${r.retval} (${verdictName(type, r.retval)}), ${r.instructions} instructions, duration ${r.duration} ns`];
@@ -586,7 +602,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         'ctx-in': { type: 'string' }, repeat: { type: 'string' }, 'data-size-out': { type: 'string' },
         'ctx-size-out': { type: 'string' }, flags: { type: 'string' }, cpu: { type: 'string' }, 'data-out': { type: 'string' },
         json: { type: 'boolean' }, pcap: { type: 'string' }, 'pcap-out': { type: 'string' }, verbose: { type: 'boolean' },
-        budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true }, ...OBJECT_OPTIONS,
+        budget: { type: 'string' }, timeout: { type: 'string' }, kfuncs: { type: 'string', multiple: true },
+        fib: { type: 'string' }, ...OBJECT_OPTIONS,
       },
     });
     if (!isObjectFile(positionals[0]) || positionals.length !== 1) throw new UsageError('test-run needs one object file (FILE.o)');
@@ -597,9 +614,10 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const engine = engineOf(values.engine);
+    const fib = values.fib === undefined ? undefined : readFibFile(values.fib);
     const opened = openObjectFile(positionals[0]!);
     const kconfig = applyObjectOptions(opened, values);
-    const loaded = opened.load({ engine, kfuncs, kconfig });
+    const loaded = opened.load({ engine, kfuncs, kconfig, fib });
     const program = loaded.program(values.prog);
     const type = program.spec.type.name;
     const input: RunOptions = {

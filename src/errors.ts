@@ -25,7 +25,8 @@ export type BpfErrorKind =
   | 'unknown-kfunc'
   | 'kfunc-contract'
   | 'runtime'
-  | 'test-run';
+  | 'test-run'
+  | 'fib-config';
 
 export abstract class BpfError extends Error {
   abstract readonly kind: BpfErrorKind;
@@ -94,6 +95,18 @@ export class TestRunError extends BpfError {
   constructor(readonly program: string, readonly errno: number, readonly reason: string, options?: ErrorOptions) {
     super(`BPF_PROG_TEST_RUN of ${program}: ${reason} (${errnoName(errno)})`, options);
     this.name = 'TestRunError';
+  }
+}
+
+/**
+ * A simulated FIB configuration (devices, routes, neighbours; spec program-types §4.7) that
+ * cannot be used: `where` names the entry and field (`routes[2].dst`).
+ */
+export class FibConfigError extends BpfError {
+  readonly kind = 'fib-config';
+  constructor(readonly where: string, readonly reason: string, options?: ErrorOptions) {
+    super(`FIB config: ${where}: ${reason}`, options);
+    this.name = 'FibConfigError';
   }
 }
 

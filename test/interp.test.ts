@@ -349,10 +349,10 @@ for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
     });
 
     it('unknown helpers and kfuncs stop the run naming them', () => {
-      assert.throws(() => run('call 69\nexit'), (e: unknown) => e instanceof UnknownHelperError && e.helperId === 69
-        && e.message === 'instruction 0: call to unknown helper bpf_fib_lookup (#69)');
-      assert.throws(() => run('lddw %r1, 69\ncall %r1\nexit'), (e: unknown) => e instanceof UnknownHelperError
-        && e.message === 'instruction 2: call to unknown helper bpf_fib_lookup (#69)');
+      assert.throws(() => run('call 70\nexit'), (e: unknown) => e instanceof UnknownHelperError && e.helperId === 70
+        && e.message === 'instruction 0: call to unknown helper bpf_sock_hash_update (#70)');
+      assert.throws(() => run('lddw %r1, 70\ncall %r1\nexit'), (e: unknown) => e instanceof UnknownHelperError
+        && e.message === 'instruction 2: call to unknown helper bpf_sock_hash_update (#70)');
       assert.throws(() => run('call 9999\nexit'), (e: unknown) => e instanceof UnknownHelperError
         && e.message === 'instruction 0: call to unknown helper #9999');
       assert.throws(() => run('call kfunc 12\nexit'), (e: unknown) => e instanceof UnknownKfuncError && /12/.test(e.message));

@@ -65,6 +65,12 @@ for (const engine of ENGINES) {
       assert.equal(r.data?.[0], 0xee);
     });
 
+    it('bpf_clone_redirect reaches the devices of the configured network', () => {
+      const withDev = loadObject(REDIRECT, { engine, fib: { devices: [{ ifindex: 12345, name: 'veth0', mac: '02:00:00:00:00:09' }] } });
+      const r = withDev.program('tc_clone').testRun({ data: UDP });
+      assert.deepEqual(r.clones?.map((c) => c.ifindex), [12345, 1, 1]);
+    });
+
     it('bpf_clone_redirect refuses a GSO skb without a gso_type (a ctx_in gso_size) with EBADMSG', () => {
       const r = obj.program('tc_clone').testRun({ data: UDP, ctx: skbCtx(0, 1400) });
       assert.deepEqual(cloneResults(), [EINVAL, EBADMSG, EBADMSG, EBADMSG]);

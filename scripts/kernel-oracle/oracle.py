@@ -15,7 +15,8 @@ a build in a scratch directory; the JSON still names progs/<object>.bpf.o).
 Each object has a case file scripts/kernel-oracle/cases/<object>.py defining CASES, a list
 of dicts: name, description, program, data_in (bytes or None), ctx_in (bytes or None),
 data_size_out, ctx_size_out, repeat, flags, and optionally maps = {map_name: [(key, value)]}
-(the map is emptied and filled before the run; recorded as input.maps).
+(the map is emptied and filled before the run; recorded as input.maps; the .bss map, an
+array, is written after it was zeroed).
 
 Conventions of the recorded input (so a replay can rebuild the exact call):
   - a data_out buffer is passed iff data_in is not null; its capacity is data_size_out, or
@@ -39,7 +40,7 @@ sys.path.insert(0, os.path.join(HERE, "cases"))
 import libbpf_ctypes as lb  # noqa: E402
 
 ENOSPC = 28
-OBJECTS = ["net_xdp", "net_tc", "net_sock", "net_cgroup", "net_flow", "net_rawtp"]
+OBJECTS = ["net_xdp", "net_tc", "net_sock", "net_cgroup", "net_flow", "net_rawtp", "net_fib"]
 
 
 def load_cases(name):
@@ -66,7 +67,8 @@ def run_case(obj, bss, case):
         lb.map_set(bss, b"\0" * 4, b"\0" * lb.bpf_map__value_size(bss))
     for mname, entries in maps.items():
         m = obj.map_by_name(mname)
-        lb.map_clear(m)
+        if not mname.endswith(".bss"):  # an array: every slot is overwritten below
+            lb.map_clear(m)
         for k, v in entries:
             lb.map_set(m, k, v)
 

@@ -14,6 +14,7 @@ import { RingBufMap } from '../maps/ringbuf.js';
 import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
+import { createFibHelpers } from './fib.js';
 import { createPacketHelpers } from './packet.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
@@ -249,6 +250,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ringbuf_query: (ctx) => ringbuf(ctx, 1).query(ctx.arg(2)),
     // The packet helpers (net/core/filter.c): ./packet.ts
     ...createPacketHelpers(kernel),
+    ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
   };
 
   const ringbuf = (ctx: CallContext, n: number): RingBufMap => {

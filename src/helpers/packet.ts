@@ -10,7 +10,7 @@ import { RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import { csumAdd, csumPartial, csumReplace, csumReplaceByDiff, csumSub, fold16 } from '../net/csum.js';
 import {
-  be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, LOOPBACK_IFINDEX,
+  be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6,
   type RedirectRecord, SkBuff,
 } from '../net/skb.js';
 import { SKB_SHARED_INFO_SIZE, XDP_FRAME_STRUCT, XdpBuff } from '../net/xdp.js';
@@ -590,13 +590,14 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
     },
     // §4.6 bpf_clone_redirect (tc, lwt_xmit): validated as the kernel does; the clone that the
     // kernel would transmit (or receive, with BPF_F_INGRESS) is recorded, with its bytes from
-    // skb->data as they are now. Only lo exists in a test run's namespace.
+    // skb->data as they are now. The devices are the simulated network's: lo, and those of
+    // the FIB configuration.
     clone_redirect: (ctx) => {
       const skb = skbOf(ctx, 'clone_redirect');
       const ifindex = u32(ctx, 2), flags = ctx.arg(3);
       if ((flags & ~1n) !== 0n) return -EINVAL;
       if (skb.gsoSize !== 0) return -EBADMSG; // a GSO skb without a gso_type, as ctx_in makes it
-      if (ifindex !== LOOPBACK_IFINDEX) return -EINVAL;
+      if (kernel.fib.device(ifindex) === undefined) return -EINVAL;
       // __bpf_redirect_common: a link-layer header must be carried.
       if (skb.macHeader < 0 || skb.macHeader >= skb.networkHeader || skb.len === 0) return -ERANGE;
       skb.clones.push({ ifindex, flags: Number(flags), data: skb.pkt.contents(skb.pkt.data) });

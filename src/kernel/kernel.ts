@@ -10,6 +10,7 @@ import { AddressSpace } from '../memory.js';
 import { ShadowStack } from '../runtime.js';
 import { EventLog } from '../events.js';
 import type { BpfMap } from '../maps/base.js';
+import { Fib, type FibConfig } from '../net/fib.js';
 
 export interface KernelOptions {
   /** Number of possible CPUs (per-CPU maps hold one value each). Default 2. */
@@ -28,6 +29,12 @@ export interface KernelOptions {
   /** The task programs run in (bpf_get_current_pid_tgid). Defaults: pid = tgid = 1. */
   readonly pid?: number;
   readonly tgid?: number;
+  /**
+   * The simulated FIB bpf_fib_lookup consults (devices, routes, neighbours; spec
+   * program-types §4.7), as plain data or parsed. Default: lo only, forwarding off. A bad
+   * configuration is a FibConfigError.
+   */
+  readonly fib?: FibConfig | Fib;
 }
 
 export class SimKernel {
@@ -38,6 +45,8 @@ export class SimKernel {
   readonly cpu: number;
   readonly pid: number;
   readonly tgid: number;
+  /** The FIB of bpf_fib_lookup. */
+  readonly fib: Fib;
   /** Stream messages and faults, in order (for run records). */
   readonly events = new EventLog();
   /** Lines written by bpf_trace_printk / bpf_trace_vprintk (the trace_pipe), in order. */
@@ -64,6 +73,7 @@ export class SimKernel {
     this.clockNs = options.clockStartNs ?? 1_000_000_000n;
     this.clockStep = options.clockStepNs ?? 1_000n;
     this.rngState = (options.seed ?? 1) >>> 0 || 1;
+    this.fib = options.fib === undefined ? Fib.DEFAULT : options.fib instanceof Fib ? options.fib : Fib.parse(options.fib);
   }
 
   /**
