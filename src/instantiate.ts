@@ -9,7 +9,7 @@ import { ArenaKernel } from './kernel/arena-access.js';
 import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
 import { ksymAddress } from './addresses.js';
 import { BpfError, LoadError } from './errors.js';
-import { helperName } from './uapi.js';
+import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { writeScalar } from './globals.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
@@ -74,11 +74,19 @@ export interface Instance {
   readonly natives: NativeRegistry;
 }
 
+/**
+ * libbpf's map_set_def_max_entries: a PERF_EVENT_ARRAY defined with max_entries 0 gets one slot
+ * per possible CPU. spec maps-and-kernel-objects §2.9
+ */
+function libbpfMaxEntries(def: { type: number; maxEntries: number }, nrCpus: number): number {
+  return def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && def.maxEntries === 0 ? nrCpus : def.maxEntries;
+}
+
 /** Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index. */
 export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}): Instance {
   const kernel = new SimKernel(options);
   const maps = spec.maps.map((def, i) =>
-    createMap({ ...def, initialValue: images.get(i) ?? def.initialValue }, kernel.memory, { nrCpus: kernel.nrCpus }));
+    createMap({ ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue }, kernel.memory, { nrCpus: kernel.nrCpus }));
   const handles = maps.map((m) => kernel.addMap(m));
   fillKconfig(spec, maps, options.kconfig ?? {});
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });

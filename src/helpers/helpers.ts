@@ -14,6 +14,7 @@ import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createPacketHelpers } from './packet.js';
+import { createPerfHelpers } from './perf.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
 /**
@@ -195,6 +196,8 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ringbuf_query: (ctx) => ringbuf(ctx, 1).query(ctx.arg(2)),
     // The packet helpers (net/core/filter.c): ./packet.ts
     ...createPacketHelpers(kernel),
+    // bpf_perf_event_output: ./perf.ts
+    ...createPerfHelpers(kernel),
   };
 
   const ringbuf = (ctx: CallContext, n: number): RingBufMap => {
