@@ -6,11 +6,13 @@
  *   xdp_perf     - XDP: a 12-byte struct (magic, packet length, a counter) plus `ctxlen`
  *                  packet bytes (BPF_F_CTXLEN_MASK) into the current CPU's slot.
  *   tc_perf      - tc: the same with skb->len.
- *   sys_sizes    - syscall: three samples of 10, 12 and 13 bytes (raw sizes 12, 12, 20).
- *   sys_flags    - syscall: one output with `flags` (index bits) and `size` from .bss,
+ *   tp_sizes     - raw_tp: three samples of 10, 12 and 13 bytes (raw sizes 12, 12, 20).
+ *   tp_flags     - raw_tp: one output with `flags` (index bits) and `size` from .bss,
  *                  result in `ret`; the error paths (bad flags, index >= max_entries, another
  *                  CPU's slot, an empty slot) come from the host's choice of flags.
- *   sys_fill     - syscall: `count` outputs of `size` bytes; counts successes and ENOSPC.
+ *   tp_fill      - raw_tp: `count` outputs of `size` bytes; counts successes and ENOSPC.
+ * The tracing programs are raw tracepoints, not SEC("syscall"): syscall programs are sleepable
+ * and the verifier refuses a PERF_EVENT_ARRAY in a sleepable program (net_perf_sleepable.bpf.c).
  * `ctxlen` selects how many packet bytes are appended (it may exceed the packet: EFAULT);
  * `ret` holds the helper's last result.
  */
@@ -74,8 +76,8 @@ int tc_perf(struct __sk_buff *skb)
 	return 0; /* TC_ACT_OK */
 }
 
-SEC("syscall")
-int sys_sizes(void *ctx)
+SEC("raw_tp/sys_enter")
+int tp_sizes(void *ctx)
 {
 	__u8 b[13];
 	long r = 0;
@@ -89,8 +91,8 @@ int sys_sizes(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
-int sys_flags(void *ctx)
+SEC("raw_tp/sys_enter")
+int tp_flags(void *ctx)
 {
 	__u64 n = size;
 
@@ -101,8 +103,8 @@ int sys_flags(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
-int sys_fill(void *ctx)
+SEC("raw_tp/sys_enter")
+int tp_fill(void *ctx)
 {
 	__u64 n = size;
 	long r;

@@ -27,7 +27,7 @@ import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs } from './streams/index.js';
-import { checkSleepableKfuncs } from './verifier.js';
+import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
 export interface LoadOptions extends KernelOptions {
   /** The engine programs run on unless a run says otherwise (default: DEFAULT_ENGINE, the JIT). */
@@ -122,6 +122,7 @@ export function instantiate(spec: ObjectSpec, images: ReadonlyMap<number, Uint8A
       });
       checkHelperCalls(p, programTypeDef(p.type.name), registry);
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
+      checkSleepableMaps(p, spec.maps);
       return program;
     } catch (e) {
       if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message, { cause: e });

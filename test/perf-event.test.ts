@@ -4,7 +4,7 @@
 // order, a full ring (ENOSPC, then a LOST record), BPF_F_CURRENT_CPU on another CPU, the host's
 // map operations, and the records in the CLI's reports and in the run record.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
@@ -19,7 +19,7 @@ import { runPrograms } from '../src/runs.js';
 import {
   BPF_ANY, BPF_F_MMAPABLE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_NOEXIST,
 } from '../src/uapi.js';
-import { bpfrun } from './helpers.js';
+import { bpfrun, throwsLoad } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const OBJ = join(PROJECT_ROOT, 'progs', 'net_perf.bpf.o');
@@ -57,7 +57,7 @@ for (const engine of ENGINES) {
 
     it('writes PERF_RECORD_SAMPLE records with raw_size rounded up (10 → 12, 12 → 12, 13 → 20) and zero padding', () => {
       const o = load();
-      assert.equal(o.program('sys_sizes').run().retval, 0n);
+      assert.equal(o.program('tp_sizes').run().retval, 0n);
       assert.equal(ret(o), 0n);
       const bytes = Uint8Array.from({ length: 13 }, (_, k) => k + 1);
       const m = perf(o);
@@ -140,7 +140,7 @@ for (const engine of ENGINES) {
 
     it('checks flags and the slot in the kernel\'s order: EINVAL, E2BIG, ENOENT, EINVAL (event type), EOPNOTSUPP', () => {
       const o = load(); // 2 CPUs: events4 (max_entries 4) has events in slots 0 and 1
-      const p = o.program('sys_flags');
+      const p = o.program('tp_flags');
       const m = perf(o, 'events4');
       const output = (flags: bigint, size = 5) => {
         o.setGlobal('flags', flags);
@@ -175,15 +175,55 @@ for (const engine of ENGINES) {
       const o = load({ nrCpus: 4, cpu: 2 });
       const m = perf(o);
       assert.equal(m.maxEntries, 4);
-      o.program('sys_sizes').run();
+      o.program('tp_sizes').run();
       assert.deepEqual(m.drain(0), []);
       const records = m.drain(2);
       assert.deepEqual(records.map((r) => [r.cpu, r.slot, r.size]), [[2, 2, 24], [2, 2, 24], [2, 2, 32]]);
-      const flags = (f: bigint) => { o.setGlobal('flags', f); o.setGlobal('size', 1); o.program('sys_flags').run(); return ret(o); };
+      const flags = (f: bigint) => { o.setGlobal('flags', f); o.setGlobal('size', 1); o.program('tp_flags').run(); return ret(o); };
       assert.equal(flags(2n), 0n);
       assert.equal(flags(0n), EOPNOTSUPP);
       assert.equal(flags(0xffffffffn), 0n);
       assert.deepEqual(perf(o, 'events4').drain().map((r) => r.slot), [2, 2]);
+    });
+
+    it('replays what Linux 6.18 gave libbpf\'s perf_buffer for the same runs (test/data/kernel-perf.json)', () => {
+      // Recorded by scripts/kernel-oracle/perf_check.py: one-page rings, the process on CPU 0.
+      const k = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'data', 'kernel-perf.json'), 'utf8'));
+      const o = load();
+      const m = perf(o);
+      m.openEvent(0, { pages: 1 });
+      m.openEvent(1, { pages: 1 });
+      const callbacks = () => m.drain().map((r) => (r.type === 'sample' ? ['sample', r.cpu, r.data.length, hex(r.data)] : ['lost', r.cpu, r.lost]));
+      const run = (name: string, data?: Uint8Array, globals: Record<string, number> = {}) => {
+        for (const [g, v] of Object.entries(globals)) o.setGlobal(g, v);
+        const r = o.program(name).testRun(data ? { data } : {});
+        return [r.errno, r.retval, Number(ret(o))];
+      };
+      assert.deepEqual(run('tp_sizes'), k.tp_sizes);
+      const ring = m.ring(0)!;
+      assert.deepEqual([ring.head, ring.tail, hex(ring.data.subarray(0, ring.head))], k.ring_tp_sizes);
+      assert.deepEqual(callbacks(), k.tp_sizes_cb);
+      const f = frame(64);
+      assert.deepEqual(run('xdp_perf', f, { ctxlen: 0 }), k.xdp0);
+      assert.deepEqual(run('xdp_perf', f, { ctxlen: 20 }), k.xdp20);
+      assert.deepEqual(run('xdp_perf', f, { ctxlen: 65 }), k.xdp65);
+      assert.deepEqual(run('xdp_perf', f, { ctxlen: 1 << 20 }), k.xdp_badflag);
+      assert.deepEqual(run('tc_perf', f, { ctxlen: 14 }), k.tc14);
+      assert.deepEqual(run('tc_perf', f, { ctxlen: 61 }), k.tc61);
+      assert.deepEqual(callbacks(), k.pkt_cb);
+      assert.deepEqual(run('tp_fill', undefined, { size: 100, count: 50 }), k.fill);
+      assert.deepEqual([o.global('ok').value, o.global('nospc').value].map(Number), k.fill_ok_nospc);
+      assert.deepEqual(m.drain().map((r) => [r.type, r.data.length]), k.fill_cb);
+      assert.deepEqual(run('tp_fill', undefined, { count: 3 }), k.fill2);
+      const after = m.ring(0)!;
+      assert.deepEqual([after.head, after.tail], k.ring_after_lost);
+      // The LOST record at the reader's tail: type 2, misc 0, size 24, u64 id (the event's own), u64 lost.
+      const lost = Uint8Array.from({ length: 24 }, (_, i) => after.data[(after.tail + i) % after.data.length]);
+      const expected = Buffer.from(k.lost_record, 'hex');
+      assert.equal(hex(lost.subarray(0, 8)), hex(expected.subarray(0, 8)));
+      assert.equal(hex(lost.subarray(16)), hex(expected.subarray(16)));
+      assert.equal(new DataView(lost.buffer).getBigUint64(8, true), BigInt(m.event(0)!.id));
+      assert.deepEqual(callbacks().map((c) => (c[0] === 'lost' ? ['lost', c[2]] : ['sample', c[2]])), k.fill2_cb);
     });
 
     it('a full ring: ENOSPC and the loss counted; a PERF_RECORD_LOST precedes the next sample; records wrap around', () => {
@@ -192,7 +232,7 @@ for (const engine of ENGINES) {
       m.openEvent(0, { pages: 1 }); // a 4096-byte ring
       o.setGlobal('size', 100); // raw_size 100, records of 112 bytes: 36 fit in 4095 bytes
       o.setGlobal('count', 50);
-      o.program('sys_fill').run();
+      o.program('tp_fill').run();
       assert.equal(o.global('ok').value, 36n);
       assert.equal(o.global('nospc').value, 14n);
       assert.equal(ret(o), ENOSPC);
@@ -206,7 +246,7 @@ for (const engine of ENGINES) {
       o.setGlobal('ok', 0);
       o.setGlobal('nospc', 0);
       o.setGlobal('count', 3);
-      o.program('sys_fill').run();
+      o.program('tp_fill').run();
       assert.equal(o.global('ok').value, 3n);
       const ring = m.ring(0)!;
       assert.equal(ring.tail, 36 * 112);
@@ -252,6 +292,13 @@ describe('PERF_EVENT_ARRAY map', () => {
     assert.deepEqual([0].map((i) => small.event(i)?.cpu), [0]);
   });
 
+  it('a sleepable (SEC("syscall")) program cannot use one: refused at load, as Linux 6.18 refused it', () => {
+    for (const engine of ENGINES) {
+      throwsLoad(() => loadObject(join(PROJECT_ROOT, 'progs', 'net_perf_sleepable.bpf.o'), { engine }), 'program sys_output',
+        /map 'events': Sleepable programs can only use array, hash, ringbuf and local storage maps/);
+    }
+  });
+
   it('host operations: update (value = CPU), delete, no lookup, get_next_key', () => {
     const m = make();
     m.update(key(2), u32le(1));
@@ -280,14 +327,14 @@ describe('PERF_EVENT_ARRAY map', () => {
 
 describe('perf records in reports and run records', () => {
   it('bpfrun run --json: the records per map, with raw_size and hex; the text report lists them', () => {
-    const r = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'sys_sizes', '--json']);
+    const r = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'tp_sizes', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual(report.perf.events.map((x: { size: number; raw_size: number; misc: number; type: string }) => [x.type, x.misc, x.size, x.raw_size]),
       [['sample', 1, 24, 12], ['sample', 1, 24, 12], ['sample', 1, 32, 20]]);
     assert.equal(report.perf.events[2].hex, '0102030405060708090a0b0c0d00000000000000');
     assert.deepEqual(report.perf.events4, []);
-    const text = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'sys_sizes']);
+    const text = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'tp_sizes']);
     assert.match(text.stdout, /perf records \(events\):\n {2}cpu 0 {2}sample {2}12 bytes {2}0102030405060708090a0000\n/);
     assert.doesNotMatch(text.stdout, /perf records \(events4\)/);
   });
@@ -308,15 +355,15 @@ describe('perf records in reports and run records', () => {
     perf(loaded).openEvent(0, { pages: 1 });
     loaded.setGlobal('size', 100);
     loaded.setGlobal('count', 40);
-    loaded.program('sys_fill').run();
+    loaded.program('tp_fill').run();
     perf(loaded).drain(); // 36 read, 4 lost
     loaded.setGlobal('count', 1);
-    const runs = runPrograms(loaded, ['sys_sizes', 'sys_fill'], 'jit');
+    const runs = runPrograms(loaded, ['tp_sizes', 'tp_fill'], 'jit');
     assert.deepEqual(runs.perf!.map((p) => [p.map, p.records.length]), [['events', 5], ['events4', 0]]);
     const record = decodeRecord(encodeRecord('net_perf.bpf.o', runs));
     const strip = (rs: readonly PerfRecord[]) => rs.map((r) => ({ ...r, data: hex(r.data) }));
     assert.deepEqual(record.perf.map((p) => ({ map: p.map, records: strip(p.records) })), runs.perf!.map((p) => ({ map: p.map, records: strip(p.records) })));
-    // The loss is reported before the next sample that fits: sys_sizes' first.
+    // The loss is reported before the next sample that fits: tp_sizes' first.
     assert.deepEqual(record.perf[0].records.map((r) => r.type), ['lost', 'sample', 'sample', 'sample', 'sample']);
     assert.equal(record.perf[0].records[0].lost, 4);
     const text = formatInspect(record, {});
@@ -327,7 +374,7 @@ describe('perf records in reports and run records', () => {
   it('bpfrun run --record then inspect --json: the records survive the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfrun-perf-'));
     const file = join(dir, 'run.pb');
-    const r = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'sys_sizes', '--record', file]);
+    const r = bpfrun(['run', 'progs/net_perf.bpf.o', '--prog', 'tp_sizes', '--record', file]);
     assert.equal(r.status, 0, r.stderr);
     const view = JSON.parse(bpfrun(['inspect', file, '--json']).stdout);
     rmSync(dir, { recursive: true });
