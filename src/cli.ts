@@ -28,8 +28,8 @@ import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
 import { ExecEnv } from './runtime.js';
-import { describeObject, disassembleObject, formatRunReport, runReportJson } from './report.js';
-import { runPrograms } from './runs.js';
+import { describeObject, disassembleObject, formatRunReport, perfLines, perfReport, runReportJson } from './report.js';
+import { drainPerfMaps, PerfMapRecords, runPrograms } from './runs.js';
 import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 
@@ -450,7 +450,7 @@ function readFibFile(file: string): Fib {
 }
 
 /** The text of one test run: retval and verdict, errno, the outputs. */
-function formatTestRun(name: string, type: string, r: TestRunResult): string {
+function formatTestRun(name: string, type: string, r: TestRunResult, perf: readonly PerfMapRecords[]): string {
   const lines = [`${name} (${type}): retval ${r.retval} (${verdictName(type, r.retval)}), ${r.instructions} instructions, duration ${r.duration} ns`];
   if (r.errno !== 0) lines.push(`errno ${errnoName(r.errno)}: an output did not fit (data_size_out ${r.dataSize}, ctx_size_out ${r.ctxSize}); what fit was copied`);
   if (r.data !== undefined) lines.push(`data_out (${r.dataSize} bytes):`, ...hexDump(r.data));
@@ -462,10 +462,11 @@ function formatTestRun(name: string, type: string, r: TestRunResult): string {
   }
   if (r.redirect) lines.push(`redirect: ${describeRedirect(r.redirect)} (recorded; a test run never sends)`);
   for (const c of r.clones ?? []) lines.push(`clone ${c.flags & 1 ? 'received' : 'sent'} on ifindex ${c.ifindex} (${c.data.length} bytes):`, ...hexDump(c.data));
+  lines.push(...perfLines(perf));
   return lines.join('\n');
 }
 
-function testRunJson(name: string, type: string, r: TestRunResult): Record<string, unknown> {
+function testRunJson(name: string, type: string, r: TestRunResult, perf: readonly PerfMapRecords[]): Record<string, unknown> {
   const layout = ctxLayout(type);
   return {
     program: name, type, retval: r.retval, verdict: verdictName(type, r.retval), errno: r.errno === 0 ? 0 : errnoName(r.errno),
@@ -475,6 +476,7 @@ function testRunJson(name: string, type: string, r: TestRunResult): Record<strin
     ...(r.ctx && layout && { ctx_fields: ctxToFields(layout, r.ctx) }),
     ...(r.redirect && { redirect: { ...r.redirect, nexthop: r.redirect.nexthop && { family: r.redirect.nexthop.family, address: Buffer.from(r.redirect.nexthop.address).toString('hex') } } }),
     ...(r.clones?.length && { clones: r.clones.map((c) => ({ ifindex: c.ifindex, flags: c.flags, data: Buffer.from(c.data).toString('hex') })) }),
+    ...(perf.length > 0 && { perf: perfReport(perf) }),
   };
 }
 
@@ -639,8 +641,9 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       return;
     }
     const result = program.testRun(input);
+    const perf = drainPerfMaps(loaded);
     if (values['data-out'] !== undefined && result.data !== undefined) writeFile(values['data-out'], result.data);
-    console.log(values.json ? JSON.stringify(testRunJson(program.name, type, result), null, 2) : formatTestRun(program.name, type, result));
+    console.log(values.json ? JSON.stringify(testRunJson(program.name, type, result, perf), null, 2) : formatTestRun(program.name, type, result, perf));
     if (result.errno !== 0) process.exitCode = 1;
   },
   inspect(args) {

@@ -20,3 +20,8 @@ export type {
   KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind, KernelApi, KfuncImpl,
 } from './kfunc/api.js';
 export { ArenaMap } from './maps/arena.js';
+export {
+  PerfEventArrayMap, BPF_F_CURRENT_CPU, BPF_F_CTXLEN_MASK, BPF_F_INDEX_MASK, DEFAULT_PERF_PAGES,
+  PERF_RECORD_LOST, PERF_RECORD_MISC_KERNEL, PERF_RECORD_SAMPLE,
+} from './maps/perf-event-array.js';
+export type { PerfEventOptions, PerfRecord } from './maps/perf-event-array.js';

@@ -9,7 +9,7 @@ import { ArenaKernel } from './kernel/arena-access.js';
 import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
 import { ksymAddress } from './addresses.js';
 import { BpfError, LoadError } from './errors.js';
-import { helperName } from './uapi.js';
+import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { writeScalar } from './globals.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
@@ -27,7 +27,7 @@ import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs } from './streams/index.js';
-import { checkSleepableKfuncs } from './verifier.js';
+import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
 export interface LoadOptions extends KernelOptions {
   /** The engine programs run on unless a run says otherwise (default: DEFAULT_ENGINE, the JIT). */
@@ -75,6 +75,14 @@ export interface Instance {
 }
 
 /**
+ * libbpf's map_set_def_max_entries: a PERF_EVENT_ARRAY defined with max_entries 0 gets one slot
+ * per possible CPU. spec maps-and-kernel-objects §2.9
+ */
+function libbpfMaxEntries(def: { type: number; maxEntries: number }, nrCpus: number): number {
+  return def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && def.maxEntries === 0 ? nrCpus : def.maxEntries;
+}
+
+/**
  * Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index;
  * `mapDefs` the map definitions as the host left them before load (default: the object's).
  */
@@ -82,8 +90,9 @@ export function instantiate(
   spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
 ): Instance {
   const kernel = new SimKernel(options);
-  const maps = mapDefs.map((def, i) =>
-    createMap({ ...def, initialValue: images.get(i) ?? def.initialValue }, kernel.memory, { nrCpus: kernel.nrCpus }));
+  const maps = mapDefs.map((def, i) => createMap(
+    { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
+    kernel.memory, { nrCpus: kernel.nrCpus }));
   const handles = maps.map((m) => kernel.addMap(m));
   fillKconfig(spec, maps, options.kconfig ?? {});
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
@@ -119,6 +128,7 @@ export function instantiate(
       });
       checkHelperCalls(p, programTypeDef(p.type.name), registry);
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
+      checkSleepableMaps(p, spec.maps);
       return program;
     } catch (e) {
       if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message, { cause: e });

@@ -11,7 +11,9 @@ import Long from 'long';
 import protobuf from 'protobufjs';
 import { LoadError, SourceLocation } from './errors.js';
 import { EVENT_LOG_LIMIT, FaultEvent, RunEvent, withoutUndefined } from './events.js';
-import type { RunData } from './runs.js';
+import type { PerfRecord } from './maps/perf-event-array.js';
+import { perfLines } from './report.js';
+import type { PerfMapRecords, RunData } from './runs.js';
 
 /** The schema, relative to the package root. */
 const SCHEMA = join('proto', 'run_record.proto');
@@ -43,6 +45,7 @@ const STREAMS = ['stdout', 'stderr'] as const;
 const ORIGINS = ['program', 'kernel'] as const;
 const ACCESSES = ['read', 'write'] as const;
 const PATHS = ['exception-table', 'scratch-page', 'oops'] as const;
+const PERF_TYPES = ['sample', 'lost'] as const;
 const toEnum = <T>(names: readonly T[], name: T) => names.indexOf(name) + 1;
 /** An enum value back to its name; an unknown value reads as `fallback`. */
 const fromEnum = <T>(names: readonly T[], value: number, fallback: T): T => names[value - 1] ?? fallback;
@@ -73,6 +76,13 @@ export function encodeRecord(objectFile: string, data: RunData): Uint8Array {
       userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(arena.globalsOffset),
       pagesAllocated: arena.pagesAllocated, pagesScratched: arena.pagesScratched,
     },
+    perf: (data.perf ?? []).map(({ map, records }) => ({
+      map,
+      records: records.map((r) => ({
+        cpu: r.cpu, slot: r.slot, type: toEnum(PERF_TYPES, r.type), misc: r.misc, size: r.size, data: r.data,
+        lost: u64(r.lost ?? 0), id: u64(r.id ?? 0),
+      })),
+    })),
   };
   const type = RunRecordType();
   const err = type.verify(message);
@@ -97,6 +107,8 @@ export interface RunRecordView {
   /** Events past the log's limit, not recorded. */
   readonly droppedEvents: number;
   readonly arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
+  /** Each PERF_EVENT_ARRAY's records after the runs (empty in records written before they were recorded). */
+  readonly perf: readonly PerfMapRecords[];
 }
 
 /** The record as protobufjs `toObject` gives it (defaults filled, 64-bit fields as bigint). */
@@ -115,6 +127,7 @@ interface RawRecord {
   }>;
   arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
   droppedEvents: bigint;
+  perf: Array<{ map: string; records: Array<{ cpu: number; slot: number; type: number; misc: number; size: number; data: Uint8Array; lost: bigint; id: bigint }> }>;
 }
 
 const sourceOf = (program: string, s: RawSource | undefined): SourceLocation | undefined =>
@@ -152,6 +165,14 @@ export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecord
     events,
     droppedEvents: Number(raw.droppedEvents),
     arena: a && a.userVmStart !== 0n ? a : undefined,
+    perf: raw.perf.map(({ map, records }) => ({
+      map,
+      records: records.map((r): PerfRecord => {
+        const type = fromEnum(PERF_TYPES, r.type, 'sample');
+        const head = { cpu: r.cpu, slot: r.slot, type, misc: r.misc, size: r.size, data: new Uint8Array(r.data) };
+        return type === 'lost' ? { ...head, lost: Number(r.lost), id: Number(r.id) } : head;
+      }),
+    })),
   };
 }
 
@@ -198,6 +219,7 @@ export function formatInspect(record: RunRecordView, filter: InspectFilter): str
     const a = record.arena;
     lines.push(`arena: user_vm_start ${hex(a.userVmStart)}, kern_vm_start ${hex(a.kernVmStart)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
+  lines.push(...perfLines(record.perf).filter((l) => l !== ''));
   return lines.join('\n');
 }
 
@@ -216,5 +238,9 @@ export function recordJson(record: RunRecordView, filter: InspectFilter): string
     runs: record.runs.filter((r) => !filter.prog || r.name === filter.prog),
     events: filterEvents(record, filter),
   };
-  return JSON.stringify(view, (key, v) => (typeof v === 'bigint' ? (/Address$|VmStart$/.test(key) ? hex(v) : v.toString()) : v), 2);
+  return JSON.stringify(view, (key, v) => {
+    if (typeof v === 'bigint') return /Address$|VmStart$/.test(key) ? hex(v) : v.toString();
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('hex'); // perf record bytes
+    return v;
+  }, 2);
 }

@@ -13,7 +13,7 @@ import {
 import type { ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { helperName, mapTypeName } from './uapi.js';
 import type { GlobalValue } from './object.js';
-import type { RunData, StreamsText } from './runs.js';
+import type { PerfMapRecords, RunData, StreamsText } from './runs.js';
 
 /** A program's entry in the JSON report. */
 export interface ProgramResult {
@@ -53,7 +53,55 @@ export interface RunReport {
   /** Lines written with bpf_trace_printk / bpf_trace_vprintk, in order. */
   readonly trace: readonly string[];
   readonly arena?: ArenaReport;
+  /** Each PERF_EVENT_ARRAY's records, by map name (only for objects with such maps). spec program-types §4.9 */
+  readonly perf?: Readonly<Record<string, readonly PerfRecordReport[]>>;
 }
+
+/** A perf record in the JSON report: the header, and the raw bytes (padding included) in hex. */
+export interface PerfRecordReport {
+  readonly cpu: number;
+  readonly slot: number;
+  readonly type: 'sample' | 'lost';
+  readonly misc: number;
+  /** header.size: the whole record. */
+  readonly size: number;
+  /** Samples: raw_size, the length the reader's callback gets (a multiple of 8, minus 4). */
+  readonly raw_size?: number;
+  /** Samples: the raw bytes in hex. */
+  readonly hex?: string;
+  /** LOST records: the samples lost. */
+  readonly lost?: number;
+  readonly id?: number;
+}
+
+/** The perf records by map name, as the JSON reports show them. */
+export function perfReport(perf: readonly PerfMapRecords[]): Record<string, PerfRecordReport[]> {
+  const out: Record<string, PerfRecordReport[]> = {};
+  for (const { map, records } of perf) {
+    out[map] = records.map((r) => {
+      const head = { cpu: r.cpu, slot: r.slot, type: r.type, misc: r.misc, size: r.size };
+      return r.type === 'sample' ? { ...head, raw_size: r.data.length, hex: bytesHex(r.data) } : { ...head, lost: r.lost, id: r.id };
+    });
+  }
+  return out;
+}
+
+/** The perf records as text, one line per record, under a heading per map that has any. */
+export function perfLines(perf: readonly PerfMapRecords[]): string[] {
+  const lines: string[] = [];
+  for (const { map, records } of perf) {
+    if (records.length === 0) continue;
+    lines.push('', `perf records (${map}):`);
+    for (const r of records) {
+      lines.push(r.type === 'sample'
+        ? `  cpu ${r.cpu}  sample  ${r.data.length} bytes  ${bytesHex(r.data)}`
+        : `  cpu ${r.cpu}  lost    ${r.lost} sample${r.lost === 1 ? '' : 's'}`);
+    }
+  }
+  return lines;
+}
+
+const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** The JSON report of the runs (`bpfrun run --json`). */
 export function runReportJson(data: RunData): string {
@@ -74,6 +122,7 @@ export function runReportJson(data: RunData): string {
         pages_scratched: a.pagesScratched,
       },
     }),
+    ...(data.perf && data.perf.length > 0 && { perf: perfReport(data.perf) }),
   };
   return JSON.stringify(report, null, 2);
 }
@@ -133,6 +182,7 @@ export function formatRunReport(data: RunData): string {
     lines.push('', `arena: user_vm_start ${hex(a.userVmStart)}, kern_vm_start ${hex(a.kernVmStart)}, ` +
       `globals at +0x${a.globalsOffset.toString(16)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
+  lines.push(...perfLines(data.perf ?? []));
   if (data.trace.length > 0) {
     lines.push('', 'trace:');
     for (const t of data.trace) lines.push('  ' + t.replace(/\n$/, ''));

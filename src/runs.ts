@@ -7,6 +7,7 @@
 import { BpfError } from './errors.js';
 import type { RunEvent } from './events.js';
 import type { EngineName } from './engines.js';
+import { PerfEventArrayMap, type PerfRecord } from './maps/perf-event-array.js';
 import type { GlobalValue, LoadedObject, RunOptions } from './object.js';
 
 /** What one program wrote to its BPF streams during its run. spec §4 */
@@ -41,6 +42,23 @@ export interface ArenaState {
   readonly pagesScratched: number;
 }
 
+/** The records a PERF_EVENT_ARRAY's reader found after the runs. spec program-types §4.9 */
+export interface PerfMapRecords {
+  readonly map: string;
+  /** Every slot's records, slot by slot, each ring in order (samples and LOST records). */
+  readonly records: readonly PerfRecord[];
+}
+
+/**
+ * The reader's poll of every PERF_EVENT_ARRAY of a loaded object: what is in their rings,
+ * consumed (the rings are empty afterwards, as after libbpf's perf_buffer__consume).
+ */
+export function drainPerfMaps(loaded: LoadedObject): PerfMapRecords[] {
+  const out: PerfMapRecords[] = [];
+  for (const [map, m] of loaded.maps) if (m instanceof PerfEventArrayMap) out.push({ map, records: m.drain() });
+  return out;
+}
+
 /** The runs of one loaded object, in the order they ran, and the object's state after them. */
 export interface RunData {
   /** The engine the programs were asked to run on. */
@@ -55,6 +73,8 @@ export interface RunData {
   /** Events past the log's limit: counted, not kept. */
   readonly droppedEvents: number;
   readonly arena?: ArenaState;
+  /** Each PERF_EVENT_ARRAY's records after the runs (none without such maps). */
+  readonly perf?: readonly PerfMapRecords[];
 }
 
 /**
@@ -86,6 +106,7 @@ export function runPrograms(loaded: LoadedObject, names: readonly string[], engi
     trace: [...loaded.trace],
     events: [...loaded.kernel.events.events],
     droppedEvents: loaded.kernel.events.dropped,
+    perf: drainPerfMaps(loaded),
     ...(arena && {
       arena: {
         userVmStart: arena.userVmStart,

@@ -4,7 +4,8 @@
  * - KF_SLEEPABLE: a non-sleepable program may not call a sleepable kfunc (at load);
  * - KF_ACQUIRE / KF_RELEASE references: checked on the path that ran, at the end of a run,
  *   where the verifier proves every path releases them at load;
- * - which `bpf_loop` calls the verifier inlines (no helper frame in stack dumps).
+ * - which `bpf_loop` calls the verifier inlines (no helper frame in stack dumps);
+ * - the map types a sleepable program may use (check_map_prog_compatibility, at load).
  * Not emulated: value and type tracking (bounds, pointer kinds, liveness). Memory safety is
  * checked at run time by the engines instead, and a program the verifier would reject for a
  * reason not listed here loads and runs.
@@ -17,7 +18,35 @@ import {
 } from './isa/opcodes.js';
 import type { ProgramSpec } from './loader/spec.js';
 import type { Natives } from './runtime.js';
-import { BPF_FUNC } from './uapi.js';
+import {
+  BPF_FUNC, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_TASK_STORAGE, BPF_MAP_TYPE_USER_RINGBUF,
+} from './uapi.js';
+
+/**
+ * check_map_prog_compatibility (kernel/bpf/verifier.c): the map types a sleepable program may
+ * use (7.2 also allows its RHASH, which bpfrun does not have). A PERF_EVENT_ARRAY, for one, is
+ * refused: a SEC("syscall") program cannot call bpf_perf_event_output. spec maps §2.9
+ */
+const SLEEPABLE_MAP_TYPES: ReadonlySet<number> = new Set([
+  BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE,
+  BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+]);
+
+/** The verifier's rule on the maps of a sleepable program, at load ("Sleepable programs can only use ..."). */
+export function checkSleepableMaps(spec: ProgramSpec, maps: ReadonlyArray<{ readonly name: string; readonly type: number }>): void {
+  if (!spec.type.sleepable) return;
+  for (const index of spec.mapRefs) {
+    const m = maps[index];
+    if (m === undefined || SLEEPABLE_MAP_TYPES.has(m.type)) continue;
+    throw new LoadError(`program ${spec.name}`,
+      `map '${m.name}': Sleepable programs can only use array, hash, ringbuf and local storage maps`);
+  }
+}
 
 /** The verifier's KF_SLEEPABLE rule, at load: a non-sleepable program may not call a sleepable kfunc. */
 export function checkSleepableKfuncs(spec: ProgramSpec, natives: Natives, isSleepable: (kfunc: string) => boolean,

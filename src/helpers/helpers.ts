@@ -16,6 +16,7 @@ import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
 import { createPacketHelpers } from './packet.js';
+import { createPerfHelpers } from './perf.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
 /**
@@ -251,6 +252,8 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     // The packet helpers (net/core/filter.c): ./packet.ts
     ...createPacketHelpers(kernel),
     ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
+    // bpf_perf_event_output: ./perf.ts
+    ...createPerfHelpers(kernel),
   };
 
   const ringbuf = (ctx: CallContext, n: number): RingBufMap => {

@@ -5,6 +5,10 @@ export { HashMap } from './hash.js';
 export { RingBufMap } from './ringbuf.js';
 export { ProgArrayMap, type ResolvedProgram } from './progarray.js';
 export { ArenaMap } from './arena.js';
+export {
+  BPF_F_CTXLEN_MASK, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, DEFAULT_PERF_PAGES, PERF_RECORD_LOST, PERF_RECORD_MISC_KERNEL, PERF_RECORD_SAMPLE,
+  PerfEventArrayMap, type PerfEventOptions, type PerfRecord,
+} from './perf-event-array.js';
 export { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 /** The constants maps are written in (map types, flags, errno), as this module exported them before ../uapi.ts. */
 export * from '../uapi.js';

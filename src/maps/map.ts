@@ -21,6 +21,7 @@ import { ArenaMap } from './arena.js';
 import { ArrayMap } from './array.js';
 import type { BpfMap, MapOptions } from './base.js';
 import { HashMap } from './hash.js';
+import { PerfEventArrayMap } from './perf-event-array.js';
 import { ProgArrayMap } from './progarray.js';
 import { RingBufMap } from './ringbuf.js';
 import { roundUp8, type MapSpec } from './types.js';
@@ -78,6 +79,12 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
     checkRingbuf(s);
     checkRegion(s, 2 * s.maxEntries);
     return new RingBufMap(s, memory, nrCpus);
+  }],
+  // spec maps-and-kernel-objects §2.9: fd-array rules; each slot holds a simulated perf event.
+  [BPF_MAP_TYPE_PERF_EVENT_ARRAY, (s, memory, nrCpus) => {
+    checkFdArray(s, 'perf event array values are u32 perf event fds');
+    checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of event slots (8 bytes each)');
+    return new PerfEventArrayMap(s, memory, nrCpus);
   }],
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
   // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
@@ -159,8 +166,13 @@ function checkArray(s: MapSpec): void {
 
 // fd_array_map_alloc_check
 function checkProgArray(s: MapSpec): void {
-  if (s.valueSize !== 4) fail(s, EINVAL, `prog array values are u32 program fds: value_size must be 4, got ${s.valueSize}`);
-  if (s.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG are not supported for prog arrays');
+  checkFdArray(s, 'prog array values are u32 program fds');
+}
+
+/** fd_array_map_alloc_check: value_size 4 (an fd), no program access flags, then the array rules. */
+function checkFdArray(s: MapSpec, what: string): void {
+  if (s.valueSize !== 4) fail(s, EINVAL, `${what}: value_size must be 4, got ${s.valueSize}`);
+  if (s.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) fail(s, EINVAL, `BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG are not supported for ${mapTypeName(s.type)} maps`);
   checkArray(s);
 }
 
