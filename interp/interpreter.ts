@@ -140,6 +140,7 @@ export class Interpreter extends EngineShell {
       for (let k = 0; k < 8; k++) frames[f + 1 + k] = V[12 + k];
       frames[f + 9] = mayGoto;
       depth++;
+      this.enteredFrame(depth);
       mayGoto = mayGotoBudget;
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
       return target;

@@ -141,6 +141,7 @@ export class JitProgram extends EngineShell {
       enter: (pc: number, depth: number) => {
         if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
         this.pcs[depth] = pc;
+        this.enteredFrame(depth + 1);
       },
       /**
        * The segment at `start`, entered after `done` instructions, would end past the limit at

@@ -156,13 +156,29 @@ export function bswap16(x: number): number {
   return ((x >>> 8) & 0xff) | ((x & 0xff) << 8);
 }
 
+/**
+ * The conversions between BigInts and (lo, hi) halves go through one 8-byte DataView: its
+ * BigInt accessors convert natively (setBigUint64 takes the value mod 2^64), with no BigInt
+ * arithmetic, so helpers crossing the boundary once per call stay cheap.
+ */
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
 /** (lo, hi) as an unsigned BigInt — for API boundaries, never hot paths. */
 export function toU64(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  SCRATCH.setInt32(0, lo, true);
+  SCRATCH.setInt32(4, hi, true);
+  return SCRATCH.getBigUint64(0, true);
 }
 
 /** Splits a BigInt (any sign; taken mod 2^64) into [lo, hi] int32 halves. */
 export function fromU64(v: bigint): [number, number] {
-  const u = BigInt.asUintN(64, v);
-  return [Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0];
+  SCRATCH.setBigUint64(0, v, true);
+  return [SCRATCH.getInt32(0, true), SCRATCH.getInt32(4, true)];
+}
+
+/** fromU64 into regs[at], regs[at + 1], without the pair. */
+export function splitU64Into(v: bigint, regs: Int32Array, at: number): void {
+  SCRATCH.setBigUint64(0, v, true);
+  regs[at] = SCRATCH.getInt32(0, true);
+  regs[at + 1] = SCRATCH.getInt32(4, true);
 }

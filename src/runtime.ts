@@ -6,7 +6,7 @@
 import { CODE_WINDOW, hiOf } from './addresses.js';
 import { BpfError, describeType, describeValue, NativeError, safeInstanceOf } from './errors.js';
 import { AddressSpace, MemoryRegion } from './memory.js';
-import { fromU64, toU64 } from './int64.js';
+import { splitU64Into, toU64 } from './int64.js';
 
 /** The view of the machine a helper or kfunc gets while it runs. */
 export interface CallContext {
@@ -177,6 +177,10 @@ export function codeSlot(lo: number, slotCount: number): number {
   return rel / 8;
 }
 
+/** What a native may return: -2^63 to 2^64 - 1. */
+const S64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
+
 /**
  * The error boundary for natives (helpers and kfuncs): everything one returns or throws is
  * converted here, and nowhere else, into r0 or a typed error. The rules:
@@ -209,11 +213,11 @@ export function setReturn(regs: Int32Array, value: unknown, index: number, name:
     regs[0] = value | 0;
     regs[1] = Math.floor(value / 4294967296) | 0;
   } else if (typeof value === 'bigint') {
-    if (value < -(1n << 63n) || value >= 1n << 64n) {
+    if (value < S64_MIN || value > U64_MAX) {
       throw new NativeError(index, name, `returned the bigint ${describeValue(value, 40)}, which does not fit in 64 bits ` +
         '(accepted: -2^63 to 2^64 - 1)', { cause: value });
     }
-    [regs[0], regs[1]] = fromU64(value);
+    splitU64Into(value, regs, 0);
   } else {
     throw new NativeError(index, name, `returned ${returnedWhat(value)}; a helper or kfunc returns a number, a bigint or nothing`,
       { cause: value });

@@ -72,7 +72,7 @@ export class References {
 
   /** A new run holds nothing. */
   clear(): void {
-    this.held.clear();
+    if (this.held.size !== 0) this.held.clear();
     this.nextId = 1;
   }
 
@@ -88,6 +88,7 @@ export class References {
 
   /** At exit: the first reference still held is the verifier's "Unreleased reference" error. */
   checkReleased(): void {
+    if (this.held.size === 0) return;
     const leaked = this.held.values().next().value;
     if (leaked) throw new RuntimeError(leaked.insn, `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
   }

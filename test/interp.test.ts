@@ -11,7 +11,7 @@ import { Instruction } from '../src/isa/instruction.js';
 import { AddressSpace } from '../src/memory.js';
 import { ExecEnv, HelperDef, LdImm64Resolver, RunOptions } from '../src/runtime.js';
 import { createEngine, EngineName, ENGINES } from '../src/engines.js';
-import { CHECKPOINT_INSTRUCTIONS, Engine } from '../src/shell.js';
+import { CHECKPOINT_INSTRUCTIONS, Engine, STACK_BYTES } from '../src/shell.js';
 
 interface Setup {
   mem?: Uint8Array;
@@ -267,6 +267,23 @@ for (const engine of ENGINES) describe(`ISA behaviour on ${engine}`, () => {
     it('an instruction budget ends a runaway loop with the instruction index', () => {
       assert.throws(() => run('mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit', { options: { instructionBudget: 1000 } }),
         (e: unknown) => e instanceof BudgetExceededError && e.budget === 1000 && (e.index === 1 || e.index === 2));
+    });
+
+    it('each run starts on a zeroed stack, in every frame a run used, whichever engine ran before', () => {
+      // f reads its frame's fp-8 before writing it: a second run must read 0 again. The stack is
+      // the program's (ExecEnv.stack), shared with the other engine.
+      const src = `
+        call local f
+        exit
+        f:
+        ldxdw %r0, [%r10-8]
+        stdw [%r10-8], 42
+        stdw [%r10-512], 7
+        exit`;
+      const memory = new AddressSpace();
+      const env: ExecEnv = { memory, natives: { helpers: new Map(), kfuncs: new Map() }, stack: memory.mapStack(new Uint8Array(STACK_BYTES)) };
+      const vms = ENGINES.map((e) => createEngine(e, assemble(src), env));
+      for (const vm of [...vms, ...vms]) assert.equal(vm.run().r0, 0n);
     });
 
     /** Runs `src` with `budget`; the stopping instruction and the input memory afterwards. */

@@ -44,7 +44,7 @@ const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = 
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const mem = kernel.memory;
   const map = (ctx: CallContext, n: number): BpfMap => {
-    const m = kernel.mapOfHandle(ctx.arg(n));
+    const m = kernel.mapAt(ctx.argLo(n), ctx.argHi(n));
     if (!m) throw new RuntimeError(ctx.index, `argument ${n} (${hex(ctx.arg(n))}) is not a map`);
     return m;
   };
@@ -132,7 +132,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
     map_lookup_elem: (ctx) => {
       const m = map(ctx, 1);
-      return m.lookupElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize), kernel.cpu);
+      return m.lookupElem(kernel.viewOrFail(ctx.index, ctx.argLo(2), ctx.argHi(2), m.spec.keySize), kernel.cpu);
     },
     map_update_elem: (ctx) => {
       const m = map(ctx, 1);

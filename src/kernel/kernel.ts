@@ -96,6 +96,11 @@ export class SimKernel {
   /** The map a handle names, or undefined. */
   mapOfHandle(handle: bigint): BpfMap | undefined {
     const [lo, hi] = fromU64(handle);
+    return this.mapAt(lo, hi);
+  }
+
+  /** mapOfHandle for a handle held as (lo, hi) int32 halves, as helpers find it in registers. */
+  mapAt(lo: number, hi: number): BpfMap | undefined {
     if (hi !== MAP_HANDLE_HI || (lo & 0xfff) !== 0) return undefined;
     return this.maps[(lo >>> 12) - 1];
   }
@@ -130,6 +135,17 @@ export class SimKernel {
     const bytes = this.memory.read(address, len);
     if (!bytes) throw this.accessError(index, 'read', address, len);
     return bytes;
+  }
+
+  /**
+   * A view (not a copy) of `len` bytes at the address (lo, hi), for a helper that reads them
+   * at once and keeps nothing; a MemoryAccessError at `index` otherwise.
+   */
+  viewOrFail(index: number, lo: number, hi: number, len: number): Uint8Array {
+    const region = this.memory.find(lo, hi, len);
+    if (!region) throw this.memory.outOfBounds(index, 'read', lo, hi, Math.max(len, 1));
+    const off = (lo >>> 0) - region.start;
+    return region.bytes.subarray(off, off + len);
   }
 
   writeOrFail(index: number, address: bigint, bytes: Uint8Array): void {
