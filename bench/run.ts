@@ -14,6 +14,7 @@ import { assemble } from '../src/asm/assembler.js';
 import { prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
 import { insn, Instruction } from '../src/isa/instruction.js';
 import { EngineName, ENGINES } from '../src/engines.js';
+import { packetBench } from './packets.js';
 import { BenchProgram, PROGRAMS } from './programs.js';
 
 const RUNS = 5;
@@ -26,36 +27,44 @@ interface NativeResult {
   readonly ns: number;
 }
 
-/** Compiles and runs the C twins; undefined (with a note) when gcc is missing. */
-function runNative(programs: readonly BenchProgram[]): Map<string, NativeResult> | undefined {
+/** Whether gcc is here to build the C twins (a note otherwise: the native column is skipped). */
+function haveGcc(): boolean {
   const probe = spawnSync('gcc', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     console.log('note: gcc not found; the native column is skipped\n');
-    return undefined;
+    return false;
   }
+  return true;
+}
+
+/**
+ * Compiles bench/native/NAME.c with the driver and runs it on `mem` with `param`: its best time
+ * in ns, after checking its result is `expect`.
+ */
+function runNativeTwin(name: string, mem: Uint8Array, param: number, expect: bigint): number {
   const tmp = mkdtempSync(join(tmpdir(), 'bpfrun-bench-'));
-  const results = new Map<string, NativeResult>();
   try {
-    for (const p of programs) {
-      const exe = join(NATIVE_OUT, p.name);
-      spawnSync('mkdir', ['-p', NATIVE_OUT]);
-      const cc = spawnSync('gcc', ['-O2', '-std=c11', '-o', exe, join(NATIVE_SRC, 'driver.c'), join(NATIVE_SRC, `${p.name}.c`)],
-        { encoding: 'utf8' });
-      if (cc.status !== 0) throw new Error(`gcc failed on ${p.name}.c:\n${cc.stderr}`);
-      const memFile = join(tmp, `${p.name}.mem`);
-      writeFileSync(memFile, p.mem());
-      const run = spawnSync(exe, [memFile, String(p.param), String(NATIVE_RUNS)], { encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`native ${p.name} failed:\n${run.stderr}`);
-      const [hex, ns] = run.stdout.trim().split(/\s+/);
-      if (BigInt('0x' + hex) !== p.expect) {
-        throw new Error(`native ${p.name}: result 0x${hex}, expected 0x${p.expect.toString(16)}`);
-      }
-      results.set(p.name, { ns: Number(ns) });
-    }
+    const exe = join(NATIVE_OUT, name);
+    spawnSync('mkdir', ['-p', NATIVE_OUT]);
+    const cc = spawnSync('gcc', ['-O2', '-std=c11', '-o', exe, join(NATIVE_SRC, 'driver.c'), join(NATIVE_SRC, `${name}.c`)],
+      { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`gcc failed on ${name}.c:\n${cc.stderr}`);
+    const memFile = join(tmp, `${name}.mem`);
+    writeFileSync(memFile, mem);
+    const run = spawnSync(exe, [memFile, String(param), String(NATIVE_RUNS)], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`native ${name} failed:\n${run.stderr}`);
+    const [hex, ns] = run.stdout.trim().split(/\s+/);
+    if (BigInt('0x' + hex) !== expect) throw new Error(`native ${name}: result 0x${hex}, expected 0x${expect.toString(16)}`);
+    return Number(ns);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return results;
+}
+
+/** The C twins of the compute programs; undefined without gcc. */
+function runNative(programs: readonly BenchProgram[], gcc: boolean): Map<string, NativeResult> | undefined {
+  if (!gcc) return undefined;
+  return new Map(programs.map((p) => [p.name, { ns: runNativeTwin(p.name, p.mem(), p.param, p.expect) }]));
 }
 
 function ms(ns: number): string {
@@ -89,7 +98,8 @@ function benchEngine(engine: EngineName, p: BenchProgram): { insns: number; setu
 
 function main(): void {
   console.log(`node ${process.version}; engines: ${ENGINES.join(', ')}; best of ${RUNS} runs after one warm-up`);
-  const native = runNative(PROGRAMS);
+  const gcc = haveGcc();
+  const native = runNative(PROGRAMS, gcc);
   if (native) console.log(`native: gcc -O2, best of ${NATIVE_RUNS} runs\n`);
   console.log('engine  program   instructions  setup ms     run ms  ns/insn   x native  what');
   for (const engine of ENGINES) {
@@ -110,6 +120,7 @@ function main(): void {
     console.log('native  program   run ms');
     for (const p of PROGRAMS) console.log(`native  ${p.name.padEnd(8)} ${ms(native.get(p.name)!.ns).padStart(7)}`);
   }
+  packetBench((name, mem, param, expect) => (gcc ? runNativeTwin(name, mem, param, expect) : undefined));
 }
 
 /**

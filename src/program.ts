@@ -204,13 +204,12 @@ export class Program {
     kernel.runContext = setup.context;
     try {
       let r0 = 0n, instructions = 0;
+      const limits = { instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs };
       const t0 = performance.now();
       for (let k = 0; k < setup.repeat; k++) {
         setup.beforeEach?.();
         this.references.clear();
-        const result = engine.run(args, {
-          instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs,
-        });
+        const result = engine.run(args, limits);
         this.references.checkReleased();
         r0 = result.r0;
         this.checkReturn(r0);

@@ -186,6 +186,8 @@ export function keyString(key: Uint8Array): string {
   // Fixed-arity calls for the common key sizes are several times faster than apply().
   const f = String.fromCharCode;
   switch (key.length) {
+    case 1: return f(key[0]);
+    case 2: return f(key[0], key[1]);
     case 4: return f(key[0], key[1], key[2], key[3]);
     case 8: return f(key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7]);
     case 16: return f(key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
