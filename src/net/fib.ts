@@ -483,6 +483,14 @@ function lookupRoute(fib: Fib, v: DataView, family: number, flags: number, dst: 
   return undefined;
 }
 
+/** Step 3's answer for no route, a missing table, or a route that does not forward. */
+function refusal(route: FibRoute | 'no-table' | undefined): number {
+  if (route === undefined || route === 'no-table') return FIB_RET.NOT_FWDED;
+  if (route.type === 'blackhole') return FIB_RET.BLACKHOLE;
+  if (route.type === 'unreachable') return FIB_RET.UNREACHABLE;
+  return route.type === 'prohibit' ? FIB_RET.PROHIBIT : FIB_RET.NOT_FWDED;
+}
+
 /** bpf_ipv4_fib_lookup. spec §4.7 steps 2-9 */
 function ipv4Lookup(fib: Fib, p: Uint8Array, v: DataView, flags: number, checkMtu: boolean): number {
   const dev = fib.device(v.getUint32(F.ifindex, true));
@@ -490,10 +498,7 @@ function ipv4Lookup(fib: Fib, p: Uint8Array, v: DataView, flags: number, checkMt
   if (!dev.forwardIpv4) return FIB_RET.FWD_DISABLED;
   const oif = (flags & BPF_FIB_LOOKUP_OUTPUT) !== 0 ? dev.ifindex : 0;
   const route = lookupRoute(fib, v, AF_INET, flags, readWords(p, F.dst, 1), oif, 0); // step 3
-  if (route === undefined || route === 'no-table') return FIB_RET.NOT_FWDED;
-  if (route.type === 'blackhole') return FIB_RET.BLACKHOLE;
-  if (route.type === 'unreachable') return FIB_RET.UNREACHABLE;
-  if (route.type === 'prohibit') return FIB_RET.PROHIBIT;
+  if (route === undefined || route === 'no-table' || route.type !== 'unicast') return refusal(route);
   const out = fib.device(route.dev!)!;
   let mtu = 0;
   if (checkMtu) { // step 5: ip_mtu_from_fib_result
@@ -526,10 +531,7 @@ function ipv6Lookup(fib: Fib, p: Uint8Array, v: DataView, flags: number, checkMt
   if (dev === undefined) return -ENODEV; // step 2
   if (!dev.forwardIpv6 || dev.mtu < IPV6_MIN_MTU) return FIB_RET.FWD_DISABLED; // no inet6_dev below 1280
   const route = lookupRoute(fib, v, AF_INET6, flags, dst, 0, dev.ifindex); // step 3
-  if (route === undefined || route === 'no-table') return FIB_RET.NOT_FWDED;
-  if (route.type === 'blackhole') return FIB_RET.BLACKHOLE;
-  if (route.type === 'unreachable') return FIB_RET.UNREACHABLE;
-  if (route.type === 'prohibit') return FIB_RET.PROHIBIT;
+  if (route === undefined || route === 'no-table' || route.type !== 'unicast') return refusal(route);
   const out = fib.device(route.dev!)!;
   let mtu = 0;
   if (checkMtu) { // step 5: ip6_mtu_from_fib6
