@@ -14,6 +14,21 @@ export const FRAG_SIZE = 4096;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS=17). */
 export const MAX_FRAGS = 17;
 
+/**
+ * Buffers given back by released packets, one per size, handed (zeroed) to the next packet of
+ * that size: a run per packet over a capture allocates no frame. Nothing keeps a released
+ * buffer: outputs, clones and records are copies.
+ */
+const SPARE = new Map<number, Uint8Array>();
+const MAX_SPARE_SIZES = 16;
+
+function frameBuffer(size: number): Uint8Array {
+  const spare = SPARE.get(size);
+  if (spare === undefined) return new Uint8Array(size);
+  SPARE.delete(size);
+  return spare.fill(0);
+}
+
 export class PacketBuffer {
   /** The whole buffer: hard_start / head is offset 0. */
   buf: Uint8Array;
@@ -26,7 +41,7 @@ export class PacketBuffer {
   private region: MemoryRegion;
 
   constructor(private readonly memory: AddressSpace, name: string, size: number, headroom: number, linear: Uint8Array) {
-    this.buf = new Uint8Array(size);
+    this.buf = frameBuffer(size);
     this.buf.set(linear, headroom);
     this.meta = this.data = headroom;
     this.end = headroom + linear.length;
@@ -156,5 +171,7 @@ export class PacketBuffer {
 
   release(): void {
     this.memory.unmap(this.region);
+    if (SPARE.size >= MAX_SPARE_SIZES) SPARE.clear();
+    SPARE.set(this.buf.length, this.buf);
   }
 }
