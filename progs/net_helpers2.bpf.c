@@ -39,6 +39,9 @@ struct {
 	__s64 ret, ret2, ret3;
 	__s64 lvl_before, lvl_after;  /* csum_level QUERY before / after the operation */
 	__u32 len, pkt_len, protocol, pad1;
+	__s64 rel_net, rel_mac;       /* skb_load_bytes_relative from the network / MAC header */
+	__u8 net4[4];                 /* the first 4 bytes at the network header afterwards */
+	__u8 mac_proto[2], pad2[2];   /* bytes 12-13 from the MAC header */
 } tr;
 
 SEC("tc")
@@ -115,6 +118,8 @@ int tc_room(struct __sk_buff *skb)
 	tr.len = skb->len;
 	tr.pkt_len = (__u32)(skb->data_end - skb->data);
 	tr.protocol = skb->protocol;
+	tr.rel_net = bpf_skb_load_bytes_relative(skb, 0, tr.net4, 4, BPF_HDR_START_NET);
+	tr.rel_mac = bpf_skb_load_bytes_relative(skb, 12, tr.mac_proto, 2, BPF_HDR_START_MAC);
 	return TC_ACT_OK;
 }
 
@@ -155,6 +160,8 @@ struct {
 	__s64 ret, ret2, ret3;
 	__s64 lvl;                 /* csum_level QUERY at the end */
 	__u32 len, pkt_len, protocol, hash;
+	__s64 rel_net;
+	__u8 net4[4], pad1[4];        /* the first 4 bytes at the network header afterwards */
 } tp;
 
 SEC("tc")
@@ -199,6 +206,7 @@ int tc_proto(struct __sk_buff *skb)
 	tp.pkt_len = (__u32)(skb->data_end - skb->data);
 	tp.protocol = skb->protocol;
 	tp.hash = skb->hash;
+	tp.rel_net = bpf_skb_load_bytes_relative(skb, 0, tp.net4, 4, BPF_HDR_START_NET);
 	return TC_ACT_OK;
 }
 

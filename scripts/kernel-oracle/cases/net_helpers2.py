@@ -2,9 +2,10 @@
 """Cases for progs/net_helpers2.bpf.o: bpf_skb_adjust_room flags, bpf_csum_level,
 bpf_skb_change_proto, bpf_redirect_map on CPUMAP / XSKMAP / DEVMAP / DEVMAP_HASH
 (spec program-types §4.3-§4.6)."""
+import socket
 import struct
 from _common import C
-from packets import eth, ipv4, ipv6, udp4, udp6, pkt_udp4, pkt_udp6, skb_ctx, IP6_SRC, IP6_DST
+from packets import eth, ipv4, ipv6, udp4, udp6, pkt_udp4, pkt_udp6, pkt_arp, skb_ctx
 
 UDP4 = pkt_udp4(payload=b"hello")  # 47 bytes
 UDP6 = pkt_udp6(payload=b"hello")  # 67 bytes
@@ -32,6 +33,13 @@ DEV_LO = struct.pack("<Ii", 1, 0)      # struct bpf_devmap_val: ifindex 1 (lo), 
 K = lambda k: struct.pack("<I", k)     # noqa: E731
 FILLED = {"cpu_map": [(K(0), CPU_VAL)], "xsk_map": [], "dev_map": [(K(1), DEV_LO), (K(3), DEV_LO)],
           "dev_hash": [(K(7), struct.pack("<I", 1))]}
+# An XSKMAP slot holds an AF_XDP socket fd. xsk_map_update_elem wants a socket with an RX ring
+# (xs->rx), not a bound one: socket(AF_XDP, SOCK_RAW) + setsockopt(SOL_XDP, XDP_RX_RING, 64).
+# It is made when the oracle loads these cases and lives as long as the process; the recorded
+# value is its fd number (any non-zero u32 is a filled slot for bpfrun).
+_XSK = socket.socket(44, socket.SOCK_RAW, 0)  # AF_XDP
+_XSK.setsockopt(283, 2, 64)                   # SOL_XDP, XDP_RX_RING
+XSK_FILLED = dict(FILLED, xsk_map=[(K(0), K(_XSK.fileno()))])
 EMPTY = {"cpu_map": [], "xsk_map": [], "dev_map": [], "dev_hash": []}
 
 
@@ -57,6 +65,8 @@ CASES = [
     room("decap6_complete", 10, "same with CHECKSUM_COMPLETE (the removed bytes leave skb->csum)", pkt=IN4_6,
          flags=COMPLETE),
     room("decap4", 11, "-40 MAC DECAP_L3_IPV4 on IPv4-in-IPv6: protocol IPv4", pkt=IN6_4),
+    room("decap4_complete", 11, "same with CHECKSUM_COMPLETE: the removed IPv6 header leaves skb->csum "
+         "(skb_postpull_rcsum)", pkt=IN6_4, flags=COMPLETE),
     room("decap_on_grow", 12, "+8 MAC DECAP_L3_IPV4: EINVAL"),
     room("decap_both", 13, "-20 MAC DECAP_L3_IPV4|IPV6: EINVAL", pkt=IN4_6),
     room("decap6_too_short", 14, "-20 MAC DECAP_L3_IPV6 on a 33-byte IPv4 packet: fewer than 40 left, ENOTSUPP"),
@@ -80,6 +90,10 @@ CASES = [
     room("encap4_tail", 25, "+20 MAC ENCAP_L3_IPV4 (no L4 flag), then change_tail(50): ENOTSUPP"),
     room("encap_zero", 26, "+0 NET ENCAP_L3_IPV4: 0, encapsulated, nothing inserted"),
     room("decap4_net", 27, "-8 NET DECAP_L3_IPV4: 8 bytes after the IPv4 header removed"),
+    room("decap4_net_complete", 27, "same with CHECKSUM_COMPLETE", flags=COMPLETE),
+    room("decap4_net_gso", 27, "same with ctx gso_size 1000 (not TCP, not UDP_L4): ENOTSUPP",
+         ctx={"gso_size": 1000}),
+    room("encap_arp", 1, "ENCAP_L3_IPV4|L4_GRE on ARP: ENOTSUPP (protocol checked first)", pkt=pkt_arp()),
     room("encap6_gre_net", 28, "+48 NET ENCAP_L3_IPV6|L4_GRE|NO_CSUM_RESET|FIXED_GSO: after the IPv4 header"),
     room("unknown_op", 0, "the program returns 99"),
     # ---- bpf_csum_level
@@ -107,6 +121,9 @@ CASES = [
     redir("cpumap_bad_flags", 3, "cpumap flags 4: XDP_ABORTED", FILLED),
     redir("cpumap_broadcast", 4, "cpumap BPF_F_BROADCAST: not allowed, XDP_ABORTED", FILLED),
     redir("xskmap_miss_tx", 5, "xskmap key 0 empty, flags 3: XDP_TX", EMPTY),
+    redir("xskmap_hit", 5, "xskmap key 0 holds an AF_XDP socket, flags 3: XDP_REDIRECT", XSK_FILLED),
+    redir("xskmap_hit_bad_flags", 7, "xskmap key 0 filled, BPF_F_BROADCAST|2: XDP_ABORTED before the lookup",
+          XSK_FILLED),
     redir("xskmap_oob", 6, "xskmap key 9 >= max_entries, flags 1: XDP_DROP", EMPTY),
     redir("xskmap_broadcast", 7, "xskmap BPF_F_BROADCAST|2: XDP_ABORTED", EMPTY),
     redir("devmap_bcast_empty", 8, "devmap BPF_F_BROADCAST on an empty map: XDP_REDIRECT (no lookup needed)",
