@@ -2,6 +2,7 @@
 """Cases for progs/net_helpers2.bpf.o: bpf_skb_adjust_room flags, bpf_csum_level,
 bpf_skb_change_proto, bpf_redirect_map on CPUMAP / XSKMAP / DEVMAP / DEVMAP_HASH
 (spec program-types §4.3-§4.6)."""
+import os
 import socket
 import struct
 from _common import C
@@ -35,11 +36,14 @@ FILLED = {"cpu_map": [(K(0), CPU_VAL)], "xsk_map": [], "dev_map": [(K(1), DEV_LO
           "dev_hash": [(K(7), struct.pack("<I", 1))]}
 # An XSKMAP slot holds an AF_XDP socket fd. xsk_map_update_elem wants a socket with an RX ring
 # (xs->rx), not a bound one: socket(AF_XDP, SOCK_RAW) + setsockopt(SOL_XDP, XDP_RX_RING, 64).
-# It is made when the oracle loads these cases and lives as long as the process; the recorded
-# value is its fd number (any non-zero u32 is a filled slot for bpfrun).
-_XSK = socket.socket(44, socket.SOCK_RAW, 0)  # AF_XDP
-_XSK.setsockopt(283, 2, 64)                   # SOL_XDP, XDP_RX_RING
-XSK_FILLED = dict(FILLED, xsk_map=[(K(0), K(_XSK.fileno()))])
+# It is made when the oracle loads these cases and duplicated onto fd 100, which stays open for
+# the whole process (whatever happens to this module) and keeps the recording deterministic;
+# the recorded value is that fd number (any non-zero u32 is a filled slot for bpfrun).
+XSK_FD = 100
+with socket.socket(44, socket.SOCK_RAW, 0) as _xsk:  # AF_XDP
+    _xsk.setsockopt(283, 2, 64)                       # SOL_XDP, XDP_RX_RING
+    os.dup2(_xsk.fileno(), XSK_FD)
+XSK_FILLED = dict(FILLED, xsk_map=[(K(0), K(XSK_FD))])
 EMPTY = {"cpu_map": [], "xsk_map": [], "dev_map": [], "dev_hash": []}
 
 
