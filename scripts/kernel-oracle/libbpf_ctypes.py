@@ -122,12 +122,17 @@ def map_get(m, key: bytes) -> bytes:
 
 
 def map_clear(m):
-    """Delete every key of a hash-like map."""
+    """Delete every key of a map: the keys are listed first, then deleted, so array-like maps
+    (DEVMAP, CPUMAP, XSKMAP: get_next_key walks every index) end too."""
     ks = bpf_map__key_size(m)
     fd = bpf_map__fd(m)
+    keys, prev = [], None
     key = ctypes.create_string_buffer(ks)
-    while bpf_map_get_next_key(fd, None, key) == 0:
-        bpf_map_delete_elem(fd, key)
+    while bpf_map_get_next_key(fd, prev, key) == 0:
+        keys.append(key.raw)
+        prev = ctypes.create_string_buffer(key.raw, ks)
+    for k in keys:
+        bpf_map_delete_elem(fd, ctypes.create_string_buffer(k, ks))
 
 
 def test_run(prog_fd, data_in, data_out_cap, ctx_in, ctx_out_cap, repeat, flags,

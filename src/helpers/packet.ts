@@ -68,10 +68,17 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
     pkt.data -= len;
     pkt.buf.fill(0, pkt.data + off, pkt.data + off + len);
   };
-  /** bpf_skb_generic_pop: `len` bytes removed at `off` from data; the first `off` bytes move up. */
+  /**
+   * bpf_skb_generic_pop: `len` bytes removed at `off` from data; the first `off` bytes move up.
+   * skb_postpull_rcsum takes the removed bytes out of a CHECKSUM_COMPLETE skb->csum
+   * (csum = ~csum_partial(removed, ~csum)).
+   */
   const genericPop = (skb: SkBuff, off: number, len: number) => {
     const { pkt } = skb;
     pkt.pull(off + len);
+    if (skb.ipSummed === CHECKSUM_COMPLETE) {
+      skb.csum = ~csumPartial(pkt.buf, pkt.data + off, len, ~skb.csum >>> 0) >>> 0;
+    }
     pkt.buf.copyWithin(pkt.data + len, pkt.data, pkt.data + off);
     pkt.data += len;
   };
@@ -402,9 +409,14 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
           if (skb.encapsulated) return -EALREADY;
           if (innerMacLen > abs) return -EINVAL;
         }
+        const macLen = skb.networkHeader - skb.macHeader;
         netHdrPush(skb, off, abs);
         if (encapL3 !== 0n) {
+          // bpf_skb_net_grow: the outer network header follows the MAC header; with
+          // ENCAP_L4_GRE / _UDP the outer transport header follows the outer IPv4 / IPv6 header.
           skb.encapsulated = true;
+          skb.networkHeader = skb.pkt.data + macLen;
+          if ((flags & 0x18n) !== 0n) skb.transportHeader = skb.pkt.data + macLen + (encapL3 === 0x4n ? 40 : 20);
           skb.protocol = be16(encapL3 === 0x2n ? ETH_P_IP : ETH_P_IPV6);
         }
       }
