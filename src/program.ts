@@ -216,7 +216,11 @@ export class Program {
         instructions += result.instructions;
       }
       const duration = Math.min(0xffffffff, Math.round(((performance.now() - t0) * 1e6) / setup.repeat));
-      return { ...setup.finish(r0), retval: Number(r0 & 0xffffffffn), r0, duration, instructions };
+      const out = setup.finish(r0);
+      return {
+        data: out.data, dataSize: out.dataSize, ctx: out.ctx, ctxSize: out.ctxSize, errno: out.errno, redirect: out.redirect,
+        clones: out.clones, retval: Number(BigInt.asUintN(32, r0)), r0, duration, instructions,
+      };
     } catch (e) {
       if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));
       throw e;

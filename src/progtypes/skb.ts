@@ -154,7 +154,7 @@ function skbTestRun(kernel: SimKernel, input: TestRunInput, program: TestRunProg
       }
       // 21., 22.
       if (ctx && cv) contextOut(skb, cv);
-      return { ...testFinish(input, pkt.contents(pkt.data), ctx), redirect: skb.redirect, clones: skb.clones };
+      return testFinish(input, pkt.contents(pkt.data), ctx, skb);
     },
     release,
   };

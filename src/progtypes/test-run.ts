@@ -45,8 +45,10 @@ export function refuseNonZero(program: TestRunProgram, checks: ReadonlyArray<rea
  * bpf_test_finish, then bpf_ctx_finish when that succeeded: the packet (linear bytes, then
  * fragments — `packet` is them all) copied up to data_size_out, ENOSPC when it did not fit
  * (the full size is still reported); then the context up to ctx_size_out. spec §1.2.4
+ * `recorded` is what the run's redirect helpers left (skb and XDP runs).
  */
-export function testFinish(input: TestRunInput, packet: Uint8Array | undefined, ctx: Uint8Array | undefined): TestRunOutput {
+export function testFinish(input: TestRunInput, packet: Uint8Array | undefined, ctx: Uint8Array | undefined,
+  recorded?: Pick<TestRunOutput, 'redirect' | 'clones'>): TestRunOutput {
   let errno = 0;
   let data: Uint8Array | undefined;
   const dataSize = packet?.length ?? 0;
@@ -55,9 +57,15 @@ export function testFinish(input: TestRunInput, packet: Uint8Array | undefined, 
     data = room !== 0 && packet.length > room ? packet.slice(0, room) : packet;
     if (data.length < packet.length) errno = ENOSPC;
   }
-  if (errno !== 0 || ctx === undefined || !ctxOutGiven(input)) return { data, dataSize, errno, ctxSize: input.ctxSizeOut ?? 0 };
-  const room = input.ctxSizeOut ?? ctx.length;
-  return { data, dataSize, errno: ctx.length > room ? ENOSPC : 0, ctx: ctx.slice(0, Math.min(room, ctx.length)), ctxSize: ctx.length };
+  let ctxOut: Uint8Array | undefined;
+  let ctxSize = input.ctxSizeOut ?? 0;
+  if (errno === 0 && ctx !== undefined && ctxOutGiven(input)) {
+    const room = input.ctxSizeOut ?? ctx.length;
+    if (ctx.length > room) errno = ENOSPC;
+    ctxOut = ctx.slice(0, Math.min(room, ctx.length));
+    ctxSize = ctx.length;
+  }
+  return { data, dataSize, errno, ctx: ctxOut, ctxSize, redirect: recorded?.redirect, clones: recorded?.clones };
 }
 
 /** Test runs repeat at least once (repeat 0 means 1). */

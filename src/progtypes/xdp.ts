@@ -110,7 +110,7 @@ export const XDP: ProgramTypeDef = {
           cv.setUint32(0, pkt.data - pkt.meta, true);
           cv.setUint32(4, pkt.end - pkt.meta, true);
         }
-        return { ...testFinish(input, pkt.contents(pkt.meta), ctx), redirect: xdp.redirect };
+        return testFinish(input, pkt.contents(pkt.meta), ctx, xdp);
       },
       release: () => pkt.release(),
     };
