@@ -501,8 +501,14 @@ function hexDump(bytes: Uint8Array): string[] {
  * packet's line with `verbose`, a progress line on stderr for long captures, the output
  * packets for --pcap-out.
  */
-function runCapture(program: Program, capture: Capture, input: RunOptions, how: { verbose: boolean; json: boolean }) {
+/**
+ * Runs a program over every packet of a capture. The perf rings are read after each packet, as
+ * a reader polling between packets would, so a long capture never fills them.
+ */
+function runCapture(program: Program, capture: Capture, input: RunOptions, how: { verbose: boolean; json: boolean },
+  drainPerf: () => PerfMapRecords[]) {
   const type = program.spec.type.name;
+  let perfRecords = 0;
   const counts = new Map<string, number>();
   const perPacket: Array<Record<string, unknown>> = [];
   const outputs: Array<{ data: Uint8Array; timestampNs: bigint }> = [];
@@ -513,18 +519,23 @@ function runCapture(program: Program, capture: Capture, input: RunOptions, how: 
   const progress = total > 1000 && process.stderr.isTTY;
   for (const packet of capture.packets) {
     let verdict: string;
+    let row: Record<string, unknown>;
     try {
       const r = program.testRun({ ...input, data: packet.data });
       verdict = r.errno === 0 ? verdictName(type, r.retval) : `${verdictName(type, r.retval)} (${errnoName(r.errno)})`;
       if (r.data !== undefined) outputs.push({ data: r.data, timestampNs: packet.timestampNs });
-      if (how.verbose) perPacket.push({ packet: packet.index, length: packet.data.length, retval: r.retval, verdict });
+      row = { packet: packet.index, length: packet.data.length, retval: r.retval, verdict };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
       errors++;
       verdict = e instanceof TestRunError ? `refused (${errnoName(e.errno)})` : `error (${e.kind})`;
       if (!firstError.has(verdict)) firstError.set(verdict, `packet ${packet.index}: ${e.message}`);
-      if (how.verbose) perPacket.push({ packet: packet.index, length: packet.data.length, verdict, error: e.message });
+      row = { packet: packet.index, length: packet.data.length, verdict, error: e.message };
     }
+    const perf = drainPerf().filter((m) => m.records.length > 0);
+    const n = perf.reduce((sum, m) => sum + m.records.length, 0);
+    perfRecords += n;
+    if (how.verbose) perPacket.push(n === 0 ? row : { ...row, ...(how.json ? { perf: perfReport(perf) } : { perfRecords: n }) });
     counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
     if (progress && performance.now() - lastProgress > 250) {
       lastProgress = performance.now();
@@ -535,10 +546,11 @@ function runCapture(program: Program, capture: Capture, input: RunOptions, how: 
   const rows = [...counts].sort((a, b) => b[1] - a[1]);
   const text = how.json
     ? JSON.stringify({ program: program.name, type, packets: total, verdicts: Object.fromEntries(rows),
-      errors: Object.fromEntries(firstError), ...(how.verbose && { perPacket }) }, null, 2)
+      errors: Object.fromEntries(firstError), ...(perfRecords > 0 && { perf_records: perfRecords }), ...(how.verbose && { perPacket }) }, null, 2)
     : [
-      ...(how.verbose ? perPacket.map((p) => `#${p.packet} ${p.length} bytes: ${p.verdict}${p.error ? ` — ${p.error}` : ''}`) : []),
-      `${program.name} (${type}): ${total} packets`,
+      ...(how.verbose ? perPacket.map((p) => `#${p.packet} ${p.length} bytes: ${p.verdict}${p.perfRecords ? `, ${p.perfRecords} perf records` : ''}`
+        + `${p.error ? ` — ${p.error}` : ''}`) : []),
+      `${program.name} (${type}): ${total} packets${perfRecords > 0 ? `, ${perfRecords} perf records` : ''}`,
       ...rows.map(([v, n]) => `  ${String(n).padStart(8)}  ${v}`),
       ...[...firstError].map(([verdict, m]) => `first ${verdict}: ${m}`),
     ].join('\n');
@@ -634,7 +646,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     };
     if (values.pcap !== undefined) {
       const capture = readCaptureFile(values.pcap);
-      const summary = runCapture(program, capture, input, { verbose: values.verbose ?? false, json: values.json ?? false });
+      const summary = runCapture(program, capture, input, { verbose: values.verbose ?? false, json: values.json ?? false },
+        () => drainPerfMaps(loaded));
       if (values['pcap-out'] !== undefined) writeFile(values['pcap-out'], writePcap(summary.outputs, { linkType: capture.linkType < 0 ? 1 : capture.linkType }));
       console.log(summary.text);
       if (summary.errors > 0) process.exitCode = 1;

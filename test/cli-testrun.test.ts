@@ -78,6 +78,19 @@ describe('bpfrun test-run', () => {
     assert.deepEqual([...written.packets[0].data.subarray(0, 14)], new Array(14).fill(0));
   });
 
+  it('--pcap reads the perf rings after each packet, so a long capture never fills them', () => {
+    const input = join(dir, 'many.pcap');
+    // 2000 records of 24 bytes are more than the 8-page ring holds (1365) if nobody reads it.
+    writeFileSync(input, writePcap(Array.from({ length: 2000 }, () => ({ data: UDP }))));
+    const r = bpfrun(['test-run', 'progs/net_perf.bpf.o', '--prog', 'xdp_perf', '--pcap', input, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.perf_records, 2000);
+    const verbose = bpfrun(['test-run', 'progs/net_perf.bpf.o', '--prog', 'xdp_perf', '--pcap', join(dir, 'in.pcap'), '--verbose']);
+    assert.match(verbose.stdout, /#0 48 bytes: XDP_PASS, 1 perf records\n/);
+    assert.match(verbose.stdout, /xdp_perf \(xdp\): 5 packets, 4 perf records\n/);
+  });
+
   it('a damaged capture is one line naming the record', () => {
     const input = join(dir, 'bad.pcap');
     const good = writePcap([{ data: UDP }, { data: UDP }]);
