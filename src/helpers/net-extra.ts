@@ -23,7 +23,7 @@ import type { BpfMap } from '../maps/base.js';
 import { csumAdd, csumSub } from '../net/csum.js';
 import { be16, CHECKSUM_COMPLETE, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, SkBuff } from '../net/skb.js';
 import { XdpBuff } from '../net/xdp.js';
-import { AddressSpace } from '../memory.js';
+import { AddressSpace, type MemoryRegion } from '../memory.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import { hex } from '../text.js';
 import { EINVAL, ENODEV, type HelperName } from '../uapi.js';
@@ -44,6 +44,9 @@ const INET_ECN_CE = 3;
 /** The helpers of this module, by name, bound to `kernel`. */
 export function createNetExtraHelpers(kernel: SimKernel): Partial<Record<HelperName, NativeFn>> {
   const cookies = new WeakMap<SkBuff, bigint>();
+  /** bpf_for_each_map_elem's key copies, by map and nesting depth, and the depth now. */
+  const keyRegions = new WeakMap<BpfMap, MemoryRegion[]>();
+  const keyDepth = new WeakMap<BpfMap, number>();
   const skbOf = (ctx: CallContext, helper: string): SkBuff => {
     const c = kernel.runContext;
     if (!(c instanceof SkBuff)) throw new RuntimeError(ctx.index, `bpf_${helper}: the run has no sk_buff`);
@@ -208,11 +211,16 @@ export function createNetExtraHelpers(kernel: SimKernel): Partial<Record<HelperN
       if (ctx.arg(4) !== 0n) return -EINVAL;
       const fn = ctx.arg(2), data = ctx.arg(3), handle = ctx.arg(1);
       // The key the callback reads: the element's own for a hash map, a u32 on the kernel's
-      // stack for an array; here a read-only copy for the duration of the call.
-      const keyBytes = new Uint8Array(Math.max(m.spec.keySize, 1));
-      const region = kernel.memory.map(`bpf_for_each_map_elem key of ${m.spec.name}`, keyBytes, false);
+      // stack for an array; here a read-only copy of key_size bytes, one region per map and
+      // nesting depth (a callback may walk the same map again), mapped once and reused.
+      const regions = keyRegions.get(m) ?? [];
+      keyRegions.set(m, regions);
+      const depth = keyDepth.get(m) ?? 0;
+      const region = regions[depth] ??= kernel.memory.map(`bpf_for_each_map_elem key of ${m.spec.name}`, new Uint8Array(m.spec.keySize), false);
+      const keyBytes = region.bytes;
       const keyAddress = AddressSpace.address(region);
       const call = (value: bigint) => ctx.callFunction(fn, [handle, keyAddress, value, data]) !== 0n;
+      keyDepth.set(m, depth + 1);
       try {
         if (m instanceof ArrayMap) {
           const view = new DataView(keyBytes.buffer);
@@ -223,7 +231,7 @@ export function createNetExtraHelpers(kernel: SimKernel): Partial<Record<HelperN
         }
         throw unsupported(ctx, m);
       } finally {
-        kernel.memory.unmap(region);
+        keyDepth.set(m, depth);
       }
     },
   };
