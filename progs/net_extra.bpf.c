@@ -4,6 +4,7 @@
  *
  *   tc_mtu, xdp_mtu   - bpf_check_mtu with the ctl map's ifindex, *mtu_len, len_diff, flags.
  *   tc_ecn, cg_ecn    - bpf_skb_ecn_set_ce; the packet shows the change.
+ *   tc_ecn_clone      - bpf_skb_ecn_set_ce after bpf_clone_redirect to lo (flags from mark).
  *   tc_ids, cg_ids, sock_ids, xdp_ids
  *                     - numa node, cgroup classid, skb cgroup id, socket and netns cookies,
  *                       jiffies64. What differs between machines (ids, cookies, jiffies) goes
@@ -97,6 +98,15 @@ int tc_ecn(struct __sk_buff *skb)
 {
 	ecn_ret[0] = bpf_skb_ecn_set_ce(skb);
 	ecn_ret[1] = bpf_skb_ecn_set_ce(skb); /* CE already: 1 for IPv4 and IPv6 */
+	return TC_ACT_OK;
+}
+
+/* After bpf_clone_redirect (to lo, egress and ingress): is the skb still a writable one? */
+SEC("tc")
+int tc_ecn_clone(struct __sk_buff *skb)
+{
+	ecn_ret[0] = bpf_clone_redirect(skb, 1, skb->mark);
+	ecn_ret[1] = bpf_skb_ecn_set_ce(skb);
 	return TC_ACT_OK;
 }
 

@@ -166,6 +166,9 @@ export function createNetExtraHelpers(kernel: SimKernel): Partial<Record<HelperN
       if (hlen === 0) return 0;
       const { pkt } = skb;
       if (pkt.end - pkt.data < hlen) return 0; // skb_headlen
+      // skb_cloned && !skb_clone_writable: never here. A test run's skb is not cloned, and after
+      // bpf_clone_redirect to lo the clone is consumed before the program goes on (Linux 6.18
+      // sets CE then too: net_extra.json tc_ecn_after_clone*).
       const nh = skb.networkHeader;
       if (nh < 0 || nh + hlen > pkt.end) return 0; // skb_tail_pointer
       const b = pkt.buf;
