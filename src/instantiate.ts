@@ -89,7 +89,8 @@ function libbpfMaxEntries(def: { type: number; maxEntries: number }, nrCpus: num
 export function instantiate(
   spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
 ): Instance {
-  const kernel = new SimKernel(options);
+  // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
+  const kernel = new SimKernel({ ...options, hz: Number(options.kconfig?.CONFIG_HZ ?? DEFAULT_KCONFIG.CONFIG_HZ) });
   const maps = mapDefs.map((def, i) => createMap(
     { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));

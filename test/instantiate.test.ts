@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LoadError } from '../src/errors.js';
 import { checkHelperCalls, instantiate } from '../src/instantiate.js';
 import { BPF_CALL, BPF_JMP } from '../src/isa/opcodes.js';
-import { parseObject } from '../src/loader/parse.js';
+import { internalMapName, parseObject } from '../src/loader/parse.js';
 import { ProgArrayMap } from '../src/maps/progarray.js';
 import { SimKernel } from '../src/kernel/kernel.js';
 import { AddressSpace } from '../src/memory.js';
@@ -112,5 +112,14 @@ describe('program types', () => {
     const adjust = xdp.programs.find((p) => p.name === 'xdp_adjust')!;
     assert.doesNotThrow(() => checkHelperCalls(adjust, programTypeDef('xdp'), xdpNatives));
     assert.throws(() => checkHelperCalls(adjust, programTypeDef('sched_cls'), xdpNatives), /cannot use helper bpf_xdp_adjust_\w+#\d+$/);
+  });
+});
+
+describe('internal map names, as libbpf names them', () => {
+  it('keep 7 characters for the section, take no prefix for a custom section, and replace other characters', () => {
+    assert.deepEqual([
+      internalMapName('net_extra', '.bss'), internalMapName('maps', '.bss'), internalMapName('my_object_name', '.rodata'),
+      internalMapName('my_object_name', '.kconfig'), internalMapName('x', '.rodata.abracadabra'), internalMapName('my-prog', '.data'),
+    ], ['net_extr.bss', 'maps.bss', 'my_objec.rodata', 'my_obje.kconfig', '.rodata.abracad', 'my_prog.data']);
   });
 });

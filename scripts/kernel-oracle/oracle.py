@@ -40,7 +40,8 @@ sys.path.insert(0, os.path.join(HERE, "cases"))
 import libbpf_ctypes as lb  # noqa: E402
 
 ENOSPC = 28
-OBJECTS = ["net_xdp", "net_tc", "net_sock", "net_cgroup", "net_flow", "net_rawtp", "net_fib", "net_helpers2"]
+OBJECTS = ["net_xdp", "net_tc", "net_sock", "net_cgroup", "net_flow", "net_rawtp", "net_fib", "net_redirect", "net_helpers2",
+           "net_extra"]
 
 
 def load_cases(name):

@@ -15,6 +15,7 @@ import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
+import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
 import { bpfFormat, FormatMemory } from './printf.js';
@@ -37,8 +38,8 @@ const PAGE_MASK = 0xfffn;
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
 
-/** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's callback_fn). */
-const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2] };
+/** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's and bpf_for_each_map_elem's callback_fn). */
+const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2] };
 
 /** All helpers we implement, keyed by id, bound to `kernel`. */
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
@@ -254,6 +255,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
     // bpf_perf_event_output: ./perf.ts
     ...createPerfHelpers(kernel),
+    ...createNetExtraHelpers(kernel), // check_mtu, ecn_set_ce, cookies, sk lookups, for_each_map_elem: ./net-extra.ts
   };
 
   const ringbuf = (ctx: CallContext, n: number): RingBufMap => {

@@ -35,7 +35,12 @@ export interface KernelOptions {
    * configuration is a FibConfigError.
    */
   readonly fib?: FibConfig | Fib;
+  /** CONFIG_HZ, the tick rate of bpf_jiffies64. Default 250 (the kconfig default). */
+  readonly hz?: number;
 }
+
+/** The netns cookie of init_net (7.2: NET_NS_INIT_ID, include/uapi/linux/nsfs.h). */
+export const INIT_NET_COOKIE = 7n;
 
 export class SimKernel {
   readonly memory = new AddressSpace();
@@ -47,6 +52,13 @@ export class SimKernel {
   readonly tgid: number;
   /** The FIB of bpf_fib_lookup. */
   readonly fib: Fib;
+  /** CONFIG_HZ. */
+  readonly hz: number;
+  /**
+   * The last socket cookie handed out (sock_gen_cookie): each test run's dummy socket takes the
+   * next one the first time a program asks, so the first is 1 in a fresh kernel.
+   */
+  private lastCookie = 0n;
   /** Stream messages and faults, in order (for run records). */
   readonly events = new EventLog();
   /** Lines written by bpf_trace_printk / bpf_trace_vprintk (the trace_pipe), in order. */
@@ -73,6 +85,8 @@ export class SimKernel {
     this.clockNs = options.clockStartNs ?? 1_000_000_000n;
     this.clockStep = options.clockStepNs ?? 1_000n;
     this.rngState = (options.seed ?? 1) >>> 0 || 1;
+    this.hz = options.hz ?? 250;
+    if (!Number.isInteger(this.hz) || this.hz < 1) throw new RangeError('hz must be a positive integer');
     this.fib = options.fib === undefined ? Fib.DEFAULT : options.fib instanceof Fib ? options.fib : Fib.parse(options.fib);
   }
 
@@ -115,6 +129,20 @@ export class SimKernel {
     const now = this.clockNs;
     this.clockNs += this.clockStep;
     return now;
+  }
+
+  /**
+   * get_jiffies_64() at the clock's current reading: INITIAL_JIFFIES ((u32)(-300 * HZ), so the
+   * 32-bit jiffies wrap five minutes after boot) plus the ticks since boot.
+   */
+  jiffies64(): bigint {
+    const hz = BigInt(this.hz);
+    return ((1n << 32n) - 300n * hz) + (this.ktimeNs() * hz) / 1_000_000_000n;
+  }
+
+  /** gen_cookie_next(&sock_cookie): a new socket cookie, never 0. */
+  nextSocketCookie(): bigint {
+    return ++this.lastCookie;
   }
 
   /** A deterministic 32-bit random value (xorshift32). */

@@ -557,10 +557,17 @@ function internalOrigin(name: string): 'data' | 'rodata' | 'bss' | undefined {
   return undefined;
 }
 
-/** libbpf internal_map_name: object name prefix, then the section name, in 15 characters. */
+/**
+ * libbpf internal_map_name: a prefix of the object name, then the section name, in 15
+ * characters. The suffix always reserves 7 characters (so `.bss` maps get 8 characters of the
+ * object name, `net_extr.bss`, and `.kconfig` 7); a section with a second dot (`.rodata.foo`,
+ * a custom section) gets no prefix. elf-loading.md §2.4, libbpf.c internal_map_name
+ */
 export function internalMapName(objName: string, section: string): string {
-  const prefix = Math.max(0, Math.min(16 - section.length - 1, objName.length));
-  return (objName.slice(0, prefix) + section).slice(0, 15);
+  const suffix = Math.min(Math.max(7, section.length), 15);
+  const prefix = section.indexOf('.', 1) >= 0 ? 0 : Math.min(16 - suffix - 1, objName.length);
+  // Characters the kernel does not allow in a map name become '_'.
+  return (objName.slice(0, prefix) + section.slice(0, suffix)).replace(/[^A-Za-z0-9_.]/g, '_');
 }
 
 function cString(bytes: Uint8Array): string {

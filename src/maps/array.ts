@@ -45,6 +45,19 @@ export class ArrayMap extends BpfMap {
     return this.copies[this.percpu ? cpu : 0].bytes;
   }
 
+  /**
+   * bpf_for_each_array_elem (kernel/bpf/arraymap.c): `fn(index, value address)` for every index
+   * in order (this CPU's copy of a per-CPU array) until it returns true; the number of calls.
+   */
+  forEachElement(cpu: number, fn: (index: number, value: bigint) => boolean): number {
+    let n = 0;
+    for (let i = 0; i < this.spec.maxEntries; i++) {
+      n++;
+      if (fn(i, this.address(i, cpu))) break;
+    }
+    return n;
+  }
+
   // ---- Program side ----
 
   // array_map_lookup_elem / percpu_array_map_lookup_elem: NULL past max_entries.

@@ -130,6 +130,23 @@ export class HashMap extends BpfMap {
   /** Number of elements. */
   get size(): number { return this.table.size; }
 
+  /**
+   * bpf_for_each_hash_elem (kernel/bpf/hashtab.c): `fn(key, value address)` per element (this
+   * CPU's copy for per-CPU maps) until it returns true; the number of calls. Insertion order here,
+   * bucket order in the kernel. The next element is taken before the call, so the callback may
+   * delete the current one; LRU recency is not touched.
+   */
+  forEachElement(cpu: number, fn: (key: Uint8Array, value: bigint) => boolean): number {
+    let n = 0;
+    for (let e = this.first; e !== null;) {
+      const next = e.next;
+      n++;
+      if (fn(e.key, e.slot.addrs[this.percpu ? cpu : 0])) break;
+      e = next;
+    }
+    return n;
+  }
+
   // ---- Program side ----
 
   lookupElem(key: Uint8Array, cpu: number): bigint {
