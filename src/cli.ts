@@ -22,7 +22,7 @@ import type { RedirectRecord } from './net/skb.js';
 import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
-import { BpfObject, MapAttributes, MapEntry, openObject } from './object.js';
+import { BpfObject, LoadOptions, MapAttributes, MapEntry, openObject } from './object.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -162,7 +162,9 @@ Usage:
                                   program runs; KEY and VAL are hex bytes (01000000)
         --map-entries NAME=FILE   the same from a JSON file: [{"key": K, "value": V}, ...], each
                                   hex bytes or an unsigned integer (little-endian, the field's size)
-        --kconfig NAME=VALUE      a __kconfig extern's value (an integer; y, m, n)
+        --kconfig NAME=VALUE      a __kconfig extern's value, as a .config line gives it (y, n, m,
+                                  an integer, "text"); before the simulated kernel's config
+        --kconfig-file FILE       more values in .config syntax (an error names its line)
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -328,7 +330,7 @@ function nonNegativeInt(text: string | undefined, what: string): number | undefi
 /** The options that shape an object before load, as a loader would: maps and kconfig. */
 const OBJECT_OPTIONS = {
   map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
-  'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true },
+  'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -336,6 +338,7 @@ interface ObjectOptionValues {
   'map-entry'?: string[];
   'map-entries'?: string[];
   kconfig?: string[];
+  'kconfig-file'?: string;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -347,7 +350,7 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Record<string, bigint> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText'> {
   for (const text of values.map ?? []) {
     const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
@@ -368,14 +371,14 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Record<
     const def = obj.mapDefinition(name);
     obj.addMapEntries(name, mapEntriesJson(file, readFile(file).toString('utf8'), def.keySize, def.valueSize));
   }
-  const kconfig: Record<string, bigint> = {};
+  const kconfig: Record<string, string> = {};
   for (const text of values.kconfig ?? []) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(text);
-    if (!m) throw new UsageError(`--kconfig ${text}: expected NAME=VALUE (an integer; y, m and n are 1, 2 and 0)`);
-    const tristate: Record<string, bigint> = { y: 1n, m: 2n, n: 0n };
-    kconfig[m[1]] = tristate[m[2]] ?? integerText(m[2], `--kconfig ${text}`);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(text);
+    if (!m) throw new UsageError(`--kconfig ${text}: expected NAME=VALUE (as a .config line: y, n, m, an integer, "text")`);
+    kconfig[m[1]] = m[2]; // libbpf's rules for the extern's type apply at load
   }
-  return kconfig;
+  const file = values['kconfig-file'];
+  return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') } };
 }
 
 /** A decimal or 0x-hex integer, possibly negative. */
@@ -593,8 +596,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
     const opened = openObjectFile(positionals[0]!);
-    const kconfig = applyObjectOptions(opened, values);
-    const loaded = opened.load({ arenaGlobals, engine, kfuncs, kconfig, strictKfuncContract: values['strict-kfuncs'] });
+    const loaded = opened.load({ arenaGlobals, engine, kfuncs, ...applyObjectOptions(opened, values), strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const data = values['data-hex'] === undefined ? undefined : parseMemHex(values['data-hex']);
     if ((values.prog ?? []).length === 0 && !loaded.programs.some((p) => p.spec.type.name === 'syscall' && p.spec.autoload)) {
@@ -630,8 +632,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const engine = engineOf(values.engine);
     const fib = values.fib === undefined ? undefined : readFibFile(values.fib);
     const opened = openObjectFile(positionals[0]!);
-    const kconfig = applyObjectOptions(opened, values);
-    const loaded = opened.load({ engine, kfuncs, kconfig, fib });
+    const loaded = opened.load({ engine, kfuncs, ...applyObjectOptions(opened, values), fib });
     const program = loaded.program(values.prog);
     const type = program.spec.type.name;
     const input: RunOptions = {

@@ -11,13 +11,14 @@ import { ksymAddress } from './addresses.js';
 import { BpfError, LoadError } from './errors.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
-import { writeScalar } from './globals.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
+import { SIMULATED_HZ, SIMULATED_KERNEL_CONFIG, VIRTUAL_KCONFIG } from './kernel/kconfig.js';
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { NativeRegistry } from './kernel/natives.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
+import { kconfigType, KconfigSlot, KconfigValue, resolveKconfig } from './loader/kconfig.js';
 import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
@@ -45,16 +46,16 @@ export interface LoadOptions extends KernelOptions {
    * with full-range ld_imm64 offsets (the default), or 'start' (offset 0), as on Linux 6.18.
    */
   readonly arenaGlobals?: 'start' | 'end';
-  /** Values of `__kconfig` externs (LINUX_KERNEL_VERSION and CONFIG_HZ have defaults). */
-  readonly kconfig?: Readonly<Record<string, bigint | number>>;
+  /**
+   * Values of `__kconfig` externs, before the simulated kernel's config (src/kernel/kconfig.ts):
+   * numbers, or values as a .config line writes them (`y`, `m`, `"text"`, `0x10`).
+   */
+  readonly kconfig?: Readonly<Record<string, KconfigValue>>;
+  /** A Kconfig text (.config syntax) read after `kconfig`; `name` is where errors point (a file). */
+  readonly kconfigText?: { readonly name: string; readonly content: string };
 }
 
-/** The Linux version this runtime simulates, for LINUX_KERNEL_VERSION (KERNEL_VERSION(7, 1, 0)). */
-export const SIMULATED_KERNEL_VERSION = (7 << 16) | (1 << 8);
-const DEFAULT_KCONFIG: Readonly<Record<string, bigint>> = {
-  LINUX_KERNEL_VERSION: BigInt(SIMULATED_KERNEL_VERSION),
-  CONFIG_HZ: 250n,
-};
+export { SIMULATED_KERNEL_VERSION } from './kernel/kconfig.js';
 
 /** The key of an ARRAY map's only element (a global data section). */
 const KEY_0 = new Uint8Array(4);
@@ -90,12 +91,13 @@ export function instantiate(
   spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
 ): Instance {
   // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
-  const kernel = new SimKernel({ ...options, hz: Number(options.kconfig?.CONFIG_HZ ?? DEFAULT_KCONFIG.CONFIG_HZ) });
+  const hz = options.kconfig?.CONFIG_HZ;
+  const kernel = new SimKernel({ ...options, hz: hz === undefined || (typeof hz === 'string' && !/^\d+$/.test(hz)) ? SIMULATED_HZ : Number(hz) });
   const maps = mapDefs.map((def, i) => createMap(
     { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));
   const handles = maps.map((m) => kernel.addMap(m));
-  fillKconfig(spec, maps, options.kconfig ?? {});
+  fillKconfig(spec, maps, options);
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
 
   // The program each engine instance runs: what bpf_prog_find_from_stack resolves. spec §5
@@ -147,19 +149,16 @@ export function instantiate(
 }
 
 /** Writes the `__kconfig` externs' values into the .kconfig map. */
-function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], values: Readonly<Record<string, bigint | number>>): void {
+function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], options: LoadOptions): void {
   const index = spec.maps.findIndex((m) => m.origin === 'kconfig');
   if (index < 0) return;
-  const image = new Uint8Array(spec.maps[index].valueSize);
-  for (const ext of spec.externs) {
-    if (ext.kind !== 'kconfig') continue;
-    const value = values[ext.name] ?? DEFAULT_KCONFIG[ext.name];
-    if (value === undefined) {
-      if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'unknown kconfig value (give it in LoadOptions.kconfig, or with --kconfig NAME=VALUE)');
-      continue;
-    }
-    writeScalar(image, ext.offset!, ext.size!, BigInt(value));
-  }
+  const slots = spec.externs.flatMap((ext): KconfigSlot[] => {
+    const info = ext.kind === 'kconfig' && spec.btf ? kconfigType(spec.btf, ext.typeId!) : undefined;
+    return info ? [{ ...info, name: ext.name, weak: ext.weak, offset: ext.offset! }] : [];
+  });
+  const image = resolveKconfig(slots, spec.maps[index].valueSize, {
+    given: options.kconfig, text: options.kconfigText, kernel: SIMULATED_KERNEL_CONFIG, virtual: VIRTUAL_KCONFIG,
+  });
   maps[index].update(KEY_0, image);
 }
 

@@ -1,6 +1,6 @@
 // Maps shaped before load, as a loader does it: libbpf's bpf_map__set_* setters and elements
 // written between creation and the first run (BpfObject.setMapAttributes / addMapEntries, and
-// the CLI's --map, --map-entry, --map-entries), plus --kconfig.
+// the CLI's --map, --map-entry, --map-entries). --kconfig: test/kconfig.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,7 +97,7 @@ describe('maps shaped before load: the rules', () => {
   });
 });
 
-describe('bpfrun: --map, --map-entry, --map-entries, --kconfig', () => {
+describe('bpfrun: --map, --map-entry, --map-entries', () => {
   const frame = (dport: number) => {
     const udp = '04d2' + dport.toString(16).padStart(4, '0') + '000d0000' + '68656c6c6f';
     return '020000000002020000000001' + '0800' + '4500002112340000401100000a0000010a000002' + udp;
@@ -134,13 +134,5 @@ describe('bpfrun: --map, --map-entry, --map-entries, --kconfig', () => {
     const badMap = bpfrun(['run', MAPS, '--map', 'nope.max_entries=8']);
     assert.equal(badMap.status, 1);
     assert.match(badMap.stderr, /map nope: no such map/);
-  });
-
-  it('--kconfig gives a __kconfig extern its value', () => {
-    const r = bpfrun(['run', MAPS, '--prog', 'use_array', '--kconfig', 'CONFIG_NR_CPUS=8', '--kconfig', 'CONFIG_X=y']);
-    assert.equal(r.status, 0, r.stderr);
-    const bad = bpfrun(['run', MAPS, '--kconfig', 'CONFIG_NR_CPUS=eight']);
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--kconfig CONFIG_NR_CPUS=eight: 'eight' is not an integer/);
   });
 });

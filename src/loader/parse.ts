@@ -18,6 +18,7 @@ import {
   BPF_PSEUDO_MAP_IDX_VALUE, OP_CALL, OP_LDDW,
 } from '../isa/opcodes.js';
 import type { MapSpec } from '../maps/types.js';
+import { kconfigType, KconfigTypeInfo, layoutKconfig } from './kconfig.js';
 import { hex, latin1Text } from '../text.js';
 import {
   BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
@@ -380,7 +381,7 @@ class ObjectParser {
     const kconfig = btf?.datasec(KCONFIG);
     // By name, the first of each, as a search would find it (one search per extern was quadratic).
     const kconfigVars = btf && kconfig && firstByName(kconfig.vars, (v) => btf.type(v.type).name);
-    let kconfigSize = 0;
+    const kconfigExterns: Array<KconfigTypeInfo & { name: string; weak: boolean; index: number }> = [];
     for (const sym of this.elf.symbols) {
       if (!isExtern(sym)) continue;
       const where = `extern ${sym.name}`;
@@ -395,17 +396,23 @@ class ObjectParser {
         if (entry) {
           const variable = btf.type(entry.type);
           const typeId = variable.kind === 'VAR' ? variable.type : entry.type;
-          const size = btf.sizeOf(typeId);
-          const align = Math.min(8, size & -size || 8);
-          kconfigSize = Math.ceil(kconfigSize / align) * align;
-          spec = { name: sym.name, kind: 'kconfig', weak, offset: kconfigSize, size, typeId };
-          kconfigSize += size;
+          const info = kconfigType(btf, typeId);
+          if (!info) throw new LoadError(where, 'type is unsupported (a __kconfig extern is a bool, char, integer, libbpf_tristate or char array)');
+          kconfigExterns.push({ ...info, name: sym.name, weak, index: this.externs.length });
+          spec = { name: sym.name, kind: 'kconfig', weak, offset: 0, size: info.size, typeId };
         } else {
           spec = { name: sym.name, kind: 'ksym', weak };
         }
       }
       this.externByName.set(sym.name, this.externs.length);
       this.externs.push(Object.freeze(spec));
+    }
+    // libbpf's layout of the .kconfig map (§5.1): alignment descending, size ascending, name.
+    const { slots, size: kconfigSize } = layoutKconfig(kconfigExterns);
+    const indexOf = new Map(kconfigExterns.map((e) => [e.name, e.index]));
+    for (const slot of slots) {
+      const index = indexOf.get(slot.name)!;
+      this.externs[index] = Object.freeze({ ...this.externs[index], offset: slot.offset });
     }
     if (kconfigSize > 0) {
       this.mapBySection.set(-1, this.maps.length);
