@@ -134,6 +134,23 @@ function causeOf(e: unknown): string {
   return `${name}: ${msg}`.slice(0, 110);
 }
 
+/**
+ * The pre_execution_cb of prog_tests/verifier.c (init_test_val_map): before the run, element 0
+ * of the named map gets a struct test_val { .index = (6 + 1) * sizeof(int), .foo[6] = 0xabcdef12 }.
+ */
+const PRE_EXECUTION: Readonly<Record<string, string>> = {
+  verifier_array_access: 'map_array_ro',
+  verifier_value_ptr_arith: 'map_array_48b',
+};
+
+function testVal(size: number): Uint8Array {
+  const value = new Uint8Array(size);
+  const view = new DataView(value.buffer);
+  view.setUint32(0, 7 * 4, true);
+  view.setUint32(4 + 6 * 4, 0xabcdef12, true);
+  return value;
+}
+
 function runOne(file: string, spec: ObjectSpec, specs: readonly TestSpec[], t: TestSpec, engine: EngineName | undefined,
   loadAll: boolean): Result {
   const p = spec.programs.find((x) => x.name === t.name)!;
@@ -152,6 +169,11 @@ function runOne(file: string, spec: ObjectSpec, specs: readonly TestSpec[], t: T
   }
   const program = loaded.program(p.name);
   try {
+    const pre = PRE_EXECUTION[file];
+    if (pre) {
+      const map = loaded.map(pre);
+      map.update(new Uint8Array(4), testVal(map.valueSize));
+    }
     const syscall = p.type.name === 'syscall';
     let ctx: Uint8Array | undefined;
     if (t.linearSize !== undefined && t.linearSize !== 0) {
