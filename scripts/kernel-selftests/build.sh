@@ -11,6 +11,7 @@
 # libbpf's headers next to it, and dumps OUT/include/vmlinux.h from /sys/kernel/btf/vmlinux with
 # bpftool when bpftool is there (files that include vmlinux.h fail to compile otherwise).
 # Objects go to OUT/obj/NAME.bpf.o, clang's messages to OUT/obj/NAME.log.
+# MCPU=v4 builds as the test_progs-cpuv4 runner does (default v3: test_progs).
 set -u
 LINUX=${1:-/work/linux/linux-source-7.2}
 OUT=${2:-/tmp/bpfrun-kselftests}
@@ -30,7 +31,7 @@ SYS_INCLUDES=$($CLANG -v -E - </dev/null 2>&1 | sed -n '/<...> search starts her
 CFLAGS="-g -Wall -D__TARGET_ARCH_x86 -mlittle-endian -I$OUT/include -I$SELF -I$LINUX/tools/include/uapi \
   -I$LINUX/tools/include -I$SELF/libarena/include -std=gnu11 -fno-strict-aliasing -Wno-microsoft-anon-tag \
   -fms-extensions -Wno-compare-distinct-pointer-types -Wno-initializer-overrides $SYS_INCLUDES \
-  -DENABLE_ATOMICS_TESTS -O2 --target=bpfel -mcpu=v3"
+  -DENABLE_ATOMICS_TESTS -O2 --target=bpfel -mcpu=${MCPU:-v3}"
 
 # Files calling 7.2 kfuncs an older vmlinux.h does not declare get kfuncs-7.2.h force-included.
 NEEDS_KFUNCS_H=" verifier_sock verifier_netfilter_ctx verifier_bpf_trap "

@@ -25,6 +25,9 @@ import { BpfObject, openObject } from '../../src/object.js';
 import type { EngineName } from '../../src/engines.js';
 import type { ObjectSpec, ProgramSpec } from '../../src/loader/spec.js';
 import { hasProgramTypeModel } from '../../src/progtypes/index.js';
+import { findContextAccesses } from '../../src/isa/ctx-ptr.js';
+import { validate } from '../../src/isa/validate.js';
+import { BPF_ABS, BPF_IND, BPF_LD, CLASS_MASK, MODE_MASK } from '../../src/isa/opcodes.js';
 
 const TEST_DATA_LEN = 64;
 const POINTER_VALUE = 0xbadcafe;
@@ -61,7 +64,19 @@ interface Result {
   readonly program: string;
   readonly type: string;
   readonly section: string;
+  /** Whether the program reads its context: a context access or LD_ABS / LD_IND. */
+  readonly readsContext: boolean;
   readonly outcome: Outcome;
+}
+
+/** A context access (as bpfrun finds them at load: PTR_TO_CTX) or a legacy packet load. */
+function readsContext(p: ProgramSpec): boolean {
+  if (p.insns.some((i) => (i.opcode & CLASS_MASK) === BPF_LD && ((i.opcode & MODE_MASK) === BPF_ABS || (i.opcode & MODE_MASK) === BPF_IND))) return true;
+  try {
+    return findContextAccesses(p.insns, validate(p.insns, new Map())).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** test_loader.c's parse_int / parse_retval: "0x" hex or decimal, as a C int. */
@@ -154,7 +169,7 @@ function testVal(size: number): Uint8Array {
 function runOne(file: string, spec: ObjectSpec, specs: readonly TestSpec[], t: TestSpec, engine: EngineName | undefined,
   loadAll: boolean): Result {
   const p = spec.programs.find((x) => x.name === t.name)!;
-  const base = { file, program: p.name, type: p.type.name, section: p.section };
+  const base = { file, program: p.name, type: p.type.name, section: p.section, readsContext: readsContext(p) };
   if (!hasProgramTypeModel(p.type.name)) {
     return { ...base, outcome: { kind: 'type', type: p.type.name === 'unknown' ? `unknown (${p.section})` : p.type.name, kernelRuns: KERNEL_TEST_RUNS.has(p.type.name) } };
   }
@@ -248,6 +263,11 @@ function main(): void {
   console.log(`    mismatched:      ${by('mismatch').length}`);
   console.log(`    failed to load:  ${by('load').length}`);
   console.log(`    failed at run:   ${by('run').length}`);
+  const ctx = results.filter((r) => r.readsContext);
+  const ctxBy = (k: Outcome['kind']) => ctx.filter((r) => r.outcome.kind === k).length;
+  console.log(`  of which read their context (a context access or LD_ABS/LD_IND): ${ctx.length}`
+    + ` (type not test-runnable ${ctxBy('type')}); executed ${ctx.length - ctxBy('type')}: matched ${ctxBy('match')},`
+    + ` mismatched ${ctxBy('mismatch')}, failed to load ${ctxBy('load')}, failed at run ${ctxBy('run')}`);
 
   const group = (rs: Result[], key: (r: Result) => string) => {
     const m = new Map<string, Result[]>();
