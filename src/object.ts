@@ -246,8 +246,11 @@ export class LoadedObject {
 
   program(name: string): Program {
     const p = this.programs.find((x) => x.name === name);
-    if (!p) throw new LoadError(`program ${name}`, `no such program (have: ${this.programs.map((x) => x.name).join(', ')})`);
-    return p;
+    if (p) return p;
+    if (this.spec.programs.some((x) => x.name === name)) {
+      throw new LoadError(`program ${name}`, 'not loaded: its autoload was off (SEC("?...") programs start with it off; BpfObject.setAutoload)');
+    }
+    throw new LoadError(`program ${name}`, `no such program (have: ${this.programs.map((x) => x.name).join(', ')})`);
   }
 
   map(name: string): BpfMap {
