@@ -27,14 +27,14 @@ import {
   XOP_MOVSX32_64, XOP_MOVSX8_32, XOP_MOVSX8_64, XOP_MUL32, XOP_MUL64, XOP_NEG32, XOP_NEG64,
   XOP_OR32, XOP_OR64, XOP_RSH32, XOP_RSH64, XOP_SDIV32, XOP_SDIV64, XOP_SMOD32, XOP_SMOD64,
   XOP_STX_B, XOP_STX_DW, XOP_STX_H, XOP_STX_W, XOP_SUB32, XOP_SUB64, XOP_XOR32, XOP_XOR64,
-  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W, XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W,
+  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W, XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W, XOP_REFUSED,
 } from '../src/isa/xop.js';
 import { xopName, XOPS } from '../src/isa/xop-names.js';
 import {
   arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from '../src/int64.js';
 import { atomicRmw, MemoryUnit } from '../src/engine.js';
-import { CONST_BASE, Decoded } from '../src/lower.js';
+import { CONST_BASE, Decoded, refusedError } from '../src/lower.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
 import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
 
@@ -58,6 +58,7 @@ export const HANDLER_XOPS: readonly number[] = [
   XOP_CALL_KFUNC, XOP_CALLX, XOP_EXIT, XOP_LDDW, XOP_LDX_W, XOP_LDX_H, XOP_LDX_B, XOP_LDX_DW,
   XOP_LDXS_W, XOP_LDXS_H, XOP_LDXS_B, XOP_STX_W, XOP_STX_H, XOP_STX_B, XOP_STX_DW,
   XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B,
+  XOP_REFUSED,
 ];
 export const ATOMIC_HANDLER = HANDLER_XOPS.length;
 const DEFAULT_HANDLER = 255;
@@ -369,7 +370,9 @@ export class Interpreter extends EngineShell {
         case 94: pc = loadPacket((V[s] + IMM[pc]) | 0, 2, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_IND_H
         case 95: pc = loadPacket((V[s] + IMM[pc]) | 0, 1, pc); if (pc < 0) { state.left = left; return; } continue; // XOP_LD_IND_B
 
-        case 96: atomic(XOP[pc], d, s, pc); break; // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
+        case 96: throw refusedError(this.code, pc); // XOP_REFUSED
+
+        case 97: atomic(XOP[pc], d, s, pc); break; // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
 
         default:
           throw new InvalidInstructionError(pc, `opcode 0x${XOP[pc].toString(16)} reached the interpreter undecoded`);

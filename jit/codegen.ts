@@ -16,7 +16,7 @@ import {
   ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopIsBranch,
   xopVariant, XOP_ADD32, XOP_ADD64, XOP_AND32, XOP_AND64, XOP_ARSH32, XOP_ARSH64, XOP_BE16,
   XOP_BE32, XOP_BE64, XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64, XOP_CALLX, XOP_CALL_HELPER,
-  XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W,
+  XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CTX_LD, XOP_CTX_ST, XOP_REFUSED, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W,
   XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W, XOP_CAST_USER, XOP_DIV32, XOP_DIV64, XOP_EXIT,
   XOP_GOTOL, XOP_JA, XOP_JEQ, XOP_JEQ32, XOP_JGE, XOP_JGE32, XOP_JGT, XOP_JGT32, XOP_JLE, XOP_JLE32,
   XOP_JLT, XOP_JLT32, XOP_JNE, XOP_JNE32, XOP_JSET, XOP_JSET32, XOP_JSGE, XOP_JSGE32, XOP_JSGT,
@@ -35,7 +35,7 @@ import { Edge, structure } from './structure.js';
 const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
 const XOP_STORES: ReadonlySet<number> = new Set([XOP_STX_B, XOP_STX_H, XOP_STX_W, XOP_STX_DW]);
 const XOP_CONTEXT: ReadonlySet<number> = new Set([
-  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B,
+  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B, XOP_REFUSED,
 ]);
 
 /** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
@@ -311,6 +311,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case XOP_EXIT:
         e(`    ${exitCode}`);
         break;
+      case XOP_REFUSED: e(`    throw X.refused(${s});`); break;
       case XOP_CTX_LD: e(`    ${dl} = X.ctxLd(${IMM[s]}, ${s}); ${dh} = O.hi;`); break;
       case XOP_CTX_ST: e(`    X.ctxSt(${IMM[s]}, ${cl}, ${ch}, ${s});`); break;
       case XOP_LD_ABS_W: case XOP_LD_ABS_H: case XOP_LD_ABS_B:

@@ -14,7 +14,7 @@ import { CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../s
 import * as I from '../src/int64.js';
 import { MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { XOP_LDDW } from '../src/isa/xop.js';
-import { Decoded } from '../src/lower.js';
+import { Decoded, refusedError } from '../src/lower.js';
 import { atomicRmw, MemoryUnit } from '../src/engine.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
 import { EngineKind, EngineShell, REGISTER_WORDS, STACK_BYTES, userHiOf } from '../src/shell.js';
@@ -117,6 +117,7 @@ export class JitProgram extends EngineShell {
     const context = this.env.context;
     const noContext = (pc: number) => new InvalidInstructionError(pc, 'context access in a program whose type has no context model');
     return {
+      refused: (pc: number) => refusedError(this.code, pc),
       ctxLd: (site: number, pc: number): number => {
         if (context === undefined) throw noContext(pc);
         return context.load(site);

@@ -124,6 +124,18 @@ function openObjectFile(file: string): BpfObject {
   return openObject(readFile(file), basename(file));
 }
 
+/**
+ * Programs the command line names are loaded even in a `SEC("?...")` section (autoload off by
+ * default), as a libbpf loader calls bpf_program__set_autoload for the program it wants.
+ * Unknown names are left for the command to report.
+ */
+function autoloadNamed(opened: BpfObject, names: readonly string[] | string | undefined): BpfObject {
+  for (const name of typeof names === 'string' ? [names] : names ?? []) {
+    if (opened.programs.some((p) => p.name === name)) opened.setAutoload(name, true);
+  }
+  return opened;
+}
+
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
@@ -595,7 +607,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const limits = runLimits(values);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
-    const opened = openObjectFile(positionals[0]!);
+    const opened = autoloadNamed(openObjectFile(positionals[0]!), values.prog);
     const loaded = opened.load({ arenaGlobals, engine, kfuncs, ...applyObjectOptions(opened, values), strictKfuncContract: values['strict-kfuncs'] });
     const ctx = values['ctx-hex'] === undefined ? undefined : parseMemHex(values['ctx-hex']);
     const data = values['data-hex'] === undefined ? undefined : parseMemHex(values['data-hex']);
@@ -631,7 +643,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
     const engine = engineOf(values.engine);
     const fib = values.fib === undefined ? undefined : readFibFile(values.fib);
-    const opened = openObjectFile(positionals[0]!);
+    const opened = autoloadNamed(openObjectFile(positionals[0]!), values.prog);
     const loaded = opened.load({ engine, kfuncs, ...applyObjectOptions(opened, values), fib });
     const program = loaded.program(values.prog);
     const type = program.spec.type.name;
@@ -738,7 +750,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     if (values['emit-js']) {
       // What the JIT runs: the generated JavaScript of each program, and its exception table.
       const programs = isObjectFile(positionals[0])
-        ? openObjectFile(positionals[0]!).load({ engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+        ? autoloadNamed(openObjectFile(positionals[0]!), values.prog).load({ engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
           .map((p) => ({ name: p.name, engine: p.engine(JS_EMITTING_ENGINE) }))
         : [{ name: 'program', engine: createEngine(JS_EMITTING_ENGINE, decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
       for (const { name, engine } of programs) console.log(engine.listing?.(name));

@@ -85,10 +85,14 @@ function libbpfMaxEntries(def: { type: number; maxEntries: number }, nrCpus: num
 
 /**
  * Instantiates `spec`: `images` are the initial bytes of its internal maps, by map index;
- * `mapDefs` the map definitions as the host left them before load (default: the object's).
+ * `mapDefs` the map definitions as the host left them before load (default: the object's);
+ * `autoload` the names of the programs to load (default: those whose ProgramSpec.autoload is
+ * set, i.e. all but `SEC("?...")` ones). As libbpf's bpf_object__load_progs, a program not
+ * autoloaded is neither validated nor loaded, and is not among Instance.programs.
  */
 export function instantiate(
   spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
+  autoload: ReadonlySet<string> = new Set(spec.programs.filter((p) => p.autoload).map((p) => p.name)),
 ): Instance {
   // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
   const hz = options.kconfig?.CONFIG_HZ;
@@ -119,7 +123,7 @@ export function instantiate(
   const natives = registry.bind(spec.externs);
   const resolveLdImm64 = ldImm64Resolver(spec, kernel, maps, handles, arenaGlobalsOffset, registry);
   const arenaIndex = arena ? maps.indexOf(arena) : -1;
-  const programs = spec.programs.map((p) => {
+  const programs = spec.programs.filter((p) => autoload.has(p.name)).map((p) => {
     try {
       const program = new Program(p, {
         objectSpec: spec, kernel, natives, resolveLdImm64,
@@ -141,7 +145,13 @@ export function instantiate(
   spec.maps.forEach((def, i) => {
     for (const init of def.initialPrograms) {
       const program = programs.find((p) => p.name === init.program);
-      if (!program) throw new LoadError(`program ${init.program}`, `no such program (have: ${programs.map((x) => x.name).join(', ')})`);
+      if (!program) {
+        // libbpf's init_prog_array_slots writes the program's fd, -1 when it was not loaded:
+        // the map update fails with EBADF and so does the load.
+        const why = spec.programs.some((p) => p.name === init.program) ? 'it is not loaded (autoload off): EBADF'
+          : `no such program (have: ${programs.map((x) => x.name).join(', ')})`;
+        throw new LoadError(`map ${def.name}`, `failed to initialize slot [${init.slot}] to prog '${init.program}': ${why}`);
+      }
       (maps[i] as ProgArrayMap).set(init.slot, program);
     }
   });

@@ -18,7 +18,7 @@ import { checkFunctionPointers } from './isa/func-ptr.js';
 import { validate } from './isa/validate.js';
 import {
   ATOMIC_VARIANT, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8, V_SIGNED, V_W16, V_W32,
-  V_W64, VARIANT_SHIFT, XOP_CTX_LD, XOP_CTX_ST,
+  V_W64, VARIANT_SHIFT, XOP_CTX_LD, XOP_CTX_ST, XOP_REFUSED,
 } from './isa/xop.js';
 import { codeAddressLo, CODE_HI, ExecEnv } from './runtime.js';
 
@@ -38,6 +38,8 @@ export interface Decoded {
   readonly functionStarts: readonly number[];
   /** 1 at each function's first slot: the only slots a call, callx or callback may enter. */
   readonly isFunctionStart: Uint8Array;
+  /** XOP_REFUSED slots: why the verifier refuses the instruction when it reaches it. */
+  readonly refused: ReadonlyMap<number, string>;
 }
 
 /**
@@ -55,16 +57,26 @@ export interface ContextLowering {
   readonly packetLoads: boolean;
 }
 
+/**
+ * What an engine throws when a run reaches an XOP_REFUSED slot: the verifier's refusal, which
+ * the kernel gives at load when it reaches the instruction (kernel/bpf/verifier.c do_check).
+ */
+export function refusedError(code: Decoded, pc: number): InvalidInstructionError {
+  return new InvalidInstructionError(pc, `${code.refused.get(pc) ?? 'refused instruction'} (the kernel's verifier refuses `
+    + 'the program at load where it reaches this instruction; bpfrun found it when a run reached it)');
+}
+
 /** Validates (structure, function pointers, context accesses) and lowers a program. */
 export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering): Decoded {
-  const layout = validate(insns);
+  const refused = new Map<number, string>();
+  const layout = validate(insns, refused);
   checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
   const contextAccesses = context ? findContextAccesses(insns, layout) : new Map<number, ContextAccess>();
   const n = layout.slotCount;
   const code: Decoded = {
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),
     target: new Int32Array(n), imm: new Int32Array(n), consts: new Int32Array(2 * n), slotCount: n,
-    functionStarts: layout.subprogStarts, isFunctionStart: new Uint8Array(n),
+    functionStarts: layout.subprogStarts, isFunctionStart: new Uint8Array(n), refused,
   };
   for (const start of layout.subprogStarts) code.isFunctionStart[start] = 1;
   insns.forEach((ins, k) => {
@@ -147,6 +159,8 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
       code.imm[at] = site;
       xop = access!.kind === 'store' ? XOP_CTX_ST : XOP_CTX_LD;
     }
+    // validate's deferred rules: the verifier refuses the instruction only where it reaches it.
+    if (refused.has(at)) xop = XOP_REFUSED;
     code.xop[at] = xop;
     code.consts[2 * at] = lo;
     code.consts[2 * at + 1] = hi;

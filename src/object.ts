@@ -68,6 +68,8 @@ export class BpfObject {
   private readonly mapDefs: MapDefinition[];
   /** Elements to write into each map right after creation, by map index. */
   private readonly entries = new Map<number, MapEntry[]>();
+  /** The programs load() loads: libbpf's per-program autoload flag, off for SEC("?...") ones. */
+  private readonly autoloads = new Set<string>();
 
   constructor(readonly spec: ObjectSpec) {
     this.mapDefs = [...spec.maps];
@@ -77,6 +79,7 @@ export class BpfObject {
       if (m.initialValue) image.set(m.initialValue.subarray(0, m.valueSize));
       this.images.set(i, image);
     });
+    for (const p of spec.programs) if (p.autoload) this.autoloads.add(p.name);
   }
 
   get programs(): readonly ProgramSpec[] { return this.spec.programs; }
@@ -84,6 +87,33 @@ export class BpfObject {
   global(name: string): GlobalValue {
     const v = findVariable(this.spec, name);
     return globalValue(this.spec, v, this.imageOf(v));
+  }
+
+  /**
+   * Whether load() loads the program (libbpf's bpf_program__autoload): on, except for programs
+   * in a `SEC("?...")` section.
+   */
+  autoload(name: string): boolean {
+    this.programSpec(name);
+    return this.autoloads.has(name);
+  }
+
+  /**
+   * libbpf's bpf_program__set_autoload: a program with autoload off is not validated nor loaded
+   * by load(), and is not among LoadedObject.programs, so a program the runtime would refuse no
+   * longer spoils the object. Returns the object, to chain.
+   */
+  setAutoload(name: string, on: boolean): this {
+    this.programSpec(name);
+    if (on) this.autoloads.add(name);
+    else this.autoloads.delete(name);
+    return this;
+  }
+
+  private programSpec(name: string): ProgramSpec {
+    const p = this.spec.programs.find((x) => x.name === name);
+    if (!p) throw new LoadError(`program ${name}`, `no such program (have: ${this.spec.programs.map((x) => x.name).join(', ')})`);
+    return p;
   }
 
   /** Sets a global before load (including `const volatile` ones in .rodata). */
@@ -163,7 +193,7 @@ export class BpfObject {
   }
 
   load(options: LoadOptions = {}): LoadedObject {
-    const instance = instantiate(this.spec, this.images, options, this.mapDefs);
+    const instance = instantiate(this.spec, this.images, options, this.mapDefs, this.autoloads);
     for (const [index, list] of this.entries) {
       const map = instance.maps[index];
       list.forEach(([key, value], k) => {
@@ -216,8 +246,11 @@ export class LoadedObject {
 
   program(name: string): Program {
     const p = this.programs.find((x) => x.name === name);
-    if (!p) throw new LoadError(`program ${name}`, `no such program (have: ${this.programs.map((x) => x.name).join(', ')})`);
-    return p;
+    if (p) return p;
+    if (this.spec.programs.some((x) => x.name === name)) {
+      throw new LoadError(`program ${name}`, 'not loaded: its autoload was off (SEC("?...") programs start with it off; BpfObject.setAutoload)');
+    }
+    throw new LoadError(`program ${name}`, `no such program (have: ${this.programs.map((x) => x.name).join(', ')})`);
   }
 
   map(name: string): BpfMap {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { ENGINES } from '../src/engines.js';
 import { join } from 'node:path';
 import { KernelOopsError } from '../src/errors.js';
-import { LoadedObject, loadObject, LoadOptions } from '../src/object.js';
-import { arenaTestKfuncs } from './helpers.js';
+import { LoadedObject, LoadOptions } from '../src/object.js';
+import { arenaTestKfuncs, loadEvery } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -38,7 +38,7 @@ const writeErr = (addr: bigint) => `ERROR: Arena WRITE access at unmapped addres
 
 for (const engine of ENGINES) {
 describe(`${'arena programs'} [${engine}]`, () => {
-  const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
+  const load = (file: string, options: LoadOptions = {}) => loadEvery(prog(file), { engine, ...options });
 
   describe('arena_kfunc.bpf.o: a TypeScript kfunc and BPF instructions on the same pages', () => {
     const obj = load('arena_kfunc.bpf.o', { kfuncs: arenaTestKfuncs });

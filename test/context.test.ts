@@ -26,6 +26,39 @@ describe('context accesses found at load', () => {
     assert.deepEqual(found.map((a) => [a.slot, a.reg, a.off, a.size, a.kind]), [[3, 2, 76, 4, 'load']]);
   });
 
+  it('through a spill and a fill by way of a register holding r10 plus a constant (a frame stack pointer)', () => {
+    const found = accesses(`
+      mov %r6, %r10
+      add %r6, -16
+      stxdw [%r6-8], %r1
+      stxdw [%r6+8], %r1
+      mov %r7, %r10
+      ldxdw %r2, [%r7-24]
+      ldxdw %r3, [%r10-8]
+      ldxw %r0, [%r2+8]
+      ldxw %r4, [%r3+32]
+      exit`);
+    assert.deepEqual(found.map((a) => [a.slot, a.reg, a.off]), [[7, 2, 8], [8, 3, 32]]);
+  });
+
+  it('not through a stack pointer of the caller read as the callee\'s own stack, nor after the slot is overwritten', () => {
+    const found = accesses(`
+      stxdw [%r10-8], %r1
+      mov %r1, %r10
+      add %r1, -8
+      call local f
+      mov %r6, %r10
+      stdw [%r6-8], 0
+      ldxdw %r2, [%r10-8]
+      ldxw %r0, [%r2+0]
+      exit
+      f:
+      ldxdw %r2, [%r10-8]
+      ldxw %r0, [%r2+0]
+      exit`);
+    assert.deepEqual(found, []);
+  });
+
   it('in a subprogram that gets the context as an argument, and not through r1 after a call clobbered it', () => {
     const found = accesses(`
       call local f

@@ -4,7 +4,18 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
+import { LoadedObject, LoadOptions, openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
+
+/**
+ * Loads an object with every program, `SEC("?...")` ones too (autoload off by default, as in
+ * libbpf): for tests that run those programs on purpose.
+ */
+export function loadEvery(path: string, options: LoadOptions = {}): LoadedObject {
+  const opened = openObject(path);
+  for (const p of opened.programs) opened.setAutoload(p.name, true);
+  return opened.load(options);
+}
 
 /** Asserts that `f` throws a LoadError whose `where` and reason match. */
 export function throwsLoad(f: () => unknown, where: string | RegExp, reason: RegExp): void {

@@ -13,6 +13,8 @@ import { hasProgramTypeModel, ProgramTypeDef, programTypeDef } from '../src/prog
 import { BPF_FUNC } from '../src/uapi.js';
 import { readFileSync } from 'node:fs';
 import { PROJECT_ROOT } from './suite.js';
+import { openObject } from '../src/object.js';
+import { refTestKfuncs } from './helpers.js';
 
 const specOf = (file: string) => parseObject(readFileSync(join(PROJECT_ROOT, 'progs', file)), file);
 
@@ -54,6 +56,41 @@ describe('instantiate', () => {
     const spec = specOf('arena_kfunc.bpf.o');
     assert.throws(() => instantiate(spec, new Map()),
       (e: unknown) => e instanceof LoadError && /^extern bpfrun_test_\w+: kfunc is not provided by the runtime/.test(e.message));
+  });
+});
+
+describe('autoload (libbpf bpf_program__set_autoload)', () => {
+  const path = (file: string) => join(PROJECT_ROOT, 'progs', file);
+
+  it('SEC("?...") programs start with autoload off and are not loaded; the others are', () => {
+    const opened = openObject(path('kfuncs.bpf.o'));
+    assert.equal(opened.autoload('call_missing'), false);
+    assert.equal(opened.autoload('iter_direct'), true);
+    const loaded = opened.load();
+    assert.deepEqual(loaded.programs.map((p) => p.name), ['iter_direct', 'iter_for', 'weak_check']);
+    assert.throws(() => loaded.program('call_missing'), (e: unknown) => e instanceof LoadError && /program call_missing: not loaded: its autoload was off/.test(e.message));
+    // instantiate() on its own follows ProgramSpec.autoload the same way.
+    assert.deepEqual(instantiate(opened.spec, new Map()).programs.map((p) => p.name), ['iter_direct', 'iter_for', 'weak_check']);
+  });
+
+  it('turning autoload on loads a ? program; turning it off leaves a program out', () => {
+    const loaded = openObject(path('kfuncs.bpf.o')).setAutoload('call_missing', true).setAutoload('iter_for', false).load();
+    assert.deepEqual(loaded.programs.map((p) => p.name), ['iter_direct', 'weak_check', 'call_missing']);
+    assert.equal(loaded.program('iter_direct').run().retval, 20n);
+  });
+
+  it('a program the runtime refuses no longer spoils the object once its autoload is off', () => {
+    const kfuncs = refTestKfuncs(true);
+    assert.throws(() => openObject(path('kfunc_refs.bpf.o')).load({ kfuncs }), /program tc_sleepy/);
+    const loaded = openObject(path('kfunc_refs.bpf.o')).setAutoload('tc_sleepy', false).load({ kfuncs });
+    assert.ok(!loaded.programs.some((p) => p.name === 'tc_sleepy'));
+    assert.ok(loaded.programs.length > 0);
+  });
+
+  it('an unknown name is refused; a PROG_ARRAY slot naming a program left out fails the load (EBADF)', () => {
+    assert.throws(() => openObject(path('kfuncs.bpf.o')).setAutoload('nope', true), (e: unknown) => e instanceof LoadError && /program nope: no such program/.test(e.message));
+    assert.throws(() => openObject(path('maps.bpf.o')).setAutoload('tail_target', false).load(),
+      (e: unknown) => e instanceof LoadError && /map jmp_table: failed to initialize slot \[1\] to prog 'tail_target': .*EBADF/.test(e.message));
   });
 });
 

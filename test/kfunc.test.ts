@@ -6,7 +6,7 @@ import { DEFAULT_ENGINE, EngineName, ENGINES } from '../src/engines.js';
 import { BpfError, KernelOopsError, KfuncContractError, LoadError } from '../src/errors.js';
 import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { loadObject, LoadOptions } from '../src/object.js';
-import { refTestKfuncs, withCallbackKfunc } from './helpers.js';
+import { loadEvery, refTestKfuncs, withCallbackKfunc } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const OBJ = join(PROJECT_ROOT, 'progs', 'arena_kfunc.bpf.o');
@@ -37,7 +37,7 @@ function typed(writeOffset = 0n): KfuncSpec[] {
   ];
 }
 
-const load = (options: LoadOptions) => loadObject(OBJ, { engine: DEFAULT_ENGINE, ...options });
+const load = (options: LoadOptions) => loadEvery(OBJ, { engine: DEFAULT_ENGINE, ...options });
 
 describe('typed kfuncs', () => {
   it('arguments arrive as the kernel passes them; the programs pass their own checks', () => {

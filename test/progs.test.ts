@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { ENGINES } from '../src/engines.js';
 import { join } from 'node:path';
 import { BpfError, UnknownKfuncError } from '../src/errors.js';
-import { LoadedObject, loadObject, LoadOptions, openObject } from '../src/object.js';
+import { LoadedObject, LoadOptions, openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
+import { loadEvery } from './helpers.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
 const u32Hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -31,7 +32,7 @@ function str(obj: LoadedObject, name: string): string {
 
 for (const engine of ENGINES) {
 describe(`${'progs: clang-built objects'} [${engine}]`, () => {
-  const load = (file: string, options: LoadOptions = {}) => loadObject(prog(file), { engine, ...options });
+  const load = (file: string, options: LoadOptions = {}) => loadEvery(prog(file), { engine, ...options });
 
   for (const file of ['globals.bpf.o', 'globals.v3.bpf.o']) {
     describe(file, () => {

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoadError, RuntimeError } from '../src/errors.js';
 import { EventLog, FaultEvent, RunEvent, StreamMessageEvent } from '../src/events.js';
-import { loadObject } from '../src/object.js';
 import { decodeRecord, encodeRecord, filterEvents, formatInspect, recordJson, schemaPath, tracelog } from '../src/record.js';
 import { RunData, runPrograms } from '../src/runs.js';
-import { arenaTestKfuncs, bpfrun } from './helpers.js';
+import { arenaTestKfuncs, bpfrun, loadEvery } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -25,7 +24,7 @@ const streamsOf = (runs: RunData, name: string) => runs.programs.find((p) => p.n
 
 /** Load, run the named programs as `bpfrun run` does, and record. */
 function recordRun(file: string, names: string[], options = {}, engine: EngineName = DEFAULT_ENGINE) {
-  const loaded = loadObject(prog(file), { engine, ...options });
+  const loaded = loadEvery(prog(file), { engine, ...options });
   const runs = runPrograms(loaded, names, engine);
   const bytes = encodeRecord(file, runs);
   return { loaded, runs, bytes, record: decodeRecord(bytes) };

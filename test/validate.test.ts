@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { DecodeError, InvalidInstructionError } from '../src/errors.js';
 import { decode, encode, insn, Instruction } from '../src/isa/instruction.js';
 import { validate } from '../src/isa/validate.js';
+import { assemble } from '../src/asm/assembler.js';
+import { createEngine, ENGINES } from '../src/engines.js';
+import { AddressSpace } from '../src/memory.js';
 
 const EXIT = insn(0x95);
 const MOV0 = insn(0xb7, 0, 0, 0, 0); // r0 = 0
@@ -84,4 +87,34 @@ describe('validate', () => {
     const prog = [insn(0x18, 3, 2, 0, -5, 0x7fffffff), insn(0x7b, 10, 3, -16), insn(0x85, 0, 1, 0, -3), EXIT];
     assert.deepEqual(decode(encode(prog)), prog);
   });
+});
+
+// The kernel refuses a write to r10 and a division by the constant 0 only on the paths its
+// verifier explores (do_check: check_reg_arg DST_OP, check_alu_op): dead code may hold them.
+describe('refusals the verifier makes where it reaches the instruction', () => {
+  const env = () => ({ memory: new AddressSpace(), natives: { helpers: new Map(), kfuncs: new Map() } });
+  // r1 (the argument) is 0 in these runs: the guarded instruction runs only for a non-zero r1.
+  const guarded = (insnText: string) => `
+    mov %r0, 7
+    jeq %r1, 0, +1
+    ${insnText}
+    exit`;
+
+  it('validate records them when asked to defer, and still refuses them otherwise', () => {
+    const deferred = new Map<number, string>();
+    validate(assemble(guarded('div %r0, 0')), deferred);
+    assert.deepEqual([...deferred], [[2, 'div by zero']]);
+    rejects(assemble(guarded('mov %r10, 1')), 2, /frame pointer r10 is read only/);
+  });
+
+  for (const engine of ENGINES) {
+    for (const text of ['div %r0, 0', 'mod32 %r0, 0', 'mov %r10, 1']) {
+      it(`[${engine}] \`${text}\` loads; a run that skips it returns, one that reaches it fails with the verifier's reason`, () => {
+        const vm = createEngine(engine, assemble(guarded(text)), env());
+        assert.equal(vm.run([0n]).r0, 7n);
+        assert.throws(() => vm.run([1n]), (e: unknown) => e instanceof InvalidInstructionError && e.index === 2
+          && /^(div by zero|frame pointer r10 is read only) \(the kernel's verifier refuses the program at load/.test(e.reason));
+      });
+    }
+  }
 });

@@ -6,11 +6,15 @@
  * (is_valid_access) and rewrites into an access of the kernel object behind the context
  * (convert_ctx_access); the program layer does the same with each access this finds.
  *
+ * Stack slots are reached through r10 and through any register holding r10 plus a constant
+ * (PTR_TO_STACK with a known offset: `r6 = r10; r6 += -16; *(u64 *)(r6 - 8) = r1`), as the
+ * verifier's check_stack_write_fixed_off / check_stack_read_fixed_off do for both.
+ *
  * The analysis joins paths: a register (or stack slot) holds the context at an instruction only
  * if it does on every path there. The kernel refuses an instruction that sees the context on one
  * path and another pointer on another ("same insn cannot be used with different pointers"), so
  * for a program the kernel accepts this finds every context access. What it does not follow —
- * the context stored through a pointer other than r10, or in a map — is not a context access
+ * the context stored through a pointer other than a frame stack pointer, or in a map — is not a context access
  * here; the context's address maps no bytes, so such an access ends the run with a
  * MemoryAccessError rather than reading something wrong.
  */
@@ -38,15 +42,38 @@ export interface ContextAccess {
   readonly kind: 'load' | 'loadsx' | 'store' | 'atomic';
 }
 
-/** r0..r10, then the frame's 64 eight-byte stack slots (fp-8 is slot 0). */
+/**
+ * r0..r10 (the context offset each holds), then the frame's 64 eight-byte stack slots (fp-8 is
+ * slot 0), then r0..r10 again: the offset from r10 of the frame stack pointer each holds.
+ */
 const STACK_BASE = 11;
-const STATE_WORDS = STACK_BASE + 64;
+const FP_BASE = STACK_BASE + 64;
+const STATE_WORDS = FP_BASE + 11;
+
+/** A state where nothing is tracked but r10, the frame pointer (offset 0 from itself). */
+function emptyState(): Int32Array {
+  const state = new Int32Array(STATE_WORDS).fill(NONE);
+  state[FP_BASE + 10] = 0;
+  return state;
+}
+
+/** Forgets what register `r` held: a context or a stack pointer. */
+function forget(state: Int32Array, r: number): void {
+  state[r] = NONE;
+  state[FP_BASE + r] = NONE;
+}
+
+/** The offset from r10 that `base + off` addresses when `base` is a frame stack pointer, or NONE. */
+function stackOffset(state: Int32Array, base: number, off: number): number {
+  const fp = state[FP_BASE + base];
+  return fp === NONE ? NONE : fp + off;
+}
 
 /** The context accesses of a validated program, by slot. */
 export function findContextAccesses(insns: readonly Instruction[], layout: ProgramLayout): Map<number, ContextAccess> {
   const bySlot: Array<Instruction | undefined> = new Array(layout.slotCount);
   insns.forEach((ins, k) => { bySlot[layout.slots[k]] = ins; });
-  const empty = () => new Int32Array(STATE_WORDS).fill(NONE);
+  const empty = emptyState;
   const entry = empty();
   entry[1] = 0;
   const seeds: Array<[number, Int32Array]> = [[0, entry]];
@@ -98,7 +125,7 @@ function transfer(ins: Instruction, slot: number, state: Int32Array): Array<[num
   const cls = ins.opcode & CLASS_MASK;
   const code = ins.opcode & CODE_MASK;
   if (ins.opcode === OP_LDDW) {
-    state[ins.dst] = NONE;
+    forget(state, ins.dst);
     return [[slot + 2, state]];
   }
   if (cls === BPF_JMP || cls === BPF_JMP32) {
@@ -106,11 +133,13 @@ function transfer(ins: Instruction, slot: number, state: Int32Array): Array<[num
     if (code === BPF_CALL) {
       const next: Array<[number, Int32Array]> = [];
       if (!(ins.opcode & BPF_X) && ins.src === BPF_PSEUDO_CALL) {
-        const callee = new Int32Array(STATE_WORDS).fill(NONE);
-        callee.set(state.subarray(1, 6), 1); // r1..r5 are the callee's arguments; its stack is its own
+        // r1..r5 are the callee's arguments; its stack is its own (a pointer into the caller's
+        // frame is not one into the callee's).
+        const callee = emptyState();
+        callee.set(state.subarray(1, 6), 1);
         next.push([slot + 1 + ins.imm, callee]);
       }
-      state.fill(NONE, 0, 6); // r0 is the result, r1..r5 are clobbered
+      for (let r = 0; r <= 5; r++) forget(state, r); // r0 is the result, r1..r5 are clobbered
       next.push([slot + 1, state]);
       return next;
     }
@@ -118,31 +147,38 @@ function transfer(ins: Instruction, slot: number, state: Int32Array): Array<[num
     return code === BPF_JA ? [[to, state]] : [[slot + 1, state], [to, state.slice()]];
   }
   if (cls === BPF_LD) { // LD_ABS / LD_IND: a hidden helper call
-    state.fill(NONE, 0, 6);
+    for (let r = 0; r <= 5; r++) forget(state, r);
     return [[slot + 1, state]];
   }
   const size = sizeBytes(ins.opcode);
   if (cls === BPF_ALU64 && code === BPF_MOV && (ins.opcode & BPF_X) && ins.off === 0) {
     state[ins.dst] = state[ins.src];
-  } else if (cls === BPF_ALU64 && (code === BPF_ADD || code === BPF_SUB) && !(ins.opcode & BPF_X) && state[ins.dst] !== NONE) {
-    state[ins.dst] = (state[ins.dst] + (code === BPF_ADD ? ins.imm : -ins.imm)) | 0;
+    state[FP_BASE + ins.dst] = state[FP_BASE + ins.src];
+  } else if (cls === BPF_ALU64 && (code === BPF_ADD || code === BPF_SUB) && !(ins.opcode & BPF_X)) {
+    const delta = code === BPF_ADD ? ins.imm : -ins.imm;
+    if (state[ins.dst] !== NONE) state[ins.dst] = (state[ins.dst] + delta) | 0;
+    if (state[FP_BASE + ins.dst] !== NONE) state[FP_BASE + ins.dst] = (state[FP_BASE + ins.dst] + delta) | 0;
   } else if (cls === BPF_LDX) {
-    const k = ins.src === 10 && (ins.opcode & MODE_MASK) !== BPF_MEMSX ? stackSlot(ins.off, size) : -1;
-    state[ins.dst] = k >= 0 ? state[k] : NONE; // a fill of a spilled context pointer
+    const at = (ins.opcode & MODE_MASK) !== BPF_MEMSX ? stackOffset(state, ins.src, ins.off) : NONE;
+    const k = at !== NONE ? stackSlot(at, size) : -1;
+    const value = k >= 0 ? state[k] : NONE; // a fill of a spilled context pointer
+    forget(state, ins.dst);
+    state[ins.dst] = value;
   } else if (cls === BPF_ST || cls === BPF_STX) {
     const atomic = cls === BPF_STX && (ins.opcode & MODE_MASK) === BPF_ATOMIC;
-    if (ins.dst === 10) {
-      const k = stackSlot(ins.off, size);
-      clobberStack(state, ins.off, size);
+    const at = stackOffset(state, ins.dst, ins.off);
+    if (at !== NONE) {
+      const k = stackSlot(at, size);
+      clobberStack(state, at, size);
       if (k >= 0 && cls === BPF_STX && !atomic && (ins.opcode & SIZE_MASK) === BPF_DW) state[k] = state[ins.src]; // a spill
     }
     if (atomic) {
-      if (ins.imm === BPF_LOAD_ACQ) state[ins.dst] = NONE;
-      else if (ins.imm === BPF_CMPXCHG) state[0] = NONE;
-      else if (ins.imm & BPF_FETCH) state[ins.src] = NONE;
+      if (ins.imm === BPF_LOAD_ACQ) forget(state, ins.dst);
+      else if (ins.imm === BPF_CMPXCHG) forget(state, 0);
+      else if (ins.imm & BPF_FETCH) forget(state, ins.src);
     }
   } else {
-    state[ins.dst] = NONE; // any other ALU result
+    forget(state, ins.dst); // any other ALU result
   }
   return [[slot + 1, state]];
 }

@@ -47,8 +47,14 @@ export interface ProgramLayout {
 /**
  * Checks a decoded program; throws InvalidInstructionError naming the instruction (slot) index
  * and the reason for the first problem found. Linear in the program's size.
+ *
+ * Two of these rules the kernel checks in do_check, on the paths it explores only: a write to
+ * r10 (check_reg_arg, DST_OP: "frame pointer is read only") and a division by the constant 0
+ * (check_alu_op: "div by zero"). Code the verifier proves dead (a branch on a known constant)
+ * may hold them and the program loads. With `deferred`, such an instruction is not refused:
+ * its slot and reason are recorded there, for the engines to refuse when a run reaches it.
  */
-export function validate(insns: readonly Instruction[]): ProgramLayout {
+export function validate(insns: readonly Instruction[], deferred?: Map<number, string>): ProgramLayout {
   if (insns.length === 0) throw new InvalidInstructionError(0, 'program has no instructions');
   const tooLarge = (count: number) => new InvalidInstructionError(BPF_COMPLEXITY_LIMIT_INSNS,
     `program has ${count} instructions, more than BPF_COMPLEXITY_LIMIT_INSNS (${BPF_COMPLEXITY_LIMIT_INSNS}): E2BIG`);
@@ -78,7 +84,8 @@ export function validate(insns: readonly Instruction[]): ProgramLayout {
       if (!isStart[to]) fail(`${what} target ${to} is the second half of ld_imm64`);
       return to;
     };
-    checkFields(ins, fail);
+    const refuse = deferred ? (reason: string) => { deferred.set(at, reason); } : fail;
+    checkFields(ins, fail, refuse);
     const cls = ins.opcode & CLASS_MASK;
     const code = ins.opcode & CODE_MASK;
     if (cls === BPF_JMP || cls === BPF_JMP32) {
@@ -126,7 +133,7 @@ export function validate(insns: readonly Instruction[]): ProgramLayout {
 }
 
 /** Field rules for one instruction, by class. spec §8.2–§8.6 */
-function checkFields(ins: Instruction, fail: (reason: string) => never): void {
+function checkFields(ins: Instruction, fail: (reason: string) => never, refuse: (reason: string) => void): void {
   const { opcode, dst, src, off, imm } = ins;
   const cls = opcode & CLASS_MASK;
   const code = opcode & CODE_MASK;
@@ -135,7 +142,7 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
   const reg = (r: number, what: string) => { if (r > FP) fail(`invalid ${what} register r${r}`); };
   const writable = (r: number) => {
     reg(r, 'destination');
-    if (r === FP) fail('frame pointer r10 is read only');
+    if (r === FP) refuse('frame pointer r10 is read only');
   };
   const zero = (v: number, field: string) => { if (v !== 0) fail(`reserved field ${field} must be 0 (is ${v}) for opcode ${op}`); };
 
@@ -156,7 +163,7 @@ function checkFields(ins: Instruction, fail: (reason: string) => never): void {
         if (isX) { reg(src, 'source'); if (!isCast) zero(imm, 'imm'); } else zero(src, 'src');
         if (code === BPF_DIV || code === BPF_MOD) {
           if (off !== 0 && off !== 1) fail(`offset of div/mod must be 0 or 1 (signed) (is ${off})`);
-          if (!isX && imm === 0) fail('div by zero'); // the verifier's check_alu_op rejects a constant 0 divisor
+          if (!isX && imm === 0) refuse('div by zero'); // the verifier's check_alu_op rejects a constant 0 divisor
         } else if (code === BPF_MOV && isX && off !== 0) {
           if (isCast) {
             // spec §1.6: only as1 -> as0 (imm 1) and as0 -> as1 (imm 1 << 16).

@@ -62,6 +62,8 @@ export const V_CALL_LOCAL = BPF_PSEUDO_CALL << VARIANT_SHIFT;
 export const V_CALL_KFUNC = BPF_PSEUDO_KFUNC_CALL << VARIANT_SHIFT;
 /** A context access the program layer converted (LDX / STX / ST through the context pointer). */
 export const V_CTX = 6 << VARIANT_SHIFT;
+/** An instruction the verifier refuses where it reaches it (validate's `deferred`). */
+export const V_REFUSED = 7 << VARIANT_SHIFT;
 
 // ---- Atomic operations: the variant of BPF_STX | BPF_ATOMIC (the imm of spec §8.5) ----
 export const ATOMIC_ADD = 1;
@@ -277,3 +279,11 @@ export const XOP_LD_ABS_B = BPF_LD | BPF_ABS | BPF_B;
 export const XOP_LD_IND_W = BPF_LD | BPF_IND | BPF_W;
 export const XOP_LD_IND_H = BPF_LD | BPF_IND | BPF_H;
 export const XOP_LD_IND_B = BPF_LD | BPF_IND | BPF_B;
+
+// ---- an instruction the kernel's verifier refuses on the paths it explores ----
+/**
+ * A write to r10 or a division by the constant 0 (src/isa/validate.ts): the kernel refuses the
+ * program if the verifier reaches it, and loads it if the instruction is dead code. bpfrun has
+ * no path analysis: a run that reaches it ends in the error the load would have given.
+ */
+export const XOP_REFUSED = BPF_JMP | BPF_EXIT | V_REFUSED;
