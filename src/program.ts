@@ -22,6 +22,8 @@ import {
 } from './streams/index.js';
 import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
+import { withInlinedLoop } from './helpers/helpers.js';
+import { BPF_FUNC } from './uapi.js';
 
 export interface RunOptions extends TestRunInput {
   readonly engine?: EngineName;
@@ -121,9 +123,10 @@ export class Program {
     const model = this.type.context;
     const sites = model && new ContextSites(model, () => kernel.runContext);
     if (model) this.contextRegion = kernel.memory.map(`${model.struct} context of ${spec.name}`, new Uint8Array(0), false);
+    this.inlinedLoops = inlinableLoopCalls(spec.insns);
     this.env = {
       memory: kernel.memory,
-      natives: deps.natives,
+      natives: withInlinedLoops(deps.natives, this.inlinedLoops),
       resolveLdImm64: deps.resolveLdImm64,
       shadow: kernel.shadow,
       tailCallTarget: deps.tailCallTarget,
@@ -148,7 +151,6 @@ export class Program {
       throw new LoadError(`program ${spec.name}`, `insn ${e.index}: ${e.reason}${src ? ` (${src.file}:${src.line}: ${src.text.trim()})` : ''}`, { cause: e });
     }
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
-    this.inlinedLoops = inlinableLoopCalls(spec.insns);
   }
 
   /** The engines' view of the arena: its pages, and fault reports to this program's stderr. */
@@ -296,4 +298,11 @@ function kernelView(insns: readonly Instruction[], start: number, length: number
     slot += width(ins);
   }
   return out;
+}
+
+/** The program's natives, with bpf_loop inlined at the call sites the verifier inlines. spec maps §6.5 */
+function withInlinedLoops(natives: Natives, sites: ReadonlySet<number>): Natives {
+  const loop = natives.helpers.get(BPF_FUNC.loop);
+  if (sites.size === 0 || loop === undefined) return natives;
+  return { ...natives, helpers: new Map(natives.helpers).set(BPF_FUNC.loop, withInlinedLoop(loop, sites)) };
 }

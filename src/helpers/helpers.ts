@@ -41,6 +41,28 @@ const MAX_BPRINTF_VARARGS = 12;
 /** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's and bpf_for_each_map_elem's callback_fn). */
 const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2] };
 
+/**
+ * bpf_loop where the verifier inlines it (kernel/bpf/fixups.c inline_bpf_loop; spec maps §6.5):
+ * at the call sites in `inlined` (flags the constant 0), R1's 64 bits are the count, more than
+ * BPF_MAX_LOOPS gives -E2BIG as a 32-bit move (0x00000000fffffff9), and flags are not looked
+ * at. Other call sites keep the helper.
+ */
+export function withInlinedLoop(helper: HelperDef, inlined: ReadonlySet<number>): HelperDef {
+  return {
+    ...helper,
+    fn: (ctx) => {
+      if (!inlined.has(ctx.index)) return helper.fn(ctx);
+      const lo = ctx.argLo(1) >>> 0;
+      if (ctx.argHi(1) !== 0 || lo > BPF_MAX_LOOPS) return 0xfffffff9;
+      const fn = ctx.arg(2), data = ctx.arg(3);
+      for (let i = 0; i < lo; i++) {
+        if (ctx.callFunction(fn, [BigInt(i), data]) !== 0n) return i + 1;
+      }
+      return lo;
+    },
+  };
+}
+
 /** All helpers we implement, keyed by id, bound to `kernel`. */
 export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   const mem = kernel.memory;
