@@ -78,7 +78,7 @@ if (HANDLER_OF.size !== XOPS.length || HANDLER_OF.size !== HANDLER_XOPS.length +
 }
 
 /** Saved per call frame: return slot, r6..r9 (8 int32s), may_goto counter. */
-const FRAME_WORDS = 10;
+const FRAME_WORDS = 11;
 
 export class Interpreter extends EngineShell {
   private readonly V: Int32Array;
@@ -128,6 +128,7 @@ export class Interpreter extends EngineShell {
     let pc = startPc;
     let depth = baseDepth;
     let mayGoto = mayGotoBudget;
+    let mayGotoRefills = 0;
 
     // The memory unit resolves every access; -1 means an arena fault was fixed up (the caller
     // then zeroes a load's destination, drops a store, leaves an atomic's registers alone).
@@ -140,9 +141,11 @@ export class Interpreter extends EngineShell {
       frames[f] = pc + 1;
       for (let k = 0; k < 8; k++) frames[f + 1 + k] = V[12 + k];
       frames[f + 9] = mayGoto;
+      frames[f + 10] = mayGotoRefills;
       depth++;
       this.enteredFrame(depth);
       mayGoto = mayGotoBudget;
+      mayGotoRefills = 0;
       V[20] = (V[20] - MAX_BPF_STACK) | 0;
       return target;
     };
@@ -167,6 +170,7 @@ export class Interpreter extends EngineShell {
       const f = depth * FRAME_WORDS;
       for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
       mayGoto = frames[f + 9];
+      mayGotoRefills = frames[f + 10];
       V[20] = (V[20] + MAX_BPF_STACK) | 0;
       return frames[f];
     };
@@ -307,7 +311,7 @@ export class Interpreter extends EngineShell {
 
         case 70: // XOP_MAY_GOTO: jump once this frame's budget is spent. spec §8.3
           if (mayGoto === 0) { pc = TARGET[pc]; continue; }
-          mayGoto--;
+          if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, pc, depth);
           break;
 
         // ---- calls and exit ----

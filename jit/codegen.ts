@@ -152,7 +152,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   e('  let ' + Array.from({ length: 10 }, (_, r) => `l${r} = R[${2 * r}], h${r} = R[${2 * r + 1}]`).join(', ') + ';');
   e(`  const fp = (STACK_TOP - ${MAX_BPF_STACK} * depth) | 0, fpo = STACK_BYTES - ${MAX_BPF_STACK} * depth;`);
   e('  let B = S.b;');
-  e('  let n = S.n, mg = S.mg, t = 0, s = 0, pc = ' + start + ';');
+  e('  let n = S.n, mg = S.mg, mgr = 0, t = 0, s = 0, pc = ' + start + ';');
   if (!st) e('  for (;;) switch (pc) {');
 
   const saveArgs = () => Array.from({ length: 10 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ');
@@ -293,8 +293,8 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case XOP_JSGE32: jump(`${dl} >= ${cl}`); break;
       case XOP_JSLT32: jump(`${dl} < ${cl}`); break;
       case XOP_JSLE32: jump(`${dl} <= ${cl}`); break;
-      case XOP_MAY_GOTO: // may_goto: jump once this frame's budget is spent. spec §8.3
-        e(`    if (mg === 0) { ${goto(blockFrom, blockTo, target) || '/* falls through */'} } else mg--;`);
+      case XOP_MAY_GOTO: // may_goto: jump once this frame's count is spent; refills are the runtime's. spec §8.3
+        e(`    if (mg === 0) { ${goto(blockFrom, blockTo, target) || '/* falls through */'} } else if (--mg === 0) mg = X.mayGoto(++mgr, ${s}, depth);`);
         break;
       // ---- calls and exit ----
       case XOP_CALL_HELPER: nativeCall('helper', IMM[s]); break;

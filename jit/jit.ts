@@ -149,6 +149,7 @@ export class JitProgram extends EngineShell {
        * instruction `n`: the checkpoint at the exact instruction that crosses it (it throws at
        * the budget or the deadline); returns the new limit.
        */
+      mayGoto: (refills: number, pc: number, depth: number): number => this.mayGotoRefill(refills, pc, depth),
       budget: (start: number, done: number, n: number): number => {
         const S = this.S;
         while (n > S.b) {

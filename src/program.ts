@@ -18,7 +18,7 @@ import { returnRange, returnRangeMessage, type ReturnRange } from './progtypes/r
 import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
-  bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, StackFrame,
+  bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, reportMayGotoTimeout, StackFrame,
 } from './streams/index.js';
 import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
@@ -133,6 +133,10 @@ export class Program {
       arena: deps.arena && this.arenaInfo(deps.arena),
       stack: kernel.memory.mapStack(new Uint8Array(STACK_BYTES)),
       context: sites,
+      // x86-64's JIT times may_goto loops (spec maps §6.6): the report goes to this program's stderr.
+      timedMayGoto: {
+        report: (frames) => { reportMayGotoTimeout(this.streams, { task: kernel.task(), frames: this.stackFrames(frames) }); },
+      },
     };
     // Every context access is found (for max_ctx_offset); a converted context's are rewritten.
     const lowering: ContextLowering = {

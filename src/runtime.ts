@@ -138,6 +138,13 @@ export interface ExecEnv {
    * addresses do not depend on the engine; an engine maps its own when none is given.
    */
   readonly stack?: MemoryRegion;
+  /**
+   * may_goto as x86-64's JIT runs it (spec maps §6.6): a frame's count of 0xffff is refilled
+   * while the frame has run for less than 250 ms of virtual time, then the loop exits and this
+   * reports the timeout (with the frames at the may_goto). Without it: the interpreter's budget
+   * of BPF_MAX_LOOPS per frame (RunOptions.mayGotoBudget), and no report.
+   */
+  readonly timedMayGoto?: { report(frames: EngineFrame[]): void };
 }
 
 export interface RunOptions {

@@ -42,6 +42,16 @@ export const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
 /** r0..r10 as (lo, hi) int32 pairs: the register exchange layout of every engine. */
 export const REGISTER_WORDS = 22;
 
+/** BPF_MAX_TIMED_LOOPS: a timed may_goto frame's count between two checks of its clock. */
+export const BPF_MAX_TIMED_LOOPS = 0xffff;
+/** The virtual time a may_goto execution takes, for the 250 ms limit of timed may_goto. */
+export const MAY_GOTO_VIRTUAL_NS = 100;
+/**
+ * The refill (counted from 1) at which a frame has run 250 ms (NSEC_PER_SEC / 4) since its first
+ * refill: the refills in between are BPF_MAX_TIMED_LOOPS executions apart.
+ */
+export const MAY_GOTO_TIMEOUT_REFILLS = 1 + Math.ceil(250_000_000 / (BPF_MAX_TIMED_LOOPS * MAY_GOTO_VIRTUAL_NS));
+
 /** With a timeout, the clock is read each time this many more instructions have run. */
 export const CHECKPOINT_INSTRUCTIONS = 1 << 20;
 
@@ -129,6 +139,22 @@ export abstract class EngineShell implements Engine {
   /** The instruction the frame at `depth` is calling from (a local call). */
   protected abstract callSite(depth: number): number;
 
+  /**
+   * A frame's may_goto count ran out at `pc` for the `refills`-th time (1 on the first): the
+   * count it goes on with, 0 to leave the loop at the next may_goto. With timed may_goto
+   * (x86-64, bpf_check_timed_may_goto; spec maps §6.6) the first refill takes the frame's
+   * timestamp, and later ones refill until 250 ms of virtual time have passed since — each
+   * may_goto execution counts MAY_GOTO_VIRTUAL_NS — then report the timeout once and give 0.
+   * Without it the budget is spent: 0.
+   */
+  protected mayGotoRefill(refills: number, pc: number, depth: number): number {
+    const timed = this.env.timedMayGoto;
+    if (timed === undefined) return 0;
+    if (refills < MAY_GOTO_TIMEOUT_REFILLS) return BPF_MAX_TIMED_LOOPS;
+    timed.report(this.natives.bpfFrames(pc, depth, this.natives.count, this.callSiteOf));
+    return 0;
+  }
+
   /** A frame at `depth` is entered (a local call, a callback): its stack is zeroed before the next run. */
   protected enteredFrame(depth: number): void {
     if (depth > this.stackUse.deepest) this.stackUse.deepest = depth;
@@ -145,7 +171,7 @@ export abstract class EngineShell implements Engine {
     const timeoutMs = options.timeoutMs ?? Infinity;
     const limit = timeoutMs === Infinity ? budget : Math.min(budget, CHECKPOINT_INSTRUCTIONS);
     const state: RunState = {
-      budget, limit, left: limit, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0,
+      budget, limit, left: limit, mayGotoBudget: this.env.timedMayGoto ? BPF_MAX_TIMED_LOOPS : options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0,
       deadline: timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs, timeoutMs,
     };
     // A test run's repetitions pass the same arguments: they are split into halves once.
