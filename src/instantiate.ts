@@ -22,6 +22,10 @@ import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/map.js';
+import { checkSpecialFields, findSpecialFields } from './kernel/special-fields.js';
+import { timerQueue } from './kernel/timers.js';
+import { createResLockKfuncs } from './helpers/locks.js';
+import { createTimerKfuncs } from './helpers/timers.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
@@ -94,6 +98,7 @@ export function instantiate(
   const maps = mapDefs.map((def, i) => createMap(
     { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));
+  attachSpecialFields(spec, maps); // spec §6.1: bpf_spin_lock / bpf_timer offsets from BTF
   const handles = maps.map((m) => kernel.addMap(m));
   fillKconfig(spec, maps, options.kconfig ?? {});
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
@@ -105,6 +110,7 @@ export function instantiate(
     return source && byEngine.get(source);
   };
   const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source));
+  timerQueue(kernel).programOf = (engine) => byEngine.get(engine); // timer callbacks run as their program (spec §6.3)
   const arena = maps.find((m): m is ArenaMap => m instanceof ArenaMap);
   let arenaGlobalsOffset = 0;
   if (arena) {
@@ -146,6 +152,22 @@ export function instantiate(
   return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry };
 }
 
+/**
+ * map_check_btf's special fields (spec §1.1, §6.1): each map's value type is searched for
+ * bpf_spin_lock, bpf_res_spin_lock, bpf_timer and bpf_wq; a kind in a map type that may not
+ * hold it fails the load with the map creation's errno.
+ */
+function attachSpecialFields(spec: ObjectSpec, maps: readonly BpfMap[]): void {
+  if (!spec.btf) return;
+  for (const m of maps) {
+    if (m.spec.valueTypeId === undefined) continue;
+    const fields = findSpecialFields(spec.btf, m.spec.valueTypeId);
+    if (!fields) continue;
+    checkSpecialFields(m, fields);
+    m.specialFields = fields;
+  }
+}
+
 /** Writes the `__kconfig` externs' values into the .kconfig map. */
 function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], values: Readonly<Record<string, bigint | number>>): void {
   const index = spec.maps.findIndex((m) => m.origin === 'kconfig');
@@ -174,6 +196,9 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
     streamsOf: () => running()?.streams,
     stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
   }));
+  // spec §6.2, §6.3: res spin locks (reports to the running program's stderr), timer kfuncs.
+  registry.addKfuncs(createResLockKfuncs({ kernel, streamsOf: () => running()?.streams, stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [] }));
+  registry.addKfuncs(createTimerKfuncs(kernel));
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {
