@@ -22,7 +22,7 @@ import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/map.js';
-import { checkSpecialFields, findSpecialFields } from './kernel/special-fields.js';
+import { checkSpecialFields, findSpecialFields } from './maps/special-fields.js';
 import { timerQueue } from './kernel/timers.js';
 import { createResLockKfuncs } from './helpers/locks.js';
 import { createTimerKfuncs } from './helpers/timers.js';
@@ -30,7 +30,7 @@ import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
-import { createStreamKfuncs } from './streams/index.js';
+import { createStreamKfuncs, reportResSpinLockFailure } from './streams/index.js';
 import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
 export interface LoadOptions extends KernelOptions {
@@ -110,7 +110,7 @@ export function instantiate(
     return source && byEngine.get(source);
   };
   const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source));
-  timerQueue(kernel).programOf = (engine) => byEngine.get(engine); // timer callbacks run as their program (spec §6.3)
+  timerQueue(kernel).programOf = (engine) => byEngine.get(engine as unknown as FrameSource); // timer callbacks run as their program (spec §6.3)
   const arena = maps.find((m): m is ArenaMap => m instanceof ArenaMap);
   let arenaGlobalsOffset = 0;
   if (arena) {
@@ -197,7 +197,13 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
     stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
   }));
   // spec §6.2, §6.3: res spin locks (reports to the running program's stderr), timer kfuncs.
-  registry.addKfuncs(createResLockKfuncs({ kernel, streamsOf: () => running()?.streams, stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [] }));
+  registry.addKfuncs(createResLockKfuncs({
+    kernel,
+    report: (ctx, failure) => {
+      const program = running();
+      if (program) reportResSpinLockFailure(program.streams, failure, { task: kernel.task(), frames: program.stackFrames(ctx.frames()) });
+    },
+  }));
   registry.addKfuncs(createTimerKfuncs(kernel));
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };

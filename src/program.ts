@@ -22,7 +22,7 @@ import {
 } from './streams/index.js';
 import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
-import { lockState } from './helpers/locks.js';
+import { lockState } from './kernel/locks.js';
 
 export interface RunOptions extends TestRunInput {
   readonly engine?: EngineName;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
 import { LockRuleError, MapError } from '../src/errors.js';
 import type { Btf } from '../src/btf/btf.js';
-import { checkSpecialFields, findSpecialFields } from '../src/kernel/special-fields.js';
+import { checkSpecialFields, findSpecialFields } from '../src/maps/special-fields.js';
 import { loadObject, type LoadedObject } from '../src/object.js';
 import { BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH } from '../src/uapi.js';
 import { PROJECT_ROOT } from './suite.js';

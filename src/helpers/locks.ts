@@ -11,12 +11,11 @@
  */
 import { LockRuleError, RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
-import { SPECIAL_FIELD_TYPES, type SpecialFieldKind } from '../kernel/special-fields.js';
+import { lockState } from '../kernel/locks.js';
+import { SPECIAL_FIELD_TYPES, type SpecialFieldKind } from '../maps/special-fields.js';
 import type { BpfMap } from '../maps/base.js';
 import { roundUp8 } from '../maps/types.js';
 import type { CallContext, NativeFn } from '../runtime.js';
-import type { ProgramStreams, StackFrame } from '../streams/index.js';
-import { reportResSpinLockFailure } from '../streams/index.js';
 import { hex } from '../text.js';
 import type { HelperName } from '../uapi.js';
 
@@ -31,63 +30,6 @@ const SAVED_IRQ_FLAGS = 0x246n;
 interface LockSite {
   readonly map: BpfMap;
   readonly address: bigint;
-}
-
-interface HeldResLock {
-  readonly address: bigint;
-  /** The flags slot of _irqsave, else undefined. */
-  readonly flags?: bigint;
-  /** The call that took it. */
-  readonly index: number;
-}
-
-/** The locks this CPU holds during a run. */
-export class LockState {
-  /** The bpf_spin_lock held (at most one, §6.1) and the call that took it. */
-  spin?: { readonly address: bigint; readonly index: number };
-  /** The res locks held, in acquisition order (the rqspinlock held table, §6.2). */
-  readonly res: HeldResLock[] = [];
-
-  constructor(private readonly kernel: SimKernel) {}
-
-  /** A run starts: nothing is held. */
-  begin(): void {
-    this.releaseAll();
-  }
-
-  /**
-   * A run (or a timer callback) returned: a lock still held is the verifier's "BPF_EXIT
-   * instruction in main prog cannot be used inside bpf_spin_lock-ed region" (§6.1). Every lock
-   * word is cleared either way.
-   */
-  end(completed: boolean): void {
-    const spin = this.spin, res = this.res[this.res.length - 1];
-    this.releaseAll();
-    if (!completed) return;
-    if (spin) throw new LockRuleError(spin.index, 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region');
-    if (res) throw new LockRuleError(res.index, 'BPF_EXIT instruction in main prog cannot be used inside bpf_res_spin_lock-ed region');
-  }
-
-  private releaseAll(): void {
-    if (this.spin) this.setWord(this.spin.address, 0);
-    for (const r of this.res) this.setWord(r.address, 0);
-    this.spin = undefined;
-    this.res.length = 0;
-  }
-
-  setWord(address: bigint, value: number): void {
-    const at = this.kernel.memory.locate(address, 4);
-    at?.region.view.setUint32(at.offset, value, true);
-  }
-}
-
-const STATES = new WeakMap<SimKernel, LockState>();
-
-/** The lock state of a kernel (made on first use). */
-export function lockState(kernel: SimKernel): LockState {
-  let s = STATES.get(kernel);
-  if (s === undefined) STATES.set(kernel, s = new LockState(kernel));
-  return s;
 }
 
 /**
@@ -128,12 +70,22 @@ export function createLockHelpers(kernel: SimKernel): Partial<Record<HelperName,
   };
 }
 
-/** What the res-lock kfuncs need to report: the running program's streams and stack. spec §6.2 */
+/** A failed bpf_res_spin_lock as the kernel reports it (streams/reports.ts). spec §6.2 */
+export interface ResLockFailure {
+  readonly timeout: boolean;
+  readonly irqsave: boolean;
+  /** The lock word's address. */
+  readonly attempted: bigint;
+  /** The locks held, in acquisition order (at most RES_NR_HELD listed). */
+  readonly held: readonly bigint[];
+  readonly heldCount: number;
+}
+
+/** What the res-lock kfuncs need: the kernel, and the report to the running program's stderr. */
 export interface ResLockDeps {
   readonly kernel: SimKernel;
-  /** The running program's streams (bpf_prog_find_from_stack); none: no report. */
-  readonly streamsOf: () => ProgramStreams | undefined;
-  readonly stackOf: (ctx: CallContext) => StackFrame[];
+  /** bpf_prog_report_rqspinlock_violation: to the program found from the stack (none: no report). */
+  readonly report: (ctx: CallContext, failure: ResLockFailure) => void;
 }
 
 /** The bpf_res_spin_lock kfuncs (spec §6.2), by name. */
@@ -153,12 +105,8 @@ export function createResLockKfuncs(deps: ResLockDeps): Map<string, NativeFn> {
     // rqspinlock.c: AA — the lock is among this CPU's held locks → -EDEADLK, reported with the
     // locks actually held (the failed attempt removed from the table first).
     if (state.res.some((r) => r.address === address)) {
-      const streams = deps.streamsOf();
-      if (streams) {
-        const held = state.res.map((r) => r.address);
-        reportResSpinLockFailure(streams, { timeout: false, irqsave, attempted: address, held: held.slice(0, RES_NR_HELD), heldCount: held.length },
-          { task: kernel.task(), frames: deps.stackOf(ctx) });
-      }
+      const held = state.res.map((r) => r.address);
+      deps.report(ctx, { timeout: false, irqsave, attempted: address, held: held.slice(0, RES_NR_HELD), heldCount: held.length });
       return -EDEADLK;
     }
     if (flags !== undefined) {

@@ -9,9 +9,8 @@
  */
 import { LockRuleError, RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
-import { timerQueue, type TimerState } from '../kernel/timers.js';
+import { timerQueue, type CallbackEngine, type TimerState } from '../kernel/timers.js';
 import type { CallContext, NativeFn } from '../runtime.js';
-import type { Engine } from '../shell.js';
 import { hex } from '../text.js';
 import { EINVAL, type HelperName } from '../uapi.js';
 import { EDEADLK, specialFieldSite } from './locks.js';
@@ -48,9 +47,9 @@ export function createTimerHelpers(kernel: SimKernel): Partial<Record<HelperName
     timer_set_callback: (ctx) => {
       const t = timer(ctx);
       if (!t) return -EINVAL;
-      const engine = kernel.shadow.innermost() as Engine | undefined;
+      const engine = kernel.shadow.innermost() as Partial<CallbackEngine> | undefined;
       if (!engine || typeof engine.runFunction !== 'function') throw new RuntimeError(ctx.index, 'bpf_timer_set_callback: no running program');
-      t.callback = { fn: ctx.arg(2), engine, program: queue.programOf(engine) };
+      t.callback = { fn: ctx.arg(2), engine: engine as CallbackEngine, program: queue.programOf(engine as CallbackEngine) };
       return 0;
     },
     timer_start: (ctx) => {

@@ -13,13 +13,20 @@
  * simulated clock.
  */
 import { BpfError, LoadError, VmError, type SourceLocation } from '../errors.js';
-import { lockState } from '../helpers/locks.js';
+import { lockState } from './locks.js';
 import type { BpfMap } from '../maps/base.js';
 import { roundUp8 } from '../maps/types.js';
 import { AddressSpace, type MemoryRegion } from '../memory.js';
-import type { Engine } from '../shell.js';
 import { BPF_MAP_TYPE_ARRAY } from '../uapi.js';
 import type { SimKernel } from './kernel.js';
+
+/**
+ * What runs a callback: the engine instance of the program that installed it (an Engine of
+ * src/shell.ts, whose runFunction enters a function of the program as an entry point).
+ */
+export interface CallbackEngine {
+  runFunction(address: bigint, args: readonly bigint[], options: { instructionBudget?: number }): { r0: bigint; instructions: number };
+}
 
 /** The program a callback belongs to: what errors and reports name. */
 export interface TimerProgram {
@@ -36,7 +43,7 @@ export interface TimerState {
   /** CLOCK_REALTIME 0, CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7. */
   readonly clockId: number;
   /** The callback and the engine (program) that installed it; undefined: none (init, cancel). */
-  callback?: { readonly fn: bigint; readonly engine: Engine; readonly program?: TimerProgram };
+  callback?: { readonly fn: bigint; readonly engine: CallbackEngine; readonly program?: TimerProgram };
   /** Expiry on the simulated clock when armed. */
   expires?: bigint;
   /** Arming order, for timers expiring at the same time. */
@@ -80,7 +87,7 @@ export class TimerQueue {
   /** The timer whose callback is running now (this_cpu hrtimer_running), for cancel's EDEADLK. */
   running?: TimerState;
   /** Finds the program an engine runs (set by the instantiation). */
-  programOf: (engine: Engine) => TimerProgram | undefined = () => undefined;
+  programOf: (engine: CallbackEngine) => TimerProgram | undefined = () => undefined;
 
   constructor(private readonly kernel: SimKernel) {}
 

@@ -12,7 +12,7 @@ import {
   EPERM, errnoName, mapTypeName,
 } from '../uapi.js';
 import { hasLockFlag, roundUp8, type MapSpec } from './types.js';
-import { specialRanges, type SpecialFields } from '../kernel/special-fields.js';
+import { specialRanges, type SpecialFields } from './special-fields.js';
 
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */
