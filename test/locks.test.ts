@@ -2,6 +2,7 @@
 // the special fields found from BTF, BPF_F_LOCK, the res-lock AA report, timer callbacks on the
 // virtual clock.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
 import { LockRuleError, MapError } from '../src/errors.js';
@@ -207,6 +208,61 @@ for (const engine of ENGINES) {
       assert.ok(e instanceof LockRuleError);
       assert.equal(e.rule, 'bpf_spin_unlock without taking a lock');
       assert.match(e.message, /^program bad_cb_arm: .*\(bad_cb at .*locks\.bpf\.c:\d+/);
+    });
+  });
+}
+
+/**
+ * test/data/kernel/locks.json: the same steps on Linux 6.18 (scripts/kernel-oracle/locks_check.py):
+ * each program's retval and the .data globals after it, the timer value after its callbacks ran
+ * (a 50 ms sleep there, advanceTime here), the res-locked values, BPF_F_LOCK from user space.
+ */
+interface KernelLocks {
+  readonly steps: ReadonlyArray<{ program: string; errno: number; retval: number; bss: string }>;
+  readonly timers0_after_callbacks: string;
+  readonly bss_after_callbacks: string;
+  readonly bss_after_htimer: string;
+  readonly rlocked: readonly string[];
+  readonly flock_update: number;
+  readonly flock_lookup: number;
+  readonly flock_value: string;
+  readonly flock_update_no_lock_errno: number;
+}
+const KERNEL: KernelLocks = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'data', 'kernel', 'locks.json'), 'utf8'));
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+for (const engine of ENGINES) {
+  describe(`locks.bpf.c against Linux 6.18 (test/data/kernel/locks.json) on ${engine}`, () => {
+    it('the same retvals, globals, timer values and BPF_F_LOCK results', () => {
+      const obj = loadObject(OBJ, { engine });
+      const data = () => hexOf(obj.map('locks.data').lookup(KEY0)!);
+      const steps = KERNEL.steps.map((s) => s.program);
+      let k = 0;
+      const step = (checkData = true) => {
+        const want = KERNEL.steps[k++];
+        const r = obj.program(want.program).testRun({ data: PKT });
+        assert.equal(r.retval, want.retval, `${want.program} retval`);
+        if (checkData) assert.equal(data(), want.bss, `.data after ${want.program} (step ${k})`);
+      };
+      assert.deepEqual(steps.slice(0, 8), ['spin_count', 'spin_count', 'hspin_count', 'hspin_count', 'res_lock', 'res_lock_irq', 'timer_clocks', 'timer_arm']);
+      for (let i = 0; i < 8; i++) step();
+      obj.advanceTime(50_000_000n);
+      const t0 = hexOf(obj.map('timers').lookup(KEY0)!);
+      // fired and the timer bytes as the kernel's; last_ns (bytes 8..16) is each clock's own
+      assert.equal(t0.slice(0, 16) + t0.slice(32), KERNEL.timers0_after_callbacks.slice(0, 16) + KERNEL.timers0_after_callbacks.slice(32));
+      assert.equal(data(), KERNEL.bss_after_callbacks);
+      step(); step(); // timer_arm, timer_cancel
+      // htimer_arm's 500 ns timer had already fired on the kernel when the syscall read .data
+      // (cb_key = 7 there); here it fires on advanceTime, compared below.
+      step(false);
+      obj.advanceTime(50_000_000n);
+      assert.equal(data(), KERNEL.bss_after_htimer);
+      assert.deepEqual([KEY0, KEY1].map((key) => hexOf(obj.map('rlocked').lookup(key)!)), KERNEL.rlocked);
+      assert.equal(KERNEL.flock_update, 0);
+      obj.map('locked').update(KEY0, new Uint8Array(16).fill(0xff), BPF_F_LOCK);
+      assert.equal(hexOf(obj.map('locked').lookup(KEY0, BPF_F_LOCK)!), KERNEL.flock_value);
+      assert.equal(KERNEL.flock_update_no_lock_errno, 22);
+      assert.throws(() => obj.map('timers').update(KEY0, new Uint8Array(32), BPF_F_LOCK), (e: unknown) => e instanceof MapError && e.errno === 'EINVAL');
     });
   });
 }
