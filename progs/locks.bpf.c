@@ -27,6 +27,9 @@
  *                     | t_uninit_start = -22, t_uninit_cancel = -22,
  *                     | t_clock_boot = 0 (CLOCK_BOOTTIME on timers[1])
  *  htimer_arm         | 0; htimers[7] armed for 500 ns (ABS when abs != 0)
+ *  wq_arm             | 0; w_init = 0, w_init_again = -16, w_start_nocb =
+ *                     | -22, w_setcb = 0, w_start_bad = -22, w_start = 0;
+ *                     | wq_cb runs once later: works[0].ran = 1, wq_key = 0
  *
  * Programs the verifier refuses (SEC("?tc"), not loaded by libbpf):
  *  bad_unlock (unlock without lock), bad_exit_locked (exit holding the
@@ -46,6 +49,17 @@
 struct bpf_res_spin_lock {
 	__u32 val;
 };
+
+/* Not in linux-libc-dev 6.1 either (spec §6.4). */
+struct bpf_wq {
+	__u64 __opaque[2];
+} __attribute__((aligned(8)));
+
+extern int bpf_wq_init(struct bpf_wq *wq, void *p__map, unsigned int flags) __ksym;
+extern int bpf_wq_start(struct bpf_wq *wq, unsigned int flags) __ksym;
+/* 6.x's name (7.2 also has bpf_wq_set_callback, which takes three arguments). */
+extern int bpf_wq_set_callback_impl(struct bpf_wq *wq, int (callback_fn)(void *map, int *key, void *value),
+				    unsigned int flags, void *aux__ign) __ksym;
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
@@ -75,6 +89,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lval);
 } locked SEC(".maps");
+
+struct wval {
+	__u64 ran;
+	struct bpf_wq w;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wval);
+} works SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -109,6 +135,7 @@ int t_init = 1, t_init_again = 1, t_start_nocb = 1, t_setcb = 1, t_start = 1, t_
 int t_cancel = -1, t_start_after_cancel = 1;
 int t_clock_bad = 1, t_clock_16 = 1, t_uninit_start = 1, t_uninit_cancel = 1, t_clock_boot = 1;
 int cb_key = -1, cb_cancel_self = 1, ht_ret = 1;
+int w_init = 1, w_init_again = 1, w_start_nocb = 1, w_setcb = 1, w_start = 1, w_start_bad = 1, wq_key = -1;
 __u64 abs_ns; /* htimer_arm: 0 relative, else absolute expiry */
 
 static __u32 key0 = 0, key1 = 1;
@@ -265,6 +292,32 @@ int htimer_arm(struct __sk_buff *skb)
 	ht_ret = bpf_timer_init(&v->t, &htimers, CLOCK_MONOTONIC);
 	ht_ret |= bpf_timer_set_callback(&v->t, timer_cb);
 	ht_ret |= abs_ns ? bpf_timer_start(&v->t, abs_ns, BPF_F_TIMER_ABS) : bpf_timer_start(&v->t, 500, 0);
+	return 0;
+}
+
+static int wq_cb(void *map, int *key, void *value)
+{
+	struct wval *v = value;
+
+	v->ran++;
+	wq_key = *key;
+	return 0;
+}
+
+SEC("tc")
+int wq_arm(struct __sk_buff *skb)
+{
+	struct wval *v = bpf_map_lookup_elem(&works, &key0);
+
+	if (!v)
+		return -1;
+	w_init = bpf_wq_init(&v->w, &works, 0);
+	w_init_again = bpf_wq_init(&v->w, &works, 0);
+	w_start_nocb = bpf_wq_start(&v->w, 0);
+	w_setcb = bpf_wq_set_callback_impl(&v->w, wq_cb, 0, NULL);
+	w_start_bad = bpf_wq_start(&v->w, 1);
+	w_start = bpf_wq_start(&v->w, 0);
+	bpf_wq_start(&v->w, 0); /* already queued: nothing more */
 	return 0;
 }
 

@@ -25,7 +25,7 @@ import { createMap } from './maps/map.js';
 import { checkSpecialFields, findSpecialFields } from './maps/special-fields.js';
 import { timerQueue } from './kernel/timers.js';
 import { createResLockKfuncs } from './helpers/locks.js';
-import { createTimerKfuncs } from './helpers/timers.js';
+import { createTimerKfuncs, createWqKfuncs } from './helpers/timers.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
@@ -205,6 +205,7 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
     },
   }));
   registry.addKfuncs(createTimerKfuncs(kernel));
+  registry.addKfuncs(createWqKfuncs(kernel));
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {

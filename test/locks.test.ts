@@ -199,6 +199,20 @@ for (const engine of ENGINES) {
       assert.equal(obj.runTimers(at).length, 1);
     });
 
+    it('bpf_wq: return codes; the work runs once on the next clock advance (spec §6.4)', () => {
+      const obj = load();
+      run(obj, 'wq_arm');
+      assert.deepEqual(['w_init', 'w_init_again', 'w_start_nocb', 'w_setcb', 'w_start_bad', 'w_start'].map((n) => g(obj, n)),
+        [0n, -16n, -22n, 0n, -22n, 0n]);
+      assert.equal(g(obj, 'wq_key'), -1n);
+      assert.deepEqual(obj.pendingTimers().map((t) => [t.kind, t.map]), [['wq', 'works']]);
+      const runs = obj.advanceTime(0n);
+      assert.deepEqual(runs.map((r) => [r.kind, r.retval]), [['wq', 0n]]);
+      assert.equal(g(obj, 'wq_key'), 0n);
+      assert.equal(u64(obj.map('works').lookup(KEY0)!, 0), 1n);
+      assert.deepEqual(obj.advanceTime(1_000_000n), []);
+    });
+
     it('an error inside a callback is reported with the callback\'s program and source', () => {
       const obj = load();
       assert.equal(run(obj, 'bad_cb_arm'), 0);
@@ -222,6 +236,8 @@ interface KernelLocks {
   readonly timers0_after_callbacks: string;
   readonly bss_after_callbacks: string;
   readonly bss_after_htimer: string;
+  readonly data_after_wq: string;
+  readonly works0: string;
   readonly rlocked: readonly string[];
   readonly flock_update: number;
   readonly flock_lookup: number;
@@ -257,6 +273,10 @@ for (const engine of ENGINES) {
       step(false);
       obj.advanceTime(50_000_000n);
       assert.equal(data(), KERNEL.bss_after_htimer);
+      step(false); // wq_arm: the kworker may run the work before the syscall reads .data
+      obj.advanceTime(50_000_000n);
+      assert.equal(data(), KERNEL.data_after_wq);
+      assert.equal(hexOf(obj.map('works').lookup(KEY0)!), KERNEL.works0);
       assert.deepEqual([KEY0, KEY1].map((key) => hexOf(obj.map('rlocked').lookup(key)!)), KERNEL.rlocked);
       assert.equal(KERNEL.flock_update, 0);
       obj.map('locked').update(KEY0, new Uint8Array(16).fill(0xff), BPF_F_LOCK);

@@ -47,6 +47,10 @@ step("timer_cancel")   # armed: 1; start after cancel: -EINVAL
 step("htimer_arm")
 time.sleep(0.05)
 out["bss_after_htimer"] = lb.map_get(bss, b"\0" * 4).hex()
+step("wq_arm")
+time.sleep(0.05)  # the work runs in a kworker
+out["data_after_wq"] = lb.map_get(bss, b"\0" * 4).hex()
+out["works0"] = value("works", b"\0\0\0\0")
 out["rlocked"] = [value("rlocked", b"\0\0\0\0"), value("rlocked", b"\1\0\0\0")]
 
 # BPF_F_LOCK from user space (spec §1.2, §6.1)

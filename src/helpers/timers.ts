@@ -75,6 +75,48 @@ export function createTimerHelpers(kernel: SimKernel): Partial<Record<HelperName
 }
 
 /**
+ * The bpf_wq kfuncs (spec §6.4): a work item in a map value (its `struct bpf_wq`), whose
+ * callback (map, key, value) runs later "in a worker thread": here, on the next clock advance
+ * (LoadedObject.advanceTime / runTimers), at the time it was queued. Starting a queued work is a
+ * no-op. 7.2 names the callback setter bpf_wq_set_callback (the program passes three
+ * arguments); 6.x's bpf_wq_set_callback_impl takes a fourth (aux__prog, ignored).
+ */
+export function createWqKfuncs(kernel: SimKernel): Map<string, NativeFn> {
+  const queue = timerQueue(kernel);
+  const wq = (ctx: CallContext) => specialFieldSite(kernel, ctx, 1, 'wq');
+  const setCallback: NativeFn = (ctx) => {
+    const w = queue.at(wq(ctx).address);
+    if (ctx.arg(3) !== 0n || !w) return -EINVAL;
+    const engine = kernel.shadow.innermost() as Partial<CallbackEngine> | undefined;
+    if (!engine || typeof engine.runFunction !== 'function') throw new RuntimeError(ctx.index, 'bpf_wq_set_callback: no running program');
+    w.callback = { fn: ctx.arg(2), engine: engine as CallbackEngine, program: queue.programOf(engine as CallbackEngine) };
+    return 0;
+  };
+  return new Map<string, NativeFn>([
+    ['bpf_wq_init', (ctx) => {
+      const site = wq(ctx);
+      const map = kernel.mapAt(ctx.argLo(2), ctx.argHi(2));
+      if (map !== site.map) {
+        throw new LockRuleError(ctx.index, `workqueue pointer in R1 (map '${site.map.name}') doesn't match map pointer in R2 (${map ? `map '${map.name}'` : hex(ctx.arg(2))})`);
+      }
+      if ((ctx.arg(3) & 0xffffffffn) !== 0n) return -EINVAL;
+      if (queue.at(site.address)) return -16; // -EBUSY
+      queue.create(site.map, site.address, 1, 'wq');
+      return 0;
+    }],
+    ['bpf_wq_set_callback', setCallback],
+    ['bpf_wq_set_callback_impl', setCallback],
+    ['bpf_wq_start', (ctx) => {
+      if ((ctx.arg(2) & 0xffffffffn) !== 0n) return -EINVAL;
+      const w = queue.at(wq(ctx).address);
+      if (!w || !w.callback) return -EINVAL;
+      if (w.expires === undefined) queue.arm(w, kernel.clockNow(), false); // schedule_work: queued once
+      return 0;
+    }],
+  ]);
+}
+
+/**
  * The kfunc bpf_timer_cancel_async (spec §6.3): does not wait and keeps the callback; 0 not
  * armed, 1 armed and cancelled, -1 its callback is running now, -EINVAL not initialised.
  */

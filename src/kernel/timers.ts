@@ -37,6 +37,8 @@ export interface TimerProgram {
 /** One bpf_timer (the kernel's struct bpf_hrtimer). */
 export interface TimerState {
   readonly id: number;
+  /** A bpf_timer, or a bpf_wq (spec §6.4: queued work, run on the next clock advance). */
+  readonly kind: 'timer' | 'wq';
   readonly map: BpfMap;
   /** Address of the struct bpf_timer in the map value. */
   readonly address: bigint;
@@ -54,6 +56,8 @@ export interface TimerState {
 
 /** A timer armed and not yet fired, as the run report lists it. */
 export interface PendingTimer {
+  /** 'wq': a bpf_wq's queued work (spec §6.4). */
+  readonly kind: 'timer' | 'wq';
   readonly program?: string;
   readonly map: string;
   readonly key: Uint8Array;
@@ -63,6 +67,7 @@ export interface PendingTimer {
 
 /** One callback run: what it returned or the error that ended it (located in its program). */
 export interface TimerCallbackRun {
+  readonly kind: 'timer' | 'wq';
   readonly program?: string;
   readonly map: string;
   readonly key: Uint8Array;
@@ -103,8 +108,8 @@ export class TimerQueue {
   }
 
   /** bpf_timer_init's allocation: a disarmed timer without callback, its id written at `address`. */
-  create(map: BpfMap, address: bigint, clockId: number): TimerState {
-    const t: TimerState = { id: this.nextId++, map, address, clockId, seq: 0, pinned: false };
+  create(map: BpfMap, address: bigint, clockId: number, kind: 'timer' | 'wq' = 'timer'): TimerState {
+    const t: TimerState = { id: this.nextId++, kind, map, address, clockId, seq: 0, pinned: false };
     this.timers.set(t.id, t);
     const word = new Uint8Array(4);
     new DataView(word.buffer).setUint32(0, t.id, true);
@@ -120,7 +125,7 @@ export class TimerQueue {
 
   /** Armed timers, in the order they would fire. */
   pending(): PendingTimer[] {
-    return this.armed().map((t) => ({ program: t.callback?.program?.name, map: t.map.name, key: this.element(t)!.key, expiresNs: t.expires! }));
+    return this.armed().map((t) => ({ kind: t.kind, program: t.callback?.program?.name, map: t.map.name, key: this.element(t)!.key, expiresNs: t.expires! }));
   }
 
   /** Runs the callbacks due within `ns` of the clock's reading, then sets the clock there. */
@@ -157,7 +162,7 @@ export class TimerQueue {
     t.expires = undefined;
     const element = this.element(t)!;
     const cb = t.callback;
-    const base = { program: cb?.program?.name, map: t.map.name, key: element.key, atNs };
+    const base = { kind: t.kind, program: cb?.program?.name, map: t.map.name, key: element.key, atNs };
     if (cb === undefined) return base; // cancelled callbacks never arm; kept for safety
     const keyRegion = this.keyRegion(t.map);
     keyRegion.bytes.set(element.key);
@@ -175,9 +180,9 @@ export class TimerQueue {
       } finally {
         locks.end(result !== undefined);
       }
-      // The verifier allows a timer callback to return only 0 (spec §6.3).
+      // The verifier allows a timer or wq callback to return only 0 (spec §6.3, §6.4).
       if (result.r0 !== 0n) {
-        throw new LoadError(`program ${base.program}`, `timer callback returned ${BigInt.asIntN(64, result.r0)}; `
+        throw new LoadError(`program ${base.program}`, `${t.kind === 'wq' ? 'bpf_wq' : 'timer'} callback returned ${BigInt.asIntN(64, result.r0)}; `
           + 'At callback return the register R0 should have been in [0, 0] (the kernel\'s verifier refuses this program at load)');
       }
       return { ...base, retval: result.r0, instructions: result.instructions };
@@ -193,7 +198,7 @@ export class TimerQueue {
 
   /** The key and value address of the element holding the timer, or undefined if it is gone. */
   private element(t: TimerState): { key: Uint8Array; value: bigint } | undefined {
-    const off = t.map.specialFields?.timer;
+    const off = t.map.specialFields?.[t.kind];
     if (off === undefined) return undefined;
     const value = t.address - BigInt(off);
     if (t.map.type === BPF_MAP_TYPE_ARRAY) {
