@@ -227,7 +227,7 @@ for (const engine of ENGINES) {
 }
 
 /**
- * test/data/kernel/locks.json: the same steps on Linux 6.18 (scripts/kernel-oracle/locks_check.py):
+ * test/data/kernel-locks.json: the same steps on Linux 6.18 (scripts/kernel-oracle/locks_check.py):
  * each program's retval and the .data globals after it, the timer value after its callbacks ran
  * (a 50 ms sleep there, advanceTime here), the res-locked values, BPF_F_LOCK from user space.
  */
@@ -244,11 +244,11 @@ interface KernelLocks {
   readonly flock_value: string;
   readonly flock_update_no_lock_errno: number;
 }
-const KERNEL: KernelLocks = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'data', 'kernel', 'locks.json'), 'utf8'));
+const KERNEL: KernelLocks = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'data', 'kernel-locks.json'), 'utf8'));
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 for (const engine of ENGINES) {
-  describe(`locks.bpf.c against Linux 6.18 (test/data/kernel/locks.json) on ${engine}`, () => {
+  describe(`locks.bpf.c against Linux 6.18 (test/data/kernel-locks.json) on ${engine}`, () => {
     it('the same retvals, globals, timer values and BPF_F_LOCK results', () => {
       const obj = loadObject(OBJ, { engine });
       const data = () => hexOf(obj.map('locks.data').lookup(KEY0)!);

@@ -5,7 +5,8 @@ test/locks.test.ts's kernel check replays them, and prints what they left as JSO
 retval and the .data bytes after it, the timers map values after the callbacks had time to run,
 and the errnos of BPF_F_LOCK syscall operations. Not used by CI or tests.
 
-Usage: sudo python3 scripts/kernel-oracle/locks_check.py > out.json
+Usage: sudo python3 scripts/kernel-oracle/locks_check.py > test/data/kernel-locks.json
+(recorded on 6.18.44-fc-v1147, x86-64, root; replayed by test/locks.test.ts)
 """
 import ctypes
 import json
