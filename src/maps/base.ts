@@ -98,7 +98,7 @@ export abstract class BpfMap {
     }
     this.checkKey(key);
     const value = this.hostLookup(key);
-    if (value) for (const [a, b] of specialRanges(this.specialFields)) value.fill(0, a, b);
+    if (value && this.specialFields) for (const [a, b] of specialRanges(this.specialFields)) value.fill(0, a, b);
     return value;
   }
 
