@@ -246,6 +246,19 @@ export class RuntimeError extends VmError {
 }
 
 /**
+ * A program broke a rule the kernel's verifier enforces for locks and timers (spec
+ * maps-and-kernel-objects §6.1–§6.3): unlocking a lock it does not hold, exiting with one held,
+ * a lock or timer argument that is not one. The kernel refuses such a program at load; bpfrun
+ * finds out when a run takes the path. `rule` is the verifier's message.
+ */
+export class LockRuleError extends RuntimeError {
+  constructor(index: number, readonly rule: string, options?: ErrorOptions) {
+    super(index, `${rule} (the kernel's verifier refuses this program at load; bpfrun found it at run time)`, options);
+    this.name = 'LockRuleError';
+  }
+}
+
+/**
  * A helper or kfunc (a "native") that broke the boundary's rules (src/runtime.ts `callNative`):
  * it threw something other than a BpfError, or returned something r0 cannot hold. `native` is
  * its name, `index` the call instruction; `cause` is what it threw or returned.

@@ -2,6 +2,8 @@
 export { openObject, loadObject, BpfObject, LoadedObject, Program } from './object.js';
 export type { MapAttributes, MapEntry } from './object.js';
 export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
+export type { PendingTimer, TimerCallbackRun } from './kernel/timers.js';
+export type { SpecialFields } from './maps/special-fields.js';
 export { createEngine, DEFAULT_ENGINE, ENGINES, type EngineName } from './engines.js';
 export type { Engine, EngineKind } from './shell.js';
 export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';

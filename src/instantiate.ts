@@ -23,11 +23,15 @@ import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import { BpfMap } from './maps/base.js';
 import { createMap } from './maps/map.js';
+import { checkSpecialFields, findSpecialFields } from './maps/special-fields.js';
+import { timerQueue } from './kernel/timers.js';
+import { createResLockKfuncs } from './helpers/locks.js';
+import { createTimerKfuncs, createWqKfuncs } from './helpers/timers.js';
 import { ProgArrayMap } from './maps/progarray.js';
 import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
-import { createStreamKfuncs } from './streams/index.js';
+import { createStreamKfuncs, reportResSpinLockFailure } from './streams/index.js';
 import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
 export interface LoadOptions extends KernelOptions {
@@ -100,6 +104,7 @@ export function instantiate(
   const maps = mapDefs.map((def, i) => createMap(
     { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));
+  attachSpecialFields(spec, maps); // spec §6.1: bpf_spin_lock / bpf_timer offsets from BTF
   const handles = maps.map((m) => kernel.addMap(m));
   fillKconfig(spec, maps, options);
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
@@ -111,6 +116,7 @@ export function instantiate(
     return source && byEngine.get(source);
   };
   const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source));
+  timerQueue(kernel).programOf = (engine) => byEngine.get(engine as unknown as FrameSource); // timer callbacks run as their program (spec §6.3)
   const arena = maps.find((m): m is ArenaMap => m instanceof ArenaMap);
   let arenaGlobalsOffset = 0;
   if (arena) {
@@ -158,6 +164,22 @@ export function instantiate(
   return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry };
 }
 
+/**
+ * map_check_btf's special fields (spec §1.1, §6.1): each map's value type is searched for
+ * bpf_spin_lock, bpf_res_spin_lock, bpf_timer and bpf_wq; a kind in a map type that may not
+ * hold it fails the load with the map creation's errno.
+ */
+function attachSpecialFields(spec: ObjectSpec, maps: readonly BpfMap[]): void {
+  if (!spec.btf) return;
+  for (const m of maps) {
+    if (m.spec.valueTypeId === undefined) continue;
+    const fields = findSpecialFields(spec.btf, m.spec.valueTypeId);
+    if (!fields) continue;
+    checkSpecialFields(m, fields);
+    m.specialFields = fields;
+  }
+}
+
 /** Writes the `__kconfig` externs' values into the .kconfig map. */
 function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], options: LoadOptions): void {
   const index = spec.maps.findIndex((m) => m.origin === 'kconfig');
@@ -183,6 +205,16 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
     streamsOf: () => running()?.streams,
     stackOf: (ctx) => running()?.stackFrames(ctx.frames()) ?? [],
   }));
+  // spec §6.2, §6.3: res spin locks (reports to the running program's stderr), timer kfuncs.
+  registry.addKfuncs(createResLockKfuncs({
+    kernel,
+    report: (ctx, failure) => {
+      const program = running();
+      if (program) reportResSpinLockFailure(program.streams, failure, { task: kernel.task(), frames: program.stackFrames(ctx.frames()) });
+    },
+  }));
+  registry.addKfuncs(createTimerKfuncs(kernel));
+  registry.addKfuncs(createWqKfuncs(kernel));
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {

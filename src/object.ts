@@ -9,6 +9,7 @@
  *
  * An ObjectSpec (src/loader) is immutable; loading instantiates it (src/instantiate.ts).
  */
+import { timerQueue, type PendingTimer, type TimerCallbackRun } from './kernel/timers.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArenaKernel } from './kernel/arena-access.js';
@@ -292,6 +293,25 @@ export class LoadedObject {
     const image = map.lookup(KEY_0)!;
     writeVariable(this.spec, v, image, value);
     map.update(KEY_0, image);
+  }
+
+  /**
+   * Moves the simulated clock `ns` nanoseconds on, running the bpf_timer callbacks that fall
+   * due on the way, in expiry order, each at its expiry (spec maps-and-kernel-objects §6.3).
+   * Returns the callbacks' runs (an error inside one is in its entry, located in its program).
+   */
+  advanceTime(ns: bigint | number): TimerCallbackRun[] {
+    return timerQueue(this.kernel).advance(BigInt(ns));
+  }
+
+  /** Runs the timer callbacks due at or before `untilNs` on the simulated clock (spec §6.3). */
+  runTimers(untilNs: bigint | number = this.kernel.clockNow()): TimerCallbackRun[] {
+    return timerQueue(this.kernel).runUntil(BigInt(untilNs));
+  }
+
+  /** The armed bpf_timers, in firing order. */
+  pendingTimers(): PendingTimer[] {
+    return timerQueue(this.kernel).pending();
   }
 
   /** Lines the programs wrote with bpf_trace_printk / bpf_trace_vprintk. */

@@ -15,7 +15,7 @@ import { AddressSpace, type MemoryRegion } from './memory.js';
 import type { ArenaMap } from './maps/arena.js';
 import { ContextSites, programTypeDef, type ProgramTypeDef, type TestRunInput, type TestRunOutput } from './progtypes/index.js';
 import { returnRange, returnRangeMessage, type ReturnRange } from './progtypes/return-range.js';
-import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives } from './runtime.js';
+import { ArenaInfo, EngineFrame, ExecEnv, FrameSource, LdImm64Resolver, Natives, RunResult } from './runtime.js';
 import { Engine, STACK_BYTES } from './shell.js';
 import {
   bpfProgSymbol, ProgramStreams, progTag, reportArenaViolation, reportMayGotoTimeout, StackFrame,
@@ -24,6 +24,7 @@ import { latin1Text } from './text.js';
 import { inlinableLoopCalls, References } from './verifier.js';
 import { withInlinedLoop } from './helpers/helpers.js';
 import { BPF_FUNC } from './uapi.js';
+import { lockState } from './kernel/locks.js';
 
 export interface RunOptions extends TestRunInput {
   readonly engine?: EngineName;
@@ -215,7 +216,10 @@ export class Program {
       for (let k = 0; k < setup.repeat; k++) {
         setup.beforeEach?.();
         this.references.clear();
-        const result = engine.run(args, limits);
+        const locks = lockState(kernel); // spec §6.1: a lock held at exit is the verifier's refusal
+        locks.begin();
+        let result: RunResult | undefined;
+        try { result = engine.run(args, limits); } finally { locks.end(result !== undefined); }
         this.references.checkReleased();
         r0 = result.r0;
         this.checkReturn(r0);

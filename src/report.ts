@@ -55,6 +55,8 @@ export interface RunReport {
   readonly arena?: ArenaReport;
   /** Each PERF_EVENT_ARRAY's records, by map name (only for objects with such maps). spec program-types §4.9 */
   readonly perf?: Readonly<Record<string, readonly PerfRecordReport[]>>;
+  /** bpf_timers still armed after the runs, in firing order (only when there are some). spec §6.3 */
+  readonly timers?: ReadonlyArray<{ kind: 'timer' | 'wq'; program?: string; map: string; key: string; expires_ns: string }>;
 }
 
 /** A perf record in the JSON report: the header, and the raw bytes (padding included) in hex. */
@@ -123,6 +125,9 @@ export function runReportJson(data: RunData): string {
       },
     }),
     ...(data.perf && data.perf.length > 0 && { perf: perfReport(data.perf) }),
+    ...(data.timers && {
+      timers: data.timers.map((t) => ({ kind: t.kind, program: t.program, map: t.map, key: bytesHex(t.key), expires_ns: t.expiresNs.toString() })),
+    }),
   };
   return JSON.stringify(report, null, 2);
 }
@@ -183,6 +188,12 @@ export function formatRunReport(data: RunData): string {
       `globals at +0x${a.globalsOffset.toString(16)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
   lines.push(...perfLines(data.perf ?? []));
+  if (data.timers) {
+    lines.push('', 'pending timers (callbacks run when the clock advances):');
+    for (const t of data.timers) {
+      lines.push(`  ${t.map}[${bytesHex(t.key)}]: ${t.kind === 'wq' ? 'bpf_wq queued at' : 'expires at'} ${t.expiresNs} ns, callback of ${t.program ?? '?'}`);
+    }
+  }
   if (data.trace.length > 0) {
     lines.push('', 'trace:');
     for (const t of data.trace) lines.push('  ' + t.replace(/\n$/, ''));

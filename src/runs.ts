@@ -7,6 +7,7 @@
 import { BpfError } from './errors.js';
 import type { RunEvent } from './events.js';
 import type { EngineName } from './engines.js';
+import type { PendingTimer } from './kernel/timers.js';
 import { PerfEventArrayMap, type PerfRecord } from './maps/perf-event-array.js';
 import type { GlobalValue, LoadedObject, RunOptions } from './object.js';
 
@@ -75,6 +76,11 @@ export interface RunData {
   readonly arena?: ArenaState;
   /** Each PERF_EVENT_ARRAY's records after the runs (none without such maps). */
   readonly perf?: readonly PerfMapRecords[];
+  /**
+   * bpf_timers armed and not yet fired after the runs, in firing order (absent when none): their
+   * callbacks run only when the host advances the clock (LoadedObject.advanceTime). spec §6.3
+   */
+  readonly timers?: readonly PendingTimer[];
 }
 
 /**
@@ -99,6 +105,7 @@ export function runPrograms(loaded: LoadedObject, names: readonly string[], engi
     }
   });
   const arena = loaded.arena;
+  const timers = loaded.pendingTimers();
   return {
     engine,
     programs,
@@ -107,6 +114,7 @@ export function runPrograms(loaded: LoadedObject, names: readonly string[], engi
     events: [...loaded.kernel.events.events],
     droppedEvents: loaded.kernel.events.dropped,
     perf: drainPerfMaps(loaded),
+    ...(timers.length > 0 && { timers }),
     ...(arena && {
       arena: {
         userVmStart: arena.userVmStart,

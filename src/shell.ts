@@ -23,6 +23,12 @@ export interface Engine extends FrameSource {
   readonly kind: EngineKind;
   /** Runs from slot 0 with r1..r5 = args (missing ones 0), following tail calls. */
   run(args?: readonly bigint[], options?: RunOptions): RunResult;
+  /**
+   * Runs the program's function at a code address (`ld_imm64 src=4`) as an entry point, with
+   * r1..r5 = args: an asynchronous callback the kernel invokes (a bpf_timer's), not a call
+   * from a running program.
+   */
+  runFunction(address: bigint, args?: readonly bigint[], options?: RunOptions): RunResult;
   /** The code the engine generated, under a `title` line, for engines that generate code. */
   listing?(title: string): string;
 }
@@ -193,6 +199,29 @@ export abstract class EngineShell implements Engine {
       vm = next;
     }
     return { r0: toU64(vm.regs[0], vm.regs[1]), instructions: state.limit - state.left };
+  }
+
+  runFunction(address: bigint, args: readonly bigint[] = [], options: RunOptions = {}): RunResult {
+    if (args.length > 5) throw new RangeError('at most 5 arguments (r1..r5)');
+    const [lo, hi] = fromU64(address);
+    const slot = hi === CODE_HI ? codeSlot(lo, this.code.slotCount) : -1;
+    if (slot < 0 || !this.code.isFunctionStart[slot]) throw new RangeError(`0x${address.toString(16)} is not the address of a function of this program`);
+    const budget = Math.min(options.instructionBudget ?? Infinity, Number.MAX_SAFE_INTEGER);
+    const timeoutMs = options.timeoutMs ?? Infinity;
+    const limit = timeoutMs === Infinity ? budget : Math.min(budget, CHECKPOINT_INSTRUCTIONS);
+    const state: RunState = {
+      budget, limit, left: limit, mayGotoBudget: options.mayGotoBudget ?? BPF_MAX_LOOPS, tailCalls: 0,
+      deadline: timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs, timeoutMs,
+    };
+    this.lastArgs = [];
+    this.start(state, args.map(fromU64));
+    this.env.shadow?.push(this);
+    try {
+      this.execute(slot, 0);
+    } finally {
+      this.env.shadow?.pop(this);
+    }
+    return { r0: toU64(this.regs[0], this.regs[1]), instructions: state.limit - state.left };
   }
 
   /**

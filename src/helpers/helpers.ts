@@ -15,6 +15,8 @@ import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
+import { createLockHelpers } from './locks.js';
+import { createTimerHelpers, TIMER_CALLBACK_ARGS } from './timers.js';
 import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
@@ -39,7 +41,7 @@ const PAGE_MASK = 0xfffn;
 const MAX_BPRINTF_VARARGS = 12;
 
 /** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's and bpf_for_each_map_elem's callback_fn). */
-const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2] };
+const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2], ...TIMER_CALLBACK_ARGS };
 
 /**
  * bpf_loop where the verifier inlines it (kernel/bpf/fixups.c inline_bpf_loop; spec maps §6.5):
@@ -161,7 +163,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       const m = map(ctx, 1);
       const key = kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize);
       const value = kernel.readOrFail(ctx.index, ctx.arg(3), m.spec.valueSize);
-      return m.updateElem(key, value, Number(ctx.arg(4)), kernel.cpu);
+      return m.updateElemFromProgram(key, value, Number(ctx.arg(4)), kernel.cpu);
     },
     map_delete_elem: (ctx) => {
       const m = map(ctx, 1);
@@ -277,6 +279,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
     // bpf_perf_event_output: ./perf.ts
     ...createPerfHelpers(kernel),
+    ...createLockHelpers(kernel), ...createTimerHelpers(kernel), // spin_lock, timer_*: ./locks.ts, ./timers.ts (spec §6.1, §6.3)
     ...createNetExtraHelpers(kernel), // check_mtu, ecn_set_ce, cookies, sk lookups, for_each_map_elem: ./net-extra.ts
   };
 

@@ -103,6 +103,12 @@ export class SimKernel {
     return toU64((index + 1) << 12, MAP_HANDLE_HI);
   }
 
+  /** The handle of a registered map (what `ld_imm64` of it yields); 0n if not registered. */
+  handleOfMap(map: BpfMap): bigint {
+    const i = this.maps.indexOf(map);
+    return i < 0 ? 0n : this.handleOf(i);
+  }
+
   allMaps(): readonly BpfMap[] {
     return this.maps;
   }
@@ -130,6 +136,21 @@ export class SimKernel {
     this.clockNs += this.clockStep;
     return now;
   }
+
+  /**
+   * The clock's reading without advancing it (bpf_timer expiries are set and compared
+   * against it, spec §6.3): the virtual clock's current value, or the host's monotonic clock.
+   */
+  clockNow(): bigint {
+    return this.clockMode === 'real' ? process.hrtime.bigint() : this.clockNs;
+  }
+
+  /** Moves the virtual clock to `ns` if that is later (timers firing); no-op on a real clock. */
+  advanceClockTo(ns: bigint): void {
+    if (this.clockMode === 'virtual' && ns > this.clockNs) this.clockNs = ns;
+  }
+
+  get virtualClock(): boolean { return this.clockMode === 'virtual'; }
 
   /**
    * get_jiffies_64() at the clock's current reading: INITIAL_JIFFIES ((u32)(-300 * HZ), so the

@@ -8,10 +8,11 @@ import { MapError } from '../errors.js';
 import type { AddressSpace, MemoryRegion } from '../memory.js';
 import { hexBytes } from '../text.js';
 import {
-  BPF_ANY, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
+  BPF_ANY, BPF_F_LOCK, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
   EPERM, errnoName, mapTypeName,
 } from '../uapi.js';
 import { hasLockFlag, roundUp8, type MapSpec } from './types.js';
+import { specialRanges, type SpecialFields } from './special-fields.js';
 
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */
@@ -22,6 +23,11 @@ export abstract class BpfMap {
   /** Size of a value as the bpf() syscall exchanges it: all CPUs' copies for per-CPU maps. */
   readonly hostValueSize: number;
   private isFrozen = false;
+  /**
+   * Where the value's bpf_spin_lock / bpf_res_spin_lock / bpf_timer / bpf_wq are, from its BTF
+   * (set at creation, src/kernel/special-fields.ts); undefined: none. spec §6.1
+   */
+  specialFields?: SpecialFields;
   /** Regions this map mapped into the address space (for info and close()). */
   protected readonly ownRegions: MemoryRegion[] = [];
 
@@ -79,11 +85,21 @@ export abstract class BpfMap {
   // Host side: BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM / DELETE_ELEM / GET_NEXT_KEY / FREEZE.
   // ---------------------------------------------------------------------------------------
 
-  /** The value (a copy; per-CPU maps: every CPU's value, each padded to 8 bytes), or undefined. */
-  lookup(key: Uint8Array): Uint8Array | undefined {
+  /**
+   * The value (a copy; per-CPU maps: every CPU's value, each padded to 8 bytes), or undefined.
+   * Special fields (lock words, timers) read as zeros (copy_map_value + check_and_init_map_value,
+   * spec §1.2); `flags` may be BPF_F_LOCK when the value has a bpf_spin_lock (spec §6.1).
+   */
+  lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
     this.requireRead('lookup');
+    if (flags !== 0 && flags !== BPF_F_LOCK) this.fail(EINVAL, `lookup flags ${flags}: only BPF_F_LOCK is supported`);
+    if (flags === BPF_F_LOCK && this.specialFields?.spinLock === undefined) {
+      this.fail(EINVAL, 'BPF_F_LOCK needs a struct bpf_spin_lock in the value, and this map has none');
+    }
     this.checkKey(key);
-    return this.hostLookup(key);
+    const value = this.hostLookup(key);
+    if (value && this.specialFields) for (const [a, b] of specialRanges(this.specialFields)) value.fill(0, a, b);
+    return value;
   }
 
   /** Inserts or replaces; throws MapError with the kernel's errno. */
@@ -93,11 +109,42 @@ export abstract class BpfMap {
     if (value.length !== this.hostValueSize) {
       this.fail(EINVAL, `value must be ${this.hostValueSize} bytes${this.percpu ? ` (${this.nrCpus} CPUs × ${roundUp8(this.valueSize)})` : ''}, got ${value.length}`);
     }
-    // map_update_elem (syscall.c): BPF_F_LOCK needs a bpf_spin_lock in the value. bpfrun does
-    // not model spin locks in values, so no map has one.
-    if (hasLockFlag(flags)) this.fail(EINVAL, 'BPF_F_LOCK needs a struct bpf_spin_lock in the value, and this map has none');
-    const err = this.hostUpdate(key, value, flags);
+    // map_update_elem (syscall.c): BPF_F_LOCK needs a bpf_spin_lock in the value.
+    if (hasLockFlag(flags) && this.specialFields?.spinLock === undefined) {
+      this.fail(EINVAL, 'BPF_F_LOCK needs a struct bpf_spin_lock in the value, and this map has none');
+    }
+    const err = this.specialFields ? this.updateSkippingSpecial(key, value, flags, (v, f) => this.hostUpdate(key, v, f))
+      : this.hostUpdate(key, value, flags);
     if (err < 0) this.fail(-err, this.updateFailure(-err, key, flags));
+  }
+
+  /**
+   * An update of a value with special fields (spec §1.2, §6.1): they are never copied from
+   * the new value. Without BPF_F_LOCK the element's special fields start afresh (zero: a
+   * timer in the replaced value is freed); with BPF_F_LOCK an existing element is updated in
+   * place, under its lock, and keeps them (its timer survives). `write` does the family's
+   * update (flags without BPF_F_LOCK when it was handled here).
+   */
+  protected updateSkippingSpecial(key: Uint8Array, value: Uint8Array, flags: number,
+    write: (value: Uint8Array, flags: number) => number): number {
+    const merged = value.slice();
+    const ranges = specialRanges(this.specialFields);
+    const old = hasLockFlag(flags) ? this.hostLookup(key) : undefined;
+    for (const [a, b] of ranges) {
+      if (old) merged.set(old.subarray(a, b), a);
+      else merged.fill(0, a, b);
+    }
+    return write(merged, hasLockFlag(flags) ? flags - BPF_F_LOCK : flags);
+  }
+
+  /**
+   * bpf_map_update_elem from a program: BPF_F_LOCK is allowed on ARRAY and HASH values with a
+   * spin lock (spec §6.1); special fields are never copied from the program's value.
+   */
+  updateElemFromProgram(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
+    if (!this.specialFields) return this.updateElem(key, value, flags, cpu);
+    if (hasLockFlag(flags) && this.specialFields.spinLock === undefined) return -EINVAL;
+    return this.updateSkippingSpecial(key, value, flags, (v, f) => this.updateElem(key, v, f, cpu));
   }
 
   /** Deletes; throws MapError (ENOENT for a missing key, EINVAL for arrays). */
