@@ -15,6 +15,7 @@ import { CallContext, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
+import { createMapHelpers } from './map-helpers.js';
 import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
@@ -255,6 +256,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
     // bpf_perf_event_output: ./perf.ts
     ...createPerfHelpers(kernel),
+    ...createMapHelpers(kernel), // map_push_elem, map_pop_elem, map_peek_elem: ./map-helpers.ts
     ...createNetExtraHelpers(kernel), // check_mtu, ecn_set_ce, cookies, sk lookups, for_each_map_elem: ./net-extra.ts
   };
 
