@@ -1,5 +1,5 @@
 // The map types of issue 12: QUEUE, STACK, LPM_TRIE, BLOOM_FILTER, ARRAY_OF_MAPS, HASH_OF_MAPS.
-// - The bpf() syscall side is replayed from test/data/kernel/maps2_syscall.json, recorded on
+// - The bpf() syscall side is replayed from test/data/kernel-syscall/maps2.json, recorded on
 //   Linux 6.18 by scripts/kernel-oracle/maps2_syscall.py: creation errnos, element operations,
 //   get_next_key orders, bloom false positives, inner-map compatibility.
 // - The program side runs progs/maps2.bpf.o on both engines (test/data/kernel/maps2.json, the
@@ -59,8 +59,8 @@ interface Step {
 }
 
 describe('maps2: QUEUE, STACK, LPM_TRIE, BLOOM_FILTER, ARRAY_OF_MAPS, HASH_OF_MAPS', () => {
-  describe('the bpf() syscall side, replayed from Linux 6.18 (test/data/kernel/maps2_syscall.json)', () => {
-    const rec = JSON.parse(readFileSync(new URL('../../test/data/kernel/maps2_syscall.json', import.meta.url), 'utf8')) as { kernel: string; steps: Step[] };
+  describe('the bpf() syscall side, replayed from Linux 6.18 (test/data/kernel-syscall/maps2.json)', () => {
+    const rec = JSON.parse(readFileSync(new URL('../../test/data/kernel-syscall/maps2.json', import.meta.url), 'utf8')) as { kernel: string; steps: Step[] };
     const memory = new AddressSpace();
     const maps = new Map<string, BpfMap>();
     const specs = new Map<string, MapSpec>();

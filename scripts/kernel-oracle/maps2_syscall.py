@@ -4,7 +4,7 @@
 LPM_TRIE, BLOOM_FILTER, ARRAY_OF_MAPS, HASH_OF_MAPS; maps-and-kernel-objects §1.2-§2.4):
 creation errnos and element operations, raw syscalls through ctypes, no libbpf.
 
-  python3 scripts/kernel-oracle/maps2_syscall.py          # as root; writes test/data/kernel/maps2_syscall.json
+  python3 scripts/kernel-oracle/maps2_syscall.py          # as root; writes test/data/kernel-syscall/maps2.json
 
 Format: {"kernel", "recorded", "steps": [step...]}; each step is one syscall:
   {"op": "create", "map": NAME, "type", "key_size", "value_size", "max_entries", "flags",
@@ -325,7 +325,7 @@ def main():
     out = {"kernel": platform.release(),
            "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
            "steps": steps}
-    path = os.path.join(root, "test", "data", "kernel", "maps2_syscall.json")
+    path = os.path.join(root, "test", "data", "kernel-syscall", "maps2.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=0)
         f.write("\n")
