@@ -12,7 +12,10 @@ import { readFileSync } from 'node:fs';
 import { ENGINES } from '../src/engines.js';
 import { MapError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
+import { createMapHelpers } from '../src/helpers/map-helpers.js';
+import { SimKernel } from '../src/kernel/kernel.js';
 import { loadObject } from '../src/object.js';
+import type { CallContext } from '../src/runtime.js';
 import { BloomFilterMap, bloomBitsetMask } from '../src/maps/bloom-filter.js';
 import { jhash } from '../src/maps/jhash.js';
 import { LpmTrieMap } from '../src/maps/lpm-trie.js';
@@ -21,7 +24,7 @@ import { createMap, type BpfMap } from '../src/maps/map.js';
 import { QueueStackMap } from '../src/maps/queue-stack.js';
 import type { MapSpec } from '../src/maps/types.js';
 import {
-  BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, errnoName,
 } from '../src/uapi.js';
 
@@ -231,6 +234,54 @@ describe('maps2: QUEUE, STACK, LPM_TRIE, BLOOM_FILTER, ARRAY_OF_MAPS, HASH_OF_MA
       assert.equal(outer.inner(u32(0)), a);
       assert.throws(() => outer.setInner(u32(2), h), /does not match the template t: map type hash.*EINVAL/);
       assert.throws(() => outer.update(u32(2), u32(77)), /not the id of a map.*EBADF/);
+    });
+  });
+
+  describe('the push/pop/peek helpers (src/helpers/map-helpers.ts)', () => {
+    const kernel = new SimKernel();
+    const helpers = createMapHelpers(kernel);
+    const add = (over: Partial<MapSpec>) => {
+      const m = createMap(spec(over), kernel.memory, { nrCpus: kernel.nrCpus });
+      return { m, handle: kernel.addMap(m) };
+    };
+    const buf = kernel.memory.map('buffer', new Uint8Array(8));
+    const bufAddr = AddressSpace.address(buf);
+    const call = (name: 'map_push_elem' | 'map_pop_elem' | 'map_peek_elem', ...args: bigint[]) => {
+      const a = (n: number) => args[n - 1] ?? 0n;
+      const ctx = {
+        index: 7, memory: kernel.memory, arg: a,
+        argLo: (n: number) => Number(BigInt.asIntN(32, a(n))), argHi: (n: number) => Number(BigInt.asIntN(32, a(n) >> 32n)),
+      } as unknown as CallContext;
+      return helpers[name]!(ctx);
+    };
+    it('pops into the program buffer, zero-filling it when empty', () => {
+      const q = add({});
+      buf.bytes.set(u32(5));
+      assert.equal(call('map_push_elem', q.handle, bufAddr, 0n), 0);
+      buf.bytes.fill(0xee);
+      assert.equal(call('map_pop_elem', q.handle, bufAddr), 0);
+      assert.equal(hex(buf.bytes.subarray(0, 4)), '05000000');
+      buf.bytes.fill(0xee);
+      assert.equal(call('map_peek_elem', q.handle, bufAddr), -2);
+      assert.equal(hex(buf.bytes), '00000000eeeeeeee');
+    });
+    it('reads the value a bloom filter peek tests', () => {
+      const b = add({ type: BPF_MAP_TYPE_BLOOM_FILTER, flags: BPF_F_ZERO_SEED });
+      buf.bytes.set(u32(42));
+      assert.equal(call('map_peek_elem', b.handle, bufAddr), -2);
+      assert.equal(call('map_push_elem', b.handle, bufAddr, 0n), 0);
+      assert.equal(call('map_peek_elem', b.handle, bufAddr), 0);
+      assert.equal(hex(buf.bytes.subarray(0, 4)), '2a000000'); // not written
+    });
+    it('refuses other map types and read-only maps as the verifier does', () => {
+      const b = add({ type: BPF_MAP_TYPE_BLOOM_FILTER });
+      assert.throws(() => call('map_pop_elem', b.handle, bufAddr), /cannot pass map_type 30 into func bpf_map_pop_elem#88/);
+      const a = add({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4 });
+      assert.throws(() => call('map_push_elem', a.handle, bufAddr, 0n), /cannot pass map_type 2 into func bpf_map_push_elem#87/);
+      const ro = add({ flags: BPF_F_RDONLY_PROG });
+      assert.throws(() => call('map_push_elem', ro.handle, bufAddr, 0n), /write into map forbidden/);
+      assert.throws(() => call('map_pop_elem', ro.handle, bufAddr), /write into map forbidden/);
+      assert.equal(call('map_peek_elem', ro.handle, bufAddr), -2);
     });
   });
 

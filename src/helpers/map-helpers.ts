@@ -21,6 +21,10 @@ export function createMapHelpers(kernel: SimKernel): Partial<Record<HelperName, 
     if (m instanceof QueueStackMap || (bloom && m instanceof BloomFilterMap)) return m;
     throw new RuntimeError(ctx.index, `cannot pass map_type ${m.type} into func bpf_${helper}#${BPF_FUNC[helper]} (map '${m.name}'; spec §1.3)`);
   };
+  /** record_func_map: push and pop on a BPF_F_RDONLY_PROG map are refused at load (EACCES). */
+  const writable = (ctx: CallContext, m: BpfMap, helper: HelperName): void => {
+    if (m.readonlyForProgram) throw new RuntimeError(ctx.index, `bpf_${helper}: write into map forbidden (map '${m.name}' has BPF_F_RDONLY_PROG)`);
+  };
   /** pop/peek: value_size bytes to arg 2; zeros when the result is an error (spec §2.2). */
   const copyOut = (ctx: CallContext, m: BpfMap, r: Uint8Array | number): number => {
     kernel.writeOrFail(ctx.index, ctx.arg(2), typeof r === 'number' ? new Uint8Array(m.valueSize) : r);
@@ -30,12 +34,13 @@ export function createMapHelpers(kernel: SimKernel): Partial<Record<HelperName, 
     // bpf_map_push_elem(map, value, flags): queue_stack_map_push_elem / bloom_map_push_elem.
     map_push_elem: (ctx) => {
       const m = mapArg(ctx, 'map_push_elem', true);
-      if (m.readonlyForProgram) throw new RuntimeError(ctx.index, `bpf_map_push_elem: map '${m.name}' is read-only to programs (BPF_F_RDONLY_PROG; the verifier refuses the write)`);
+      writable(ctx, m, 'map_push_elem');
       return m.pushElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.valueSize), ctx.arg(3));
     },
     // bpf_map_pop_elem(map, value): QUEUE and STACK only.
     map_pop_elem: (ctx) => {
       const m = mapArg(ctx, 'map_pop_elem', false) as QueueStackMap;
+      writable(ctx, m, 'map_pop_elem');
       return copyOut(ctx, m, m.popElem());
     },
     // bpf_map_peek_elem(map, value): a QUEUE/STACK copies the next value out; a bloom filter
