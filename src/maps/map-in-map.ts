@@ -13,6 +13,10 @@
  *
  * Ids and handles come from a MapRegistry the loader attaches (the kernel's maps); a map
  * created on its own gets a registry of its own, which only knows the maps set into it.
+ *
+ * HASH_OF_MAPS iterates (get_next_key) in insertion order, as bpfrun's hash maps do; the kernel
+ * walks its buckets. Inner maps are held by reference: closing or replacing one is the host's
+ * business (the kernel's refcounts and RCU grace periods are not modelled).
  */
 import type { AddressSpace } from '../memory.js';
 import { hexBytes } from '../text.js';
