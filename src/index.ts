@@ -22,6 +22,11 @@ export type {
   KfuncSpec, KfuncArg, KfuncArgKind, KfuncCall, KfuncFlags, KfuncReturnKind, KernelApi, KfuncImpl,
 } from './kfunc/api.js';
 export { ArenaMap } from './maps/arena.js';
+// The map types with host operations of their own (maps-and-kernel-objects §2.1-§2.4).
+export { QueueStackMap } from './maps/queue-stack.js';
+export { LpmTrieMap } from './maps/lpm-trie.js';
+export { BloomFilterMap } from './maps/bloom-filter.js';
+export { MapInMap, type MapRegistry } from './maps/map-in-map.js';
 export {
   PerfEventArrayMap, BPF_F_CURRENT_CPU, BPF_F_CTXLEN_MASK, BPF_F_INDEX_MASK, DEFAULT_PERF_PAGES,
   PERF_RECORD_LOST, PERF_RECORD_MISC_KERNEL, PERF_RECORD_SAMPLE,

@@ -21,7 +21,8 @@ import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './
 import { kconfigType, KconfigSlot, KconfigValue, resolveKconfig } from './loader/kconfig.js';
 import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
-import { BpfMap } from './maps/base.js';
+import { BpfMap, indexKey } from './maps/base.js';
+import { MapInMap, type MapRegistry } from './maps/map-in-map.js';
 import { createMap } from './maps/map.js';
 import { checkSpecialFields, findSpecialFields } from './maps/special-fields.js';
 import { timerQueue } from './kernel/timers.js';
@@ -106,6 +107,26 @@ export function instantiate(
     kernel.memory, { nrCpus: kernel.nrCpus }));
   attachSpecialFields(spec, maps); // spec §6.1: bpf_spin_lock / bpf_timer offsets from BTF
   const handles = maps.map((m) => kernel.addMap(m));
+  // Map-in-map: map ids are positions + 1, handles the ld_imm64 values (map-in-map.ts);
+  // then libbpf's init_map_in_map_slots. spec maps-and-kernel-objects §2.4
+  const mapIds: MapRegistry = {
+    byId: (id) => (Number.isInteger(id) && id >= 1 ? kernel.allMaps()[id - 1] : undefined),
+    idOf: (m) => { const i = kernel.allMaps().indexOf(m); return i < 0 ? undefined : i + 1; },
+    handleOf: (m) => { const i = maps.indexOf(m); return i < 0 ? 0n : handles[i]; },
+  };
+  maps.forEach((m, i) => {
+    if (!(m instanceof MapInMap)) return;
+    m.attachRegistry(mapIds);
+    for (const init of mapDefs[i].initialMaps ?? []) {
+      const inner = maps[mapDefs.findIndex((d) => d.name === init.map)];
+      try {
+        m.setInner(indexKey(init.slot), inner);
+      } catch (e) {
+        if (e instanceof BpfError) throw new LoadError(`map ${m.name}`, `initial slot ${init.slot} (${init.map}): ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
+  });
   fillKconfig(spec, maps, options);
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
 

@@ -17,6 +17,7 @@ import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from
 import { createFibHelpers } from './fib.js';
 import { createLockHelpers } from './locks.js';
 import { createTimerHelpers, TIMER_CALLBACK_ARGS } from './timers.js';
+import { createMapHelpers } from './map-helpers.js';
 import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
@@ -280,6 +281,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     // bpf_perf_event_output: ./perf.ts
     ...createPerfHelpers(kernel),
     ...createLockHelpers(kernel), ...createTimerHelpers(kernel), // spin_lock, timer_*: ./locks.ts, ./timers.ts (spec §6.1, §6.3)
+    ...createMapHelpers(kernel), // map_push_elem, map_pop_elem, map_peek_elem: ./map-helpers.ts
     ...createNetExtraHelpers(kernel), // check_mtu, ecn_set_ce, cookies, sk lookups, for_each_map_elem: ./net-extra.ts
   };
 

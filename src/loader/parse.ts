@@ -21,7 +21,7 @@ import type { MapSpec } from '../maps/types.js';
 import { kconfigType, KconfigTypeInfo, layoutKconfig } from './kconfig.js';
 import { hex, latin1Text } from '../text.js';
 import {
-  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY,
   BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, PAGE_SIZE, U32_MAX,
 } from '../uapi.js';
 import { programTypeOf } from './sections.js';
@@ -467,7 +467,14 @@ class ObjectParser {
       if (!values) throw new LoadError(where, `map ${def.name} has no values member`);
       const slot = (r.offset - mapOff - values.bitOffset / 8) / 8;
       if (!Number.isInteger(slot) || slot < 0 || slot >= def.maxEntries) throw new LoadError(where, `slot ${slot} is outside map ${def.name}`);
-      if (def.type !== BPF_MAP_TYPE_PROG_ARRAY) throw new LoadError(where, `map ${def.name}: map-in-map initial values are not supported`);
+      if (def.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || def.type === BPF_MAP_TYPE_HASH_OF_MAPS) {
+        // libbpf init_map_in_map_slots: slot i gets the map the symbol names (key i).
+        const inner = this.maps.find((m) => m.origin === 'btf' && m.name === sym.name);
+        if (!inner) throw new LoadError(where, `map ${def.name} slot ${slot} points to ${sym.name}, which is not a map`);
+        this.maps[index] = Object.freeze({ ...def, initialMaps: [...(def.initialMaps ?? []), { slot, map: sym.name }] });
+        continue;
+      }
+      if (def.type !== BPF_MAP_TYPE_PROG_ARRAY) throw new LoadError(where, `map ${def.name}: initial values are only for PROG_ARRAY and map-in-map maps`);
       if (!programs.some((p) => p.name === sym.name)) throw new LoadError(where, `map ${def.name} slot ${slot} points to ${sym.name}, which is not a program`);
       this.maps[index] = Object.freeze({ ...def, initialPrograms: [...def.initialPrograms, { slot, program: sym.name }] });
     }
@@ -519,6 +526,12 @@ function parseMapDef(btf: Btf, name: string, def: BtfComposite): MapSpec {
         if (m !== def.members[def.members.length - 1]) throw new LoadError(where, "'values' must be the last member");
         if (valueSizeSet && spec.valueSize !== 4) throw new LoadError(where, `conflicting value size ${spec.valueSize} != 4`);
         spec.valueSize = 4;
+        // Map-in-map: `__array(values, struct {...})` is an array of pointers to the inner map's
+        // definition, which libbpf creates as the template `<outer>.inner`
+        // (parse_btf_map_def's inner_def; maps-and-kernel-objects §2.4).
+        const elem = btf.type(arr.type);
+        const inner = elem.kind === 'PTR' ? btf.resolve(elem.type) : undefined;
+        if (inner?.kind === 'STRUCT') spec.innerMap = parseMapDef(btf, `${name}.inner`, inner);
         break;
       }
       case 'map_extra': {

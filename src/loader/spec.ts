@@ -61,6 +61,8 @@ export interface MapDefinition extends MapSpec {
   readonly section: string;
   /** PROG_ARRAY initial slots from `.rel.maps` (elf-loading.md §2.4). */
   readonly initialPrograms: ReadonlyArray<{ readonly slot: number; readonly program: string }>;
+  /** ARRAY_OF_MAPS/HASH_OF_MAPS initial slots from `.rel.maps`: the inner maps, by name. */
+  readonly initialMaps?: ReadonlyArray<{ readonly slot: number; readonly map: string }>;
 }
 
 export interface VariableSpec {

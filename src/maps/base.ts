@@ -9,7 +9,7 @@ import type { AddressSpace, MemoryRegion } from '../memory.js';
 import { hexBytes } from '../text.js';
 import {
   BPF_ANY, BPF_F_LOCK, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
-  EPERM, errnoName, mapTypeName,
+  ENOTSUPP, EPERM, errnoName, mapTypeName,
 } from '../uapi.js';
 import { hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import { specialRanges, type SpecialFields } from './special-fields.js';
@@ -17,6 +17,11 @@ import { specialRanges, type SpecialFields } from './special-fields.js';
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */
   readonly nrCpus: number;
+  /**
+   * BLOOM_FILTER without BPF_F_ZERO_SEED: the hash seed (the kernel draws a random one; bpfrun
+   * defaults to a value derived from the map's name, so runs reproduce). spec §2.3
+   */
+  readonly hashSeed?: number;
 }
 
 export abstract class BpfMap {
@@ -153,6 +158,30 @@ export abstract class BpfMap {
     this.checkKey(key);
     const err = this.hostDelete(key);
     if (err < 0) this.fail(-err, this.deleteFailure(-err, key));
+  }
+
+  /**
+   * BPF_MAP_LOOKUP_AND_DELETE_ELEM (spec maps-and-kernel-objects §1.2): the value, then the
+   * element is gone; undefined for ENOENT. Needs read and write access; flags other than
+   * BPF_F_LOCK are EINVAL, and BPF_F_LOCK is EINVAL too (no value holds a spin lock). Only QUEUE
+   * and STACK (pop) and the hash maps implement it; every other type is ENOTSUPP (524).
+   */
+  lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    this.requireRead('lookup_and_delete');
+    this.requireWrite('lookup_and_delete');
+    this.checkKey(key);
+    if (flags !== 0 && flags !== BPF_F_LOCK) this.fail(EINVAL, `lookup_and_delete flags ${flags}: only BPF_F_LOCK is allowed`);
+    // QUEUE/STACK refuse any flag (EINVAL) before the spin-lock check, which is EINVAL as well.
+    if (flags === BPF_F_LOCK) this.fail(EINVAL, 'BPF_F_LOCK needs a struct bpf_spin_lock in the value, and this map has none');
+    const r = this.hostLookupAndDelete(key, flags);
+    if (typeof r !== 'number') return r;
+    if (r === -ENOENT) return undefined;
+    this.fail(-r, r === -ENOTSUPP ? `lookup_and_delete is not supported for ${this.typeName} maps` : `lookup_and_delete of key ${hexBytes(key)} failed`);
+  }
+
+  /** The type's lookup_and_delete: the value, or a negative errno (default ENOTSUPP). */
+  protected hostLookupAndDelete(_key: Uint8Array, _flags: number): Uint8Array | number {
+    return -ENOTSUPP;
   }
 
   /**

@@ -28,12 +28,12 @@ import { AddressSpace } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
 import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import {
-  BPF_EXIST, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
-  E2BIG, EINVAL, ENOENT, EPERM, EEXIST,
+  BPF_EXIST, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
+  E2BIG, EINVAL, ENOENT, ENOTSUPP, EPERM, EEXIST,
 } from '../uapi.js';
 
 /** One value slot: the same offset in each CPU's chunk region. */
-interface Slot {
+export interface Slot {
   /** Each CPU's chunk bytes (one entry unless per-CPU). */
   readonly bytes: readonly Uint8Array[];
   readonly offset: number;
@@ -58,7 +58,7 @@ const FIRST_CHUNK = 16;
 const MAX_REGION_BYTES = 0x80000000;
 
 /** Hands out value slots from regions mapped on demand; freed slots are reused first. */
-class SlotPool {
+export class SlotPool {
   private readonly free: Slot[] = [];
   private created = 0;
   private chunks = 0;
@@ -179,6 +179,16 @@ export class HashMap extends BpfMap {
 
   protected hostDelete(key: Uint8Array): number {
     return this.remove(key);
+  }
+
+  // htab_lookup_and_delete_elem (spec §1.2): HASH, PERCPU_HASH and the LRU hashes only;
+  // DEVMAP_HASH (also this class) is ENOTSUPP.
+  protected override hostLookupAndDelete(key: Uint8Array): Uint8Array | number {
+    if (this.spec.type === BPF_MAP_TYPE_DEVMAP_HASH) return -ENOTSUPP;
+    const value = this.hostLookup(key);
+    if (value === undefined) return -ENOENT;
+    this.remove(key);
+    return value;
   }
 
   // htab_map_get_next_key: a key that is not in the map restarts from the first element.

@@ -12,3 +12,8 @@ export {
 export { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 /** The constants maps are written in (map types, flags, errno), as this module exported them before ../uapi.ts. */
 export * from '../uapi.js';
+export { QueueStackMap } from './queue-stack.js';
+export { LpmTrieMap } from './lpm-trie.js';
+export { BloomFilterMap, bloomBitsetMask } from './bloom-filter.js';
+export { MapInMap, innerMapMismatch, type MapRegistry } from './map-in-map.js';
+export { jhash } from './jhash.js';

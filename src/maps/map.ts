@@ -11,16 +11,21 @@ import {
   BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
   BPF_F_NO_USER_CONV, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
   BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARENA,
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, E2BIG,
-  EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
+  EBADF, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
   NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from '../uapi.js';
 import { ArenaMap } from './arena.js';
 import { ArrayMap } from './array.js';
 import type { BpfMap, MapOptions } from './base.js';
+import { BloomFilterMap } from './bloom-filter.js';
 import { HashMap } from './hash.js';
+import { LpmTrieMap } from './lpm-trie.js';
+import { MapInMap } from './map-in-map.js';
+import { QueueStackMap } from './queue-stack.js';
 import { PerfEventArrayMap } from './perf-event-array.js';
 import { ProgArrayMap } from './progarray.js';
 import { RingBufMap } from './ringbuf.js';
@@ -46,7 +51,14 @@ const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NU
 const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
 const ARENA_CREATE_FLAG_MASK = BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT | BPF_F_NO_USER_CONV;
 
-type MapAlloc = (spec: MapSpec, memory: AddressSpace, nrCpus: number) => BpfMap;
+const QUEUE_STACK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
+const LPM_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
+const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK;
+/** LPM_DATA_SIZE_MAX, and LPM_VAL_SIZE_MAX: KMALLOC_MAX_SIZE - 256 - sizeof(struct lpm_trie_node) (24). */
+const LPM_DATA_SIZE_MAX = 256;
+const LPM_VAL_SIZE_MAX = KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX - 24;
+
+type MapAlloc = (spec: MapSpec, memory: AddressSpace, nrCpus: number, options: MapOptions) => BpfMap;
 
 const allocArray: MapAlloc = (s, memory, nrCpus) => {
   checkArray(s);
@@ -93,6 +105,23 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
   [BPF_MAP_TYPE_CPUMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
   [BPF_MAP_TYPE_XSKMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
   [BPF_MAP_TYPE_DEVMAP_HASH, (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus))],
+  [BPF_MAP_TYPE_QUEUE, (s, memory, nrCpus) => { checkQueueStack(s); return new QueueStackMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_STACK, (s, memory, nrCpus) => { checkQueueStack(s); return new QueueStackMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_LPM_TRIE, (s, memory, nrCpus) => { checkLpmTrie(s); return new LpmTrieMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_BLOOM_FILTER, (s, memory, nrCpus, options) => { checkBloom(s); return new BloomFilterMap(s, memory, nrCpus, options.hashSeed); }],
+  [BPF_MAP_TYPE_ARRAY_OF_MAPS, (s, memory, nrCpus) => {
+    // fd_array_map_alloc_check (value_size 4, no program access flags, the array rules), then
+    // array_of_map_alloc's bpf_map_meta_alloc. spec §2.4
+    checkFdArray(s, 'map-in-map values are u32 map fds');
+    checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of map slots (8 bytes each)');
+    return new MapInMap(s, memory, nrCpus, checkInnerTemplate(s, memory, nrCpus));
+  }],
+  [BPF_MAP_TYPE_HASH_OF_MAPS, (s, memory, nrCpus) => {
+    // fd_htab_map_alloc_check: value_size 4, then the hash rules; then bpf_map_meta_alloc.
+    if (s.valueSize !== 4) fail(s, EINVAL, `map-in-map values are u32 map fds: value_size must be 4, got ${s.valueSize}`);
+    const maxEntries = checkHash(s, nrCpus);
+    return new MapInMap({ ...s, maxEntries }, memory, nrCpus, checkInnerTemplate(s, memory, nrCpus));
+  }],
 ]);
 
 /** Creates a map, validating its definition as BPF_MAP_CREATE does; throws MapError. */
@@ -102,7 +131,7 @@ export function createMap(spec: MapSpec, memory: AddressSpace, options: MapOptio
   const s = checkCommon(spec);
   const alloc = MAP_TYPES.get(s.type);
   if (!alloc) fail(s, EOPNOTSUPP, `map type ${s.type} (${mapTypeName(s.type)}) is not implemented by bpfrun`);
-  return alloc(s, memory, nrCpus);
+  return alloc(s, memory, nrCpus, options);
 }
 
 function fail(spec: MapSpec, errno: number, rule: string): never {
@@ -237,6 +266,56 @@ function checkArena(s: MapSpec): void {
   if (s.mapExtra !== 0n && s.mapExtra >> 32n !== (s.mapExtra + size - 1n) >> 32n) {
     fail(s, ERANGE, `arena [${hex(s.mapExtra)}, +${hex(size)}) crosses a 4 GiB boundary`);
   }
+}
+
+// queue_stack_map_alloc_check. spec §2.2
+function checkQueueStack(s: MapSpec): void {
+  if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
+  if (s.keySize !== 0) fail(s, EINVAL, `${mapTypeName(s.type)} maps have no keys: key_size must be 0, got ${s.keySize}`);
+  if (s.valueSize === 0) fail(s, EINVAL, 'value_size must not be 0');
+  if (s.flags & ~QUEUE_STACK_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~QUEUE_STACK_CREATE_FLAG_MASK) >>> 0)} are not allowed for ${mapTypeName(s.type)} maps (only BPF_F_NUMA_NODE and the access flags)`);
+  if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
+  if (s.valueSize > KMALLOC_MAX_SIZE) fail(s, E2BIG, `value_size ${s.valueSize} exceeds KMALLOC_MAX_SIZE (${KMALLOC_MAX_SIZE})`);
+  checkRegion(s, (s.maxEntries + 1) * s.valueSize);
+}
+
+// trie_alloc: every failure is EINVAL. spec §2.1
+function checkLpmTrie(s: MapSpec): void {
+  if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
+  if (!(s.flags & BPF_F_NO_PREALLOC)) fail(s, EINVAL, 'LPM tries need BPF_F_NO_PREALLOC');
+  if (s.flags & ~LPM_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~LPM_CREATE_FLAG_MASK) >>> 0)} are not allowed for lpm_trie maps (only NO_PREALLOC, NUMA_NODE and the access flags)`);
+  if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
+  if (s.keySize < 5 || s.keySize > 4 + LPM_DATA_SIZE_MAX) fail(s, EINVAL, `key_size ${s.keySize}: an LPM key is a u32 prefixlen and 1 to ${LPM_DATA_SIZE_MAX} data bytes (5 to ${4 + LPM_DATA_SIZE_MAX})`);
+  if (s.valueSize < 1 || s.valueSize > LPM_VAL_SIZE_MAX) fail(s, EINVAL, `value_size ${s.valueSize} is outside 1..${LPM_VAL_SIZE_MAX}`);
+}
+
+// bloom_map_alloc_check, then bloom_map_alloc. spec §2.3
+function checkBloom(s: MapSpec): void {
+  if (s.valueSize > KMALLOC_MAX_SIZE) fail(s, E2BIG, `value_size ${s.valueSize} exceeds KMALLOC_MAX_SIZE (${KMALLOC_MAX_SIZE})`);
+  if (s.keySize !== 0) fail(s, EINVAL, `bloom filters have no keys: key_size must be 0, got ${s.keySize}`);
+  if (s.valueSize === 0) fail(s, EINVAL, 'value_size must not be 0');
+  if (s.maxEntries === 0) fail(s, EINVAL, 'max_entries must not be 0');
+  if (s.flags & ~BLOOM_CREATE_FLAG_MASK) fail(s, EINVAL, `flags ${hex((s.flags & ~BLOOM_CREATE_FLAG_MASK) >>> 0)} are not allowed for bloom_filter maps (only NUMA_NODE, ZERO_SEED and the access flags)`);
+  if (!accessOk(s.flags)) fail(s, EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are exclusive');
+  if (s.mapExtra & ~0xfn) fail(s, EINVAL, `map_extra ${s.mapExtra} (the number of hash functions) must fit in 4 bits`);
+}
+
+/** Types whose ops have no map_meta_equal: they cannot be inner-map templates. spec §1.4 */
+const NO_META_EQUAL = new Set([
+  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_INSN_ARRAY,
+]);
+
+// bpf_map_meta_alloc: the template must be a map, not itself a map-in-map (EINVAL), and of a
+// type with map_meta_equal (ENOTSUPP). spec §1.4, §2.4
+// The template is a map of its own first (libbpf creates `<outer>.inner`, then closes it once
+// the outer map exists), so its own creation errors come first, under its name.
+function checkInnerTemplate(s: MapSpec, memory: AddressSpace, nrCpus: number): MapSpec {
+  const t = s.innerMap;
+  if (t) createMap(t, memory, { nrCpus }).close();
+  if (!t) fail(s, EBADF, 'inner_map_fd does not name a map: a map-in-map needs an inner map template (__array(values, ...))');
+  if (t.type === BPF_MAP_TYPE_ARRAY_OF_MAPS || t.type === BPF_MAP_TYPE_HASH_OF_MAPS) fail(s, EINVAL, `the inner map template ${t.name} is itself a map-in-map`);
+  if (NO_META_EQUAL.has(t.type)) fail(s, ENOTSUPP, `${mapTypeName(t.type)} maps cannot be inner maps (no map_meta_equal)`);
+  return t;
 }
 
 /** bpf_map_area_alloc: bpfrun gives a map at most 2 GiB in one piece; more is the kernel's ENOMEM. */

@@ -37,6 +37,11 @@ export interface MapSpec {
    * value_size bytes; the rest stays zero.
    */
   readonly initialValue?: Uint8Array;
+  /**
+   * ARRAY_OF_MAPS / HASH_OF_MAPS: the inner map template (the kernel's inner_map_fd; libbpf's
+   * `<outer>.inner` map from `__array(values, struct {...})`). spec maps-and-kernel-objects §2.4
+   */
+  readonly innerMap?: MapSpec;
 }
 
 // ---- Update-flag arithmetic that stays exact above 32 bits ----
