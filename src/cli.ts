@@ -202,7 +202,7 @@ Usage:
   bpfrun conformance-plugin [MEMHEX] [--engine jit|interp]
         The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
         hex argument; prints r0 in hex.
-  bpfrun race-lab [--variant pre-fix|fixed|both] [--json]
+  bpfrun race-lab [--variant pre-fix|fixed|both] [--arch x86_64|arm64|both] [--json]
         Explore every interleaving of bpf_arena_alloc_pages (pre-fix / fixed PTE install) racing a
         kfunc's scratch-page fault on another CPU; print the outcome table (both variants by default).
   bpfrun --help`;
@@ -769,10 +769,12 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     console.log(r0.toString(16));
   },
   'race-lab'(args) {
-    const { values } = parseArgs({ args, options: { variant: { type: 'string' }, json: { type: 'boolean' } } });
+    const { values } = parseArgs({ args, options: { variant: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' } } });
     const variant = values.variant ?? 'both';
     if (variant !== 'pre-fix' && variant !== 'fixed' && variant !== 'both') throw new UsageError('--variant must be pre-fix, fixed or both');
-    const results = raceLab(variant === 'both' ? ['pre-fix', 'fixed'] : [variant]);
+    const arch = values.arch ?? 'both';
+    if (arch !== 'x86_64' && arch !== 'arm64' && arch !== 'both') throw new UsageError('--arch must be x86_64, arm64 or both');
+    const results = raceLab(variant === 'both' ? ['pre-fix', 'fixed'] : [variant], {}, arch === 'both' ? ['x86_64', 'arm64'] : [arch]);
     console.log(values.json ? JSON.stringify(results.map(explorationJson), null, 2) : formatRaceLab(results));
   },
 };

@@ -192,10 +192,21 @@ describe('race lab: scratch install vs bpf_arena_alloc_pages (§3.3)', () => {
     assert.ok(e.outcomes.every((g) => !g.outcome.allocFailed && g.outcome.finalPte === 'real'));
   });
 
+  it('x86-64: flush_tlb_before_set is empty, so after the fix a cached scratch translation outlives the allocation', () => {
+    const x86 = explore('fixed', { arch: 'x86_64' });
+    const stale = x86.outcomes.filter((g) => g.outcome.loadStale);
+    assert.ok(stale.length > 0);
+    // Still never a failed allocation or a scratch PTE left behind: only the TLB is stale.
+    assert.ok(x86.outcomes.every((g) => !g.outcome.allocFailed && g.outcome.finalPte === 'real'));
+    assert.ok(stale[0].example.trace.includes('A.flush: flush_tlb_before_set (empty on x86-64: no flush)'));
+    assert.ok(explore('fixed', { arch: 'arm64' }).outcomes.every((g) => !g.outcome.loadStale));
+    assert.deepEqual(replay('fixed', stale[0].example.schedule, { arch: 'x86_64' }).outcome, stale[0].outcome);
+  });
+
   it('report: table text and JSON', () => {
     const results = raceLab();
     const text = formatRaceLab(results);
-    assert.match(text, /== pre-fix: .*8496d902/);
+    assert.match(text, /== pre-fix on arm64: .*8496d902/);
     assert.match(text, /249 interleavings explored exhaustively, 3 distinct outcomes/);
     assert.match(text, /702 interleavings explored exhaustively, 2 distinct outcomes/);
     assert.match(text, /BAD: allocation failed \(NULL\)/);
@@ -213,12 +224,16 @@ describe('race lab: scratch install vs bpf_arena_alloc_pages (§3.3)', () => {
     assert.equal(both.status, 0, both.stderr);
     assert.match(both.stdout, /== pre-fix/);
     assert.match(both.stdout, /== fixed/);
+    assert.match(both.stdout, /== fixed on x86_64/);
     const fixed = run(['--variant', 'fixed', '--json']);
     assert.equal(fixed.status, 0, fixed.stderr);
-    const parsed = JSON.parse(fixed.stdout) as { variant: string; interleavings: number }[];
-    assert.deepEqual(parsed.map((p) => [p.variant, p.interleavings]), [['fixed', 702]]);
+    const parsed = JSON.parse(fixed.stdout) as { variant: string; interleavings: number; options: { arch: string } }[];
+    assert.deepEqual(parsed.map((p) => [p.variant, p.options.arch, p.interleavings]), [['fixed', 'x86_64', 2079], ['fixed', 'arm64', 702]]);
+    const arm = JSON.parse(run(['--variant', 'fixed', '--arch', 'arm64', '--json']).stdout) as unknown[];
+    assert.equal(arm.length, 1);
     const bad = run(['--variant', 'nope']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--variant must be pre-fix, fixed or both/);
+    assert.match(run(['--arch', 'mips']).stderr, /--arch must be x86_64, arm64 or both/);
   });
 });

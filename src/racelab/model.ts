@@ -41,15 +41,20 @@ export type Pte = 'none' | 'scratch' | 'real';
 /** What a TLB entry / a translation points at. */
 export type Page = 'scratch' | 'real';
 export type FlushMode = 'ipi' | 'async';
+/** Whose flush_tlb_before_set: arm64 flushes the page (a broadcast TLBI); x86-64's is empty. spec §3.1 */
+export type Arch = 'arm64' | 'x86_64';
+export const ARCHES: readonly Arch[] = ['x86_64', 'arm64'];
 
 export interface ModelOptions {
+  /** 'arm64' (default): flush_tlb_before_set invalidates every CPU's entry; 'x86_64': it does nothing. */
+  arch?: Arch;
   /** Fault-handler entries allowed per access of B before the path is cut (default 2). */
   maxFaults?: number;
   /** 'ipi' (default): the flush waits for B's instruction boundary; 'async': it may land anywhere. */
   flush?: FlushMode;
 }
 type Options = Required<ModelOptions>;
-const DEFAULTS: Options = { maxFaults: 2, flush: 'ipi' };
+const DEFAULTS: Options = { arch: 'arm64', maxFaults: 2, flush: 'ipi' };
 
 /** The value B stores; pages start zeroed (fresh scratch page; __GFP_ZERO for the real one). */
 export const STORED_VALUE = 0x2a;
@@ -176,11 +181,17 @@ const PROGRAM_A_FIXED: Program = {
     },
     // ptep_get_and_clear: atomic exchange with none (pairs with the fault path's try_set, §3.3).
     clear: { run: (s) => { s.pte = 'none'; s.a.pc = 'flush'; return 'ptep_get_and_clear'; } },
-    // flush_tlb_before_set (§3.1): invalidate every CPU's entry for the page. Synchronous IPI:
-    // waits for B to be between instructions unless the ablation says otherwise.
+    // flush_tlb_before_set (§3.1): on arm64, invalidate every CPU's entry for the page (a
+    // broadcast TLBI: waits for B to be between instructions unless the ablation says
+    // otherwise). On x86-64 the generic empty function: B keeps what its TLB holds (§3.3).
     flush: {
-      enabled: (s, o) => o.flush === 'async' || !B_IN_INSTRUCTION.has(s.b.pc),
-      run: (s) => { s.tlb.A = null; s.tlb.B = null; s.a.pc = 'try_set'; return 'flush_tlb_before_set'; },
+      enabled: (s, o) => o.arch === 'x86_64' || o.flush === 'async' || !B_IN_INSTRUCTION.has(s.b.pc),
+      run: (s, o) => {
+        s.a.pc = 'try_set';
+        if (o.arch === 'x86_64') return 'flush_tlb_before_set (empty on x86-64: no flush)';
+        s.tlb.A = null; s.tlb.B = null;
+        return 'flush_tlb_before_set';
+      },
     },
   },
 };

@@ -2,7 +2,7 @@
  * The race lab's outcome tables (text and JSON) — see model.ts and spec §3.3.
  */
 import { hex } from '../text.js';
-import { explore, Exploration, isBad, ModelOptions, Outcome, OutcomeGroup, STORED_VALUE, Variant, VARIANTS } from './model.js';
+import { Arch, explore, Exploration, isBad, ModelOptions, Outcome, OutcomeGroup, STORED_VALUE, Variant, VARIANTS } from './model.js';
 
 export const VARIANT_TITLES: Record<Variant, string> = {
   'pre-fix': 'apply_range_set_cb as merged (8496d902): read the PTE, -EBUSY unless none, then set_pte_at',
@@ -53,9 +53,9 @@ function table(header: string[], rows: string[][]): string[] {
 export function formatExploration(e: Exploration): string {
   const o = e.options;
   const out = [
-    `== ${e.variant}: ${VARIANT_TITLES[e.variant]}`,
+    `== ${e.variant} on ${o.arch}: ${VARIANT_TITLES[e.variant]}`,
     `${e.interleavings} interleavings explored exhaustively, ${e.outcomes.length} distinct outcomes` +
-      ` (flush: ${o.flush === 'ipi' ? 'synchronous IPI, waits for B\'s instruction boundary' : 'asynchronous (ablation)'};` +
+      ` (flush_tlb_before_set: ${o.arch === 'x86_64' ? 'empty on x86-64' : o.flush === 'ipi' ? 'arm64 broadcast TLBI, waits for B\'s instruction boundary' : 'asynchronous (ablation)'};` +
       ` at most ${o.maxFaults} faults per access, ${e.truncated} paths cut at that bound)`,
     '',
   ];
@@ -84,11 +84,15 @@ export const RACE_LAB_NOTES = [
   'page, so that store is lost in both variants — by design, and reported on the program\'s stderr.',
   'The bug is what happens after the allocation returned: pre-fix, the allocation can fail (NULL) or',
   'the page can be installed over a scratch PTE without break-before-make, leaving a stale scratch',
-  'translation in B\'s TLB; fixed, the allocation always succeeds and every later access sees the page.',
+  'translation in B\'s TLB. Fixed, the allocation always succeeds; on arm64 every later access then',
+  'sees the page, but on x86-64 flush_tlb_before_set is empty, so a CPU that cached the scratch',
+  'translation keeps reading and writing the scratch page after the allocation returned, until the',
+  'entry is evicted. The kernel\'s contract allows it: a scratch page present means the program already',
+  'malfunctioned (it touched memory it had not allocated); the kernel must only not crash.',
 ].join('\n');
 
-export function raceLab(variants: readonly Variant[] = VARIANTS, opts: ModelOptions = {}): Exploration[] {
-  return variants.map((v) => explore(v, opts));
+export function raceLab(variants: readonly Variant[] = VARIANTS, opts: ModelOptions = {}, arches: readonly Arch[] = [opts.arch ?? 'arm64']): Exploration[] {
+  return arches.flatMap((arch) => variants.map((v) => explore(v, { ...opts, arch })));
 }
 
 export function formatRaceLab(results: Exploration[]): string {
