@@ -21,6 +21,7 @@ import { createMapHelpers } from './map-helpers.js';
 import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
+import { createStrtoxHelpers } from './strtox.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
 /**
@@ -37,6 +38,9 @@ type ProbeSource = (address: bigint, len: number) => Uint8Array | number;
 /** x86-64 TASK_SIZE (TASK_SIZE_MAX): the compat probe reads' split between user and kernel. */
 const TASK_SIZE = 0x7ffffffff000n;
 const PAGE_MASK = 0xfffn;
+
+/** BITS_ITER_NR_WORDS_MAX: what bpf_mem_alloc can give (4096 bytes less its 8-byte header). */
+const BITS_ITER_NR_WORDS_MAX = 511;
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
@@ -278,6 +282,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     // The packet helpers (net/core/filter.c): ./packet.ts
     ...createPacketHelpers(kernel),
     ...createFibHelpers(kernel), // spec §4.7: ./fib.ts
+    ...createStrtoxHelpers(kernel), // bpf_strtol, bpf_strtoul: ./strtox.ts
     // bpf_perf_event_output: ./perf.ts
     ...createPerfHelpers(kernel),
     ...createLockHelpers(kernel), ...createTimerHelpers(kernel), // spin_lock, timer_*: ./locks.ts, ./timers.ts (spec §6.1, §6.3)
@@ -308,12 +313,17 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
 /** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */
 export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
   // struct bpf_iter_num_kern { int cur; int end; } lives in the program's 8-byte iterator.
-  const iter = (ctx: CallContext) => {
+  const mem = kernel.memory;
+  /** The program's iterator of `size` bytes at argument 1. */
+  const iterAt = (ctx: CallContext, size: number) => {
     const address = ctx.arg(1);
-    const at = kernel.memory.locate(address, 8);
+    const at = mem.locate(address, size);
     if (!at || !at.region.writable) throw new RuntimeError(ctx.index, `iterator at ${hex(address)} is not writable memory`);
     return { view: at.region.view, off: at.offset, address };
   };
+  const iter = (ctx: CallContext) => iterAt(ctx, 8);
+  /** The bits of bits iterators over more than 64 bits, by iterator address. */
+  const bitsCopies = new Map<bigint, Uint8Array>();
   return new Map<string, NativeFn>([
     ['bpf_iter_num_new', (ctx) => {
       const { view, off } = iter(ctx);
@@ -335,6 +345,41 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
       const { view, off } = iter(ctx);
       view.setInt32(off, 0, true);
       view.setInt32(off + 4, 0, true);
+    }],
+    // kernel/bpf/helpers.c bpf_iter_bits_*: struct bpf_iter_bits_kern { u64 bits_copy or *bits;
+    // int nr_bits; int bit; } in the program's 16-byte iterator. More than 64 bits are copied to
+    // memory the kernel allocates; bpfrun keeps that copy beside the iterator (`bitsCopies`).
+    ['bpf_iter_bits_new', (ctx) => {
+      const { view, off, address } = iterAt(ctx, 16);
+      const words = ctx.argLo(3) >>> 0;
+      view.setBigUint64(off, 0n, true);
+      view.setInt32(off + 8, 0, true);
+      view.setInt32(off + 12, -1, true);
+      bitsCopies.delete(address);
+      const src = ctx.arg(2);
+      if (src === 0n || words === 0) return -EINVAL;
+      if (words > BITS_ITER_NR_WORDS_MAX) return -E2BIG;
+      const bytes = src < USER_SPACE.end ? undefined : mem.read(src, words * 8);
+      if (!bytes) return words === 1 || src >= USER_SPACE.end ? -EFAULT : -ERANGE;
+      if (words === 1) view.setBigUint64(off, new DataView(bytes.buffer).getBigUint64(0, true), true);
+      else bitsCopies.set(address, bytes);
+      view.setInt32(off + 8, words * 64, true);
+      return 0;
+    }],
+    ['bpf_iter_bits_next', (ctx) => {
+      const { view, off, address } = iterAt(ctx, 16);
+      const nrBits = view.getInt32(off + 8, true);
+      let bit = view.getInt32(off + 12, true);
+      if (nrBits === 0 || bit >= nrBits) return 0;
+      const bytes = nrBits === 64 ? new Uint8Array(view.buffer, view.byteOffset + off, 8) : bitsCopies.get(address);
+      if (bytes === undefined) throw new RuntimeError(ctx.index, `bpf_iter_bits_next: iterator at ${hex(address)} was not made by bpf_iter_bits_new`);
+      // find_next_bit over little-endian u64 words: bit k is bit (k & 7) of byte k >> 3.
+      for (bit++; bit < nrBits && ((bytes[bit >> 3] >> (bit & 7)) & 1) === 0; bit++);
+      view.setInt32(off + 12, Math.min(bit, nrBits), true);
+      return bit >= nrBits ? 0 : address + 12n; // &kit->bit
+    }],
+    ['bpf_iter_bits_destroy', (ctx) => {
+      bitsCopies.delete(iterAt(ctx, 16).address);
     }],
   ]);
 }
