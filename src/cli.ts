@@ -141,7 +141,8 @@ const HELP = `bpfrun — a userspace eBPF runtime
 Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
-                    [--record FILE.pb] [--budget N|none] [--timeout SECONDS] [MAP AND KCONFIG OPTIONS]
+                    [--record FILE.pb] [--budget N|none] [--timeout SECONDS] [--advance-time DURATION]
+                    [MAP AND KCONFIG OPTIONS]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -153,6 +154,8 @@ Usage:
         kernel's verifier would reject a program that never ends; bpfrun stops it instead);
         --budget none lifts the limit. --timeout ends a run that takes longer than SECONDS
         (the clock is read every 2^20 instructions; exec and run-raw take it too).
+        --advance-time (e.g. 20ms) moves the simulated clock on after the runs: the bpf_timer and
+        bpf_wq callbacks due by then run, in order, and the report lists them.
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
                   [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
@@ -393,6 +396,13 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
   return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') } };
 }
 
+/** A duration: an integer with a unit (ns, us, ms, s; ns without one), in nanoseconds. */
+function durationNs(text: string): bigint {
+  const m = /^(\d+)(ns|us|ms|s)?$/.exec(text);
+  if (!m) throw new UsageError(`--advance-time ${text}: expected a duration such as 500us, 20ms or 1s`);
+  return BigInt(m[1]) * { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n }[(m[2] ?? 'ns') as 'ns' | 'us' | 'ms' | 's'];
+}
+
 /** A decimal or 0x-hex integer, possibly negative. */
 function integerText(text: string, what: string): bigint {
   if (!/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) throw new UsageError(`${what}: '${text}' is not an integer`);
@@ -597,7 +607,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         prog: { type: 'string', multiple: true }, engine: { type: 'string' },
         'ctx-hex': { type: 'string' }, 'data-hex': { type: 'string' }, json: { type: 'boolean' }, 'arena-globals': { type: 'string' },
         kfuncs: { type: 'string', multiple: true }, 'strict-kfuncs': { type: 'boolean' },
-        record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' }, ...OBJECT_OPTIONS,
+        record: { type: 'string' }, budget: { type: 'string' }, timeout: { type: 'string' }, 'advance-time': { type: 'string' }, ...OBJECT_OPTIONS,
       },
     });
     for (const file of values.kfuncs ?? []) checkInputFile(file);
@@ -605,6 +615,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const arenaGlobals = values['arena-globals'] ?? 'end';
     if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
     const limits = runLimits(values);
+    const advance = values['advance-time'] === undefined ? undefined : durationNs(values['advance-time']);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);
     const opened = autoloadNamed(openObjectFile(positionals[0]!), values.prog);
@@ -617,7 +628,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       process.exitCode = 2;
       return;
     }
-    const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, data, ...limits });
+    const runs = runPrograms(loaded, values.prog ?? [], engine, { ctx, data, ...limits }, advance);
     console.log(values.json ? runReportJson(runs) : formatRunReport(runs));
     if (values.record !== undefined) writeFile(values.record, encodeRecord(positionals[0]!, runs));
     if (runs.programs.some((p) => p.error !== undefined)) process.exitCode = 1;

@@ -125,6 +125,12 @@ export function runReportJson(data: RunData): string {
       },
     }),
     ...(data.perf && data.perf.length > 0 && { perf: perfReport(data.perf) }),
+    ...(data.callbacks && {
+      callbacks: data.callbacks.map((c) => ({
+        kind: c.kind, program: c.program, map: c.map, key: bytesHex(c.key), at_ns: c.atNs.toString(),
+        ...(c.error ? { error: c.error.message } : { retval: String(c.retval), instructions: c.instructions }),
+      })),
+    }),
     ...(data.timers && {
       timers: data.timers.map((t) => ({ kind: t.kind, program: t.program, map: t.map, key: bytesHex(t.key), expires_ns: t.expiresNs.toString() })),
     }),
@@ -188,6 +194,13 @@ export function formatRunReport(data: RunData): string {
       `globals at +0x${a.globalsOffset.toString(16)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
   lines.push(...perfLines(data.perf ?? []));
+  if (data.callbacks) {
+    lines.push('', 'timer callbacks run as the clock advanced:');
+    for (const c of data.callbacks) {
+      const what = c.error ? `error: ${c.error.message}` : `returned ${c.retval}, ${c.instructions} instructions`;
+      lines.push(`  at ${c.atNs} ns: ${c.kind === 'wq' ? 'bpf_wq' : 'bpf_timer'} ${c.map}[${bytesHex(c.key)}] of ${c.program ?? '?'}: ${what}`);
+    }
+  }
   if (data.timers) {
     lines.push('', 'pending timers (callbacks run when the clock advances):');
     for (const t of data.timers) {

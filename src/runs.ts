@@ -7,7 +7,7 @@
 import { BpfError } from './errors.js';
 import type { RunEvent } from './events.js';
 import type { EngineName } from './engines.js';
-import type { PendingTimer } from './kernel/timers.js';
+import type { PendingTimer, TimerCallbackRun } from './kernel/timers.js';
 import { PerfEventArrayMap, type PerfRecord } from './maps/perf-event-array.js';
 import type { GlobalValue, LoadedObject, RunOptions } from './object.js';
 
@@ -81,6 +81,8 @@ export interface RunData {
    * callbacks run only when the host advances the clock (LoadedObject.advanceTime). spec §6.3
    */
   readonly timers?: readonly PendingTimer[];
+  /** The timer and workqueue callbacks that ran when the clock was advanced after the runs. */
+  readonly callbacks?: readonly TimerCallbackRun[];
 }
 
 /**
@@ -90,7 +92,7 @@ export interface RunData {
  * other exception is a bug in bpfrun and propagates.
  */
 export function runPrograms(loaded: LoadedObject, names: readonly string[], engine: EngineName,
-  options: Omit<RunOptions, 'engine'> = {}): RunData {
+  options: Omit<RunOptions, 'engine'> = {}, advanceNs?: bigint): RunData {
   const chosen = names.length > 0 ? names.map((n) => loaded.program(n))
     : loaded.programs.filter((p) => p.spec.type.name === 'syscall' && p.spec.autoload);
   const programs = chosen.map((p): ProgramRunData => {
@@ -104,6 +106,15 @@ export function runPrograms(loaded: LoadedObject, names: readonly string[], engi
       return { ...run, streams: streams(), error: e };
     }
   });
+  // Then the simulated clock moves on: the timer callbacks due by then run, in order. spec §6.3
+  const callbacks = advanceNs === undefined ? [] : loaded.advanceTime(advanceNs);
+  for (const [k, p] of chosen.entries()) {
+    const more = { stdout: p.streams.stdout.readAll(), stderr: p.streams.stderr.readAll() };
+    if (more.stdout || more.stderr) {
+      const r = programs[k];
+      programs[k] = { ...r, streams: { stdout: r.streams.stdout + more.stdout, stderr: r.streams.stderr + more.stderr } };
+    }
+  }
   const arena = loaded.arena;
   const timers = loaded.pendingTimers();
   return {
@@ -115,6 +126,7 @@ export function runPrograms(loaded: LoadedObject, names: readonly string[], engi
     droppedEvents: loaded.kernel.events.dropped,
     perf: drainPerfMaps(loaded),
     ...(timers.length > 0 && { timers }),
+    ...(callbacks.length > 0 && { callbacks }),
     ...(arena && {
       arena: {
         userVmStart: arena.userVmStart,

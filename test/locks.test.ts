@@ -11,7 +11,7 @@ import { checkSpecialFields, findSpecialFields } from '../src/maps/special-field
 import { loadObject, type LoadedObject } from '../src/object.js';
 import { BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH } from '../src/uapi.js';
 import { PROJECT_ROOT } from './suite.js';
-import { loadEvery } from './helpers.js';
+import { bpfrun, loadEvery } from './helpers.js';
 
 const OBJ = join(PROJECT_ROOT, 'progs', 'locks.bpf.o');
 const PKT = new Uint8Array(64);
@@ -287,3 +287,18 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('bpfrun run --advance-time', () => {
+  const ARP = '0000000000000000000000000806000000000000000000000000';
+  it('runs the timer callbacks due by then, in order, and lists them (text and JSON)', () => {
+    const text = bpfrun(['run', OBJ, '--prog', 'timer_arm', '--data-hex', ARP, '--advance-time', '5ms']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /timer callbacks run as the clock advanced:\n {2}at 1001000000 ns: bpf_timer timers\[00000000\] of timer_arm: returned 0, \d+ instructions\n/);
+    const json = JSON.parse(bpfrun(['run', OBJ, '--prog', 'timer_arm', '--data-hex', ARP, '--advance-time', '5ms', '--json']).stdout);
+    assert.deepEqual(json.callbacks.map((c: { at_ns: string }) => c.at_ns), ['1001000000', '1002001000', '1003002000']);
+    const none = JSON.parse(bpfrun(['run', OBJ, '--prog', 'timer_arm', '--data-hex', ARP, '--json']).stdout);
+    assert.equal(none.callbacks, undefined);
+    assert.equal(none.timers.length, 1);
+    assert.match(bpfrun(['run', OBJ, '--advance-time', 'soon']).stderr, /--advance-time soon: expected a duration such as 500us, 20ms or 1s/);
+  });
+});
