@@ -123,6 +123,8 @@ export class Interpreter extends EngineShell {
     const state = this.state;
     const mayGotoBudget = state.mayGotoBudget;
     const userHi = userHiOf(env.arena);
+    // The kernel profile's fixup for a faulting arena atomic, fixed at load. spec §1.8
+    const zeroOnFault = env.arena?.atomicFaultZeroes ?? false;
 
     let left = state.left;
     let pc = startPc;
@@ -130,7 +132,8 @@ export class Interpreter extends EngineShell {
     let mayGoto = mayGotoBudget;
 
     // The memory unit resolves every access; -1 means an arena fault was fixed up (the caller
-    // then zeroes a load's destination, drops a store, leaves an atomic's registers alone).
+    // then zeroes a load's destination, drops a store, leaves an atomic's registers alone or,
+    // on 7.2, zeroes its load register).
     const mu = this.mu;
     const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number =>
       mu.resolve(V[baseIdx], V[baseIdx + 1], off, size, write, pc, depth);
@@ -392,7 +395,14 @@ export class Interpreter extends EngineShell {
         return;
       }
       const o = resolve(d, OFF[pc], size, true, pc);
-      if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
+      if (o < 0) {
+        // spec §1.8, §6.2: on 7.2 the fixup zeroes the atomic's load register (r0 for cmpxchg,
+        // src for fetch ops and xchg; bpf_atomic_load_reg); 6.18 leaves the registers alone.
+        if (zeroOnFault && variant !== ATOMIC_STORE_REL) {
+          if (variant === ATOMIC_CMPXCHG) { V[0] = 0; V[1] = 0; } else if (atomicFetches(variant)) { V[s] = 0; V[s + 1] = 0; }
+        }
+        return;
+      }
       const view = mu.view;
       if (variant === ATOMIC_STORE_REL) { // store-release: *(dst + off) = src
         if (size === 8) { view.setInt32(o, V[s], true); view.setInt32(o + 4, V[s + 1], true); }

@@ -59,7 +59,7 @@ export class JitProgram extends EngineShell {
     const t0 = performance.now();
     const R = new Int32Array(REGISTER_WORDS);
     super(kind, code, env, R);
-    const gen: GeneratedProgram = generate(code, code.functionStarts);
+    const gen: GeneratedProgram = generate(code, code.functionStarts, { atomicFaultZeroes: env.arena?.atomicFaultZeroes });
     this.source = gen.source;
     this.table = gen.table;
     this.nativeSites = gen.natives;
@@ -214,7 +214,7 @@ export class JitProgram extends EngineShell {
         r0l: number, r0h: number, site: number, depth: number): number => {
         const o = unit.resolve(bl, bh, off, size, site, depth);
         unit.faulted = o < 0;
-        if (o < 0) return 0;
+        if (o < 0) { I.out.hi = 0; return 0; } // what a 7.2 fixup leaves in the load register
         return atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
       },
     };

@@ -4,6 +4,7 @@
  * streams, its prog tag, the references a run holds, its view of the object's arena — and turns
  * engine frames and slots into what the kernel prints: symbols, offsets and source lines.
  */
+import { KernelProfile, kernelProfile } from './kernel/profile.js';
 import { InvalidInstructionError, LoadError, SourceLocation, VmError } from './errors.js';
 import { EngineName, ENGINE_KINDS } from './engines.js';
 import { encode, Instruction, width } from './isa/instruction.js';
@@ -76,6 +77,8 @@ export interface ProgramDeps {
   readonly arena?: ArenaMap;
   /** The object's arena: its deferred frees run once any of its programs is done. spec §2.3 */
   readonly objectArena?: ArenaMap;
+  /** The kernel profile (src/kernel/profile.ts); default Linux 7.2. */
+  readonly profile?: KernelProfile;
   readonly resolveLdImm64: LdImm64Resolver;
   readonly tailCallTarget: ExecEnv['tailCallTarget'];
   /** The engine `run` uses unless told otherwise. */
@@ -156,6 +159,8 @@ export class Program {
     return {
       userVmStart: arena.userVmStart,
       noUserConv: arena.noUserConv,
+      atomicFaultZeroes: (this.deps.profile ?? kernelProfile()).atomicFaultZeroes,
+      aluNarrowing: (this.deps.profile ?? kernelProfile()).arenaAluNarrowing,
       pageAt: (offset) => arena.pageAtOffset(offset),
       reportFault: (isWrite, address, frames) => {
         const insn = frames[0]?.kind === 'bpf' ? frames[0].pc : undefined;
