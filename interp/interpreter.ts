@@ -358,10 +358,10 @@ export class Interpreter extends EngineShell {
         case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt8(o); V[d + 1] = V[d] >> 31; break; } // XOP_LDXS_B
 
         // ---- stores (ST uses its constant as the source) ----
-        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); break; } // XOP_STX_W
-        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); break; } // XOP_STX_H
+        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_W
+        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_H
         case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // XOP_STX_B
-        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // XOP_STX_DW
+        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_DW
 
         // ---- context fields and legacy packet loads (converted at load) ----
         case 88: if (context === undefined) throw noContext(pc); V[d] = context.load(IMM[pc]); V[d + 1] = out.hi; break; // XOP_CTX_LD
@@ -409,9 +409,11 @@ export class Interpreter extends EngineShell {
         else if (size === 4) view.setInt32(o, V[s], true);
         else if (size === 2) view.setInt16(o, V[s], true);
         else view.setInt8(o, V[s]);
+        if (mu.splitPending) mu.flushSplit();
         return;
       }
       const oldLo = atomicRmw(view, o, size, variant, V[s], V[s + 1], V[0], V[1]);
+      if (mu.splitPending) mu.flushSplit();
       const oldHi = out.hi;
       if (variant === ATOMIC_CMPXCHG) { V[0] = oldLo; V[1] = oldHi; } // r0 always gets the old value
       else if (atomicFetches(variant)) { V[s] = oldLo; V[s + 1] = oldHi; }

@@ -200,14 +200,17 @@ export class JitProgram extends EngineShell {
       st2: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 2, site, depth);
         if (o >= 0) mu.view.setInt16(o, vl, true);
+        if (mu.splitPending) mu.flushSplit();
       },
       st4: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 4, site, depth);
         if (o >= 0) mu.view.setInt32(o, vl, true);
+        if (mu.splitPending) mu.flushSplit();
       },
       st8: (bl: number, bh: number, off: number, vl: number, vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 8, site, depth);
         if (o >= 0) { mu.view.setInt32(o, vl, true); mu.view.setInt32(o + 4, vh, true); }
+        if (mu.splitPending) mu.flushSplit();
       },
       /** A read-modify-write; returns the old value (hi in out.hi); `faulted` after a fixup. */
       atomic: (bl: number, bh: number, off: number, variant: number, size: number, sl: number, sh: number,
@@ -215,7 +218,9 @@ export class JitProgram extends EngineShell {
         const o = unit.resolve(bl, bh, off, size, site, depth);
         unit.faulted = o < 0;
         if (o < 0) { I.out.hi = 0; return 0; } // what a 7.2 fixup leaves in the load register
-        return atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
+        const old = atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
+        if (mu.splitPending) mu.flushSplit();
+        return old;
       },
     };
     return unit;
