@@ -23,6 +23,7 @@ import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-i
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { BpfObject, LoadOptions, MapAttributes, MapEntry, openObject } from './object.js';
+import { KERNEL_VERSIONS, KernelVersion } from './kernel/profile.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -145,7 +146,8 @@ Usage:
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
-        the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
+        the arena (libbpf on kernels with full-range ld_imm64 offsets: the 7.2 default) or at its
+        start (the 6.18 default).
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
         the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
@@ -168,6 +170,10 @@ Usage:
         --fib gives bpf_fib_lookup its network (JSON: devices, routes, neighbours; see the
         README); without it only lo exists, forwarding off, and lookups return FWD_DISABLED (5).
   MAP AND KCONFIG OPTIONS (run, test-run; each may repeat), applied before load as a loader would:
+        --kernel 7.2|6.18         the kernel to emulate (default 7.2): every per-version rule
+                                  (README "Kernel profiles"): __arena globals placement, stream
+                                  kfunc names, scratch-page recovery, faulting arena atomics,
+                                  arena ALU narrowing, deferred arena frees
         --map NAME.FIELD=N        libbpf's bpf_map__set_*: FIELD is max_entries, key_size,
                                   value_size, map_flags, numa_node or map_extra
         --map-entry NAME:KEY=VAL  an element written after the maps are created, before any
@@ -343,6 +349,7 @@ function nonNegativeInt(text: string | undefined, what: string): number | undefi
 const OBJECT_OPTIONS = {
   map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
   'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
+  kernel: { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -351,6 +358,7 @@ interface ObjectOptionValues {
   'map-entries'?: string[];
   kconfig?: string[];
   'kconfig-file'?: string;
+  kernel?: string;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -362,7 +370,11 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText'> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel'> {
+  const kernel = values.kernel;
+  if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) {
+    throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
+  }
   for (const text of values.map ?? []) {
     const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
@@ -390,7 +402,10 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
     kconfig[m[1]] = m[2]; // libbpf's rules for the extern's type apply at load
   }
   const file = values['kconfig-file'];
-  return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') } };
+  return {
+    kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') },
+    kernel: kernel as KernelVersion | undefined,
+  };
 }
 
 /** A decimal or 0x-hex integer, possibly negative. */
@@ -602,8 +617,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     });
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
-    const arenaGlobals = values['arena-globals'] ?? 'end';
-    if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
+    const arenaGlobals = values['arena-globals']; // default: the kernel profile's (end on 7.2, start on 6.18)
+    if (arenaGlobals !== undefined && arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
     const limits = runLimits(values);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
     const engine = engineOf(values.engine);

@@ -3,6 +3,7 @@ export { openObject, loadObject, BpfObject, LoadedObject, Program } from './obje
 export type { MapAttributes, MapEntry } from './object.js';
 export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
 export { createEngine, DEFAULT_ENGINE, ENGINES, type EngineName } from './engines.js';
+export { kernelProfile, DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelProfile, type KernelVersion } from './kernel/profile.js';
 export type { Engine, EngineKind } from './shell.js';
 export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';
 export { parseObject } from './loader/parse.js';

@@ -192,7 +192,8 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
   options: LoadOptions, profile: KernelProfile): NativeRegistry {
   const registry = new NativeRegistry(createHelpers(kernel));
   registry.addKfuncs(createKfuncs(kernel));
-  registry.addKfuncs(createArenaKfuncs(kernel, () => running()?.spec.type.sleepable ?? true));
+  // Sleepable per call site on 7.2, per program type on 6.18 (Program.sleepableAt). spec §2
+  registry.addKfuncs(createArenaKfuncs(kernel, (ctx) => running()?.sleepableAt(ctx.index) ?? true));
   registry.addKfuncs(createStreamKfuncs({
     kernel,
     streamsOf: () => running()?.streams,
