@@ -124,7 +124,7 @@ export class Interpreter extends EngineShell {
     const mayGotoBudget = state.mayGotoBudget;
     const userHi = userHiOf(env.arena);
     // The kernel profile's fixup for a faulting arena atomic, fixed at load. spec §1.8
-    const zeroOnFault = env.arena?.atomicFaultZeroes ?? false;
+    const zeroOnFault = env.arena?.atomicFaultZeroes ?? true;
 
     let left = state.left;
     let pc = startPc;

@@ -59,7 +59,7 @@ export class JitProgram extends EngineShell {
     const t0 = performance.now();
     const R = new Int32Array(REGISTER_WORDS);
     super(kind, code, env, R);
-    const gen: GeneratedProgram = generate(code, code.functionStarts, { atomicFaultZeroes: env.arena?.atomicFaultZeroes });
+    const gen: GeneratedProgram = generate(code, code.functionStarts, { atomicFaultZeroes: env.arena?.atomicFaultZeroes ?? true });
     this.source = gen.source;
     this.table = gen.table;
     this.nativeSites = gen.natives;

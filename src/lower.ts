@@ -75,8 +75,8 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
   const contextAccesses = context ? findContextAccesses(insns, layout) : new Map<number, ContextAccess>();
   // Arena pointers (spec §1.7, §6.2): ALU on one is narrowed to 32 bits as the kernel profile
   // says; x86-64 refuses arena and/or/xor with fetch.
-  const narrowing = env.arena?.aluNarrowing;
-  const arenaFacts = narrowing ? findArenaPointers(insns, layout, { narrowing }) : undefined;
+  const narrowing = env.arena && (env.arena.aluNarrowing ?? 'any-operand');
+  const arenaFacts = narrowing && narrowing !== 'none' ? findArenaPointers(insns, layout, { narrowing }) : undefined;
   if (arenaFacts) {
     const first = [...arenaFacts.refused].sort((a, b) => a[0] - b[0])[0];
     if (first) throw new InvalidInstructionError(first[0], first[1]);
