@@ -6,7 +6,8 @@
  * Memory: the frame's own stack at constant offsets from r10 is accessed directly in the
  * generated code; every other access goes through `M.ldN/stN/atomic(base, off, site)`, which
  * finds the region (stack, map value, context, arena page). An arena access to an empty page is
- * fixed up as the table entry of its site says (load → 0, store dropped, atomic untouched) and
+ * fixed up as the table entry of its site says (load → 0, store dropped, an atomic's load register
+ * zeroed on 7.2, untouched on 6.18) and
  * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
  * run with the interpreter's MemoryAccessError.
  */

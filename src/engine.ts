@@ -122,7 +122,8 @@ export function atomicRmw(view: DataView, o: number, size: number, variant: numb
  * or, for a base whose upper half is 0 in a program with an arena, to an arena page
  * (PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off, spec §1.7). After `resolve`, `bytes` and
  * `view` hold the resolved memory. An arena access to an empty page is reported (spec §1.8,
- * §6.2) and gives -1: the caller applies the fixup (load 0, store dropped, atomic untouched).
+ * §6.2) and gives -1: the caller applies the fixup (load 0, store dropped, an atomic's load register zeroed on
+ * 7.2 or left alone on 6.18).
  */
 export class MemoryUnit {
   bytes: Uint8Array;

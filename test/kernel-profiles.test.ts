@@ -11,6 +11,9 @@ import { kernelProfile, KERNEL_VERSIONS, KernelVersion } from '../src/kernel/pro
 import { loadObject, LoadedObject, LoadOptions, openObject } from '../src/object.js';
 import { arenaTestKfuncs, bpfrun, loadEvery, throwsLoad } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
+import { assemble } from '../src/asm/assembler.js';
+import { nonSleepableCallSites } from '../src/isa/sleepable-sites.js';
+import { validate } from '../src/isa/validate.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
 const PG = (n: number) => (1n << 44n) + BigInt(n) * 0x1000n;
@@ -138,6 +141,23 @@ describe('kernel profiles', () => {
       });
     });
   }
+
+  it('7.2 call sites in a non-sleepable context: lock / RCU regions (on any path) and timer callbacks', () => {
+    const kfuncNames = ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_arena_free_pages'];
+    const sites = (src: string) => {
+      const insns = assemble(src);
+      return [...nonSleepableCallSites(insns, validate(insns), (imm) => kfuncNames[imm])].sort((a, b) => a - b);
+    };
+    // 0: free (outside); 1: spin_lock; 2: free (inside); 3: spin_unlock (inside); 4: free (outside)
+    assert.deepEqual(sites('call kfunc 2\ncall 93\ncall kfunc 2\ncall 94\ncall kfunc 2\nexit'), [2, 3]);
+    // RCU taken on one path only: the free after the join is marked (the verifier's mark is sticky).
+    assert.deepEqual(sites('jeq %r1, 0, +1\ncall kfunc 0\ncall kfunc 2\nmov %r0, 0\nexit'), [2]);
+    // A callee called inside the region is inside; a timer callback (r2 at bpf_timer_set_callback) is.
+    assert.deepEqual(sites('call 93\ncall local f\ncall 94\nlddw %r2, func cb\ncall 170\nexit\nf:\ncall kfunc 2\nexit\ncb:\ncall kfunc 2\nexit'),
+      [1, 2, 7, 9]);
+    // A callback for another helper (bpf_loop) is not a timer callback.
+    assert.deepEqual(sites('lddw %r2, func cb\ncall 181\nexit\ncb:\ncall kfunc 2\nexit'), []);
+  });
 
   it('arena.bpf.o: the first allocation is page 0 on 7.2 and page 1 on 6.18 (globals placement), same sums', () => {
     for (const kernel of KERNEL_VERSIONS) {
