@@ -189,9 +189,10 @@ Usage:
         Print one stream of a run record as 'bpftool prog tracelog' prints it.
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
-  bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
+  bpfrun disasm FILE.o [--emit-js [--prog NAME]... [--kernel 7.2|6.18]]
         Each program of an object, linked as the kernel sees it, with source lines; with
-        --emit-js, the JavaScript the JIT generates for it and its exception table.
+        --emit-js, the JavaScript the JIT generates for it and its exception table (for the
+        kernel profile given: the code differs where the profiles do).
   bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none] [--timeout SECONDS]
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
@@ -760,12 +761,14 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
   },
   disasm(args) {
     const { values, positionals } = parseArgs({
-      args, allowPositionals: true, options: { 'emit-js': { type: 'boolean' }, prog: { type: 'string', multiple: true } },
+      args, allowPositionals: true, options: { 'emit-js': { type: 'boolean' }, prog: { type: 'string', multiple: true }, kernel: { type: 'string' } },
     });
+    const kernel = values.kernel;
+    if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
     if (values['emit-js']) {
       // What the JIT runs: the generated JavaScript of each program, and its exception table.
       const programs = isObjectFile(positionals[0])
-        ? autoloadNamed(openObjectFile(positionals[0]!), values.prog).load({ engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+        ? autoloadNamed(openObjectFile(positionals[0]!), values.prog).load({ engine: JS_EMITTING_ENGINE, kernel: kernel as KernelVersion | undefined }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
           .map((p) => ({ name: p.name, engine: p.engine(JS_EMITTING_ENGINE) }))
         : [{ name: 'program', engine: createEngine(JS_EMITTING_ENGINE, decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
       for (const { name, engine } of programs) console.log(engine.listing?.(name));

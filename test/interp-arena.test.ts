@@ -131,6 +131,21 @@ for (const engine of ENGINES) describe(`arena accesses (PROBE_MEM32) on ${engine
     assert.deepEqual(f3.map((f) => f.write), [true]);
   });
 
+  it('load-acquire faults as a READ with dst = 0, store-release as a WRITE; no register is cleared (both kernels)', () => {
+    for (const rules of [{}, LINUX_6_18]) {
+      const { faults, run } = setup(undefined, rules);
+      assert.equal(run(`
+        mov %r1, 0x1000
+        mov %r0, -1
+        ldacqdw %r0, [%r1+8]
+        mov %r2, 3
+        streldw [%r1+16], %r2
+        add %r0, %r2
+        exit`), 3n);
+      assert.deepEqual(faults.map((f) => [f.write, f.address]), [[false, USER + 0x1008n], [true, USER + 0x1010n]]);
+    }
+  });
+
   it('an atomic on a present page is unchanged by the profile', () => {
     for (const rules of [{}, LINUX_6_18]) {
       const { arena, run } = setup(undefined, rules);

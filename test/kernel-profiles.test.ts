@@ -176,6 +176,10 @@ describe('kernel profiles', () => {
     };
     assert.equal(fetchRet('7.2'), '0');
     assert.equal(fetchRet('6.18'), '7');
+    // The JIT's exception table names the register a faulting atomic zeroes on 7.2 only.
+    const listing = (kernel: string) => bpfrun(['disasm', 'progs/arena_profiles.bpf.o', '--emit-js', '--prog', 'atomic_fault', '--kernel', kernel]).stdout;
+    assert.match(listing('7.2'), /site \d+: insn \d+ atomic 8 bytes, r0 = 0 on fault/);
+    assert.doesNotMatch(listing('6.18'), /atomic 8 bytes, r\d = 0 on fault/);
     const bad = bpfrun(['run', 'progs/arena_profiles.bpf.o', '--kernel', '5.15']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--kernel must be one of 7\.2, 6\.18/);
