@@ -67,8 +67,13 @@ export function refusedError(code: Decoded, pc: number): InvalidInstructionError
     + 'the program at load where it reaches this instruction; bpfrun found it when a run reached it)');
 }
 
-/** Validates (structure, function pointers, context accesses) and lowers a program. */
-export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering): Decoded {
+/**
+ * Validates (structure, function pointers, context accesses) and lowers a program;
+ * `globalFunctions` are the first slots of its global subprograms (BTF linkage), verified on
+ * their own.
+ */
+export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering,
+  globalFunctions?: ReadonlySet<number>): Decoded {
   const refused = new Map<number, string>();
   const layout = validate(insns, refused);
   checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
@@ -76,7 +81,7 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
   // Arena pointers (spec §1.7, §6.2): ALU on one is narrowed to 32 bits as the kernel profile
   // says; x86-64 refuses arena and/or/xor with fetch.
   const narrowing = env.arena && (env.arena.aluNarrowing ?? 'any-operand');
-  const arenaFacts = narrowing && narrowing !== 'none' ? findArenaPointers(insns, layout, { narrowing }) : undefined;
+  const arenaFacts = narrowing && narrowing !== 'none' ? findArenaPointers(insns, layout, { narrowing, globalFunctions }) : undefined;
   if (arenaFacts) {
     const first = [...arenaFacts.refused].sort((a, b) => a[0] - b[0])[0];
     if (first) throw new InvalidInstructionError(first[0], first[1]);

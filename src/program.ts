@@ -147,7 +147,10 @@ export class Program {
       },
     };
     try {
-      this.code = predecode(spec.insns, this.env, lowering);
+      const btf = deps.objectSpec.btf;
+      const globalFunctions = new Set(spec.functions.filter((f) => f.start !== 0 && btf?.findByName(f.name, 'FUNC')?.linkage === 'global')
+        .map((f) => f.start));
+      this.code = predecode(spec.insns, this.env, lowering, globalFunctions);
     } catch (e) {
       // The verifier's refusal, at the instruction's source line.
       if (!(e instanceof InvalidInstructionError)) throw e;

@@ -13,6 +13,7 @@ import { arenaTestKfuncs, bpfrun, loadEvery, throwsLoad } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 import { assemble } from '../src/asm/assembler.js';
 import { nonSleepableCallSites } from '../src/isa/sleepable-sites.js';
+import { findArenaPointers } from '../src/isa/arena-ptr.js';
 import { validate } from '../src/isa/validate.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -157,6 +158,18 @@ describe('kernel profiles', () => {
       [1, 2, 7, 9]);
     // A callback for another helper (bpf_loop) is not a timer callback.
     assert.deepEqual(sites('lddw %r2, func cb\ncall 181\nexit\ncb:\ncall kfunc 2\nexit'), []);
+  });
+
+  it('arena pointers through calls: a static callee gets them (and may return one), a global one starts with scalars', () => {
+    const insns = assemble('mov %r1, 0\naddr_space_cast %r1, %r1, 0, 1\ncall local f\nadd %r0, 1\nexit\nf:\nadd %r1, -1\nmov %r0, %r1\nexit');
+    const layout = validate(insns);
+    const narrowed = (globalFunctions?: Set<number>) => [...findArenaPointers(insns, layout, { narrowing: 'any-operand', globalFunctions }).narrowed].sort();
+    assert.deepEqual(narrowed(), [3, 5]); // the callee's add, and the add on the returned arena pointer
+    assert.deepEqual(narrowed(new Set([5])), []);
+    // 6.18 ('dst'): scalar op arena is not narrowed, arena op scalar is.
+    const mixed = assemble('mov %r1, 0\naddr_space_cast %r1, %r1, 0, 1\nmov %r2, 5\nadd %r2, %r1\nadd %r1, %r2\nexit');
+    assert.deepEqual([...findArenaPointers(mixed, validate(mixed), { narrowing: 'dst' }).narrowed], [4]);
+    assert.deepEqual([...findArenaPointers(mixed, validate(mixed), { narrowing: 'any-operand' }).narrowed], [3, 4]);
   });
 
   it('arena.bpf.o: the first allocation is page 0 on 7.2 and page 1 on 6.18 (globals placement), same sums', () => {

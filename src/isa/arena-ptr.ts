@@ -40,6 +40,11 @@ const STATE_WORDS = FP_BASE + 11;
 export interface ArenaPointerRules {
   /** 'any-operand' (7.2) or 'dst' (6.18): which ALU64 instructions are narrowed. */
   readonly narrowing: 'any-operand' | 'dst';
+  /**
+   * First slots of global subprograms: verified on their own, their arguments start as scalars
+   * (an `arg:arena` argument too, spec §1.10) and their result is a scalar to the caller.
+   */
+  readonly globalFunctions?: ReadonlySet<number>;
 }
 
 export interface ArenaPointerFacts {
@@ -150,9 +155,10 @@ function transfer(ins: Instruction, slot: number, state: Int32Array, rules: Aren
       if (!(ins.opcode & BPF_X) && ins.src === BPF_PSEUDO_CALL) {
         const target = slot + 1 + ins.imm;
         const callee = emptyState();
-        callee.set(state.subarray(1, 6), 1);
+        const global = rules.globalFunctions?.has(target) ?? false;
+        if (!global) callee.set(state.subarray(1, 6), 1);
         next.push([target, callee]);
-        if (returnsArena.has(target)) result = ARENA;
+        if (!global && returnsArena.has(target)) result = ARENA;
       }
       for (let r = 0; r <= 5; r++) set(state, r, NOT);
       state[0] = result;
