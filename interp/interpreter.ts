@@ -123,6 +123,8 @@ export class Interpreter extends EngineShell {
     const state = this.state;
     const mayGotoBudget = state.mayGotoBudget;
     const userHi = userHiOf(env.arena);
+    // The kernel profile's fixup for a faulting arena atomic, fixed at load. spec §1.8
+    const zeroOnFault = env.arena?.atomicFaultZeroes ?? true;
 
     let left = state.left;
     let pc = startPc;
@@ -131,7 +133,8 @@ export class Interpreter extends EngineShell {
     let mayGotoRefills = 0;
 
     // The memory unit resolves every access; -1 means an arena fault was fixed up (the caller
-    // then zeroes a load's destination, drops a store, leaves an atomic's registers alone).
+    // then zeroes a load's destination, drops a store, leaves an atomic's registers alone or,
+    // on 7.2, zeroes its load register).
     const mu = this.mu;
     const resolve = (baseIdx: number, off: number, size: number, write: boolean, pc: number): number =>
       mu.resolve(V[baseIdx], V[baseIdx + 1], off, size, write, pc, depth);
@@ -359,10 +362,10 @@ export class Interpreter extends EngineShell {
         case 83: { const o = resolve(s, OFF[pc], 1, false, pc); if (o < 0) { V[d] = 0; V[d + 1] = 0; break; } V[d] = mu.view.getInt8(o); V[d + 1] = V[d] >> 31; break; } // XOP_LDXS_B
 
         // ---- stores (ST uses its constant as the source) ----
-        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); break; } // XOP_STX_W
-        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); break; } // XOP_STX_H
+        case 84: { const o = resolve(d, OFF[pc], 4, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_W
+        case 85: { const o = resolve(d, OFF[pc], 2, true, pc); if (o < 0) break; mu.view.setInt16(o, V[s], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_H
         case 86: { const o = resolve(d, OFF[pc], 1, true, pc); if (o < 0) break; mu.bytes[o] = V[s]; break; } // XOP_STX_B
-        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); break; } // XOP_STX_DW
+        case 87: { const o = resolve(d, OFF[pc], 8, true, pc); if (o < 0) break; mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true); if (mu.splitPending) mu.flushSplit(); break; } // XOP_STX_DW
 
         // ---- context fields and legacy packet loads (converted at load) ----
         case 88: if (context === undefined) throw noContext(pc); V[d] = context.load(IMM[pc]); V[d + 1] = out.hi; break; // XOP_CTX_LD
@@ -396,16 +399,25 @@ export class Interpreter extends EngineShell {
         return;
       }
       const o = resolve(d, OFF[pc], size, true, pc);
-      if (o < 0) return; // spec §1.8: an atomic on an empty arena page leaves its registers alone
+      if (o < 0) {
+        // spec §1.8, §6.2: on 7.2 the fixup zeroes the atomic's load register (r0 for cmpxchg,
+        // src for fetch ops and xchg; bpf_atomic_load_reg); 6.18 leaves the registers alone.
+        if (zeroOnFault && variant !== ATOMIC_STORE_REL) {
+          if (variant === ATOMIC_CMPXCHG) { V[0] = 0; V[1] = 0; } else if (atomicFetches(variant)) { V[s] = 0; V[s + 1] = 0; }
+        }
+        return;
+      }
       const view = mu.view;
       if (variant === ATOMIC_STORE_REL) { // store-release: *(dst + off) = src
         if (size === 8) { view.setInt32(o, V[s], true); view.setInt32(o + 4, V[s + 1], true); }
         else if (size === 4) view.setInt32(o, V[s], true);
         else if (size === 2) view.setInt16(o, V[s], true);
         else view.setInt8(o, V[s]);
+        if (mu.splitPending) mu.flushSplit();
         return;
       }
       const oldLo = atomicRmw(view, o, size, variant, V[s], V[s + 1], V[0], V[1]);
+      if (mu.splitPending) mu.flushSplit();
       const oldHi = out.hi;
       if (variant === ATOMIC_CMPXCHG) { V[0] = oldLo; V[1] = oldHi; } // r0 always gets the old value
       else if (atomicFetches(variant)) { V[s] = oldLo; V[s + 1] = oldHi; }

@@ -43,7 +43,10 @@ export interface ExTableEntry {
   readonly site: number;
   /** The BPF instruction (slot). */
   readonly pc: number;
-  /** Destination register of a load (zeroed by the fixup), -1 for stores and atomics. */
+  /**
+   * The register the fixup zeroes: a load's destination, or (Linux 7.2) an atomic's load
+   * register; -1 for stores and for atomics on 6.18.
+   */
   readonly dst: number;
   readonly access: 'read' | 'write' | 'atomic';
   readonly size: number;
@@ -64,8 +67,14 @@ export interface GeneratedProgram {
   readonly functionStarts: readonly number[];
 }
 
+/** Code generation choices made at load by the kernel profile (src/kernel/profile.ts). */
+export interface GenerateOptions {
+  /** A faulting arena atomic zeroes its load register (Linux 7.2, spec §1.8, §6.2). */
+  readonly atomicFaultZeroes?: boolean;
+}
+
 /** Generates the JS for a lowered program whose functions start at `starts` (sorted). */
-export function generate(code: Decoded, starts: readonly number[]): GeneratedProgram {
+export function generate(code: Decoded, starts: readonly number[], options: GenerateOptions = {}): GeneratedProgram {
   const table: ExTableEntry[] = [];
   const natives: NativeSite[] = [];
   const parts: string[] = [];
@@ -76,7 +85,7 @@ export function generate(code: Decoded, starts: readonly number[]): GeneratedPro
 
   starts.forEach((start, k) => {
     const end = k + 1 < starts.length ? starts[k + 1] : slotCount;
-    parts.push(genFunction(code, start, end, isInsn, table, natives));
+    parts.push(genFunction(code, start, end, isInsn, table, natives, options));
   });
   const source = [
     ...parts,
@@ -101,7 +110,7 @@ const L = (r: number) => (r === 10 ? 'fp' : `l${r}`);
 const H = (r: number) => (r === 10 ? 'FPH' : `h${r}`);
 
 function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Array,
-  table: ExTableEntry[], natives: NativeSite[]): string {
+  table: ExTableEntry[], natives: NativeSite[], options: GenerateOptions): string {
   const { xop: XOP, dst: DST, src: SRC, off: OFF, target: TARGET, imm: IMM, consts } = code;
   // Block leaders: the start, jump targets, and the instruction after any jump or exit.
   const leader = new Set<number>([start]);
@@ -377,10 +386,17 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
           e(`    M.st${size}(${memArgs(d)}, ${cl}, ${ch}, ${site(-1, 'write', size)}, depth);`);
         } else {
           const srcReg = srcIdx / 2;
-          e(`    t = M.atomic(${memArgs(d)}, ${variant}, ${size}, ${cl}, ${ch}, l0, h0, ${site(-1, 'atomic', size)}, depth);`);
-          // spec §1.8: a faulted atomic leaves its registers alone.
-          if (variant === ATOMIC_CMPXCHG) e(`    if (!M.faulted) { l0 = t; h0 = O.hi; }`);
-          else if (atomicFetches(variant)) e(`    if (!M.faulted) { ${L(srcReg)} = t; ${H(srcReg)} = O.hi; }`);
+          // The register the atomic loads into (bpf_atomic_load_reg): r0 for cmpxchg, src for
+          // fetch ops and xchg, none otherwise.
+          const loadReg = variant === ATOMIC_CMPXCHG ? 0 : atomicFetches(variant) ? srcReg : -1;
+          const zero = options.atomicFaultZeroes === true && loadReg >= 0;
+          e(`    t = M.atomic(${memArgs(d)}, ${variant}, ${size}, ${cl}, ${ch}, l0, h0, ${site(zero ? loadReg : -1, 'atomic', size)}, depth);`);
+          // spec §1.8, §6.2: on 7.2 the fixup zeroes the load register (after a fault M.atomic
+          // returns 0 with O.hi 0); 6.18 leaves the registers alone.
+          if (loadReg >= 0) {
+            e(zero ? `    ${L(loadReg)} = t; ${H(loadReg)} = O.hi;`
+              : `    if (!M.faulted) { ${L(loadReg)} = t; ${H(loadReg)} = O.hi; }`);
+          }
         }
       }
     }

@@ -6,7 +6,8 @@
  * Memory: the frame's own stack at constant offsets from r10 is accessed directly in the
  * generated code; every other access goes through `M.ldN/stN/atomic(base, off, site)`, which
  * finds the region (stack, map value, context, arena page). An arena access to an empty page is
- * fixed up as the table entry of its site says (load → 0, store dropped, atomic untouched) and
+ * fixed up as the table entry of its site says (load → 0, store dropped, an atomic's load register
+ * zeroed on 7.2, untouched on 6.18) and
  * reported to the program's stderr (spec §1.8, §6); anything else outside every region ends the
  * run with the interpreter's MemoryAccessError.
  */
@@ -59,7 +60,7 @@ export class JitProgram extends EngineShell {
     const t0 = performance.now();
     const R = new Int32Array(REGISTER_WORDS);
     super(kind, code, env, R);
-    const gen: GeneratedProgram = generate(code, code.functionStarts);
+    const gen: GeneratedProgram = generate(code, code.functionStarts, { atomicFaultZeroes: env.arena?.atomicFaultZeroes ?? true });
     this.source = gen.source;
     this.table = gen.table;
     this.nativeSites = gen.natives;
@@ -201,22 +202,27 @@ export class JitProgram extends EngineShell {
       st2: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 2, site, depth);
         if (o >= 0) mu.view.setInt16(o, vl, true);
+        if (mu.splitPending) mu.flushSplit();
       },
       st4: (bl: number, bh: number, off: number, vl: number, _vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 4, site, depth);
         if (o >= 0) mu.view.setInt32(o, vl, true);
+        if (mu.splitPending) mu.flushSplit();
       },
       st8: (bl: number, bh: number, off: number, vl: number, vh: number, site: number, depth: number) => {
         const o = unit.resolve(bl, bh, off, 8, site, depth);
         if (o >= 0) { mu.view.setInt32(o, vl, true); mu.view.setInt32(o + 4, vh, true); }
+        if (mu.splitPending) mu.flushSplit();
       },
       /** A read-modify-write; returns the old value (hi in out.hi); `faulted` after a fixup. */
       atomic: (bl: number, bh: number, off: number, variant: number, size: number, sl: number, sh: number,
         r0l: number, r0h: number, site: number, depth: number): number => {
         const o = unit.resolve(bl, bh, off, size, site, depth);
         unit.faulted = o < 0;
-        if (o < 0) return 0;
-        return atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
+        if (o < 0) { I.out.hi = 0; return 0; } // what a 7.2 fixup leaves in the load register
+        const old = atomicRmw(mu.view, o, size, variant, sl, sh, r0l, r0h);
+        if (mu.splitPending) mu.flushSplit();
+        return old;
       },
     };
     return unit;

@@ -23,6 +23,7 @@ import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-i
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
 import { BpfObject, LoadOptions, MapAttributes, MapEntry, openObject } from './object.js';
+import { KERNEL_VERSIONS, KernelVersion } from './kernel/profile.js';
 import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,7 +147,8 @@ Usage:
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
-        the arena (libbpf on kernels with full-range ld_imm64 offsets) or at its start (6.18).
+        the arena (libbpf on kernels with full-range ld_imm64 offsets: the 7.2 default) or at its
+        start (the 6.18 default).
         --kfuncs loads kfuncs written in JavaScript (defineKfunc); --strict-kfuncs enforces
         the GUARD_SZ / 2 contract on their arena accesses. --record writes a run record
         (proto/run_record.proto): the runs, every stream message and every fault, in order.
@@ -171,6 +173,10 @@ Usage:
         --fib gives bpf_fib_lookup its network (JSON: devices, routes, neighbours; see the
         README); without it only lo exists, forwarding off, and lookups return FWD_DISABLED (5).
   MAP AND KCONFIG OPTIONS (run, test-run; each may repeat), applied before load as a loader would:
+        --kernel 7.2|6.18         the kernel to emulate (default 7.2): every per-version rule
+                                  (README "Kernel profiles"): __arena globals placement, stream
+                                  kfunc names, scratch-page recovery, faulting arena atomics,
+                                  arena ALU narrowing, deferred arena frees
         --map NAME.FIELD=N        libbpf's bpf_map__set_*: FIELD is max_entries, key_size,
                                   value_size, map_flags, numa_node or map_extra
         --map-entry NAME:KEY=VAL  an element written after the maps are created, before any
@@ -186,9 +192,10 @@ Usage:
         Print one stream of a run record as 'bpftool prog tracelog' prints it.
   bpfrun info FILE.o
         Programs, maps, globals and externs of an object.
-  bpfrun disasm FILE.o [--emit-js [--prog NAME]...]
+  bpfrun disasm FILE.o [--emit-js [--prog NAME]... [--kernel 7.2|6.18]]
         Each program of an object, linked as the kernel sees it, with source lines; with
-        --emit-js, the JavaScript the JIT generates for it and its exception table.
+        --emit-js, the JavaScript the JIT generates for it and its exception table (for the
+        kernel profile given: the code differs where the profiles do).
   bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none] [--timeout SECONDS]
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
@@ -346,6 +353,7 @@ function nonNegativeInt(text: string | undefined, what: string): number | undefi
 const OBJECT_OPTIONS = {
   map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
   'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
+  kernel: { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -354,6 +362,7 @@ interface ObjectOptionValues {
   'map-entries'?: string[];
   kconfig?: string[];
   'kconfig-file'?: string;
+  kernel?: string;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -365,7 +374,11 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText'> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel'> {
+  const kernel = values.kernel;
+  if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) {
+    throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
+  }
   for (const text of values.map ?? []) {
     const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
@@ -393,7 +406,10 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
     kconfig[m[1]] = m[2]; // libbpf's rules for the extern's type apply at load
   }
   const file = values['kconfig-file'];
-  return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') } };
+  return {
+    kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') },
+    kernel: kernel as KernelVersion | undefined,
+  };
 }
 
 /** A duration: an integer with a unit (ns, us, ms, s; ns without one), in nanoseconds. */
@@ -612,8 +628,8 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     });
     for (const file of values.kfuncs ?? []) checkInputFile(file);
     const kfuncs = (await Promise.all((values.kfuncs ?? []).map(loadKfuncModule))).flat();
-    const arenaGlobals = values['arena-globals'] ?? 'end';
-    if (arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
+    const arenaGlobals = values['arena-globals']; // default: the kernel profile's (end on 7.2, start on 6.18)
+    if (arenaGlobals !== undefined && arenaGlobals !== 'start' && arenaGlobals !== 'end') throw new UsageError('--arena-globals must be start or end');
     const limits = runLimits(values);
     const advance = values['advance-time'] === undefined ? undefined : durationNs(values['advance-time']);
     if (!isObjectFile(positionals[0])) throw new UsageError('run needs an object file (FILE.o)');
@@ -756,12 +772,14 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
   },
   disasm(args) {
     const { values, positionals } = parseArgs({
-      args, allowPositionals: true, options: { 'emit-js': { type: 'boolean' }, prog: { type: 'string', multiple: true } },
+      args, allowPositionals: true, options: { 'emit-js': { type: 'boolean' }, prog: { type: 'string', multiple: true }, kernel: { type: 'string' } },
     });
+    const kernel = values.kernel;
+    if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
     if (values['emit-js']) {
       // What the JIT runs: the generated JavaScript of each program, and its exception table.
       const programs = isObjectFile(positionals[0])
-        ? autoloadNamed(openObjectFile(positionals[0]!), values.prog).load({ engine: JS_EMITTING_ENGINE }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
+        ? autoloadNamed(openObjectFile(positionals[0]!), values.prog).load({ engine: JS_EMITTING_ENGINE, kernel: kernel as KernelVersion | undefined }).programs.filter((p) => !values.prog || values.prog.includes(p.name))
           .map((p) => ({ name: p.name, engine: p.engine(JS_EMITTING_ENGINE) }))
         : [{ name: 'program', engine: createEngine(JS_EMITTING_ENGINE, decode(parseHexBytecode(readInput(positionals[0]))), emptyEnv()) }];
       for (const { name, engine } of programs) console.log(engine.listing?.(name));

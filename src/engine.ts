@@ -4,7 +4,7 @@
  * of arena pages.
  */
 import { PAGE_SIZE } from './uapi.js';
-import { MemoryAccessError, RuntimeError } from './errors.js';
+import { MemoryAccessError } from './errors.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './isa/opcodes.js';
 import {
   ATOMIC_ADD, ATOMIC_AND, ATOMIC_FETCH_ADD, ATOMIC_FETCH_AND, ATOMIC_FETCH_OR, ATOMIC_FETCH_XOR, ATOMIC_OR,
@@ -122,7 +122,8 @@ export function atomicRmw(view: DataView, o: number, size: number, variant: numb
  * or, for a base whose upper half is 0 in a program with an arena, to an arena page
  * (PROBE_MEM32: kern_vm_start + (u32)reg + (s16)off, spec §1.7). After `resolve`, `bytes` and
  * `view` hold the resolved memory. An arena access to an empty page is reported (spec §1.8,
- * §6.2) and gives -1: the caller applies the fixup (load 0, store dropped, atomic untouched).
+ * §6.2) and gives -1: the caller applies the fixup (load 0, store dropped, an atomic's load register zeroed on
+ * 7.2 or left alone on 6.18).
  */
 export class MemoryUnit {
   bytes: Uint8Array;
@@ -144,6 +145,46 @@ export class MemoryUnit {
     this.arenaUserBase = arena ? (arena.userVmStart >> 32n) << 32n : 0n;
   }
 
+  /**
+   * An unaligned arena access that crosses into the next page (spec §1.7: the JIT's one mov on
+   * kern_vm_start + off works across pages, and faults as a whole when the second page is
+   * empty, reported at the access's own address): its bytes gathered here. A write leaves
+   * `splitPending` set; the engine then calls flushSplit() to copy them back.
+   */
+  private readonly split = new Uint8Array(8);
+  private readonly splitView = new DataView(this.split.buffer);
+  splitPending = false;
+  private splitFirst: Uint8Array = this.split;
+  private splitSecond: Uint8Array = this.split;
+  private splitAt = 0;
+  private splitSize = 0;
+
+  private crossing(aoff: number, inPage: number, size: number, write: boolean, page: Uint8Array, pc: number, depth: number): number {
+    const next = this.arena!.pageAt(aoff - inPage + PAGE_SIZE);
+    if (next === undefined) {
+      this.arena!.reportFault(write, this.arenaUserBase + BigInt(aoff), this.framesAt(pc, depth));
+      return -1;
+    }
+    const first = PAGE_SIZE - inPage;
+    this.split.set(page.subarray(inPage), 0);
+    this.split.set(next.subarray(0, size - first), first);
+    this.bytes = this.split;
+    this.view = this.splitView;
+    if (write) {
+      this.splitPending = true;
+      this.splitFirst = page; this.splitSecond = next; this.splitAt = inPage; this.splitSize = size;
+    }
+    return 0; // not handed to the region cache: the buffer is not the pages
+  }
+
+  /** Copies a page-crossing write back to its two pages. */
+  flushSplit(): void {
+    const first = PAGE_SIZE - this.splitAt;
+    this.splitFirst.set(this.split.subarray(0, first), this.splitAt);
+    this.splitSecond.set(this.split.subarray(first, this.splitSize), 0);
+    this.splitPending = false;
+  }
+
   resolve(bl: number, bh: number, off: number, size: number, write: boolean, pc: number, depth: number): number {
     const arena = this.arena;
     if (bh === 0 && arena !== undefined) {
@@ -154,9 +195,7 @@ export class MemoryUnit {
         arena.reportFault(write, this.arenaUserBase + BigInt(aoff), this.framesAt(pc, depth));
         return -1;
       }
-      if (inPage + size > PAGE_SIZE) {
-        throw new RuntimeError(pc, `arena access of ${size} bytes at offset 0x${aoff.toString(16)} crosses a page boundary (not supported)`);
-      }
+      if (inPage + size > PAGE_SIZE) return this.crossing(aoff, inPage, size, write, page, pc, depth);
       this.bytes = page;
       this.view = pageView(page);
       this.resolved?.(0, aoff - inPage, page, this.view, true);

@@ -5,6 +5,7 @@ export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.
 export type { PendingTimer, TimerCallbackRun } from './kernel/timers.js';
 export type { SpecialFields } from './maps/special-fields.js';
 export { createEngine, DEFAULT_ENGINE, ENGINES, type EngineName } from './engines.js';
+export { kernelProfile, DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelProfile, type KernelVersion } from './kernel/profile.js';
 export type { Engine, EngineKind } from './shell.js';
 export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';
 export { parseObject } from './loader/parse.js';

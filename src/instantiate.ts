@@ -15,6 +15,7 @@ import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
 import { SIMULATED_HZ, SIMULATED_KERNEL_CONFIG, VIRTUAL_KCONFIG } from './kernel/kconfig.js';
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
+import { KernelProfile, kernelProfile, KERNEL_VERSIONS, KernelVersion } from './kernel/profile.js';
 import { NativeRegistry } from './kernel/natives.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
@@ -44,11 +45,18 @@ export interface LoadOptions extends KernelOptions {
    */
   readonly kfuncs?: ReadonlyMap<string, KfuncImpl | KfuncSpec> | Readonly<Record<string, KfuncImpl | KfuncSpec>>
     | readonly KfuncSpec[];
+  /**
+   * The kernel bpfrun emulates (src/kernel/profile.ts): '7.2' (default) or '6.18'. One switch for
+   * every rule the specs mark per version (arena globals placement, stream kfunc names, scratch-page
+   * recovery, registers after a faulting arena atomic, arena ALU narrowing, deferred frees).
+   */
+  readonly kernel?: KernelVersion;
   /** Enforce the GUARD_SZ / 2 contract on typed kfuncs' arena accesses (spec §3). */
   readonly strictKfuncContract?: boolean;
   /**
    * Where `__arena` globals go (spec §1.9): 'end' of the arena, as libbpf ≥ 1.7 does on kernels
-   * with full-range ld_imm64 offsets (the default), or 'start' (offset 0), as on Linux 6.18.
+   * with full-range ld_imm64 offsets, or 'start' (offset 0); default: the kernel profile's
+   * ('end' on 7.2, 'start' on 6.18).
    */
   readonly arenaGlobals?: 'start' | 'end';
   /**
@@ -78,6 +86,8 @@ export interface Instance {
   /** Kernel-side memory access and the arena page-fault handler. spec §3 */
   readonly arenaKernel: ArenaKernel;
   readonly natives: NativeRegistry;
+  /** The kernel profile the object was loaded for. */
+  readonly profile: KernelProfile;
 }
 
 /**
@@ -99,6 +109,10 @@ export function instantiate(
   spec: ObjectSpec, images: ReadonlyMap<number, Uint8Array>, options: LoadOptions = {}, mapDefs: readonly MapDefinition[] = spec.maps,
   autoload: ReadonlySet<string> = new Set(spec.programs.filter((p) => p.autoload).map((p) => p.name)),
 ): Instance {
+  if (options.kernel !== undefined && !KERNEL_VERSIONS.includes(options.kernel)) {
+    throw new LoadError('options', `unknown kernel profile '${options.kernel}' (have: ${KERNEL_VERSIONS.join(', ')})`);
+  }
+  const profile = kernelProfile(options.kernel);
   // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
   const hz = options.kconfig?.CONFIG_HZ;
   const kernel = new SimKernel({ ...options, hz: hz === undefined || (typeof hz === 'string' && !/^\d+$/.test(hz)) ? SIMULATED_HZ : Number(hz) });
@@ -136,18 +150,18 @@ export function instantiate(
     const source = kernel.shadow.innermost();
     return source && byEngine.get(source);
   };
-  const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source));
+  const arenaKernel = new ArenaKernel(kernel, (source) => byEngine.get(source), profile);
   timerQueue(kernel).programOf = (engine) => byEngine.get(engine as unknown as FrameSource); // timer callbacks run as their program (spec §6.3)
   const arena = maps.find((m): m is ArenaMap => m instanceof ArenaMap);
   let arenaGlobalsOffset = 0;
   if (arena) {
     arenaKernel.addArena(arena);
     // libbpf writes the globals through the user mapping. spec §1.9
-    if (spec.arenaData) arenaGlobalsOffset = arena.placeGlobals(spec.arenaData, options.arenaGlobals ?? 'end');
+    if (spec.arenaData) arenaGlobalsOffset = arena.placeGlobals(spec.arenaData, options.arenaGlobals ?? profile.arenaGlobals);
   }
 
-  const registry = nativeRegistry(spec, kernel, arenaKernel, running, options);
-  const natives = registry.bind(spec.externs);
+  const registry = nativeRegistry(spec, kernel, arenaKernel, running, options, profile);
+  const natives = registry.bind(spec.externs, profile.absentKfuncs);
   const resolveLdImm64 = ldImm64Resolver(spec, kernel, maps, handles, arenaGlobalsOffset, registry);
   const arenaIndex = arena ? maps.indexOf(arena) : -1;
   const programs = spec.programs.filter((p) => autoload.has(p.name)).map((p) => {
@@ -156,6 +170,7 @@ export function instantiate(
         objectSpec: spec, kernel, natives, resolveLdImm64,
         arena: arena && p.mapRefs.includes(arenaIndex) ? arena : undefined,
         objectArena: arena,
+        profile,
         tailCallTarget: (target, engine) => (target instanceof Program && hasEngine(engine) ? target.engine(engine) : undefined),
         defaultEngine: options.engine ?? DEFAULT_ENGINE,
         onEngine: (engine, owner) => byEngine.set(engine, owner),
@@ -182,7 +197,7 @@ export function instantiate(
       (maps[i] as ProgArrayMap).set(init.slot, program);
     }
   });
-  return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry };
+  return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry, profile };
 }
 
 /**
@@ -217,10 +232,11 @@ function fillKconfig(spec: ObjectSpec, maps: readonly BpfMap[], options: LoadOpt
 
 /** Built-in helpers and kfuncs, the arena and stream kfuncs, then the user's kfuncs. */
 function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaKernel, running: () => Program | undefined,
-  options: LoadOptions): NativeRegistry {
+  options: LoadOptions, profile: KernelProfile): NativeRegistry {
   const registry = new NativeRegistry(createHelpers(kernel));
   registry.addKfuncs(createKfuncs(kernel));
-  registry.addKfuncs(createArenaKfuncs(kernel, () => running()?.spec.type.sleepable ?? true));
+  // Sleepable per call site on 7.2, per program type on 6.18 (Program.sleepableAt). spec §2
+  registry.addKfuncs(createArenaKfuncs(kernel, (ctx) => running()?.sleepableAt(ctx.index) ?? true));
   registry.addKfuncs(createStreamKfuncs({
     kernel,
     streamsOf: () => running()?.streams,
@@ -236,6 +252,8 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
   }));
   registry.addKfuncs(createTimerKfuncs(kernel));
   registry.addKfuncs(createWqKfuncs(kernel));
+  // The stream kfuncs this kernel links: bpf_stream_vprintk on 7.2, _impl on 6.18. spec §4.2
+  for (const name of profile.absentKfuncs.keys()) registry.removeKfunc(name);
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {

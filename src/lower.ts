@@ -15,6 +15,7 @@ import {
 } from './isa/opcodes.js';
 import { ContextAccess, findContextAccesses } from './isa/ctx-ptr.js';
 import { checkFunctionPointers } from './isa/func-ptr.js';
+import { findArenaPointers } from './isa/arena-ptr.js';
 import { validate } from './isa/validate.js';
 import {
   ATOMIC_VARIANT, V_CAST_KERN, V_CAST_USER, V_MOVSX16, V_MOVSX32, V_MOVSX8, V_SIGNED, V_W16, V_W32,
@@ -66,12 +67,25 @@ export function refusedError(code: Decoded, pc: number): InvalidInstructionError
     + 'the program at load where it reaches this instruction; bpfrun found it when a run reached it)');
 }
 
-/** Validates (structure, function pointers, context accesses) and lowers a program. */
-export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering): Decoded {
+/**
+ * Validates (structure, function pointers, context accesses) and lowers a program;
+ * `globalFunctions` are the first slots of its global subprograms (BTF linkage), verified on
+ * their own.
+ */
+export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering,
+  globalFunctions?: ReadonlySet<number>): Decoded {
   const refused = new Map<number, string>();
   const layout = validate(insns, refused);
   checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
   const contextAccesses = context ? findContextAccesses(insns, layout) : new Map<number, ContextAccess>();
+  // Arena pointers (spec §1.7, §6.2): ALU on one is narrowed to 32 bits as the kernel profile
+  // says; x86-64 refuses arena and/or/xor with fetch.
+  const narrowing = env.arena && (env.arena.aluNarrowing ?? 'any-operand');
+  const arenaFacts = narrowing && narrowing !== 'none' ? findArenaPointers(insns, layout, { narrowing, globalFunctions }) : undefined;
+  if (arenaFacts) {
+    const first = [...arenaFacts.refused].sort((a, b) => a[0] - b[0])[0];
+    if (first) throw new InvalidInstructionError(first[0], first[1]);
+  }
   const n = layout.slotCount;
   const code: Decoded = {
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),
@@ -101,6 +115,9 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
           break;
         }
         xop = ins.opcode & ~BPF_X;
+        // needs_zext: the verifier's fixup turns an ALU64 op on an arena pointer into the 32-bit
+        // op (fixups.c:bpf_do_misc_fixups). spec §1.7
+        if (arenaFacts?.narrowed.has(at)) xop = (xop & ~CLASS_MASK) | BPF_ALU;
         if (ins.off === BPF_SIGNED_OFF && (op === BPF_DIV || op === BPF_MOD)) xop |= V_SIGNED;
         if (op === BPF_MOV && isX && ins.off !== 0) {
           if (ins.off === BPF_ADDR_SPACE_CAST) {

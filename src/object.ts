@@ -10,6 +10,7 @@
  * An ObjectSpec (src/loader) is immutable; loading instantiates it (src/instantiate.ts).
  */
 import { timerQueue, type PendingTimer, type TimerCallbackRun } from './kernel/timers.js';
+import type { KernelProfile } from './kernel/profile.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArenaKernel } from './kernel/arena-access.js';
@@ -232,6 +233,8 @@ export class LoadedObject {
   readonly arenaKernel: ArenaKernel;
   /** The helpers and kfuncs the programs may call. */
   readonly natives: NativeRegistry;
+  /** The kernel profile the object was loaded for (LoadOptions.kernel; default Linux 7.2). */
+  readonly profile: KernelProfile;
   private readonly mapList: readonly BpfMap[];
 
   constructor(readonly spec: ObjectSpec, instance: Instance) {
@@ -243,6 +246,7 @@ export class LoadedObject {
     this.arenaGlobalsOffset = instance.arenaGlobalsOffset;
     this.arenaKernel = instance.arenaKernel;
     this.natives = instance.natives;
+    this.profile = instance.profile;
   }
 
   program(name: string): Program {

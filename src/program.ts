@@ -4,6 +4,9 @@
  * streams, its prog tag, the references a run holds, its view of the object's arena — and turns
  * engine frames and slots into what the kernel prints: symbols, offsets and source lines.
  */
+import { KernelProfile, kernelProfile } from './kernel/profile.js';
+import { nonSleepableCallSites } from './isa/sleepable-sites.js';
+import { validate } from './isa/validate.js';
 import { InvalidInstructionError, LoadError, SourceLocation, VmError } from './errors.js';
 import { EngineName, ENGINE_KINDS } from './engines.js';
 import { encode, Instruction, width } from './isa/instruction.js';
@@ -79,6 +82,8 @@ export interface ProgramDeps {
   readonly arena?: ArenaMap;
   /** The object's arena: its deferred frees run once any of its programs is done. spec §2.3 */
   readonly objectArena?: ArenaMap;
+  /** The kernel profile (src/kernel/profile.ts); default Linux 7.2. */
+  readonly profile?: KernelProfile;
   readonly resolveLdImm64: LdImm64Resolver;
   readonly tailCallTarget: ExecEnv['tailCallTarget'];
   /** The engine `run` uses unless told otherwise. */
@@ -108,6 +113,8 @@ export class Program {
   private readonly tags: readonly string[];
   /** bpf_loop call sites the verifier would inline (no helper frame in stack dumps). */
   private readonly inlinedLoops: ReadonlySet<number>;
+  /** Call sites verified in a non-sleepable context (7.2's per-call-site rule, spec §2). */
+  private readonly nonSleepableSites?: ReadonlySet<number>;
   /** The return values the verifier allows at exit; undefined: any. spec program-types §5.1 */
   readonly returnRange?: ReturnRange;
 
@@ -148,12 +155,21 @@ export class Program {
       },
     };
     try {
-      this.code = predecode(spec.insns, this.env, lowering);
+      const btf = deps.objectSpec.btf;
+      const globalFunctions = new Set(spec.functions.filter((f) => f.start !== 0 && btf?.findByName(f.name, 'FUNC')?.linkage === 'global')
+        .map((f) => f.start));
+      this.code = predecode(spec.insns, this.env, lowering, globalFunctions);
     } catch (e) {
       // The verifier's refusal, at the instruction's source line.
       if (!(e instanceof InvalidInstructionError)) throw e;
       const src = this.sourceOf(e.index);
       throw new LoadError(`program ${spec.name}`, `insn ${e.index}: ${e.reason}${src ? ` (${src.file}:${src.line}: ${src.text.trim()})` : ''}`, { cause: e });
+    }
+    // Linux 7.2 chooses the deferred arena free per call site (spec §2): the sites of a
+    // sleepable program that run in a lock / RCU / preempt-off / IRQ-off region or a timer
+    // callback. 6.18 decides per program type.
+    if (spec.type.sleepable && (deps.profile ?? kernelProfile()).deferredFree === 'call-site') {
+      this.nonSleepableSites = nonSleepableCallSites(spec.insns, validate(spec.insns, new Map()), (imm) => deps.natives.kfuncs.get(imm)?.name);
     }
     this.tags = spec.functions.map((f) => progTag(encode(kernelView(spec.insns, f.start, f.length))));
   }
@@ -163,6 +179,8 @@ export class Program {
     return {
       userVmStart: arena.userVmStart,
       noUserConv: arena.noUserConv,
+      atomicFaultZeroes: (this.deps.profile ?? kernelProfile()).atomicFaultZeroes,
+      aluNarrowing: (this.deps.profile ?? kernelProfile()).arenaAluNarrowing,
       pageAt: (offset) => arena.pageAtOffset(offset),
       reportFault: (isWrite, address, frames) => {
         const insn = frames[0]?.kind === 'bpf' ? frames[0].pc : undefined;
@@ -184,6 +202,15 @@ export class Program {
       this.deps.onEngine(e, this);
     }
     return e;
+  }
+
+  /**
+   * Whether the call at `slot` runs in a sleepable context, as the verifier decided at load
+   * (spec §2): never in a non-sleepable program; on 7.2 not inside a lock, RCU, preempt-off or
+   * IRQ-off region or a timer callback either.
+   */
+  sleepableAt(slot: number): boolean {
+    return this.spec.type.sleepable && !(this.nonSleepableSites?.has(slot) ?? false);
   }
 
   get name(): string { return this.spec.name; }

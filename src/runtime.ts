@@ -87,6 +87,16 @@ export interface ArenaInfo {
   /** BPF_F_NO_USER_CONV: cast_user yields only the 32-bit offset. spec §1.6 */
   readonly noUserConv: boolean;
   /**
+   * A faulting arena atomic zeroes its load register (src for fetch ops and xchg, r0 for
+   * cmpxchg): Linux 7.2, the default; false keeps them (6.18). spec §1.8, §6.2
+   */
+  readonly atomicFaultZeroes?: boolean;
+  /**
+   * Which ALU64 ops on an arena pointer the lowering narrows to 32 bits (spec §1.7): 'any-operand'
+   * (7.2, the default), 'dst' (6.18), 'none'.
+   */
+  readonly aluNarrowing?: 'any-operand' | 'dst' | 'none';
+  /**
    * The page (real or the shared scratch page) holding arena offset `offset` = (u32)reg + off,
    * which may be negative (lower guard) or past 4 GiB (upper guard); undefined when no page
    * is installed. spec §1.7

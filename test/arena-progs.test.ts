@@ -151,13 +151,15 @@ describe(`${'arena programs'} [${engine}]`, () => {
     });
   }
 
-  it('arena_ds.bpf.o with globals at the start: the same checks pass, implicit pages move up one', () => {
-    const obj = load('arena_ds.bpf.o', { arenaGlobals: 'start' });
-    assert.deepEqual(['ds_htab_build', 'ds_htab_ops', 'ds_list', 'ds_alloc_order', 'ds_faults'].map((n) => run(obj, n)),
-      [100n, 76n, 20n, 0n, 0n]);
-    assert.equal(g(obj, 'buckets_addr'), PG(1));
-    assert.equal(obj.arenaGlobalsOffset, 0);
-  });
+  for (const options of [{ arenaGlobals: 'start' }, { kernel: '6.18' }] as const) {
+    it(`arena_ds.bpf.o with globals at the start (${JSON.stringify(options)}): the same checks pass, implicit pages move up one`, () => {
+      const obj = load('arena_ds.bpf.o', options);
+      assert.deepEqual(['ds_htab_build', 'ds_htab_ops', 'ds_list', 'ds_alloc_order', 'ds_faults'].map((n) => run(obj, n)),
+        [100n, 76n, 20n, 0n, 0n]);
+      assert.equal(g(obj, 'buckets_addr'), PG(1));
+      assert.equal(obj.arenaGlobalsOffset, 0);
+    });
+  }
 
   it('stream_exhaust.bpf.o: the admission rule at 100 000 bytes, per program and per stream', () => {
     const obj = load('stream_exhaust.bpf.o');

@@ -94,6 +94,9 @@ describe('bpfrun CLI', () => {
     const start = JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json', '--arena-globals', 'start']).stdout);
     assert.equal(start.arena.globals_offset, 0);
     assert.equal(start.globals.user_ptr.value, String(0x100000001000n));
+    // Linux 6.18 (no full-range ld_imm64 offsets) puts them at the start too; --arena-globals overrides it.
+    assert.equal(JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json', '--kernel', '6.18']).stdout).arena.globals_offset, 0);
+    assert.equal(JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json', '--kernel', '6.18', '--arena-globals', 'end']).stdout).arena.globals_offset, 15 * 4096);
     const end = JSON.parse(bpfrun(['run', 'progs/arena.bpf.o', '--json']).stdout);
     assert.equal(end.arena.globals_offset, 15 * 4096);
     assert.equal(end.globals.arena_sum.value, '465');

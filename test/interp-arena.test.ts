@@ -13,7 +13,11 @@ import { createEngine, EngineName, ENGINES } from '../src/engines.js';
 
 const USER = 1n << 44n;
 
-function setupOn(engine: EngineName, flags = BPF_F_MMAPABLE) {
+/** The per-kernel rules of the engines' arena view (src/kernel/profile.ts); default: 7.2's. */
+type ArenaRules = Pick<NonNullable<ExecEnv['arena']>, 'atomicFaultZeroes' | 'aluNarrowing'>;
+const LINUX_6_18: ArenaRules = { atomicFaultZeroes: false, aluNarrowing: 'dst' };
+
+function setupOn(engine: EngineName, flags = BPF_F_MMAPABLE, rules: ArenaRules = {}) {
   const memory = new AddressSpace();
   const arena = createMap({ name: 'arena', type: BPF_MAP_TYPE_ARENA, keySize: 0, valueSize: 0, maxEntries: 4,
     flags, mapExtra: USER }, memory, { nrCpus: 1 }) as ArenaMap;
@@ -26,14 +30,15 @@ function setupOn(engine: EngineName, flags = BPF_F_MMAPABLE) {
       noUserConv: arena.noUserConv,
       pageAt: (off) => arena.pageAtOffset(off),
       reportFault: (write, address, frames) => { faults.push({ write, address, frames }); },
+      ...rules,
     },
   };
   const run = (src: string) => createEngine(engine, assemble(src), env).run().r0;
-  return { arena, faults, run };
+  return { arena, faults, run, env };
 }
 
 for (const engine of ENGINES) describe(`arena accesses (PROBE_MEM32) on ${engine}`, () => {
-  const setup = (flags?: number) => setupOn(engine, flags);
+  const setup = (flags?: number, rules?: ArenaRules) => setupOn(engine, flags, rules);
   it('a present page is read and written through kern_vm_start + (u32)reg + off', () => {
     const { arena, faults, run } = setup();
     arena.allocPages(0n, 1, -1, 0n, true);
@@ -83,9 +88,7 @@ for (const engine of ENGINES) describe(`arena accesses (PROBE_MEM32) on ${engine
     assert.equal(arena.pagesAllocated + arena.pagesScratched, 0);
   });
 
-  it('an atomic on an empty page leaves its registers alone (fetch, xchg, cmpxchg) and reports WRITE', () => {
-    const { faults, run } = setup();
-    const r0 = run(`
+  const ATOMICS_ON_EMPTY_PAGE = `
       mov %r1, 0x1000
       mov %r2, 7
       lock fetch add [%r1+0], %r2
@@ -98,9 +101,159 @@ for (const engine of ENGINES) describe(`arena accesses (PROBE_MEM32) on ${engine
       lsh %r3, 8
       or %r0, %r2
       or %r0, %r3
-      exit`);
-    assert.equal(r0, (7n << 16n) | (9n << 8n) | 11n);
+      exit`;
+
+  it('Linux 6.18: an atomic on an empty page leaves its registers alone (fetch, xchg, cmpxchg) and reports WRITE', () => {
+    const { faults, run } = setup(undefined, LINUX_6_18);
+    assert.equal(run(ATOMICS_ON_EMPTY_PAGE), (7n << 16n) | (9n << 8n) | 11n);
     assert.deepEqual(faults.map((f) => f.write), [true, true, true]);
+  });
+
+  it('Linux 7.2 (default): a faulting fetch/xchg zeroes src, cmpxchg zeroes r0; reported WRITE at dst + off', () => {
+    const { faults, run } = setup();
+    assert.equal(run(ATOMICS_ON_EMPTY_PAGE), 0n);
+    assert.deepEqual(faults.map((f) => [f.write, f.address]), [[true, USER + 0x1000n], [true, USER + 0x1008n], [true, USER + 0x1010n]]);
+    // 32-bit forms zero the whole register too; non-fetch add, store-release and load-acquire keep theirs / zero dst.
+    const { run: run2 } = setup();
+    assert.equal(run2(`
+      mov %r1, 0x1000
+      lddw %r2, 0x100000007
+      lock fetch add32 [%r1+0], %r2
+      mov %r0, %r2
+      exit`), 0n);
+    const { faults: f3, run: run3 } = setup();
+    assert.equal(run3(`
+      mov %r1, 0x1000
+      mov %r2, 5
+      lock add [%r1+0], %r2
+      mov %r0, %r2
+      exit`), 5n);
+    assert.deepEqual(f3.map((f) => f.write), [true]);
+  });
+
+  it('load-acquire faults as a READ with dst = 0, store-release as a WRITE; no register is cleared (both kernels)', () => {
+    for (const rules of [{}, LINUX_6_18]) {
+      const { faults, run } = setup(undefined, rules);
+      assert.equal(run(`
+        mov %r1, 0x1000
+        mov %r0, -1
+        ldacqdw %r0, [%r1+8]
+        mov %r2, 3
+        streldw [%r1+16], %r2
+        add %r0, %r2
+        exit`), 3n);
+      assert.deepEqual(faults.map((f) => [f.write, f.address]), [[false, USER + 0x1008n], [true, USER + 0x1010n]]);
+    }
+  });
+
+  it('an atomic on a present page is unchanged by the profile', () => {
+    for (const rules of [{}, LINUX_6_18]) {
+      const { arena, run } = setup(undefined, rules);
+      arena.allocPages(0n, 1, -1, 0n, true);
+      assert.equal(run(`
+        mov %r1, 0
+        stdw [%r1+0], 40
+        mov %r2, 2
+        lock fetch add [%r1+0], %r2
+        ldxdw %r0, [%r1+0]
+        lsh %r0, 8
+        or %r0, %r2
+        exit`), (42n << 8n) | 40n);
+    }
+  });
+
+  it('an unaligned access across a page boundary works when both pages are present (load, store, atomic)', () => {
+    const { arena, faults, run } = setup();
+    arena.allocPages(0n, 2, -1, 0n, true);
+    assert.equal(run(`
+      lddw %r1, ${USER}
+      addr_space_cast %r1, %r1, 0, 1
+      lddw %r2, 0x1122334455667788
+      stxdw [%r1+0xffc], %r2
+      mov %r3, 1
+      lock fetch add [%r1+0xffc], %r3
+      ldxdw %r0, [%r1+0xffc]
+      exit`), 0x1122334455667789n);
+    assert.deepEqual([...arena.userRead(USER + 0xffcn, 8)], [0x89, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+    assert.equal(run(`lddw %r1, ${USER}\naddr_space_cast %r1, %r1, 0, 1\nldxh %r0, [%r1+0xfff]\nexit`), 0x4455n);
+    assert.deepEqual(faults, []);
+  });
+
+  it('an access across into an empty page faults as a whole, reported at its own address', () => {
+    const { arena, faults, run } = setup();
+    arena.allocPages(0n, 1, -1, 0n, true);
+    assert.equal(run(`
+      mov %r1, 0
+      stdw [%r1+0xff8], -1
+      mov %r0, -1
+      ldxdw %r0, [%r1+0xffc]
+      stw [%r1+0xffe], 7
+      exit`), 0n);
+    assert.deepEqual(faults.map((f) => [f.write, f.address]), [[false, USER + 0xffcn], [true, USER + 0xffen]]);
+    assert.deepEqual([...arena.userRead(USER + 0xff8n, 8)], [255, 255, 255, 255, 255, 255, 255, 255]);
+  });
+
+  it('Linux 7.2: ALU64 on an arena pointer is 32-bit (either operand); 6.18 only for an arena dst', () => {
+    // r1 = cast_kern(8): PTR_TO_ARENA. r1 -= 16 wraps mod 2^32 on both profiles (arena dst).
+    const sub = `mov %r1, 8
+addr_space_cast %r1, %r1, 0, 1
+sub %r1, 16
+mov %r0, %r1
+exit`;
+    assert.equal(setup().run(sub), 0xfffffff8n);
+    assert.equal(setup(undefined, LINUX_6_18).run(sub), 0xfffffff8n);
+    assert.equal(setup(undefined, { aluNarrowing: 'none' }).run(sub), 0xfffffffffffffff8n);
+    // scalar - arena: narrowed (result an arena pointer) on 7.2 only.
+    const scalarDst = `mov %r1, 0x20
+addr_space_cast %r1, %r1, 0, 1
+mov %r2, 0x10
+sub %r2, %r1
+mov %r0, %r2
+exit`;
+    assert.equal(setup().run(scalarDst), 0xfffffff0n);
+    assert.equal(setup(undefined, LINUX_6_18).run(scalarDst), 0xfffffffffffffff0n);
+    // The arena pointer survives a spill to the stack and a copy; a plain scalar is not narrowed.
+    const spilled = `mov %r1, 4
+addr_space_cast %r1, %r1, 0, 1
+stxdw [%r10-8], %r1
+ldxdw %r3, [%r10-8]
+mov %r4, %r3
+add %r4, -8
+mov %r0, %r4
+exit`;
+    assert.equal(setup().run(spilled), 0xfffffffcn);
+    assert.equal(setup().run(`mov %r1, 4
+add %r1, -8
+mov %r0, %r1
+exit`), 0xfffffffffffffffcn);
+    // An arena pointer returned by a static subprogram stays one.
+    const fromCallee = `call local f
+add %r0, -1
+exit
+f:
+mov %r0, 0
+addr_space_cast %r0, %r0, 0, 1
+exit`;
+    assert.equal(setup().run(fromCallee), 0xffffffffn);
+  });
+
+  it('x86-64 refuses arena and/or/xor with fetch at load; without fetch, and fetch add, are fine', () => {
+    const { env } = setup();
+    for (const op of ['fetch and', 'fetch or', 'fetch xor', 'fetch and32', 'fetch or32', 'fetch xor32']) {
+      assert.throws(() => createEngine(engine, assemble(`mov %r1, 0\naddr_space_cast %r1, %r1, 0, 1
+mov %r2, 1
+lock ${op} [%r1+0], %r2
+mov %r0, 0
+exit`), env),
+        (e: unknown) => e instanceof InvalidInstructionError && /BPF_ATOMIC stores into R1 arena is not allowed/.test(e.message), op);
+    }
+    for (const op of ['and', 'or', 'xor', 'fetch add', 'xchg']) {
+      createEngine(engine, assemble(`mov %r1, 0\naddr_space_cast %r1, %r1, 0, 1
+mov %r2, 1
+lock ${op} [%r1+0], %r2
+mov %r0, 0
+exit`), env);
+    }
   });
 
   it('the guards: offsets below 0 and past 4 GiB address the 32 KiB half guards (empty, reported)', () => {

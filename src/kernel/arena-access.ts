@@ -18,6 +18,7 @@ import { ArenaMap } from '../maps/arena.js';
 import { EngineFrame, FrameSource } from '../runtime.js';
 import { PAGE_SIZE } from '../uapi.js';
 import { SimKernel } from './kernel.js';
+import { KernelProfile, kernelProfile } from './profile.js';
 
 const FOUR_GIB = 1n << 32n;
 const PAGE = BigInt(PAGE_SIZE);
@@ -49,6 +50,8 @@ export class ArenaKernel {
     private readonly kernel: SimKernel,
     /** The running program an engine belongs to (engines register on the shadow stack). */
     private readonly programOf: (source: FrameSource) => RunningProgram | undefined,
+    /** The kernel profile: scratch-page recovery is 7.2's (spec §3.2); on 6.18 the fault oopses. */
+    private readonly profile: KernelProfile = kernelProfile(),
   ) {}
 
   addArena(arena: ArenaMap): void {
@@ -94,6 +97,8 @@ export class ArenaKernel {
    * true when the fault was recovered (the access is retried and hits the scratch page).
    */
   handlePageFault(addr: bigint, isWrite: boolean, faultIp: string): boolean {
+    // The hook is the May 2026 series' (7.2): older kernels oops here. spec §3.2, §3.3
+    if (!this.profile.scratchRecovery) return false;
     const source = this.kernel.shadow.innermost();
     const prog = source && this.programOf(source); // step 1: bpf_prog_find_from_stack
     const arena = prog?.arena; // step 2

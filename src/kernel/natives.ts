@@ -31,6 +31,11 @@ export class NativeRegistry {
     for (const [name, fn] of kfuncs) this.addKfunc({ name, fn });
   }
 
+  /** Removes a built-in kfunc the emulated kernel does not have (a user kfunc may add it back). */
+  removeKfunc(name: string): void {
+    this.kfuncByName.delete(name);
+  }
+
   helper(id: number): HelperDef | undefined {
     return this.helperById.get(id);
   }
@@ -44,13 +49,14 @@ export class NativeRegistry {
    * loader's `call src=2` imm). A kfunc extern the registry lacks fails the load, as libbpf's
    * extern resolution does, unless it is `__weak`: then calling it is a run-time error.
    */
-  bind(externs: readonly ExternSpec[]): Natives {
+  bind(externs: readonly ExternSpec[], absent: ReadonlyMap<string, string> = new Map()): Natives {
     const kfuncs = new Map<number, HelperDef>();
     externs.forEach((ext, i) => {
       if (ext.kind === 'ksym' && !ext.weak) throw new LoadError(`extern ${ext.name}`, 'typed and typeless ksyms are not supported');
       if (ext.kind !== 'kfunc') return;
       const entry = this.kfunc(ext.name);
       if (entry) kfuncs.set(i, { name: ext.name, fn: entry.fn });
+      else if (!ext.weak && absent.has(ext.name)) throw new LoadError(`extern ${ext.name}`, absent.get(ext.name)!);
       else if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'kfunc is not provided by the runtime (register it in LoadOptions.kfuncs)');
       else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
     });
