@@ -148,7 +148,7 @@ export class Program {
       },
     };
     try {
-      this.code = predecode(spec.insns, this.env, lowering);
+      this.code = predecode(spec.insns, this.env, lowering, spec.corePoisons && new Map([...spec.corePoisons].map(([slot, p]) => [slot, p.relocation])));
     } catch (e) {
       // The verifier's refusal, at the instruction's source line.
       if (!(e instanceof InvalidInstructionError)) throw e;

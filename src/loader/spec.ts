@@ -7,6 +7,7 @@ import type { Btf } from '../btf/btf.js';
 import type { BtfExt, LineInfo } from '../btf/ext.js';
 import type { Instruction } from '../isa/instruction.js';
 import type { MapSpec } from '../maps/types.js';
+import type { CorePoison } from './core.js';
 
 export interface ProgramType {
   /** libbpf's name for the type ("syscall", "sched_cls", "struct_ops", ...), or "unknown". */
@@ -51,6 +52,11 @@ export interface ProgramSpec {
   readonly functions: readonly PlacedFunction[];
   /** Indices (in ObjectSpec.maps) of the maps the program references. */
   readonly mapRefs: readonly number[];
+  /**
+   * Slots CO-RE relocation poisoned (`call 0xbad2310`), with libbpf's description of the failed
+   * relocation (src/loader/core.ts); a run reaching one fails with a CoreRelocationError.
+   */
+  readonly corePoisons?: ReadonlyMap<number, CorePoison>;
 }
 
 export type MapOrigin = 'btf' | 'data' | 'rodata' | 'bss' | 'kconfig';
