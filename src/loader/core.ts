@@ -32,7 +32,9 @@ import {
   BPF_ALU, BPF_ALU64, BPF_B, BPF_CALL, BPF_DW, BPF_H, BPF_JMP, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_W, BPF_X,
   CLASS_MASK, MODE_MASK, OP_LDDW, SIZE_MASK,
 } from '../isa/opcodes.js';
-import type { ObjectSpec, ProgramSpec } from './spec.js';
+import type { CorePoison, ObjectSpec, ProgramSpec } from './spec.js';
+
+export type { CorePoison };
 
 export { CORE_POISON_IMM };
 
@@ -727,20 +729,6 @@ function patchInsn(ins: Instruction, r: ReloResult): Instruction | 'poison' {
 }
 
 // ---- The object (bpf_object__relocate_core) ----
-
-/** A poisoned slot: libbpf's log for it, when the verifier reaches it. */
-export interface CorePoison {
-  /** bpf_core_format_spec of the local spec: `<byte_off> [7] struct foo.x (0:1 @ offset 4)`. */
-  readonly relocation: string;
-  /** The record's section and index in it. */
-  readonly section: string;
-  readonly index: number;
-}
-
-/** What a run reaching a poisoned slot reports (libbpf's fixup_log_failed_core_relo). */
-export function corePoisonMessage(p: CorePoison): string {
-  return `<invalid CO-RE relocation>: failed to resolve CO-RE relocation ${p.relocation}`;
-}
 
 interface Placement { readonly program: number; readonly slot: number }
 

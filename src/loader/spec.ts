@@ -7,7 +7,6 @@ import type { Btf } from '../btf/btf.js';
 import type { BtfExt, LineInfo } from '../btf/ext.js';
 import type { Instruction } from '../isa/instruction.js';
 import type { MapSpec } from '../maps/types.js';
-import type { CorePoison } from './core.js';
 
 export interface ProgramType {
   /** libbpf's name for the type ("syscall", "sched_cls", "struct_ops", ...), or "unknown". */
@@ -33,6 +32,15 @@ export interface PlacedFunction {
   readonly section: string;
   /** First slot in its ELF section. */
   readonly sectionSlot: number;
+}
+
+/** A slot a failed CO-RE relocation poisoned (src/loader/core.ts): libbpf's log for it. */
+export interface CorePoison {
+  /** bpf_core_format_spec of the local spec: `<byte_off> [7] struct foo.x (0:1 @ offset 4)`. */
+  readonly relocation: string;
+  /** The record's section and index in it. */
+  readonly section: string;
+  readonly index: number;
 }
 
 export interface ProgramSpec {
