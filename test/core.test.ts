@@ -15,7 +15,9 @@ import { parseBtf } from '../src/btf/btf.js';
 import type { CoreRelo } from '../src/btf/ext.js';
 import { ENGINES } from '../src/engines.js';
 import { CoreRelocationError, LoadError } from '../src/errors.js';
-import { applyCoreRelocations, CORE_POISON_IMM, defaultTargetBtf, essentialName, loadTargetBtf } from '../src/loader/core.js';
+import { insn } from '../src/isa/instruction.js';
+import { validate } from '../src/isa/validate.js';
+import { applyCoreRelocations, CORE_POISON_IMM, corePoisonInsn, defaultTargetBtf, essentialName, loadTargetBtf } from '../src/loader/core.js';
 import type { ObjectSpec } from '../src/loader/spec.js';
 import { LoadOptions, openObject } from '../src/object.js';
 import { BtfBuilder } from './btf-builder.js';
@@ -227,6 +229,14 @@ describe('CO-RE: patching and poisoning the instructions', () => {
     assert.deepEqual(big.insns.slice(0, 2).map((i) => [i.opcode, i.src, i.dst, i.off, i.imm]), [[0x85, 0, 0, 0, CORE_POISON_IMM], [0x85, 0, 0, 0, CORE_POISON_IMM]]);
     assert.match(big.corePoisons!.get(0)!.relocation, /^<enumval_value> \[\d+\] enum64 core_big___v1::CORE_BIG = 4294967298$/);
     assert.equal(prog(after, 'read_maybe').insns[1]!.imm, CORE_POISON_IMM);
+  });
+
+  it('a poison call is the verifier\'s refusal where it is reached (deferred to the run), unknown#195896080', () => {
+    const prog = [corePoisonInsn(), insn(0x95)];
+    const refused = new Map<number, string>();
+    validate(prog, refused);
+    assert.match(refused.get(0)!, /^call unknown#195896080: invalid func unknown#195896080/);
+    assert.throws(() => validate(prog), /invalid instruction 0: call unknown#195896080/);
   });
 
   it('skips programs that are not loaded', () => {
