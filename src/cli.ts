@@ -143,7 +143,7 @@ Usage:
   bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
                     [--record FILE.pb] [--budget N|none] [--timeout SECONDS] [--advance-time DURATION]
-                    [MAP AND KCONFIG OPTIONS]
+                    [MAP, KCONFIG, KERNEL AND BTF OPTIONS]
         Load a clang-built BPF object and run its SEC("syscall") programs (or the named ones) in
         file order; print each program's return value and BPF streams, every global variable
         (__arena ones too), the trace and the arena's state. __arena globals go at the end of
@@ -161,7 +161,7 @@ Usage:
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
                   [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
-                  [--kfuncs MODULE.js]... [--fib FILE.json] [MAP AND KCONFIG OPTIONS]
+                  [--kfuncs MODULE.js]... [--fib FILE.json] [MAP, KCONFIG, KERNEL AND BTF OPTIONS]
   bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
         BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
         cgroup_skb, lwt, flow dissector, raw_tp, syscall): the packet (data_in), the context
@@ -172,7 +172,8 @@ Usage:
         (each packet's with --verbose); --pcap-out writes every output packet as a pcap file.
         --fib gives bpf_fib_lookup its network (JSON: devices, routes, neighbours; see the
         README); without it only lo exists, forwarding off, and lookups return FWD_DISABLED (5).
-  MAP AND KCONFIG OPTIONS (run, test-run; each may repeat), applied before load as a loader would:
+  MAP, KCONFIG, KERNEL AND BTF OPTIONS (run, test-run; --map, --map-entry, --map-entries and --kconfig
+  may repeat), applied before load as a loader would:
         --kernel 7.2|6.18         the kernel to emulate (default 7.2): every per-version rule
                                   (README "Kernel profiles"): __arena globals placement, stream
                                   kfunc names, scratch-page recovery, faulting arena atomics,
@@ -186,6 +187,9 @@ Usage:
         --kconfig NAME=VALUE      a __kconfig extern's value, as a .config line gives it (y, n, m,
                                   an integer, "text"); before the simulated kernel's config
         --kconfig-file FILE       more values in .config syntax (an error names its line)
+        --btf FILE                the target kernel BTF CO-RE relocations are applied against
+                                  (raw BTF as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
+                                  without it they resolve against the object's own BTF
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -354,6 +358,7 @@ const OBJECT_OPTIONS = {
   map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
   'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
   kernel: { type: 'string' },
+  btf: { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -363,6 +368,7 @@ interface ObjectOptionValues {
   kconfig?: string[];
   'kconfig-file'?: string;
   kernel?: string;
+  btf?: string;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -374,7 +380,7 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel'> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel' | 'btf'> {
   const kernel = values.kernel;
   if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) {
     throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
@@ -408,7 +414,7 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
   const file = values['kconfig-file'];
   return {
     kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') },
-    kernel: kernel as KernelVersion | undefined,
+    kernel: kernel as KernelVersion | undefined, btf: values.btf,
   };
 }
 

@@ -23,6 +23,7 @@ export type BpfErrorKind =
   | 'call-depth'
   | 'unknown-helper'
   | 'unknown-kfunc'
+  | 'core-relocation'
   | 'kfunc-contract'
   | 'runtime'
   | 'test-run'
@@ -233,6 +234,22 @@ export class UnknownKfuncError extends VmError {
   constructor(index: number, readonly kfunc: string, options?: ErrorOptions) {
     super(index, `call to unknown kfunc ${kfunc}`, options);
     this.name = 'UnknownKfuncError';
+  }
+}
+
+/**
+ * A run reached an instruction a failed CO-RE relocation poisoned (libbpf's `call 0xbad2310`,
+ * spec maps-and-kernel-objects §4.10). The kernel's verifier refuses the load where it reaches
+ * it and libbpf rewrites its log to `N: <invalid CO-RE relocation>` / `failed to resolve CO-RE
+ * relocation <spec>`; bpfrun has no path-exploring verifier and reports it when a run gets there.
+ */
+export class CoreRelocationError extends VmError {
+  readonly kind = 'core-relocation';
+  /** libbpf's bpf_core_format_spec of the relocation: `<byte_off> [7] struct foo.x (0:1 @ offset 4)`. */
+  constructor(index: number, readonly relocation: string, options?: ErrorOptions) {
+    super(index, `<invalid CO-RE relocation>: failed to resolve CO-RE relocation ${relocation} (the kernel's verifier refuses `
+      + 'the program at load where it reaches this instruction; bpfrun found it when a run reached it)', options);
+    this.name = 'CoreRelocationError';
   }
 }
 

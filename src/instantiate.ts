@@ -19,6 +19,7 @@ import { KernelProfile, kernelProfile, KERNEL_VERSIONS, KernelVersion } from './
 import { NativeRegistry } from './kernel/natives.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
+import type { CoreOptions } from './loader/core.js';
 import { kconfigType, KconfigSlot, KconfigValue, resolveKconfig } from './loader/kconfig.js';
 import type { MapDefinition, ObjectSpec, ProgramSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
@@ -36,7 +37,7 @@ import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs, reportResSpinLockFailure } from './streams/index.js';
 import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
-export interface LoadOptions extends KernelOptions {
+export interface LoadOptions extends KernelOptions, CoreOptions {
   /** The engine programs run on unless a run says otherwise (default: DEFAULT_ENGINE, the JIT). */
   readonly engine?: EngineName;
   /**

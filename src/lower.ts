@@ -5,7 +5,7 @@
  * their bit layout: src/isa/xop.ts), and every instruction's constant as a (lo, hi) pair, so
  * that K and X forms share one code path.
  */
-import { InvalidInstructionError } from './errors.js';
+import { CoreRelocationError, InvalidInstructionError } from './errors.js';
 import { fromU64 } from './int64.js';
 import { Instruction } from './isa/instruction.js';
 import {
@@ -41,6 +41,8 @@ export interface Decoded {
   readonly isFunctionStart: Uint8Array;
   /** XOP_REFUSED slots: why the verifier refuses the instruction when it reaches it. */
   readonly refused: ReadonlyMap<number, string>;
+  /** CO-RE-poisoned slots (also XOP_REFUSED): the failed relocation, as libbpf spells it. */
+  readonly corePoisons?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -62,7 +64,9 @@ export interface ContextLowering {
  * What an engine throws when a run reaches an XOP_REFUSED slot: the verifier's refusal, which
  * the kernel gives at load when it reaches the instruction (kernel/bpf/verifier.c do_check).
  */
-export function refusedError(code: Decoded, pc: number): InvalidInstructionError {
+export function refusedError(code: Decoded, pc: number): InvalidInstructionError | CoreRelocationError {
+  const poison = code.corePoisons?.get(pc);
+  if (poison !== undefined) return new CoreRelocationError(pc, poison);
   return new InvalidInstructionError(pc, `${code.refused.get(pc) ?? 'refused instruction'} (the kernel's verifier refuses `
     + 'the program at load where it reaches this instruction; bpfrun found it when a run reached it)');
 }
@@ -70,10 +74,10 @@ export function refusedError(code: Decoded, pc: number): InvalidInstructionError
 /**
  * Validates (structure, function pointers, context accesses) and lowers a program;
  * `globalFunctions` are the first slots of its global subprograms (BTF linkage), verified on
- * their own.
+ * their own; `corePoisons` are the slots CO-RE poisoned, with their relocations.
  */
 export function predecode(insns: readonly Instruction[], env: ExecEnv, context?: ContextLowering,
-  globalFunctions?: ReadonlySet<number>): Decoded {
+  globalFunctions?: ReadonlySet<number>, corePoisons?: ReadonlyMap<number, string>): Decoded {
   const refused = new Map<number, string>();
   const layout = validate(insns, refused);
   checkFunctionPointers(insns, layout, (id) => env.natives.helpers.get(id)?.callbackArgs);
@@ -91,6 +95,7 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
     xop: new Uint16Array(n), dst: new Uint8Array(n), src: new Int32Array(n), off: new Int32Array(n),
     target: new Int32Array(n), imm: new Int32Array(n), consts: new Int32Array(2 * n), slotCount: n,
     functionStarts: layout.subprogStarts, isFunctionStart: new Uint8Array(n), refused,
+    corePoisons: corePoisons && new Map([...corePoisons].filter(([slot]) => refused.has(slot))),
   };
   for (const start of layout.subprogStarts) code.isFunctionStart[start] = 1;
   insns.forEach((ins, k) => {

@@ -17,6 +17,7 @@ import type { ArenaKernel } from './kernel/arena-access.js';
 import { LoadError, MapError } from './errors.js';
 import { findVariable, GlobalValue, globalValue, writeVariable } from './globals.js';
 import { Instance, instantiate, LoadOptions } from './instantiate.js';
+import { relocateCore } from './loader/core.js';
 import type { SimKernel } from './kernel/kernel.js';
 import type { NativeRegistry } from './kernel/natives.js';
 import { adjustRingbufSize, parseObject } from './loader/parse.js';
@@ -195,7 +196,9 @@ export class BpfObject {
   }
 
   load(options: LoadOptions = {}): LoadedObject {
-    const instance = instantiate(this.spec, this.images, options, this.mapDefs, this.autoloads);
+    // CO-RE first, as libbpf's bpf_object__relocate_core (spec maps-and-kernel-objects §4).
+    const spec = relocateCore(this.spec, options, this.autoloads);
+    const instance = instantiate(spec, this.images, options, this.mapDefs, this.autoloads);
     for (const [index, list] of this.entries) {
       const map = instance.maps[index];
       list.forEach(([key, value], k) => {
@@ -208,7 +211,7 @@ export class BpfObject {
         }
       });
     }
-    return new LoadedObject(this.spec, instance);
+    return new LoadedObject(spec, instance);
   }
 }
 

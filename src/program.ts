@@ -158,7 +158,8 @@ export class Program {
       const btf = deps.objectSpec.btf;
       const globalFunctions = new Set(spec.functions.filter((f) => f.start !== 0 && btf?.findByName(f.name, 'FUNC')?.linkage === 'global')
         .map((f) => f.start));
-      this.code = predecode(spec.insns, this.env, lowering, globalFunctions);
+      this.code = predecode(spec.insns, this.env, lowering, globalFunctions,
+        spec.corePoisons && new Map([...spec.corePoisons].map(([slot, p]) => [slot, p.relocation])));
     } catch (e) {
       // The verifier's refusal, at the instruction's source line.
       if (!(e instanceof InvalidInstructionError)) throw e;

@@ -21,6 +21,9 @@ import {
 } from './opcodes.js';
 import { ATOMIC_RMW_OPS } from './xop.js';
 
+/** The helper id libbpf's bpf_core_poison_insn calls: 0xbad2310, "bad relo" (src/loader/core.ts). */
+export const CORE_POISON_IMM = 195896080;
+
 const FP = 10;
 
 /** bpf_prog_load: a privileged load of more instructions (slots) than this is E2BIG. */
@@ -199,6 +202,8 @@ function checkFields(ins: Instruction, fail: (reason: string) => never, refuse: 
           zero(dst, 'dst');
           if (src > BPF_PSEUDO_KFUNC_CALL) fail(`call kind (src) must be 0, 1 or 2 (is ${src})`);
           if (src === BPF_PSEUDO_KFUNC_CALL) { if (off < 0) fail(`kfunc module index must be >= 0 (is ${off})`); } else zero(off, 'off');
+          // libbpf's CO-RE poison (bpf_core_poison_insn): the verifier refuses it where it reaches it.
+          if (src === 0 && imm === CORE_POISON_IMM) refuse(`call unknown#${CORE_POISON_IMM}: invalid func unknown#${CORE_POISON_IMM} (a CO-RE relocation libbpf poisoned)`);
         }
       } else if (code === BPF_EXIT) {
         if (isX) unknown();

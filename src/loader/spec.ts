@@ -34,6 +34,15 @@ export interface PlacedFunction {
   readonly sectionSlot: number;
 }
 
+/** A slot a failed CO-RE relocation poisoned (src/loader/core.ts): libbpf's log for it. */
+export interface CorePoison {
+  /** bpf_core_format_spec of the local spec: `<byte_off> [7] struct foo.x (0:1 @ offset 4)`. */
+  readonly relocation: string;
+  /** The record's section and index in it. */
+  readonly section: string;
+  readonly index: number;
+}
+
 export interface ProgramSpec {
   readonly name: string;
   /** SEC() name without a leading '?'. */
@@ -51,6 +60,11 @@ export interface ProgramSpec {
   readonly functions: readonly PlacedFunction[];
   /** Indices (in ObjectSpec.maps) of the maps the program references. */
   readonly mapRefs: readonly number[];
+  /**
+   * Slots CO-RE relocation poisoned (`call 0xbad2310`), with libbpf's description of the failed
+   * relocation (src/loader/core.ts); a run reaching one fails with a CoreRelocationError.
+   */
+  readonly corePoisons?: ReadonlyMap<number, CorePoison>;
 }
 
 export type MapOrigin = 'btf' | 'data' | 'rodata' | 'bss' | 'kconfig';
