@@ -30,7 +30,7 @@
 
 struct bpf_map {
 	char __pad0[64];
-	__u32 map_type;
+	enum bpf_map_type map_type;
 	__u32 key_size;
 	__u32 value_size;
 	__u32 max_entries;
