@@ -27,6 +27,7 @@ import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
+import type { TaskOptions } from './kernel/objects.js';
 import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, perfLines, perfReport, runReportJson } from './report.js';
 import { drainPerfMaps, PerfMapRecords, runPrograms } from './runs.js';
@@ -177,6 +178,8 @@ Usage:
         --kconfig NAME=VALUE      a __kconfig extern's value, as a .config line gives it (y, n, m,
                                   an integer, "text"); before the simulated kernel's config
         --kconfig-file FILE       more values in .config syntax (an error names its line)
+        --task pid=N,tgid=N,uid=N,gid=N,ppid=N,comm=TEXT   the current task (bpf_get_current_task(_btf),
+                                  _pid_tgid, _uid_gid, _comm); any subset (defaults 1, 1, 0, 0, 0, bpfrun)
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -343,6 +346,7 @@ function nonNegativeInt(text: string | undefined, what: string): number | undefi
 const OBJECT_OPTIONS = {
   map: { type: 'string', multiple: true }, 'map-entry': { type: 'string', multiple: true },
   'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
+  task: { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -351,6 +355,28 @@ interface ObjectOptionValues {
   'map-entries'?: string[];
   kconfig?: string[];
   'kconfig-file'?: string;
+  task?: string;
+}
+
+const TASK_FIELDS = ['pid', 'tgid', 'uid', 'gid', 'ppid', 'comm'] as const;
+
+/** --task pid=N,tgid=N,uid=N,gid=N,ppid=N,comm=TEXT: the simulated current task (any subset). */
+function taskOption(text: string | undefined): TaskOptions | undefined {
+  if (text === undefined) return undefined;
+  const task: Record<string, number | string> = {};
+  for (const part of text.split(',')) {
+    const m = /^([a-z]+)=(.*)$/.exec(part);
+    const field = m && TASK_FIELDS.find((f) => f === m[1]);
+    if (!m || !field) throw new UsageError(`--task ${text}: expected FIELD=VALUE,... (FIELD: ${TASK_FIELDS.join(', ')})`);
+    if (field === 'comm') {
+      if (!/^[\x20-\x7e]{0,15}$/.test(m[2])) throw new UsageError(`--task ${text}: comm must be at most 15 printable ASCII characters`);
+      task.comm = m[2];
+    } else {
+      if (!/^\d+$/.test(m[2]) || Number(m[2]) > 0xffffffff) throw new UsageError(`--task ${text}: ${field} must be an integer in 0..4294967295`);
+      task[field] = Number(m[2]);
+    }
+  }
+  return task as TaskOptions;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -362,7 +388,8 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText'> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'task'> {
+  const task = taskOption(values.task);
   for (const text of values.map ?? []) {
     const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
@@ -390,7 +417,7 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
     kconfig[m[1]] = m[2]; // libbpf's rules for the extern's type apply at load
   }
   const file = values['kconfig-file'];
-  return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') } };
+  return { kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') }, task };
 }
 
 /** A decimal or 0x-hex integer, possibly negative. */

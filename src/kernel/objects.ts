@@ -112,6 +112,18 @@ export class KernelObjects {
     this.maps.forEach((_, i) => this.writeMap(i));
   }
 
+  /**
+   * Brings the counters programs can observe up to date (`bpf_htab.count`, the element count
+   * of a hash map): the test runs call it before running a program.
+   */
+  refreshCounters(): void {
+    const region = this.handleRegion;
+    if (!region) return;
+    this.maps.forEach((map, i) => {
+      if (map instanceof HashMap) region.view.setUint32(i * HANDLE_STRIDE + kernelBtf().offsetOf('bpf_htab', 'count'), map.size, true);
+    });
+  }
+
   private writeMap(index: number): void {
     const map = this.maps[index];
     const region = this.handleRegion;
