@@ -4,8 +4,8 @@
  * backs with memory — `struct bpf_map` and the containers programs read through `&map`
  * (spec maps-and-kernel-objects §3.1–§3.4), a `task_struct` subset behind
  * `bpf_get_current_task(_btf)`, `struct cred` — and the VARs typed ksyms resolve against
- * (`bpf_prog_active`, a per-CPU int; spec §5.3). The per-CPU VARs are in the DATASEC
- * `.data..percpu`, as in vmlinux.
+ * (`bpf_prog_active`, a per-CPU int; spec §5.3), and a `struct sk_buff` subset (types only).
+ * The per-CPU VARs are in the DATASEC `.data..percpu`, as in vmlinux.
  *
  * Member offsets and struct sizes are those of an x86-64 build (Linux 6.18's on the test
  * machine, whose prefix of `struct bpf_map` up to `name` is 7.2's, spec §3.3): a program
@@ -123,6 +123,17 @@ function build(): { bytes: Uint8Array; perCpu: PerCpuVar[]; perCpuSize: number }
     m('real_parent', taskPtr, 1280), m('parent', taskPtr, 1288), m('group_leader', taskPtr, 1328),
     m('start_time', u64, 1552), m('real_cred', credPtr, 1728), m('cred', credPtr, 1736), m('comm', arr(char, 16), 1752),
   ], task);
+
+  // A struct sk_buff subset (include/linux/skbuff.h), for CO-RE relocations of the programs
+  // that read an skb through BTF (not backed by memory yet: the test runs' skbs are the
+  // context conversions of src/net/).
+  const u16 = b.typedef('__u16', b.int('short unsigned int', 2));
+  const dataT = b.typedef('sk_buff_data_t', uint);
+  b.struct('sk_buff', 224, [
+    m('sk', opaque('sock'), 24), m('cb', arr(char, 48), 40), m('len', uint, 112), m('data_len', uint, 116),
+    m('mac_len', u16, 120), m('hdr_len', u16, 122), m('queue_mapping', u16, 124), m('tail', dataT, 184),
+    m('end', dataT, 188), m('head', b.ptr(uchar), 192), m('data', b.ptr(uchar), 200),
+  ]);
 
   // Per-CPU variables (.data..percpu): bpf_prog_active (kernel/bpf/syscall.c, DEFINE_PER_CPU(int)).
   const perCpu: PerCpuVar[] = [];
