@@ -16,6 +16,7 @@ import { ArenaMap } from '../src/maps/arena.js';
 import { createMap } from '../src/maps/map.js';
 import { loadObject, openObject } from '../src/object.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH } from '../src/uapi.js';
+import { bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
 
 const prog = (name: string) => join(PROJECT_ROOT, 'progs', name);
@@ -159,3 +160,21 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('bpfrun run --task', () => {
+  it('sets the current task the helpers and task_struct report', () => {
+    const r = bpfrun(['run', prog('kobjects.bpf.o'), '--prog', 'current_task', '--task', 'pid=77,tgid=70,uid=5,comm=cli-task', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.programs[0].retval, '7');
+    assert.equal(out.globals.task_pid.value, '77');
+    assert.equal(out.globals.task_tgid.value, '70');
+    assert.equal(out.globals.task_uid.value, '5');
+  });
+
+  it('refuses an unknown field, naming the fields', () => {
+    const r = bpfrun(['run', prog('kobjects.bpf.o'), '--task', 'pdi=1']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--task pdi=1: expected FIELD=VALUE,\.\.\. \(FIELD: pid, tgid, uid, gid, ppid, comm\)/);
+  });
+});
