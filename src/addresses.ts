@@ -13,8 +13,9 @@
  *                                                     top-down (unless map_extra says)
  *   ffff888100000000    ffffa00000000000      94 TiB  data regions (the direct map),      memory.ts map()
  *                                                     one 4 GiB window each
- *   ffffa00000000000    ffffa00100000000       4 GiB  map handles (struct bpf_map *),     kernel/kernel.ts
- *                                                     never mapped
+ *   ffffa00000000000    ffffa00100000000       4 GiB  map handles (struct bpf_map *), one  kernel/kernel.ts,
+ *                                                     page a map from +0x1000, mapped      kernel/objects.ts
+ *                                                     read-only: the map's kernel struct
  *   ffffc90000000000    ffffd00000000000       7 TiB  stacks (vmalloc space), one 4 GiB   memory.ts mapStack()
  *                                                     window each, at +0x400000
  *   ffffd00000000000    ffffd20000000000       2 TiB  arena kernel windows (vmalloc       arena/geometry.ts

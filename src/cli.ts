@@ -28,6 +28,7 @@ import { checkKfuncSpec, KfuncSpec, looksLikeKfuncSpec } from './kfunc/api.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AddressSpace } from './memory.js';
+import type { TaskOptions } from './kernel/objects.js';
 import { ExecEnv } from './runtime.js';
 import { describeObject, disassembleObject, formatRunReport, perfLines, perfReport, runReportJson } from './report.js';
 import { drainPerfMaps, PerfMapRecords, runPrograms } from './runs.js';
@@ -187,9 +188,12 @@ Usage:
         --kconfig NAME=VALUE      a __kconfig extern's value, as a .config line gives it (y, n, m,
                                   an integer, "text"); before the simulated kernel's config
         --kconfig-file FILE       more values in .config syntax (an error names its line)
-        --btf FILE                the target kernel BTF CO-RE relocations are applied against
-                                  (raw BTF as /sys/kernel/btf/vmlinux, or an ELF with .BTF);
-                                  without it they resolve against the object's own BTF
+        --btf FILE|simulated      the target kernel BTF CO-RE relocations are applied against
+                                  (raw BTF as /sys/kernel/btf/vmlinux, an ELF with .BTF, or
+                                  'simulated': the simulated kernel's types); without it they
+                                  resolve against the object's own BTF
+        --task pid=N,tgid=N,uid=N,gid=N,ppid=N,comm=TEXT   the current task (bpf_get_current_task(_btf),
+                                  _pid_tgid, _uid_gid, _comm); any subset (defaults 1, 1, 0, 0, 0, bpfrun)
   bpfrun inspect FILE.pb [--stream stdout|stderr] [--faults] [--prog NAME] [--json]
         Read a run record back: the runs, then the events (all, or the filtered ones) in order.
   bpfrun tracelog stdout|stderr FILE.pb [--prog NAME]
@@ -359,6 +363,7 @@ const OBJECT_OPTIONS = {
   'map-entries': { type: 'string', multiple: true }, kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' },
   kernel: { type: 'string' },
   btf: { type: 'string' },
+  task: { type: 'string' },
 } as const;
 
 interface ObjectOptionValues {
@@ -369,6 +374,28 @@ interface ObjectOptionValues {
   'kconfig-file'?: string;
   kernel?: string;
   btf?: string;
+  task?: string;
+}
+
+const TASK_FIELDS = ['pid', 'tgid', 'uid', 'gid', 'ppid', 'comm'] as const;
+
+/** --task pid=N,tgid=N,uid=N,gid=N,ppid=N,comm=TEXT: the simulated current task (any subset). */
+function taskOption(text: string | undefined): TaskOptions | undefined {
+  if (text === undefined) return undefined;
+  const task: Record<string, number | string> = {};
+  for (const part of text.split(',')) {
+    const m = /^([a-z]+)=(.*)$/.exec(part);
+    const field = m && TASK_FIELDS.find((f) => f === m[1]);
+    if (!m || !field) throw new UsageError(`--task ${text}: expected FIELD=VALUE,... (FIELD: ${TASK_FIELDS.join(', ')})`);
+    if (field === 'comm') {
+      if (!/^[\x20-\x7e]{0,15}$/.test(m[2])) throw new UsageError(`--task ${text}: comm must be at most 15 printable ASCII characters`);
+      task.comm = m[2];
+    } else {
+      if (!/^\d+$/.test(m[2]) || Number(m[2]) > 0xffffffff) throw new UsageError(`--task ${text}: ${field} must be an integer in 0..4294967295`);
+      task[field] = Number(m[2]);
+    }
+  }
+  return task as TaskOptions;
 }
 
 const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
@@ -380,11 +407,12 @@ const MAP_ATTRIBUTES: Readonly<Record<string, keyof MapAttributes>> = {
  * --map-entries NAME=FILE.json (elements written after creation) to an opened object, in the
  * order given; returns the --kconfig NAME=VALUE values for load.
  */
-function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel' | 'btf'> {
+function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<LoadOptions, 'kconfig' | 'kconfigText' | 'kernel' | 'btf' | 'task'> {
   const kernel = values.kernel;
   if (kernel !== undefined && !(KERNEL_VERSIONS as readonly string[]).includes(kernel)) {
     throw new UsageError(`--kernel must be one of ${KERNEL_VERSIONS.join(', ')}`);
   }
+  const task = taskOption(values.task);
   for (const text of values.map ?? []) {
     const m = /^([^.=]+)\.([a-z_]+)=(.+)$/.exec(text);
     if (!m) throw new UsageError(`--map ${text}: expected NAME.FIELD=VALUE (FIELD: ${Object.keys(MAP_ATTRIBUTES).join(', ')})`);
@@ -414,7 +442,7 @@ function applyObjectOptions(obj: BpfObject, values: ObjectOptionValues): Pick<Lo
   const file = values['kconfig-file'];
   return {
     kconfig, kconfigText: file === undefined ? undefined : { name: file, content: readFile(file).toString('utf8') },
-    kernel: kernel as KernelVersion | undefined, btf: values.btf,
+    kernel: kernel as KernelVersion | undefined, btf: values.btf, task,
   };
 }
 

@@ -33,3 +33,9 @@ export {
   PERF_RECORD_LOST, PERF_RECORD_MISC_KERNEL, PERF_RECORD_SAMPLE,
 } from './maps/perf-event-array.js';
 export type { PerfEventOptions, PerfRecord } from './maps/perf-event-array.js';
+// The simulated kernel's BTF and the kernel objects behind pointers (maps-and-kernel-objects
+// §3, §5.3): what CO-RE relocations target, `&map`, the current task, per-CPU ksyms.
+export { kernelBtf, type KernelBtf, type PerCpuVar } from './kernel/kernel-btf.js';
+export { BtfBuilder, type EncodedMember } from './btf/encode.js';
+export { mapStructName, type TaskOptions, type SimTask } from './kernel/objects.js';
+export { typesAreCompat } from './kernel/ksyms.js';

@@ -7,7 +7,6 @@
  */
 import { ArenaKernel } from './kernel/arena-access.js';
 import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
-import { ksymAddress } from './addresses.js';
 import { BpfError, LoadError } from './errors.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
@@ -17,6 +16,7 @@ import { SIMULATED_HZ, SIMULATED_KERNEL_CONFIG, VIRTUAL_KCONFIG } from './kernel
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { KernelProfile, kernelProfile, KERNEL_VERSIONS, KernelVersion } from './kernel/profile.js';
 import { NativeRegistry } from './kernel/natives.js';
+import { KsymResolution, resolveKsyms, unresolvedExternError } from './kernel/ksyms.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
 import type { CoreOptions } from './loader/core.js';
@@ -144,6 +144,7 @@ export function instantiate(
   });
   fillKconfig(spec, maps, options);
   spec.maps.forEach((def, i) => { if (def.origin === 'rodata' || def.origin === 'kconfig') maps[i].freeze(); });
+  kernel.objects.refreshMaps(); // `frozen` in the maps' kernel structs (spec §3.4)
 
   // The program each engine instance runs: what bpf_prog_find_from_stack resolves. spec §5
   const byEngine = new Map<FrameSource, Program>();
@@ -162,11 +163,14 @@ export function instantiate(
   }
 
   const registry = nativeRegistry(spec, kernel, arenaKernel, running, options, profile);
-  const natives = registry.bind(spec.externs, profile.absentKfuncs);
-  const resolveLdImm64 = ldImm64Resolver(spec, kernel, maps, handles, arenaGlobalsOffset, registry);
+  const natives = registry.bind(spec.externs);
+  const ksyms = resolveKsyms(spec, kernel, registry, profile.absentKfuncs); // spec §5.3: per program, below
+  const resolveLdImm64 = ldImm64Resolver(spec, kernel, maps, handles, arenaGlobalsOffset, ksyms);
   const arenaIndex = arena ? maps.indexOf(arena) : -1;
   const programs = spec.programs.filter((p) => autoload.has(p.name)).map((p) => {
     try {
+      const unresolved = unresolvedExternError(p, ksyms); // spec §5.4: only programs using it fail
+      if (unresolved) throw unresolved;
       const program = new Program(p, {
         objectSpec: spec, kernel, natives, resolveLdImm64,
         arena: arena && p.mapRefs.includes(arenaIndex) ? arena : undefined,
@@ -271,7 +275,7 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
 
 /** Values of the object's `ld_imm64` pseudo forms: map handles, map values, extern addresses. */
 function ldImm64Resolver(spec: ObjectSpec, kernel: SimKernel, maps: readonly BpfMap[], handles: readonly bigint[], arenaGlobalsOffset: number,
-  registry: NativeRegistry): LdImm64Resolver {
+  ksyms: KsymResolution): LdImm64Resolver {
   return (kind, imm, imm2, index) => {
     if (kind === BPF_PSEUDO_MAP_IDX) return handles[imm];
     if (kind === BPF_PSEUDO_MAP_IDX_VALUE) {
@@ -285,9 +289,9 @@ function ldImm64Resolver(spec: ObjectSpec, kernel: SimKernel, maps: readonly Bpf
       return map.lookupElem(KEY_0, kernel.cpu) + BigInt(imm2);
     }
     if (kind === BPF_PSEUDO_BTF_ID) {
-      // An extern's address: non-zero when the runtime provides it (`if (bpf_ksym_exists(f))`).
-      const ext = spec.externs[imm];
-      return ext.kind === 'kfunc' && registry.kfunc(ext.name) ? ksymAddress(imm) : 0n;
+      // An extern's address (./kernel/ksyms.ts): a kfunc's when the runtime provides it
+      // (`if (bpf_ksym_exists(f))`), a ksym's in the simulated kernel; 0 when unresolved.
+      return ksyms.address(imm);
     }
     throw new LoadError(`instruction ${index}`, `unexpected ld_imm64 pseudo source ${kind}`);
   };

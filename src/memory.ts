@@ -45,6 +45,16 @@ export class AddressSpace {
     return this.add(name, hi, start, bytes, writable);
   }
 
+  /**
+   * Maps a buffer in a window outside the data and stack windows that its owner manages itself
+   * (the map handles' kernel objects, src/kernel/objects.ts); replaces what that window held.
+   */
+  mapInWindow(name: string, hi: number, start: number, bytes: Uint8Array, writable: boolean): MemoryRegion {
+    const old = this.byHi.get(hi);
+    if (old) this.unmap(old);
+    return this.add(name, hi, start, bytes, writable);
+  }
+
   /** Maps an engine's stack (all call frames, contiguous) in a window of its own. */
   mapStack(bytes: Uint8Array): MemoryRegion {
     const hi = this.freeWindow(this.nextStackHi, STACK_HI, STACK_HI_END, 'stack');

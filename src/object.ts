@@ -17,6 +17,7 @@ import type { ArenaKernel } from './kernel/arena-access.js';
 import { LoadError, MapError } from './errors.js';
 import { findVariable, GlobalValue, globalValue, writeVariable } from './globals.js';
 import { Instance, instantiate, LoadOptions } from './instantiate.js';
+import { kernelBtf } from './kernel/kernel-btf.js';
 import { relocateCore } from './loader/core.js';
 import type { SimKernel } from './kernel/kernel.js';
 import type { NativeRegistry } from './kernel/natives.js';
@@ -197,7 +198,8 @@ export class BpfObject {
 
   load(options: LoadOptions = {}): LoadedObject {
     // CO-RE first, as libbpf's bpf_object__relocate_core (spec maps-and-kernel-objects §4).
-    const spec = relocateCore(this.spec, options, this.autoloads);
+    // CO-RE against the given kernel BTF; 'simulated': the simulated kernel's (src/kernel/kernel-btf.ts).
+    const spec = relocateCore(this.spec, options.btf === 'simulated' ? kernelBtf().btf : options.btf, this.autoloads);
     const instance = instantiate(spec, this.images, options, this.mapDefs, this.autoloads);
     for (const [index, list] of this.entries) {
       const map = instance.maps[index];

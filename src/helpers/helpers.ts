@@ -157,6 +157,11 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     return Array.from({ length: len / 8 }, (_, k) => view.getBigUint64(8 * k, true));
   };
   const u32 = (ctx: CallContext, n: number) => ctx.argLo(n) >>> 0;
+  const perCpu = (ctx: CallContext, cpu: number): bigint => {
+    const p = kernel.objects.perCpuPtr(ctx.arg(1), cpu);
+    if (p === undefined) throw new RuntimeError(ctx.index, `argument 1 (${hex(ctx.arg(1))}) is not a per-CPU pointer`);
+    return p;
+  };
 
   const defs: Partial<Record<HelperName, NativeFn>> = {
     // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
@@ -187,6 +192,13 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     get_prandom_u32: () => kernel.prandomU32(),
     get_smp_processor_id: () => kernel.cpu,
     get_current_pid_tgid: () => (BigInt(kernel.tgid) << 32n) | BigInt(kernel.pid),
+    // The simulated current task's struct (./kernel/objects.ts): its pid, tgid, comm and cred
+    // are what the helpers above return.
+    get_current_task: () => kernel.objects.currentTask(),
+    get_current_task_btf: () => kernel.objects.currentTask(),
+    // kernel/bpf/helpers.c: a per-CPU variable's copy on this CPU / on `cpu` (NULL past nr_cpu_ids).
+    this_cpu_ptr: (ctx) => perCpu(ctx, kernel.cpu),
+    per_cpu_ptr: (ctx) => (u32(ctx, 2) >= kernel.nrCpus ? 0 : perCpu(ctx, u32(ctx, 2))),
     // kernel/trace/bpf_trace.c bpf_trace_printk: at most 3 arguments; returns the length written.
     trace_printk: (ctx) => {
       const fmt = formatString(ctx, ctx.arg(1), u32(ctx, 2));

@@ -660,7 +660,7 @@ export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperNam
     // §2.5: the test run's dummy socket is a full socket: the pointer comes back as given.
     sk_fullsock: (ctx) => ctx.arg(1),
     // §4.10 bpf_get_current_uid_gid: (gid << 32) | uid.
-    get_current_uid_gid: () => BigInt(kernel.task().uid),
+    get_current_uid_gid: () => (BigInt(kernel.task().gid >>> 0) << 32n) | BigInt(kernel.task().uid >>> 0),
     // §4.10 bpf_get_current_comm: NUL-terminated, the rest of the buffer zeroed.
     get_current_comm: (ctx) => {
       const size = u32(ctx, 2);

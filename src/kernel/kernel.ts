@@ -11,6 +11,7 @@ import { ShadowStack } from '../runtime.js';
 import { EventLog } from '../events.js';
 import type { BpfMap } from '../maps/base.js';
 import { Fib, type FibConfig } from '../net/fib.js';
+import { KernelObjects, resolveTask, type SimTask, type TaskOptions } from './objects.js';
 
 export interface KernelOptions {
   /** Number of possible CPUs (per-CPU maps hold one value each). Default 2. */
@@ -29,6 +30,11 @@ export interface KernelOptions {
   /** The task programs run in (bpf_get_current_pid_tgid). Defaults: pid = tgid = 1. */
   readonly pid?: number;
   readonly tgid?: number;
+  /**
+   * The current task (bpf_get_current_task(_btf), _pid_tgid, _comm, _uid_gid): pid and tgid
+   * here win over the ones above. Defaults: pid = tgid = 1, uid = gid = 0, comm "bpfrun".
+   */
+  readonly task?: TaskOptions;
   /**
    * The simulated FIB bpf_fib_lookup consults (devices, routes, neighbours; spec
    * program-types §4.7), as plain data or parsed. Default: lo only, forwarding off. A bad
@@ -50,6 +56,10 @@ export class SimKernel {
   readonly cpu: number;
   readonly pid: number;
   readonly tgid: number;
+  /** The current task, completed from KernelOptions.task. */
+  readonly currentTask: SimTask;
+  /** The kernel objects behind pointers: map structs, task_struct, per-CPU data (./objects.ts). */
+  readonly objects: KernelObjects;
   /** The FIB of bpf_fib_lookup. */
   readonly fib: Fib;
   /** CONFIG_HZ. */
@@ -79,8 +89,10 @@ export class SimKernel {
     this.cpu = options.cpu ?? 0;
     if (!Number.isInteger(this.nrCpus) || this.nrCpus < 1) throw new RangeError('nrCpus must be a positive integer');
     if (!Number.isInteger(this.cpu) || this.cpu < 0 || this.cpu >= this.nrCpus) throw new RangeError(`cpu must be in 0..${this.nrCpus - 1}`);
-    this.pid = options.pid ?? 1;
-    this.tgid = options.tgid ?? this.pid;
+    this.currentTask = resolveTask(options.task, options.pid, options.tgid);
+    this.pid = this.currentTask.pid;
+    this.tgid = this.currentTask.tgid;
+    this.objects = new KernelObjects(this.memory, this.nrCpus, this.currentTask, this.cpu);
     this.clockMode = options.clock ?? 'virtual';
     this.clockNs = options.clockStartNs ?? 1_000_000_000n;
     this.clockStep = options.clockStepNs ?? 1_000n;
@@ -92,10 +104,12 @@ export class SimKernel {
 
   /**
    * Registers a map and returns the handle value `ld_imm64` of the map yields: a kernel-looking
-   * address that is not mapped (MAP_HANDLE_WINDOW), so a program cannot dereference it.
+   * address (MAP_HANDLE_WINDOW) where the map's kernel struct is mapped read-only
+   * (`struct bpf_map` first, then the type's container fields: ./objects.ts, spec §3.4).
    */
   addMap(map: BpfMap): bigint {
     this.maps.push(map);
+    this.objects.addMap(map, this.maps.length - 1);
     return this.handleOf(this.maps.length - 1);
   }
 
@@ -125,9 +139,10 @@ export class SimKernel {
     return this.maps[(lo >>> 12) - 1];
   }
 
-  /** The task programs run in, as stack dumps and reports name it (uid 0, comm "bpfrun"). */
-  task(): { readonly cpu: number; readonly uid: number; readonly pid: number; readonly comm: string } {
-    return { cpu: this.cpu, uid: 0, pid: this.pid, comm: 'bpfrun' };
+  /** The task programs run in, as stack dumps and reports name it. */
+  task(): { readonly cpu: number; readonly uid: number; readonly gid: number; readonly pid: number; readonly comm: string } {
+    const t = this.currentTask;
+    return { cpu: this.cpu, uid: t.uid, gid: t.gid, pid: t.pid, comm: t.comm };
   }
 
   ktimeNs(): bigint {

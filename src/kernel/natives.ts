@@ -4,7 +4,7 @@
  * built-in helpers and kfuncs, the arena and stream kfuncs and the user's kfuncs (a later
  * kfunc of the same name replaces an earlier one), then bound to an object's externs.
  */
-import { LoadError, UnknownKfuncError } from '../errors.js';
+import { UnknownKfuncError } from '../errors.js';
 import type { ExternSpec } from '../loader/spec.js';
 import type { HelperDef, NativeFn, Natives } from '../runtime.js';
 
@@ -46,18 +46,16 @@ export class NativeRegistry {
 
   /**
    * What the engines call: helpers by id, and an object's kfunc externs by extern index (the
-   * loader's `call src=2` imm). A kfunc extern the registry lacks fails the load, as libbpf's
-   * extern resolution does, unless it is `__weak`: then calling it is a run-time error.
+   * loader's `call src=2` imm). A kfunc extern the registry lacks becomes a poisoned call (an
+   * UnknownKfuncError if a run reaches it); whether its programs load is decided per program
+   * (./ksyms.ts: a strong one fails the programs that reference it, spec §5.4).
    */
-  bind(externs: readonly ExternSpec[], absent: ReadonlyMap<string, string> = new Map()): Natives {
+  bind(externs: readonly ExternSpec[]): Natives {
     const kfuncs = new Map<number, HelperDef>();
     externs.forEach((ext, i) => {
-      if (ext.kind === 'ksym' && !ext.weak) throw new LoadError(`extern ${ext.name}`, 'typed and typeless ksyms are not supported');
       if (ext.kind !== 'kfunc') return;
       const entry = this.kfunc(ext.name);
       if (entry) kfuncs.set(i, { name: ext.name, fn: entry.fn });
-      else if (!ext.weak && absent.has(ext.name)) throw new LoadError(`extern ${ext.name}`, absent.get(ext.name)!);
-      else if (!ext.weak) throw new LoadError(`extern ${ext.name}`, 'kfunc is not provided by the runtime (register it in LoadOptions.kfuncs)');
       else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
     });
     return { helpers: this.helperById, kfuncs };

@@ -80,8 +80,8 @@ const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
     arenaGlobals: 'start',
     streamVprintk: 'bpf_stream_vprintk_impl',
     absentKfuncs: new Map([
-      ['bpf_stream_vprintk', 'not in Linux 6.18 (it has bpf_stream_vprintk_impl; the 4-argument form is 7.2\'s)'],
-      ['bpf_stream_print_stack', 'not in Linux 6.18 (added in 7.0)'],
+      ['bpf_stream_vprintk', 'kfunc bpf_stream_vprintk is not in Linux 6.18 (it has bpf_stream_vprintk_impl; the 4-argument form is 7.2\'s)'],
+      ['bpf_stream_print_stack', 'kfunc bpf_stream_print_stack is not in Linux 6.18 (added in 7.0)'],
     ]),
     scratchRecovery: false,
     atomicFaultZeroes: false,

@@ -12,8 +12,8 @@
  * refuses the load when the verifier reaches it): spec §4.11 item 4's approximation.
  *
  * Target BTF: LoadOptions.btf (a parsed Btf, raw BTF bytes, an ELF with a .BTF section, or a
- * path to either, such as /sys/kernel/btf/vmlinux), else defaultTargetBtf(). With neither,
- * every relocation is resolved against the object's own BTF with its root type as the only
+ * path to either, such as /sys/kernel/btf/vmlinux; 'simulated' is the simulated kernel's, which
+ * object.ts supplies). Without one, every relocation is resolved against the object's own BTF with its root type as the only
  * candidate ("self" target): values come out as compiled (the instructions are still validated
  * against the local spec), which keeps bpfrun's behaviour for objects built for their target.
  *
@@ -45,17 +45,9 @@ export interface CoreOptions {
   /**
    * The target kernel BTF for CO-RE relocations: a parsed Btf, raw BTF bytes (as
    * /sys/kernel/btf/vmlinux), an ELF object with a .BTF section, or a path to either.
-   * Default: defaultTargetBtf(), else the object's own BTF (relocations resolve as compiled).
+   * Default: the object's own BTF (relocations resolve as compiled).
    */
   readonly btf?: TargetBtfSource;
-}
-
-/**
- * The target BTF used when LoadOptions.btf is not given: none yet (the simulated kernel's BTF
- * will be returned here), so relocations resolve against the object's own BTF.
- */
-export function defaultTargetBtf(): Btf | undefined {
-  return undefined;
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -811,9 +803,8 @@ export function applyCoreRelocations(spec: ObjectSpec, target: Btf | undefined, 
   return Object.freeze({ ...spec, programs: Object.freeze(out) });
 }
 
-/** The relocated spec for a load: the target from `options.btf`, else defaultTargetBtf(), else self. */
-export function relocateCore(spec: ObjectSpec, options: CoreOptions, autoload: ReadonlySet<string>): ObjectSpec {
+/** The relocated spec for a load: against the target `btf`, else the object's own BTF. */
+export function relocateCore(spec: ObjectSpec, btf: TargetBtfSource | undefined, autoload: ReadonlySet<string>): ObjectSpec {
   if (!spec.btfExt?.coreRelos.size) return spec;
-  const source = options.btf ?? defaultTargetBtf();
-  return applyCoreRelocations(spec, source === undefined ? undefined : loadTargetBtf(source), autoload);
+  return applyCoreRelocations(spec, btf === undefined ? undefined : loadTargetBtf(btf), autoload);
 }
