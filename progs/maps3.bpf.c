@@ -163,14 +163,6 @@ struct {
 __s64 st_bad_flags, st_skip_all, st_same, st_stack_bad_flags, st_stack_size_bad, st_stack_skip_all;
 __s64 st_ids[2];
 
-/* Both iterations have the same stack (same call site, same callers). */
-static long same_stack_cb(__u64 i, void *ctx)
-{
-	if (i < 2)
-		st_ids[i] = bpf_get_stackid(ctx, &stacks, 0);
-	return 0;
-}
-
 /* Results independent of the kernel's stack: bad flags, skipping 255 frames. */
 SEC("raw_tp")
 int stack_errnos(void *ctx)
@@ -179,7 +171,10 @@ int stack_errnos(void *ctx)
 
 	st_bad_flags = bpf_get_stackid(ctx, &stacks, 1 << 12);
 	st_skip_all = bpf_get_stackid(ctx, &stacks, 0xff);
-	bpf_loop(2, same_stack_cb, ctx, 0);
+	/* Both iterations have the same stack (same call site, same callers). */
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < 2; i++)
+		st_ids[i] = bpf_get_stackid(ctx, &stacks, 0);
 	st_same = st_ids[0] >= 0 && st_ids[0] == st_ids[1];
 	st_ids[0] = st_ids[1] = 0; /* the ids themselves depend on the kernel's stack */
 	st_stack_bad_flags = bpf_get_stack(ctx, buf, sizeof(buf), 1 << 9);
