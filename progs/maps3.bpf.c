@@ -168,15 +168,18 @@ SEC("raw_tp")
 int stack_errnos(void *ctx)
 {
 	__u64 buf[4];
+	int i;
 
 	st_bad_flags = bpf_get_stackid(ctx, &stacks, 1 << 12);
 	st_skip_all = bpf_get_stackid(ctx, &stacks, 0xff);
-	/* Both iterations have the same stack (same call site, same callers). */
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < 2; i++)
-		st_ids[i] = bpf_get_stackid(ctx, &stacks, 0);
-	st_same = st_ids[0] >= 0 && st_ids[0] == st_ids[1];
-	st_ids[0] = st_ids[1] = 0; /* the ids themselves depend on the kernel's stack */
+	/* Both iterations have the same stack (same call site, same callers): an
+	 * open-coded iterator, which clang cannot unroll into two call sites. */
+	bpf_for(i, 0, 2)
+		st_ids[i & 1] = bpf_get_stackid(ctx, &stacks, 0);
+	st_same = st_ids[0] == st_ids[1];
+	/* the ids themselves depend on the kernel's stack: keep their signs */
+	st_ids[0] = st_ids[0] < 0 ? st_ids[0] : 1;
+	st_ids[1] = st_ids[1] < 0 ? st_ids[1] : 1;
 	st_stack_bad_flags = bpf_get_stack(ctx, buf, sizeof(buf), 1 << 9);
 	st_stack_size_bad = bpf_get_stack(ctx, buf, 12, 0);
 	st_stack_skip_all = bpf_get_stack(ctx, buf, sizeof(buf), 0xff);
