@@ -4,12 +4,13 @@
  * (bpf_user_ringbuf_drain with LOCAL dynptrs), SK_STORAGE on the skb test
  * run's dummy socket, CGROUP_STORAGE / PERCPU_CGROUP_STORAGE through
  * bpf_get_local_storage in a cgroup_skb test run, STACK_TRACE through
- * bpf_get_stackid / bpf_get_stack.
+ * bpf_get_stackid / bpf_get_stack, CGROUP_ARRAY through
+ * bpf_current_task_under_cgroup / bpf_skb_under_cgroup.
  *
  * Results are .bss globals. test/data/kernel/maps3.json holds what Linux 6.18
  * answered for the programs whose results do not depend on the kernel's own
  * stack or on a user-space producer (scripts/kernel-oracle/cases/maps3.py):
- * urb_empty, sk_storage, cg_storage, stack_errnos. The others (urb_drain,
+ * urb_empty, sk_storage, cg_storage, stack_errnos, cgroup_array (empty slots). The others (urb_drain,
  * stack_ids) are checked by test/maps3.test.ts against the spec.
  *
  * Errnos: EINVAL -22, E2BIG -7, ENOENT -2, EEXIST -17, EFAULT -14, EBUSY -16.
@@ -204,6 +205,29 @@ int stack_ids(void *ctx)
 	st_id_user = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	st_get_user = bpf_get_stack(ctx, st_buf, sizeof(st_buf), BPF_F_USER_STACK);
 	stack_sub(ctx);
+	return 0;
+}
+
+/* ---- CGROUP_ARRAY ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 2);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} cg_arr SEC(".maps");
+
+__s64 cga_task0, cga_task1, cga_task_big, cga_skb0, cga_skb1, cga_skb_big;
+
+SEC("tc")
+int cgroup_array(struct __sk_buff *skb)
+{
+	cga_task0 = bpf_current_task_under_cgroup(&cg_arr, 0);
+	cga_task1 = bpf_current_task_under_cgroup(&cg_arr, 1);
+	cga_task_big = bpf_current_task_under_cgroup(&cg_arr, 2);
+	cga_skb0 = bpf_skb_under_cgroup(skb, &cg_arr, 0);
+	cga_skb1 = bpf_skb_under_cgroup(skb, &cg_arr, 1);
+	cga_skb_big = bpf_skb_under_cgroup(skb, &cg_arr, 2);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ import { ENGINES } from '../src/engines.js';
 import { MapError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
 import { loadObject } from '../src/object.js';
+import { CgroupArrayMap } from '../src/maps/cgroup-array.js';
 import { CgroupStorageMap } from '../src/maps/cgroup-storage.js';
 import { jhash } from '../src/maps/jhash.js';
 import { LocalStorageMap } from '../src/maps/local-storage.js';
@@ -23,7 +24,7 @@ import { StackTraceMap } from '../src/maps/stack-trace.js';
 import type { MapSpec } from '../src/maps/types.js';
 import { UserRingBufMap } from '../src/maps/user-ringbuf.js';
 import {
-  BPF_F_NO_PREALLOC, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_TASK_STORAGE,
+  BPF_F_NO_PREALLOC, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_TASK_STORAGE,
   BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, errnoName,
 } from '../src/uapi.js';
 
@@ -51,6 +52,8 @@ interface Step {
   readonly op: string; readonly map: string; readonly errno: number; readonly btf?: boolean;
   readonly type?: number; readonly key_size?: number; readonly value_size?: number; readonly max_entries?: number;
   readonly flags: number; readonly key?: string | null; readonly value?: string; readonly out?: string | null;
+  /** CGROUP_ARRAY updates: what the fd was ('notcgroup', 'badfd'): bpfrun's value 0, not the root cgroup. */
+  readonly value_cgroup?: string;
 }
 
 const EBADF = 9;
@@ -81,7 +84,7 @@ describe('maps3: USER_RINGBUF, local storages, cgroup storages, STACK_TRACE', ()
           const key = s.key == null ? EMPTY : bytes(s.key);
           let v: Uint8Array | undefined;
           switch (s.op) {
-            case 'update': got = { errno: errnoOf(() => m.update(key, bytes(s.value!), s.flags)) }; break;
+            case 'update': got = { errno: errnoOf(() => m.update(key, s.value_cgroup ? u32(0) : bytes(s.value!), s.flags)) }; break;
             case 'delete': got = { errno: errnoOf(() => m.delete(key)) }; break;
             case 'lookup': { const e = errnoOf(() => { v = m.lookup(key); }); got = { errno: e || (v ? 0 : 2) }; break; }
             case 'lookup_and_delete': { const e = errnoOf(() => { v = m.lookupAndDelete(key, s.flags); }); got = { errno: e || (v ? 0 : 2) }; break; }
@@ -344,6 +347,31 @@ describe('maps3: USER_RINGBUF, local storages, cgroup storages, STACK_TRACE', ()
         assert.equal(got.getBigUint64(8, true), sub[1]);
         assert.ok(got.getBigUint64(0, true) > sub[0] && got.getBigUint64(0, true) < CODE_WINDOW.end); // a later call in stack_sub
         assert.equal(hex(buf.subarray(16, 32)), '00'.repeat(16));
+      });
+    }
+  });
+
+  describe('CGROUP_ARRAY (spec §2.11; bpfrun: the root cgroup only)', () => {
+    it('syscall side: value 1 is the root cgroup, others EBADF; BPF_ANY only; lookup ENOTSUPP', () => {
+      const m = make<CgroupArrayMap>({ type: BPF_MAP_TYPE_CGROUP_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+      assert.equal(m.underCgroup(0), -11);
+      assert.equal(m.underCgroup(2), -7);
+      m.update(u32(0), u32(1));
+      assert.equal(m.underCgroup(0), 1);
+      assert.equal(errnoOf(() => m.update(u32(1), u32(7))), EBADF);
+      assert.equal(errnoOf(() => m.update(u32(1), u32(1), 1)), 22);
+      assert.equal(errnoOf(() => m.lookup(u32(0))), 524);
+      m.delete(u32(0));
+      assert.equal(m.underCgroup(0), -11);
+    });
+
+    for (const engine of ENGINES) {
+      it(`bpf_current_task_under_cgroup / bpf_skb_under_cgroup [${engine}]`, () => {
+        const obj = loadObject('progs/maps3.bpf.o', { engine });
+        const g = (n: string) => BigInt.asIntN(64, obj.global(n).value!);
+        obj.map('cg_arr').update(u32(1), u32(1)); // slot 1: the root cgroup
+        obj.program('cgroup_array').testRun({ data: bytes('ffffffffffff000000000001080045000021000100004011f8b80a0000010a000002303930390009e30568656c6c6f') });
+        assert.deepEqual(['cga_task0', 'cga_task1', 'cga_task_big', 'cga_skb0', 'cga_skb1', 'cga_skb_big'].map(g), [-11n, 1n, -7n, -11n, 1n, -7n]);
       });
     }
   });

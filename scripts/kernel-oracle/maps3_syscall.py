@@ -114,6 +114,29 @@ def main():
     m2.elem("next_key", "st_ok", u32(3))
     m2.elem("lookup_and_delete", "st_ok", u32(0))
 
+    # CGROUP_ARRAY (§2.11): fd-array rules; values are cgroup directory fds.
+    CGROUP_ARRAY = 8
+    mk("cga_ok", CGROUP_ARRAY, 4, 4, 2)
+    mk("cga_val8", CGROUP_ARRAY, 4, 8, 2)
+    mk("cga_key8", CGROUP_ARRAY, 8, 4, 2)
+    mk("cga_max0", CGROUP_ARRAY, 4, 4, 0)
+    mk("cga_rdonly_prog", CGROUP_ARRAY, 4, 4, 2, RDONLY_PROG)
+    mk("cga_rdonly", CGROUP_ARRAY, 4, 4, 2, RDONLY)
+    # Flags and the index are checked before the fd; a file that is not a cgroup v2 directory
+    # (here /dev/null; the recording machine had no cgroup2 mount) and a closed fd are EBADF.
+    null_fd = os.open("/dev/null", os.O_RDONLY)
+    for key, fd, flags, what in ((0, null_fd, ANY, "notcgroup"), (1, null_fd, NOEXIST, "notcgroup"),
+                                 (1, null_fd, EXIST, "notcgroup"), (2, null_fd, ANY, "notcgroup"),
+                                 (1, 9999, ANY, "badfd")):
+        e, _ = m2.elem("update", "cga_ok", u32(key), u32(fd), flags=flags)
+        m2.steps[-1]["value_cgroup"] = what
+    m2.elem("lookup", "cga_ok", u32(0))
+    m2.elem("next_key", "cga_ok", None)
+    m2.elem("next_key", "cga_ok", u32(1))
+    m2.elem("delete", "cga_ok", u32(1))
+    m2.elem("delete", "cga_ok", u32(0))
+    m2.elem("delete", "cga_ok", u32(2))
+
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     out = {"kernel": platform.release(), "nr_cpus": os.cpu_count(),
            "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),

@@ -6,7 +6,8 @@
  *   bpf_dynptr_size / bpf_dynptr_is_rdonly (kernel/bpf/helpers.c), for LOCAL dynptrs;
  * - bpf_{sk,task,inode,cgrp}_storage_get / _delete (bpf_local_storage.c and friends);
  * - bpf_get_local_storage (kernel/bpf/helpers.c, cgroup storages of the test run);
- * - bpf_get_stackid / bpf_get_stack (kernel/bpf/stackmap.c) on bpfrun's BPF frames.
+ * - bpf_get_stackid / bpf_get_stack (kernel/bpf/stackmap.c) on bpfrun's BPF frames;
+ * - bpf_current_task_under_cgroup / bpf_skb_under_cgroup (CGROUP_ARRAY, ../maps/cgroup-array.ts).
  *
  * struct bpf_dynptr_kern (16 bytes in program memory): void *data; u32 size (bits 0-23 the
  * size, bits 28-30 the type, bit 31 read-only); u32 offset.
@@ -16,7 +17,9 @@ import { RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import type { BpfMap } from '../maps/base.js';
 import { AddressSpace } from '../memory.js';
+import { CgroupArrayMap } from '../maps/cgroup-array.js';
 import { CgroupStorageMap } from '../maps/cgroup-storage.js';
+import { SkBuff } from '../net/skb.js';
 import { LocalStorageMap } from '../maps/local-storage.js';
 import {
   BPF_F_SKIP_FIELD_MASK, BPF_F_USER_BUILD_ID, BPF_F_USER_STACK, stackMaxDepth, StackTraceMap,
@@ -26,7 +29,7 @@ import type { CallContext, NativeFn } from '../runtime.js';
 import { hex } from '../text.js';
 import {
   BPF_FUNC, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE, E2BIG,
-  EFAULT, EINVAL, type HelperName,
+  EFAULT, EINVAL, ENOENT, type HelperName,
 } from '../uapi.js';
 
 /** The callback arguments (ARG_PTR_TO_FUNC) of these helpers. */
@@ -162,6 +165,16 @@ export function createStorageHelpers(kernel: SimKernel): Partial<Record<HelperNa
       return m.localStorage(kernel.runContext ?? kernel, kernel.cpu);
     },
 
+    // kernel/trace/bpf_trace.c, net/core/filter.c (spec §2.11): the task and the sockets are in
+    // the root cgroup.
+    current_task_under_cgroup: (ctx) =>
+      mapArg(ctx, 1, 'current_task_under_cgroup', (x): x is CgroupArrayMap => x instanceof CgroupArrayMap).underCgroup(ctx.argLo(2) >>> 0),
+    skb_under_cgroup: (ctx) => {
+      const m = mapArg(ctx, 2, 'skb_under_cgroup', (x): x is CgroupArrayMap => x instanceof CgroupArrayMap);
+      const skb = kernel.runContext;
+      if (!(skb instanceof SkBuff) || !skb.sock) return -ENOENT;
+      return m.underCgroup(ctx.argLo(3) >>> 0);
+    },
     // kernel/bpf/stackmap.c (spec §2.10).
     get_stackid: (ctx) => {
       const m = mapArg(ctx, 2, 'get_stackid', (x): x is StackTraceMap => x instanceof StackTraceMap);

@@ -15,7 +15,7 @@ import {
   BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE,
-  BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_STACK_TRACE, E2BIG,
+  BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_CGROUP_ARRAY, E2BIG,
   EBADF, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
   NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from '../uapi.js';
@@ -30,6 +30,7 @@ import { QueueStackMap } from './queue-stack.js';
 import { PerfEventArrayMap } from './perf-event-array.js';
 import { ProgArrayMap } from './progarray.js';
 import { RingBufMap } from './ringbuf.js';
+import { CgroupArrayMap } from './cgroup-array.js';
 import { CgroupStorageMap } from './cgroup-storage.js';
 import { LocalStorageMap } from './local-storage.js';
 import { StackTraceMap } from './stack-trace.js';
@@ -120,6 +121,12 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
   [BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, (s, memory, nrCpus) => { checkCgroupStorage(s); return new CgroupStorageMap(s, memory, nrCpus); }],
   // spec §2.10: stack_map_alloc.
   [BPF_MAP_TYPE_STACK_TRACE, (s, memory, nrCpus) => { checkStackTrace(s); return new StackTraceMap(s, memory, nrCpus); }],
+  // spec §2.11: fd-array rules; slots hold cgroups (the root only in bpfrun).
+  [BPF_MAP_TYPE_CGROUP_ARRAY, (s, memory, nrCpus) => {
+    checkFdArray(s, 'cgroup array values are u32 cgroup fds');
+    checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of cgroup slots (8 bytes each)');
+    return new CgroupArrayMap(s, memory, nrCpus);
+  }],
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
   // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
   // for its verdict (test runs never transmit). maps-and-kernel-objects §2.8

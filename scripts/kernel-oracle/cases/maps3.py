@@ -22,4 +22,6 @@ CASES = [
       repeat=2),
     C("stack_errnos", "bpf_get_stackid/bpf_get_stack: bad flags EINVAL, skip 255 EFAULT, the "
       "same stack twice the same id, a size not a multiple of 8 EINVAL", "stack_errnos"),
+    C("cgroup_array_empty", "CGROUP_ARRAY with empty slots: bpf_current_task_under_cgroup and "
+      "bpf_skb_under_cgroup give EAGAIN, an index past max_entries E2BIG", "cgroup_array", UDP),
 ]
