@@ -137,6 +137,31 @@ def main():
     m2.elem("delete", "cga_ok", u32(0))
     m2.elem("delete", "cga_ok", u32(2))
 
+    # SOCKMAP, SOCKHASH, REUSEPORT_SOCKARRAY (§2.15): creation, and element ops on empty maps.
+    SOCKMAP, SOCKHASH, REUSEPORT = 15, 18, 20
+    for t, n in ((SOCKMAP, "sm"), (SOCKHASH, "sh"), (REUSEPORT, "ra")):
+        mk(f"{n}_ok", t, 4, 8, 4)
+        mk(f"{n}_v4", t, 4, 4, 4)
+        mk(f"{n}_v2", t, 4, 2, 4)
+        mk(f"{n}_k8", t, 8, 8, 4)
+        mk(f"{n}_k0", t, 0, 8, 4)
+        mk(f"{n}_max0", t, 4, 8, 0)
+        mk(f"{n}_rdonly", t, 4, 8, 4, RDONLY)
+        mk(f"{n}_rdonly_prog", t, 4, 8, 4, RDONLY_PROG)
+        mk(f"{n}_noprealloc", t, 4, 8, 4, NO_PREALLOC)
+        mk(f"{n}_k600", t, 600, 8, 4)
+        m2.elem("lookup", f"{n}_ok", u32(0))
+        m2.elem("lookup", f"{n}_v4", u32(0))
+        m2.elem("update", f"{n}_ok", u32(0), struct.pack("<Q", 9999))
+        m2.elem("update", f"{n}_ok", u32(0), struct.pack("<Q", 1 << 32))
+        m2.elem("update", f"{n}_ok", u32(0), struct.pack("<Q", 9999), flags=3)
+        m2.elem("update", f"{n}_ok", u32(9), struct.pack("<Q", 9999))
+        m2.elem("delete", f"{n}_ok", u32(0))
+        m2.elem("delete", f"{n}_ok", u32(9))
+        m2.elem("next_key", f"{n}_ok", None)
+        m2.elem("next_key", f"{n}_ok", u32(3))
+        m2.elem("next_key", f"{n}_ok", u32(9))
+
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     out = {"kernel": platform.release(), "nr_cpus": os.cpu_count(),
            "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),

@@ -7,7 +7,7 @@ import { MapError } from '../errors.js';
 import { hex } from '../text.js';
 import {
   BPF_F_ACCESS_MASK, BPF_F_CLONE, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_STACK_BUILD_ID,
-  BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, E2BIG, EINVAL, errnoName, mapTypeName, PCPU_MIN_UNIT_SIZE,
+  BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_SOCKHASH, E2BIG, EINVAL, errnoName, mapTypeName, PCPU_MIN_UNIT_SIZE,
 } from '../uapi.js';
 import { PERF_EVENT_MAX_STACK } from './stack-trace.js';
 import type { MapSpec } from './types.js';
@@ -65,4 +65,22 @@ export function checkStackTrace(s: MapSpec): void {
     fail(s, EINVAL, `value_size ${s.valueSize} holds more than perf_event_max_stack (${PERF_EVENT_MAX_STACK}) IPs`);
   }
   if (s.maxEntries > 2 ** 31) fail(s, E2BIG, `max_entries ${s.maxEntries} exceeds 2^31`);
+}
+
+const SOCK_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
+
+// sock_map_alloc / sock_hash_alloc: EINVAL for all but a key over MAX_BPF_STACK (E2BIG). spec §2.15
+export function checkSockMap(s: MapSpec): void {
+  const hash = s.type === BPF_MAP_TYPE_SOCKHASH;
+  if (s.maxEntries === 0 || (!hash && s.maxEntries > 0x7fffffff)) fail(s, EINVAL, `max_entries ${s.maxEntries} must be 1..INT_MAX`);
+  if (hash ? s.keySize === 0 : s.keySize !== 4) fail(s, EINVAL, hash ? 'key_size must not be 0' : `sockmap keys are u32 indices: key_size must be 4, got ${s.keySize}`);
+  if (s.valueSize !== 4 && s.valueSize !== 8) fail(s, EINVAL, `values are socket fds: value_size must be 4 or 8, got ${s.valueSize}`);
+  if (s.flags & ~SOCK_FLAGS) fail(s, EINVAL, `flags ${hex((s.flags & ~SOCK_FLAGS) >>> 0)} are not allowed (only NUMA_NODE, RDONLY, WRONLY)`);
+  if (hash && s.keySize > 512) fail(s, E2BIG, `key_size ${s.keySize} exceeds MAX_BPF_STACK (512)`);
+  if (hash && s.maxEntries > 2 ** 31) fail(s, EINVAL, `max_entries ${s.maxEntries} needs more than U32_MAX bytes of buckets`);
+}
+
+// reuseport_array_alloc_check: value_size 4 or 8, then the array rules (checked by the caller).
+export function checkReuseportValue(s: MapSpec): void {
+  if (s.valueSize !== 4 && s.valueSize !== 8) fail(s, EINVAL, `values are socket fds: value_size must be 4 or 8, got ${s.valueSize}`);
 }

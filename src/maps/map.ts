@@ -15,7 +15,8 @@ import {
   BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE,
-  BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_CGROUP_ARRAY, E2BIG,
+  BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_CGROUP_ARRAY,
+  BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG,
   EBADF, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
   NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from '../uapi.js';
@@ -35,7 +36,8 @@ import { CgroupStorageMap } from './cgroup-storage.js';
 import { LocalStorageMap } from './local-storage.js';
 import { StackTraceMap } from './stack-trace.js';
 import { UserRingBufMap } from './user-ringbuf.js';
-import { checkCgroupStorage, checkLocalStorage, checkStackTrace } from './checks3.js';
+import { checkCgroupStorage, checkLocalStorage, checkReuseportValue, checkSockMap, checkStackTrace } from './checks3.js';
+import { SockMap } from './sockmap.js';
 import { roundUp8, type MapSpec } from './types.js';
 
 export { BpfMap, type MapOptions } from './base.js';
@@ -127,6 +129,10 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
     checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of cgroup slots (8 bytes each)');
     return new CgroupArrayMap(s, memory, nrCpus);
   }],
+  // spec §2.15: always empty (bpfrun simulates no sockets for them to hold).
+  [BPF_MAP_TYPE_SOCKMAP, (s, memory, nrCpus) => { checkSockMap(s); return new SockMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_SOCKHASH, (s, memory, nrCpus) => { checkSockMap(s); return new SockMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, (s, memory, nrCpus) => { checkReuseportValue(s); checkArray(s); return new SockMap(s, memory, nrCpus); }],
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
   // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
   // for its verdict (test runs never transmit). maps-and-kernel-objects §2.8
