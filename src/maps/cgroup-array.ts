@@ -65,6 +65,11 @@ export class CgroupArrayMap extends BpfMap {
     return super.updateFailure(errno, key, flags);
   }
 
+  /** The occupied slots: [index, cgroup id as u32] (the syscall cannot read them: ENOTSUPP). */
+  override *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (const [i, id] of [...this.slots].sort((a, b) => a[0] - b[0])) yield [indexKey(i), indexKey(id)];
+  }
+
   protected hostDelete(key: Uint8Array): number {
     const index = keyIndex(key);
     if (index >= this.maxEntries) return -E2BIG;

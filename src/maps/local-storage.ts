@@ -149,6 +149,16 @@ export class LocalStorageMap extends BpfMap {
     return 0;
   }
 
+  /** The live elements: [owner pointer as a little-endian u64, value] (get_next_key is ENOTSUPP). */
+  override *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    this.prune();
+    for (const e of this.elements.values()) {
+      const k = new Uint8Array(8);
+      new DataView(k.buffer).setBigUint64(0, e.owner, true);
+      yield [k, e.region.bytes.slice()];
+    }
+  }
+
   protected hostNextKey(): never {
     return this.fail(ENOTSUPP, `${this.typeName} maps have no get_next_key (ENOTSUPP)`);
   }

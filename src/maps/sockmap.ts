@@ -56,6 +56,9 @@ export class SockMap extends BpfMap {
     return -EINVAL;
   }
 
+  /** Always empty. */
+  override *entries(): IterableIterator<[Uint8Array, Uint8Array]> { /* nothing to list */ }
+
   protected hostNextKey(key: Uint8Array | undefined): Uint8Array | undefined {
     if (this.hash) return undefined;
     const next = arrayNextIndex(key, this.maxEntries);

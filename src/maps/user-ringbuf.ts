@@ -186,6 +186,8 @@ export class UserRingBufMap extends BpfMap {
   protected hostUpdate(): never { return this.fail(ENOTSUPP, 'user ring buffers have no elements to update'); }
   protected hostDelete(): never { return this.fail(ENOTSUPP, 'user ring buffers have no elements to delete'); }
   protected hostNextKey(): never { return this.fail(ENOTSUPP, 'user ring buffers have no keys'); }
+  /** No elements to list (pending samples: `pending`, `drain`). */
+  override *entries(): IterableIterator<[Uint8Array, Uint8Array]> { /* nothing to list */ }
   /** checkKey would EINVAL a non-empty key first; the kernel answers ENOTSUPP for every op. */
   protected override checkKey(): void {}
 }
