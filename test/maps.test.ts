@@ -15,7 +15,7 @@ import {
   BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_SEGV_ON_FAULT, BPF_F_TOKEN_FD,
   BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK_TRACE, BPF_NOEXIST, BPF_RB_AVAIL_DATA,
+  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STRUCT_OPS, BPF_NOEXIST, BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE, E2BIG, EAGAIN,
   EEXIST, EINVAL, ENOENT, ENOTSUPP, EOPNOTSUPP, EPERM, errnoName, mapTypeName,
 } from '../src/uapi.js';
@@ -71,7 +71,7 @@ describe('maps', () => {
       rejects({ flags: BPF_F_NUMA_NODE, numaNode: 1 }, 'EINVAL', /numa_node 1/);
       rejects({ type: 0 }, 'EINVAL', /unknown map type 0/);
       rejects({ type: 99 }, 'EINVAL', /unknown map type 99/);
-      rejects({ type: BPF_MAP_TYPE_STACK_TRACE, keySize: 4 }, 'EOPNOTSUPP', /stack_trace.*not implemented/);
+      rejects({ type: BPF_MAP_TYPE_STRUCT_OPS, keySize: 4 }, 'EOPNOTSUPP', /struct_ops.*not implemented/);
       rejects({ keySize: -1 }, 'EINVAL', /keySize must be a u32/);
       rejects({ maxEntries: 1.5 }, 'EINVAL', /maxEntries/);
       // BPF_F_TOKEN_FD is stripped before the type's checks, and NUMA node 0 exists.

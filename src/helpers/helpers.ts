@@ -22,6 +22,7 @@ import { createNetExtraHelpers } from './net-extra.js';
 import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
 import { createStrtoxHelpers } from './strtox.js';
+import { createDynptrKfuncs, createStorageHelpers, STORAGE_CALLBACK_ARGS } from './storage.js';
 import { bpfFormat, FormatMemory } from './printf.js';
 
 /**
@@ -46,7 +47,7 @@ const BITS_ITER_NR_WORDS_MAX = 511;
 const MAX_BPRINTF_VARARGS = 12;
 
 /** The helpers' ARG_PTR_TO_FUNC arguments (bpf_loop's and bpf_for_each_map_elem's callback_fn). */
-const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2], ...TIMER_CALLBACK_ARGS };
+const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = { loop: [2], for_each_map_elem: [2], ...TIMER_CALLBACK_ARGS, ...STORAGE_CALLBACK_ARGS };
 
 /**
  * bpf_loop where the verifier inlines it (kernel/bpf/fixups.c inline_bpf_loop; spec maps §6.5):
@@ -299,6 +300,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ...createPerfHelpers(kernel),
     ...createLockHelpers(kernel), ...createTimerHelpers(kernel), // spin_lock, timer_*: ./locks.ts, ./timers.ts (spec §6.1, §6.3)
     ...createMapHelpers(kernel), // map_push_elem, map_pop_elem, map_peek_elem: ./map-helpers.ts
+    ...createStorageHelpers(kernel), // user_ringbuf_drain, dynptrs, local/cgroup storages, stacks: ./storage.ts
     ...createNetExtraHelpers(kernel), // check_mtu, ecn_set_ce, cookies, sk lookups, for_each_map_elem: ./net-extra.ts
   };
 
@@ -393,5 +395,6 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
     ['bpf_iter_bits_destroy', (ctx) => {
       bitsCopies.delete(iterAt(ctx, 16).address);
     }],
+    ...createDynptrKfuncs(kernel), // bpf_dynptr_size, bpf_dynptr_is_rdonly: ./storage.ts
   ]);
 }

@@ -14,7 +14,9 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_INSN_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, E2BIG,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_UNSPEC, BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE,
+  BPF_MAP_TYPE_INODE_STORAGE, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_CGROUP_ARRAY,
+  BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG,
   EBADF, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, ERANGE, errnoName, INT_MAX, KMALLOC_MAX_SIZE, mapTypeName,
   NR_MAP_TYPES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from '../uapi.js';
@@ -29,6 +31,13 @@ import { QueueStackMap } from './queue-stack.js';
 import { PerfEventArrayMap } from './perf-event-array.js';
 import { ProgArrayMap } from './progarray.js';
 import { RingBufMap } from './ringbuf.js';
+import { CgroupArrayMap } from './cgroup-array.js';
+import { CgroupStorageMap } from './cgroup-storage.js';
+import { LocalStorageMap } from './local-storage.js';
+import { StackTraceMap } from './stack-trace.js';
+import { UserRingBufMap } from './user-ringbuf.js';
+import { checkCgroupStorage, checkLocalStorage, checkReuseportValue, checkSockMap, checkStackTrace } from './checks3.js';
+import { SockMap } from './sockmap.js';
 import { roundUp8, type MapSpec } from './types.js';
 
 export { BpfMap, type MapOptions } from './base.js';
@@ -98,6 +107,32 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
     checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of event slots (8 bytes each)');
     return new PerfEventArrayMap(s, memory, nrCpus);
   }],
+  // spec §2.14: the RINGBUF rules (BPF_F_RB_OVERWRITE is RINGBUF's only).
+  [BPF_MAP_TYPE_USER_RINGBUF, (s, memory, nrCpus) => {
+    checkRingbuf(s);
+    checkRegion(s, 2 * s.maxEntries);
+    return new UserRingBufMap(s, memory, nrCpus);
+  }],
+  // spec §2.12: bpf_local_storage_map_alloc_check.
+  [BPF_MAP_TYPE_SK_STORAGE, (s, memory, nrCpus) => { checkLocalStorage(s); return new LocalStorageMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_TASK_STORAGE, (s, memory, nrCpus) => { checkLocalStorage(s); return new LocalStorageMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_INODE_STORAGE, (s, memory, nrCpus) => { checkLocalStorage(s); return new LocalStorageMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_CGRP_STORAGE, (s, memory, nrCpus) => { checkLocalStorage(s); return new LocalStorageMap(s, memory, nrCpus); }],
+  // spec §2.13: cgroup_storage_map_alloc.
+  [BPF_MAP_TYPE_CGROUP_STORAGE, (s, memory, nrCpus) => { checkCgroupStorage(s); return new CgroupStorageMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, (s, memory, nrCpus) => { checkCgroupStorage(s); return new CgroupStorageMap(s, memory, nrCpus); }],
+  // spec §2.10: stack_map_alloc.
+  [BPF_MAP_TYPE_STACK_TRACE, (s, memory, nrCpus) => { checkStackTrace(s); return new StackTraceMap(s, memory, nrCpus); }],
+  // spec §2.11: fd-array rules; slots hold cgroups (the root only in bpfrun).
+  [BPF_MAP_TYPE_CGROUP_ARRAY, (s, memory, nrCpus) => {
+    checkFdArray(s, 'cgroup array values are u32 cgroup fds');
+    checkRegion(s, s.maxEntries * FD_ARRAY_ELEM_SIZE, 'of cgroup slots (8 bytes each)');
+    return new CgroupArrayMap(s, memory, nrCpus);
+  }],
+  // spec §2.15: always empty (bpfrun simulates no sockets for them to hold).
+  [BPF_MAP_TYPE_SOCKMAP, (s, memory, nrCpus) => { checkSockMap(s); return new SockMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_SOCKHASH, (s, memory, nrCpus) => { checkSockMap(s); return new SockMap(s, memory, nrCpus); }],
+  [BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, (s, memory, nrCpus) => { checkReuseportValue(s); checkArray(s); return new SockMap(s, memory, nrCpus); }],
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
   // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
   // for its verdict (test runs never transmit). maps-and-kernel-objects §2.8
