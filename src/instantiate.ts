@@ -212,9 +212,12 @@ export function instantiate(
  */
 function attachSpecialFields(spec: ObjectSpec, maps: readonly BpfMap[]): void {
   if (!spec.btf) return;
-  for (const m of maps) {
-    if (m.spec.valueTypeId === undefined) continue;
-    const fields = findSpecialFields(spec.btf, m.spec.valueTypeId);
+  for (const [i, m] of maps.entries()) {
+    // A global data section's value type is its DATASEC, as libbpf gives it to the kernel.
+    const def = spec.maps[i];
+    const typeId = def.origin === 'btf' ? m.spec.valueTypeId : spec.btf.datasec(def.section)?.id;
+    if (typeId === undefined) continue;
+    const fields = findSpecialFields(spec.btf, typeId);
     if (!fields) continue;
     checkSpecialFields(m, fields);
     m.specialFields = fields;

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
 import { LockRuleError, MapError } from '../src/errors.js';
-import type { Btf } from '../src/btf/btf.js';
+import { parseBtf, type Btf } from '../src/btf/btf.js';
+import { BtfBuilder } from '../src/btf/encode.js';
 import { checkSpecialFields, findSpecialFields } from '../src/maps/special-fields.js';
 import { loadObject, type LoadedObject } from '../src/object.js';
 import { BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH } from '../src/uapi.js';
@@ -21,6 +22,17 @@ const g = (obj: LoadedObject, name: string) => obj.global(name).value;
 const u64 = (b: Uint8Array, off: number) => new DataView(b.buffer, b.byteOffset).getBigUint64(off, true);
 
 describe('special fields from BTF (spec §1.1, §6.1)', () => {
+  it('in a global data section: the DATASEC\'s variables, at their offsets (a lock in .data.X, as libbpf passes it)', () => {
+    const b = new BtfBuilder();
+    const u32 = b.int('unsigned int', 4);
+    const lock = b.struct('bpf_spin_lock', 4, [{ name: 'val', type: u32, offset: 0 }]);
+    const counter = b.variable('counter', u32);
+    const theLock = b.variable('the_lock', lock);
+    const sec = b.datasec('.data.locked', 8, [{ type: counter, offset: 0, size: 4 }, { type: theLock, offset: 4, size: 4 }]);
+    const btf = parseBtf(b.encode());
+    assert.deepEqual(findSpecialFields(btf, sec), { spinLock: 4 });
+  });
+
   const obj = loadObject(OBJ);
   const btf = obj.spec.btf as Btf;
   const typeOf = (name: string) => btf.findByName(name, 'STRUCT')!.id;

@@ -200,6 +200,11 @@ export function createNetExtraHelpers(kernel: SimKernel): Partial<Record<HelperN
     sk_lookup_tcp: () => skLookup(),
     sk_lookup_udp: () => skLookup(),
     skc_lookup_tcp: () => skLookup(),
+    // net/core/filter.c bpf_tcp_sock: the socket if it is a full TCP socket; bpf_get_listener_sock:
+    // it if it listens. The only socket a test run has is its dummy one (protocol 0, TCP_CLOSE):
+    // both give NULL.
+    tcp_sock: () => 0,
+    get_listener_sock: () => 0,
     // bpf_sk_release needs a socket a lookup returned (the verifier refuses NULL), and no lookup
     // returns one here.
     sk_release: (ctx) => {

@@ -84,7 +84,20 @@ export function findSpecialFields(btf: Btf, typeId: number): SpecialFields | und
       found[kind] = off;
     }
   };
-  visit(btf.type(typeId), 0, 0);
+  const top = btf.type(typeId);
+  if (top.kind === 'DATASEC') {
+    // A global data section (libbpf's value type for .data/.bss maps): each variable at its offset.
+    for (const v of top.vars) {
+      const variable = btf.type(v.type);
+      const t = btf.type(variable.kind === 'VAR' ? variable.type : v.type);
+      const kind = t.kind === 'STRUCT' ? KIND_BY_NAME.get(t.name) : undefined;
+      if (kind === undefined) visit(t, v.offset, 1);
+      else if (found[kind] !== undefined) bad = true;
+      else found[kind] = v.offset;
+    }
+  } else {
+    visit(top, 0, 0);
+  }
   if (bad || (found.spinLock !== undefined && found.resSpinLock !== undefined)) return undefined;
   return Object.keys(found).length === 0 ? undefined : found;
 }
