@@ -234,7 +234,7 @@ export class Program {
     const setup = this.type.testRun(kernel, options, {
       name: this.name, section: this.section, maxCtxOffset: this.maxCtxOffset, sleepable: this.spec.type.sleepable,
     });
-    const args = setup.args ?? [AddressSpace.address(this.contextRegion!)];
+    const args = setup.args ?? (setup.repeat > 0 ? [AddressSpace.address(this.contextRegion!)] : []);
     const outer = kernel.runContext;
     kernel.runContext = setup.context;
     kernel.objects.refreshCounters(); // bpf_htab.count read through &map (spec maps §3.4)
@@ -254,11 +254,12 @@ export class Program {
         this.checkReturn(r0);
         instructions += result.instructions;
       }
-      const duration = Math.min(0xffffffff, Math.round(((performance.now() - t0) * 1e6) / setup.repeat));
+      const duration = Math.min(0xffffffff, Math.round(((performance.now() - t0) * 1e6) / Math.max(1, setup.repeat)));
       const out = setup.finish(r0);
       return {
         data: out.data, dataSize: out.dataSize, ctx: out.ctx, ctxSize: out.ctxSize, errno: out.errno, redirect: out.redirect,
-        clones: out.clones, retval: Number(BigInt.asUintN(32, r0)), r0, duration, instructions,
+        clones: out.clones, retval: out.retval ?? Number(BigInt.asUintN(32, r0)), r0: out.retval === undefined ? r0 : BigInt(out.retval),
+        duration, instructions,
       };
     } catch (e) {
       if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));

@@ -9,6 +9,7 @@ import { FLOW_DISSECTOR } from './flow-dissector.js';
 import { RAW_TRACEPOINT } from './raw-tp.js';
 import { CGROUP_SKB, LWT_IN, LWT_OUT, LWT_XMIT, SCHED_ACT, SCHED_CLS, SOCKET_FILTER } from './skb.js';
 import { SYSCALL } from './syscall.js';
+import { TRACING } from './tracing.js';
 import type { ProgramTypeDef } from './types.js';
 import { XDP } from './xdp.js';
 
@@ -17,7 +18,7 @@ export { ContextSites } from './context.js';
 export { FlowDissectorContext } from './flow-dissector.js';
 
 const PROGRAM_TYPES: ReadonlyMap<string, ProgramTypeDef> = new Map([
-  SYSCALL, XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, LWT_IN, LWT_OUT, LWT_XMIT, FLOW_DISSECTOR, RAW_TRACEPOINT,
+  SYSCALL, XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, LWT_IN, LWT_OUT, LWT_XMIT, FLOW_DISSECTOR, RAW_TRACEPOINT, TRACING,
 ].map((t) => [t.name, t]));
 
 /**

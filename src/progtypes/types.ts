@@ -22,6 +22,11 @@ export interface TestRunInput {
   readonly flags?: number;
   readonly cpu?: number;
   readonly batchSize?: number;
+  /**
+   * Tracing programs only: run the program on these arguments (its u64 context array) instead
+   * of the kernel's test run, which never runs it (spec program-types §1.8).
+   */
+  readonly tracingArgs?: readonly bigint[];
 }
 
 /** What the program under test is, as its type's test run needs to know it. */
@@ -49,6 +54,8 @@ export interface TestRunOutput {
   readonly redirect?: RedirectRecord;
   /** The clones bpf_clone_redirect would have sent, in call order, over every repetition. */
   readonly clones?: readonly ClonedPacket[];
+  /** retval when the test run computes it without running the program (tracing, §1.8). */
+  readonly retval?: number;
 }
 
 /** A test run set up in a kernel: the program's arguments, its context, then what it hands back. */
