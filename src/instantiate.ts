@@ -35,7 +35,7 @@ import { Program } from './program.js';
 import { ProgramTypeDef, programTypeDef } from './progtypes/index.js';
 import { FrameSource, LdImm64Resolver } from './runtime.js';
 import { createStreamKfuncs, reportResSpinLockFailure } from './streams/index.js';
-import { checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
+import { checkExceptionCallback, checkSleepableKfuncs, checkSleepableMaps } from './verifier.js';
 
 export interface LoadOptions extends KernelOptions, CoreOptions {
   /** The engine programs run on unless a run says otherwise (default: DEFAULT_ENGINE, the JIT). */
@@ -182,6 +182,7 @@ export function instantiate(
       });
       checkHelperCalls(p, programTypeDef(p.type.name), registry);
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
+      checkExceptionCallback(p, spec.btf);
       checkSleepableMaps(p, spec.maps);
       return program;
     } catch (e) {

@@ -17,6 +17,7 @@ import {
   CLASS_MASK, CODE_MASK,
 } from './isa/opcodes.js';
 import type { ProgramSpec } from './loader/spec.js';
+import type { Btf } from './btf/btf.js';
 import type { Natives } from './runtime.js';
 import {
   BPF_FUNC, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CGRP_STORAGE, BPF_MAP_TYPE_HASH,
@@ -45,6 +46,23 @@ export function checkSleepableMaps(spec: ProgramSpec, maps: ReadonlyArray<{ read
     if (m === undefined || SLEEPABLE_MAP_TYPES.has(m.type)) continue;
     throw new LoadError(`program ${spec.name}`,
       `map '${m.name}': Sleepable programs can only use array, hash, ringbuf and local storage maps`);
+  }
+}
+
+/**
+ * Exception callbacks (a `DECL_TAG "exception_callback:<fn>"` on the program, elf-loading.md
+ * §1.3) are not supported: bpf_throw always unwinds to the default callback, which returns the
+ * cookie (kernel/bpf/fixups.c: r0 = r1). A program that names its own is refused at load rather
+ * than run with the wrong callback.
+ */
+export function checkExceptionCallback(spec: ProgramSpec, btf: Btf | undefined): void {
+  const func = btf?.findByName(spec.name, 'FUNC');
+  if (!btf || !func) return;
+  for (const t of btf.types) {
+    if (t.kind === 'DECL_TAG' && t.type === func.id && t.componentIdx === -1 && t.name.startsWith('exception_callback:')) {
+      throw new LoadError(`program ${spec.name}`,
+        `its exception callback ${t.name.slice('exception_callback:'.length)} is not supported by bpfrun (bpf_throw returns the cookie, as the default callback)`);
+    }
   }
 }
 

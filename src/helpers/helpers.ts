@@ -392,6 +392,13 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
       view.setInt32(off + 12, Math.min(bit, nrBits), true);
       return bit >= nrBits ? 0 : address + 12n; // &kit->bit
     }],
+    // kernel/bpf/helpers.c bpf_throw: unwinds every frame to the exception callback; the default
+    // one (kernel/bpf/fixups.c) returns the cookie, so the program ends with r0 = cookie.
+    // Programs naming their own callback are refused at load (verifier.ts checkExceptionCallback).
+    ['bpf_throw', (ctx) => {
+      ctx.stop();
+      return ctx.arg(1);
+    }],
     ['bpf_iter_bits_destroy', (ctx) => {
       bitsCopies.delete(iterAt(ctx, 16).address);
     }],
