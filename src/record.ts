@@ -76,6 +76,13 @@ export function encodeRecord(objectFile: string, data: RunData): Uint8Array {
       userVmStart: u64(arena.userVmStart), kernVmStart: u64(arena.kernVmStart), globalsOffset: u64(arena.globalsOffset),
       pagesAllocated: arena.pagesAllocated, pagesScratched: arena.pagesScratched,
     },
+    timers: [
+      ...(data.callbacks ?? []).map((c) => ({
+        wq: c.kind === 'wq', program: c.program ?? '', map: c.map, key: c.key, atNs: u64(c.atNs), ran: true,
+        retval: u64(c.retval ?? 0n), instructions: u64(c.instructions ?? 0), error: c.error?.message ?? '',
+      })),
+      ...(data.timers ?? []).map((t) => ({ wq: t.kind === 'wq', program: t.program ?? '', map: t.map, key: t.key, atNs: u64(t.expiresNs), ran: false })),
+    ],
     perf: (data.perf ?? []).map(({ map, records }) => ({
       map,
       records: records.map((r) => ({
@@ -109,6 +116,20 @@ export interface RunRecordView {
   readonly arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
   /** Each PERF_EVENT_ARRAY's records after the runs (empty in records written before they were recorded). */
   readonly perf: readonly PerfMapRecords[];
+  /** Timer and bpf_wq callbacks that ran as the clock advanced (`ran`), then those still armed. */
+  readonly timers: readonly RecordedTimer[];
+}
+
+export interface RecordedTimer {
+  readonly kind: 'timer' | 'wq';
+  readonly program: string;
+  readonly map: string;
+  readonly key: Uint8Array;
+  readonly atNs: bigint;
+  readonly ran: boolean;
+  readonly retval?: bigint;
+  readonly instructions?: bigint;
+  readonly error?: string;
 }
 
 /** The record as protobufjs `toObject` gives it (defaults filled, 64-bit fields as bigint). */
@@ -128,6 +149,7 @@ interface RawRecord {
   arena?: { userVmStart: bigint; kernVmStart: bigint; globalsOffset: bigint; pagesAllocated: number; pagesScratched: number };
   droppedEvents: bigint;
   perf: Array<{ map: string; records: Array<{ cpu: number; slot: number; type: number; misc: number; size: number; data: Uint8Array; lost: bigint; id: bigint }> }>;
+  timers: Array<{ wq: boolean; program: string; map: string; key: Uint8Array; atNs: bigint; ran: boolean; retval: bigint; instructions: bigint; error: string }>;
 }
 
 const sourceOf = (program: string, s: RawSource | undefined): SourceLocation | undefined =>
@@ -165,6 +187,10 @@ export function decodeRecord(bytes: Uint8Array, where = 'run record'): RunRecord
     events,
     droppedEvents: Number(raw.droppedEvents),
     arena: a && a.userVmStart !== 0n ? a : undefined,
+    timers: raw.timers.map((t): RecordedTimer => ({
+      kind: t.wq ? 'wq' : 'timer', program: t.program, map: t.map, key: new Uint8Array(t.key), atNs: t.atNs, ran: t.ran,
+      ...(t.ran && (t.error ? { error: t.error } : { retval: t.retval, instructions: t.instructions })),
+    })),
     perf: raw.perf.map(({ map, records }) => ({
       map,
       records: records.map((r): PerfRecord => {
@@ -220,6 +246,11 @@ export function formatInspect(record: RunRecordView, filter: InspectFilter): str
     lines.push(`arena: user_vm_start ${hex(a.userVmStart)}, kern_vm_start ${hex(a.kernVmStart)}, ${a.pagesAllocated} pages allocated, ${a.pagesScratched} scratched`);
   }
   lines.push(...perfLines(record.perf).filter((l) => l !== ''));
+  for (const t of record.timers) {
+    const what = `${t.kind === 'wq' ? 'bpf_wq' : 'bpf_timer'} ${t.map}[${Buffer.from(t.key).toString('hex')}] of ${t.program || '?'}`;
+    lines.push(t.ran ? `timer callback at ${t.atNs} ns: ${what}: ${t.error ? `error: ${t.error}` : `returned ${t.retval}, ${t.instructions} instructions`}`
+      : `timer armed: ${what}, expires at ${t.atNs} ns`);
+  }
   return lines.join('\n');
 }
 

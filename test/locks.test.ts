@@ -2,7 +2,9 @@
 // the special fields found from BTF, BPF_F_LOCK, the res-lock AA report, timer callbacks on the
 // virtual clock.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { decodeRecord } from '../src/record.js';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
 import { LockRuleError, MapError } from '../src/errors.js';
@@ -312,5 +314,20 @@ describe('bpfrun run --advance-time', () => {
     assert.equal(none.callbacks, undefined);
     assert.equal(none.timers.length, 1);
     assert.match(bpfrun(['run', OBJ, '--advance-time', 'soon']).stderr, /--advance-time soon: expected a duration such as 500us, 20ms or 1s/);
+  });
+});
+
+describe('timers in the run record', () => {
+  it('bpfrun run --record keeps the callbacks that ran and the timers still armed; inspect shows them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfrun-timers-'));
+    const file = join(dir, 'run.pb');
+    const ARP = '0000000000000000000000000806000000000000000000000000';
+    const r = bpfrun(['run', OBJ, '--prog', 'timer_arm', '--data-hex', ARP, '--advance-time', '1ms', '--record', file]);
+    assert.equal(r.status, 0, r.stderr);
+    const view = decodeRecord(readFileSync(file));
+    assert.deepEqual(view.timers.map((t) => [t.kind, t.map, t.ran, t.atNs, t.retval]),
+      [['timer', 'timers', true, 1001000000n, 0n], ['timer', 'timers', false, 1002001000n, undefined]]);
+    const shown = bpfrun(['inspect', file]);
+    assert.match(shown.stdout, /timer callback at 1001000000 ns: bpf_timer timers\[00000000\] of timer_arm: returned 0, \d+ instructions\ntimer armed: bpf_timer timers\[00000000\] of timer_arm, expires at 1002001000 ns/);
   });
 });
