@@ -2,6 +2,7 @@
 // §2.16): every row of the spec's worked-examples table, through the host API and, for the
 // rows with program lookups, through progs/lru.bpf.o on both engines.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINES } from '../src/engines.js';
 import { MapError } from '../src/errors.js';
@@ -12,6 +13,7 @@ import type { MapSpec } from '../src/maps/types.js';
 import type { LoadedObject } from '../src/object.js';
 import {
   BPF_ANY, BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST,
+  errnoName,
 } from '../src/uapi.js';
 import { loadEvery } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
@@ -19,8 +21,8 @@ import { PROJECT_ROOT } from './suite.js';
 const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
 const asU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
 
-function lruMap(maxEntries: number, nrCpus = 2, flags = 0, type = BPF_MAP_TYPE_LRU_HASH): HashMap {
-  const spec: MapSpec = { name: 'lru', type, keySize: 4, valueSize: 4, maxEntries, flags, mapExtra: 0n };
+function lruMap(maxEntries: number, nrCpus = 2, flags = 0, type = BPF_MAP_TYPE_LRU_HASH, valueSize = 4): HashMap {
+  const spec: MapSpec = { name: 'lru', type, keySize: 4, valueSize, maxEntries, flags, mapExtra: 0n };
   return createMap(spec, new AddressSpace(), { nrCpus }) as HashMap;
 }
 
@@ -210,4 +212,38 @@ describe('LRU maps: the kernel\'s eviction (spec §2.16)', () => {
       });
     });
   }
+
+  // Traces recorded on Linux 6.18 (2 possible CPUs) by scripts/kernel-oracle/lru_syscall.py:
+  // syscall updates, lookups and deletes and program lookups (a SEC("syscall")-type program run
+  // with BPF_PROG_TEST_RUN), each pinned to CPU 0 or 1; the keys present after every step.
+  describe('replays the kernel\'s traces (test/data/kernel-syscall/lru.json)', () => {
+    interface Step { op: 'update' | 'lookup' | 'prog_lookup' | 'delete'; cpu: number; key: number; flags?: number;
+      errno: number; found?: number; keys: number[] }
+    interface Trace { name: string; type: number; max_entries: number; flags: number; max_entries_info: number; steps: Step[] }
+    const data = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'data', 'kernel-syscall', 'lru.json'), 'utf8')) as
+      { kernel: string; possible_cpus: string; traces: Trace[] };
+    const nrCpus = Number(data.possible_cpus.split('-').pop()) + 1;
+
+    it('was recorded with 2 possible CPUs (bpfrun\'s default)', () => assert.equal(nrCpus, 2));
+
+    for (const t of data.traces) {
+      it(`${t.name}: ${t.steps.length} steps, max_entries ${t.max_entries}${t.flags ? ' BPF_F_NO_COMMON_LRU' : ''}`, () => {
+        const m = lruMap(t.max_entries, nrCpus, t.flags, t.type, 8);
+        assert.equal(m.maxEntries, t.max_entries_info);
+        const vsize = t.type === BPF_MAP_TYPE_LRU_PERCPU_HASH ? 8 * nrCpus : 8;
+        t.steps.forEach((s, i) => {
+          const where = `${t.name} step ${i}: ${s.op} ${s.key} on CPU ${s.cpu}`;
+          m.hostCpu = s.cpu;
+          const value = new Uint8Array(vsize);
+          for (let off = 0; off < vsize; off += 8) new DataView(value.buffer).setBigUint64(off, BigInt(s.key * 10), true);
+          const want = s.errno === 0 ? '0' : errnoName(s.errno);
+          if (s.op === 'update') assert.equal(errnoOf(() => m.update(u32(s.key), value, s.flags)), want, where);
+          else if (s.op === 'delete') assert.equal(errnoOf(() => m.delete(u32(s.key))), want, where);
+          else if (s.op === 'lookup') assert.equal(m.lookup(u32(s.key)) === undefined ? 'ENOENT' : '0', want, where);
+          else assert.equal(m.lookupElem(u32(s.key), s.cpu) !== 0n ? 1 : 0, s.found, where);
+          assert.deepEqual(keys(m), s.keys, where);
+        });
+      });
+    }
+  });
 });

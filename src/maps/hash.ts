@@ -24,7 +24,7 @@
  * old one, so the value address changes; LRU_PERCPU_HASH updates an existing element in place
  * (setting its ref) and takes no node for BPF_EXIST. Program lookups set ref; host lookups do
  * not (htab_lru_map_lookup_elem_sys). An update or delete runs on a CPU: a program's on the
- * kernel's current CPU, a host (syscall) one on CPU 0.
+ * kernel's current CPU, a host (syscall) one on `hostCpu` (default 0).
  */
 import { AddressSpace } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
@@ -35,7 +35,7 @@ import {
   BPF_F_NO_COMMON_LRU, E2BIG, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, EEXIST,
 } from '../uapi.js';
 
-/** The CPU that host (syscall-side) LRU updates run on. */
+/** The CPU that host (syscall-side) LRU updates run on unless a map's `hostCpu` says otherwise. */
 export const HOST_LRU_CPU = 0;
 
 /** One value slot: the same offset in each CPU's chunk region. */
@@ -114,6 +114,8 @@ export class HashMap extends BpfMap {
   private last: Element | null = null;
   /** LRU maps: the kernel's LRU lists. */
   readonly lruLists?: Lru<Element>;
+  /** LRU maps: the CPU host (syscall) updates run on, as the caller's CPU in the kernel. */
+  hostCpu = HOST_LRU_CPU;
   private readonly effectiveMaxEntries: number;
 
   constructor(spec: MapSpec, memory: AddressSpace, nrCpus: number, maxEntries = spec.maxEntries) {
@@ -233,7 +235,7 @@ export class HashMap extends BpfMap {
     if (hasLockFlag(flags)) return -EINVAL;
 
     const keyStr = keyString(key);
-    if (this.lruLists) return this.lruUpsert(key, keyStr, value, base, cpu < 0 ? HOST_LRU_CPU : cpu, cpu);
+    if (this.lruLists) return this.lruUpsert(key, keyStr, value, base, cpu < 0 ? this.hostCpu : cpu, cpu);
     const old = this.table.get(keyStr);
     // check_flags
     if (old !== undefined && base === BPF_NOEXIST) return -EEXIST;
