@@ -55,7 +55,7 @@ interface Element {
   prev: Element | null;
   next: Element | null;
   /** LRU maps: the node holding this element. */
-  readonly node?: LruNode<Element>;
+  readonly node?: LruNode<Element, Slot>;
 }
 
 const FIRST_CHUNK = 16;
@@ -113,7 +113,7 @@ export class HashMap extends BpfMap {
   private first: Element | null = null;
   private last: Element | null = null;
   /** LRU maps: the kernel's LRU lists. */
-  readonly lruLists?: Lru<Element>;
+  readonly lruLists?: Lru<Element, Slot>;
   /** LRU maps: the CPU host (syscall) updates run on, as the caller's CPU in the kernel. */
   hostCpu = HOST_LRU_CPU;
   private readonly effectiveMaxEntries: number;
@@ -130,7 +130,7 @@ export class HashMap extends BpfMap {
     };
     this.pool = new SlotPool(mapChunk, `map value of ${spec.name}`, maxEntries, this.stride, this.percpu ? nrCpus : 1);
     if (this.lru) {
-      this.lruLists = new Lru<Element>(maxEntries, nrCpus, (spec.flags & BPF_F_NO_COMMON_LRU) !== 0, {
+      this.lruLists = new Lru<Element, Slot>(maxEntries, nrCpus, (spec.flags & BPF_F_NO_COMMON_LRU) !== 0, {
         newSlot: () => this.pool.take() as Slot,
         evict: (node) => this.evictNode(node),
       });
@@ -259,8 +259,8 @@ export class HashMap extends BpfMap {
    * upsert. The flags were checked.
    */
   private lruUpsert(key: Uint8Array, keyStr: string, value: Uint8Array, flags: number, lruCpu: number, cpu: number): number {
-    const lru = this.lruLists as Lru<Element>;
-    let node: LruNode<Element> | null = null;
+    const lru = this.lruLists as Lru<Element, Slot>;
+    let node: LruNode<Element, Slot> | null = null;
     // The node comes first (it may evict keys, even this one); LRU_PERCPU_HASH skips it for BPF_EXIST.
     if (!this.percpu || flags !== BPF_EXIST) {
       node = lru.popFree(lruCpu);
@@ -274,7 +274,7 @@ export class HashMap extends BpfMap {
       if (old.node) old.node.ref = true;
       this.writeValue(old.slot, value, cpu, false);
     } else {
-      const n = node as LruNode<Element>;
+      const n = node as LruNode<Element, Slot>;
       this.writeValue(n.slot, value, cpu, true);
       const e: Element = { key: key.slice(), keyStr, slot: n.slot, prev: this.last, next: null, node: n };
       n.elem = e;
@@ -289,8 +289,8 @@ export class HashMap extends BpfMap {
         if (old.prev) old.prev.next = e; else this.first = e;
         if (old.next) old.next.prev = e; else this.last = e;
         this.table.set(keyStr, e);
-        (old.node as LruNode<Element>).elem = null;
-        lru.pushFree(old.node as LruNode<Element>);
+        (old.node as LruNode<Element, Slot>).elem = null;
+        lru.pushFree(old.node as LruNode<Element, Slot>);
       }
     }
     if (node !== null) lru.pushFree(node);
@@ -304,7 +304,7 @@ export class HashMap extends BpfMap {
   }
 
   /** htab_lru_map_delete_node: the LRU takes the node back from its key. */
-  private evictNode(node: LruNode<Element>): boolean {
+  private evictNode(node: LruNode<Element, Slot>): boolean {
     const e = node.elem;
     if (e === null || this.table.get(e.keyStr) !== e) return false;
     this.unlink(e);

@@ -15,8 +15,6 @@
  * (newest) toward the tail (oldest), `prev` the other way. Lock failures (pending_free) cannot
  * happen in a single-threaded simulation and are not modelled.
  */
-import type { Slot } from './hash.js';
-
 export const LRU_ACTIVE = 0;
 export const LRU_INACTIVE = 1;
 export const LRU_FREE = 2;
@@ -33,10 +31,11 @@ interface Link {
   next: Link;
 }
 
-export interface LruNode<E> extends Link {
+/** `E`: the hash element a node backs; `S`: its value slot. */
+export interface LruNode<E, S> extends Link {
   /** Element index (0 … max_entries − 1), as in the kernel's preallocated array. */
   readonly id: number;
-  readonly slot: Slot;
+  readonly slot: S;
   ref: boolean;
   type: number;
   /** Per-CPU mode: the owning CPU; common mode: the CPU whose PENDING list it last entered. */
@@ -65,50 +64,50 @@ function moveHead(n: Link, head: Link): void {
 }
 
 /** A FREE list: real nodes, then (toward the tail) the not yet materialized ones, highest id first. */
-class FreeList<E> {
+class FreeList<E, S> {
   readonly head = sentinel();
   constructor(public virginLo: number, public virginHi: number, readonly owner: number) {}
   empty(): boolean { return this.head.next === this.head && this.virginHi === this.virginLo; }
 }
 
-interface LruList<E> {
+interface LruList<E, S> {
   readonly active: Link;
   readonly inactive: Link;
-  readonly free: FreeList<E>;
+  readonly free: FreeList<E, S>;
   /** counts[ACTIVE], counts[INACTIVE] */
   readonly counts: [number, number];
   /** next_inactive_rotation: a node of INACTIVE or its sentinel. */
   cursor: Link;
 }
 
-interface LocalList<E> {
+interface LocalList<E, S> {
   /** free_llist: a stack, top = last element. */
-  readonly free: LruNode<E>[];
+  readonly free: LruNode<E, S>[];
   readonly pending: Link;
   nextSteal: number;
 }
 
-function newList<E>(lo: number, hi: number, owner: number): LruList<E> {
+function newList<E, S>(lo: number, hi: number, owner: number): LruList<E, S> {
   const inactive = sentinel();
-  return { active: sentinel(), inactive, free: new FreeList<E>(lo, hi, owner), counts: [0, 0], cursor: inactive };
+  return { active: sentinel(), inactive, free: new FreeList<E, S>(lo, hi, owner), counts: [0, 0], cursor: inactive };
 }
 
-export interface LruHooks<E> {
+export interface LruHooks<E, S> {
   /** A value slot for a newly materialized node. */
-  newSlot(): Slot;
+  newSlot(): S;
   /** htab_lru_map_delete_node: unlink the node's element from the table; false if it is not linked. */
-  evict(node: LruNode<E>): boolean;
+  evict(node: LruNode<E, S>): boolean;
 }
 
-export class Lru<E> {
+export class Lru<E, S> {
   readonly percpu: boolean;
   readonly nrScans: number;
   /** target_free (common mode). */
   readonly targetFree: number;
-  private readonly lists: LruList<E>[];
-  private readonly locals: LocalList<E>[] = [];
+  private readonly lists: LruList<E, S>[];
+  private readonly locals: LocalList<E, S>[] = [];
 
-  constructor(readonly nrElems: number, readonly nrCpus: number, percpu: boolean, private readonly hooks: LruHooks<E>) {
+  constructor(readonly nrElems: number, readonly nrCpus: number, percpu: boolean, private readonly hooks: LruHooks<E, S>) {
     this.percpu = percpu;
     if (percpu) {
       // bpf_percpu_lru_populate: CPU c gets a contiguous run of n / P nodes.
@@ -127,15 +126,15 @@ export class Lru<E> {
   }
 
   /** bpf_lru_node_set_ref */
-  setRef(node: LruNode<E>): void { node.ref = true; }
+  setRef(node: LruNode<E, S>): void { node.ref = true; }
 
   /** bpf_lru_pop_free on `cpu`: a node now in that CPU's PENDING (common) or INACTIVE (per-CPU) list, or null. */
-  popFree(cpu: number): LruNode<E> | null {
+  popFree(cpu: number): LruNode<E, S> | null {
     return this.percpu ? this.percpuPopFree(cpu) : this.commonPopFree(cpu);
   }
 
   /** bpf_lru_push_free */
-  pushFree(node: LruNode<E>): void {
+  pushFree(node: LruNode<E, S>): void {
     if (this.percpu) { this.move(this.lists[node.cpu], node, LRU_FREE); return; }
     if (node.type === LRU_LOCAL_PENDING) {
       node.type = LRU_LOCAL_FREE;
@@ -152,9 +151,9 @@ export class Lru<E> {
    * The lists, for tests and debugging: each from head (newest) to tail (oldest); local FREE
    * stacks from the top (popped first).
    */
-  dump(): { cpu?: number; active: LruNode<E>[]; inactive: LruNode<E>[]; free: LruNode<E>[]; virginFree: number;
-    local?: { free: LruNode<E>[]; pending: LruNode<E>[] }[] }[] {
-    const walk = (h: Link) => { const out: LruNode<E>[] = []; for (let n = h.next; n !== h; n = n.next) out.push(n as LruNode<E>); return out; };
+  dump(): { cpu?: number; active: LruNode<E, S>[]; inactive: LruNode<E, S>[]; free: LruNode<E, S>[]; virginFree: number;
+    local?: { free: LruNode<E, S>[]; pending: LruNode<E, S>[] }[] }[] {
+    const walk = (h: Link) => { const out: LruNode<E, S>[] = []; for (let n = h.next; n !== h; n = n.next) out.push(n as LruNode<E, S>); return out; };
     return this.lists.map((l, i) => ({
       ...(this.percpu ? { cpu: i } : {}),
       active: walk(l.active), inactive: walk(l.inactive), free: walk(l.free.head), virginFree: l.free.virginHi - l.free.virginLo,
@@ -165,24 +164,24 @@ export class Lru<E> {
   // ---- list primitives ----
 
   /** The head of a FREE list (materializing the next node if only virgin ones are left). */
-  private firstFree(fl: FreeList<E>): LruNode<E> {
-    if (fl.head.next !== fl.head) return fl.head.next as LruNode<E>;
+  private firstFree(fl: FreeList<E, S>): LruNode<E, S> {
+    if (fl.head.next !== fl.head) return fl.head.next as LruNode<E, S>;
     const id = --fl.virginHi;
-    const node = { id, slot: this.hooks.newSlot(), ref: false, type: LRU_FREE, cpu: fl.owner, elem: null } as unknown as LruNode<E>;
+    const node = { id, slot: this.hooks.newSlot(), ref: false, type: LRU_FREE, cpu: fl.owner, elem: null } as unknown as LruNode<E, S>;
     node.prev = node.next = node;
     moveHead(node, fl.head);
     return node;
   }
 
-  private head(l: LruList<E>, type: number): Link {
+  private head(l: LruList<E, S>, type: number): Link {
     return type === LRU_ACTIVE ? l.active : type === LRU_INACTIVE ? l.inactive : l.free.head;
   }
 
-  private countDec(l: LruList<E>, type: number): void { if (type < LRU_FREE) l.counts[type as 0 | 1]--; }
-  private countInc(l: LruList<E>, type: number): void { if (type < LRU_FREE) l.counts[type as 0 | 1]++; }
+  private countDec(l: LruList<E, S>, type: number): void { if (type < LRU_FREE) l.counts[type as 0 | 1]--; }
+  private countInc(l: LruList<E, S>, type: number): void { if (type < LRU_FREE) l.counts[type as 0 | 1]++; }
 
   /** __bpf_lru_node_move: between or within ACTIVE / INACTIVE / FREE; clears ref. */
-  private move(l: LruList<E>, node: LruNode<E>, tgt: number): void {
+  private move(l: LruList<E, S>, node: LruNode<E, S>, tgt: number): void {
     if (node.type !== tgt) {
       this.countDec(l, node.type);
       this.countInc(l, tgt);
@@ -194,7 +193,7 @@ export class Lru<E> {
   }
 
   /** __bpf_lru_node_move_to_free: out of the list (ref kept), to `take`. */
-  private moveToFree(l: LruList<E>, node: LruNode<E>, tgtType: number, take: (n: LruNode<E>) => void): void {
+  private moveToFree(l: LruList<E, S>, node: LruNode<E, S>, tgtType: number, take: (n: LruNode<E, S>) => void): void {
     if (node === l.cursor) l.cursor = l.cursor.prev;
     this.countDec(l, node.type);
     node.type = tgtType;
@@ -202,7 +201,7 @@ export class Lru<E> {
   }
 
   /** __bpf_lru_node_move_in: from a PENDING list into the global lists; clears ref. */
-  private moveIn(l: LruList<E>, node: LruNode<E>, tgt: number): void {
+  private moveIn(l: LruList<E, S>, node: LruNode<E, S>, tgt: number): void {
     this.countInc(l, tgt);
     node.type = tgt;
     node.ref = false;
@@ -211,17 +210,17 @@ export class Lru<E> {
 
   // ---- rotation and shrinking ----
 
-  private rotateActive(l: LruList<E>): void {
+  private rotateActive(l: LruList<E, S>): void {
     const first = l.active.next;
     let i = 0;
     for (let n = l.active.prev, tmp = n.prev; n !== l.active; n = tmp, tmp = n.prev) {
-      const node = n as LruNode<E>;
+      const node = n as LruNode<E, S>;
       this.move(l, node, node.ref ? LRU_ACTIVE : LRU_INACTIVE);
       if (++i === this.nrScans || n === first) break;
     }
   }
 
-  private rotateInactive(l: LruList<E>): void {
+  private rotateInactive(l: LruList<E, S>): void {
     const inactive = l.inactive;
     if (inactive.next === inactive) return;
     let last = l.cursor.next;
@@ -231,7 +230,7 @@ export class Lru<E> {
     let i = 0;
     while (i < this.nrScans) {
       if (cur === inactive) { cur = cur.prev; continue; }
-      const node = cur as LruNode<E>;
+      const node = cur as LruNode<E, S>;
       next = cur.prev;
       if (node.ref) this.move(l, node, LRU_ACTIVE);
       if (cur === last) break;
@@ -241,16 +240,16 @@ export class Lru<E> {
     l.cursor = next;
   }
 
-  private rotate(l: LruList<E>): void {
+  private rotate(l: LruList<E, S>): void {
     if (l.counts[LRU_INACTIVE] < l.counts[LRU_ACTIVE]) this.rotateActive(l);
     this.rotateInactive(l);
   }
 
-  private shrinkInactive(l: LruList<E>, k: number, tgtType: number, take: (n: LruNode<E>) => void): number {
+  private shrinkInactive(l: LruList<E, S>, k: number, tgtType: number, take: (n: LruNode<E, S>) => void): number {
     let shrunk = 0;
     let i = 0;
     for (let n = l.inactive.prev, tmp = n.prev; n !== l.inactive; n = tmp, tmp = n.prev) {
-      const node = n as LruNode<E>;
+      const node = n as LruNode<E, S>;
       if (node.ref) {
         this.move(l, node, LRU_ACTIVE);
       } else if (this.hooks.evict(node)) {
@@ -263,12 +262,12 @@ export class Lru<E> {
   }
 
   /** __bpf_lru_list_shrink: honour ref first; if nothing was taken, force exactly one. */
-  private shrink(l: LruList<E>, k: number, tgtType: number, take: (n: LruNode<E>) => void): number {
+  private shrink(l: LruList<E, S>, k: number, tgtType: number, take: (n: LruNode<E, S>) => void): number {
     const shrunk = this.shrinkInactive(l, k, tgtType, take);
     if (shrunk) return shrunk;
     const force = l.inactive.next !== l.inactive ? l.inactive : l.active;
     for (let n = force.prev, tmp = n.prev; n !== force; n = tmp, tmp = n.prev) {
-      const node = n as LruNode<E>;
+      const node = n as LruNode<E, S>;
       if (this.hooks.evict(node)) {
         this.moveToFree(l, node, tgtType, take);
         return 1;
@@ -280,16 +279,16 @@ export class Lru<E> {
   // ---- common mode ----
 
   /** bpf_lru_list_pop_free_to_local */
-  private refill(loc: LocalList<E>): void {
+  private refill(loc: LocalList<E, S>): void {
     const l = this.lists[0];
     // __local_list_flush: oldest pending first.
     for (let n = loc.pending.prev, tmp = n.prev; n !== loc.pending; n = tmp, tmp = n.prev) {
-      const node = n as LruNode<E>;
+      const node = n as LruNode<E, S>;
       this.moveIn(l, node, node.ref ? LRU_ACTIVE : LRU_INACTIVE);
     }
     this.rotate(l);
-    const harvested: LruNode<E>[] = [];
-    const take = (node: LruNode<E>) => { unlink(node); harvested.push(node); };
+    const harvested: LruNode<E, S>[] = [];
+    const take = (node: LruNode<E, S>) => { unlink(node); harvested.push(node); };
     while (harvested.length < this.targetFree && !l.free.empty()) {
       this.moveToFree(l, this.firstFree(l.free), LRU_LOCAL_FREE, take);
     }
@@ -299,7 +298,7 @@ export class Lru<E> {
   }
 
   /** __local_list_add_pending */
-  private addPending(loc: LocalList<E>, cpu: number, node: LruNode<E>): void {
+  private addPending(loc: LocalList<E, S>, cpu: number, node: LruNode<E, S>): void {
     node.cpu = cpu;
     node.type = LRU_LOCAL_PENDING;
     node.ref = false;
@@ -307,10 +306,10 @@ export class Lru<E> {
   }
 
   /** __local_list_pop_pending: the oldest unreferenced evictable node, else the oldest evictable. */
-  private popPending(loc: LocalList<E>): LruNode<E> | null {
+  private popPending(loc: LocalList<E, S>): LruNode<E, S> | null {
     for (const force of [false, true]) {
       for (let n = loc.pending.prev; n !== loc.pending; n = n.prev) {
-        const node = n as LruNode<E>;
+        const node = n as LruNode<E, S>;
         if ((!node.ref || force) && this.hooks.evict(node)) {
           unlink(node);
           return node;
@@ -320,7 +319,7 @@ export class Lru<E> {
     return null;
   }
 
-  private commonPopFree(cpu: number): LruNode<E> | null {
+  private commonPopFree(cpu: number): LruNode<E, S> | null {
     const loc = this.locals[cpu];
     let node = loc.free.pop() ?? null;
     if (node === null) {
@@ -347,7 +346,7 @@ export class Lru<E> {
 
   // ---- per-CPU mode ----
 
-  private percpuPopFree(cpu: number): LruNode<E> | null {
+  private percpuPopFree(cpu: number): LruNode<E, S> | null {
     const l = this.lists[cpu];
     this.rotate(l);
     if (l.free.empty()) this.shrink(l, PERCPU_FREE_TARGET, LRU_FREE, (n) => moveHead(n, l.free.head));
