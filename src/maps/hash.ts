@@ -17,20 +17,26 @@
  *   reused), while per-CPU hashes and BPF_F_LOCK updates are done in place. Keeping the slot
  *   makes the outcome deterministic and matches the in-place cases; programs cannot rely on
  *   the difference, since the kernel may reuse the old element at any time.
- * - LRU is exact (a doubly linked recency list; the least recently used element is evicted
- *   when an insert finds the map full). The kernel's LRU is approximate: per-CPU free lists,
- *   reference bits and batch shrinking may evict other elements, even before the map is full.
- *   Program lookups and all updates refresh an element; host lookups do not (the syscall uses
- *   htab_lru_map_lookup_elem_sys, which leaves the reference bit alone). With
- *   BPF_F_NO_COMMON_LRU the kernel keeps one list per CPU; here the list is always common.
+ *
+ * LRU maps follow the kernel's approximate LRU exactly (lru.ts, spec §2.16): an element is one
+ * of max_entries LRU nodes; every LRU_HASH update takes a node (possibly evicting other keys)
+ * before looking at the key, and a replacing update links the new node (ref set) and frees the
+ * old one, so the value address changes; LRU_PERCPU_HASH updates an existing element in place
+ * (setting its ref) and takes no node for BPF_EXIST. Program lookups set ref; host lookups do
+ * not (htab_lru_map_lookup_elem_sys). An update or delete runs on a CPU: a program's on the
+ * kernel's current CPU, a host (syscall) one on `hostCpu` (default 0).
  */
 import { AddressSpace } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
+import { Lru, type LruNode } from './lru.js';
 import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import {
   BPF_EXIST, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
-  E2BIG, EINVAL, ENOENT, ENOTSUPP, EPERM, EEXIST,
+  BPF_F_NO_COMMON_LRU, E2BIG, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, EEXIST,
 } from '../uapi.js';
+
+/** The CPU that host (syscall-side) LRU updates run on unless a map's `hostCpu` says otherwise. */
+export const HOST_LRU_CPU = 0;
 
 /** One value slot: the same offset in each CPU's chunk region. */
 export interface Slot {
@@ -48,9 +54,8 @@ interface Element {
   /** Insertion order. */
   prev: Element | null;
   next: Element | null;
-  /** Recency order (LRU maps only): older toward the least recently used end. */
-  older: Element | null;
-  newer: Element | null;
+  /** LRU maps: the node holding this element. */
+  readonly node?: LruNode<Element, Slot>;
 }
 
 const FIRST_CHUNK = 16;
@@ -107,9 +112,10 @@ export class HashMap extends BpfMap {
   private readonly pool: SlotPool;
   private first: Element | null = null;
   private last: Element | null = null;
-  /** LRU ends: `oldest` is evicted first. */
-  private oldest: Element | null = null;
-  private newest: Element | null = null;
+  /** LRU maps: the kernel's LRU lists. */
+  readonly lruLists?: Lru<Element, Slot>;
+  /** LRU maps: the CPU host (syscall) updates run on, as the caller's CPU in the kernel. */
+  hostCpu = HOST_LRU_CPU;
   private readonly effectiveMaxEntries: number;
 
   constructor(spec: MapSpec, memory: AddressSpace, nrCpus: number, maxEntries = spec.maxEntries) {
@@ -123,6 +129,12 @@ export class HashMap extends BpfMap {
       return { bytes: region.bytes, address: (off: number) => AddressSpace.address(region, off) };
     };
     this.pool = new SlotPool(mapChunk, `map value of ${spec.name}`, maxEntries, this.stride, this.percpu ? nrCpus : 1);
+    if (this.lru) {
+      this.lruLists = new Lru<Element, Slot>(maxEntries, nrCpus, (spec.flags & BPF_F_NO_COMMON_LRU) !== 0, {
+        newSlot: () => this.pool.take() as Slot,
+        evict: (node) => this.evictNode(node),
+      });
+    }
   }
 
   override get maxEntries(): number { return this.effectiveMaxEntries; }
@@ -152,7 +164,7 @@ export class HashMap extends BpfMap {
   lookupElem(key: Uint8Array, cpu: number): bigint {
     const e = this.table.get(keyString(key));
     if (e === undefined) return 0n;
-    if (this.lru) this.touch(e); // htab_lru_map_lookup_elem sets the reference bit
+    if (e.node) e.node.ref = true; // htab_lru_map_lookup_elem sets the reference bit
     return e.slot.addrs[this.percpu ? cpu : 0];
   }
 
@@ -223,6 +235,7 @@ export class HashMap extends BpfMap {
     if (hasLockFlag(flags)) return -EINVAL;
 
     const keyStr = keyString(key);
+    if (this.lruLists) return this.lruUpsert(key, keyStr, value, base, cpu < 0 ? this.hostCpu : cpu, cpu);
     const old = this.table.get(keyStr);
     // check_flags
     if (old !== undefined && base === BPF_NOEXIST) return -EEXIST;
@@ -230,23 +243,73 @@ export class HashMap extends BpfMap {
 
     if (old !== undefined) {
       this.writeValue(old.slot, value, cpu, false);
-      if (this.lru) this.touch(old);
       return 0;
     }
 
-    let slot = this.pool.take();
-    if (slot === undefined) {
-      // A full HASH fails the insert (alloc_htab_elem: -E2BIG); an LRU map evicts.
-      if (!this.lru || this.oldest === null) return -E2BIG;
-      slot = this.evictOldest();
-    }
+    // A full HASH fails the insert (alloc_htab_elem: -E2BIG).
+    const slot = this.pool.take();
+    if (slot === undefined) return -E2BIG;
     this.writeValue(slot, value, cpu, true);
-    const e: Element = { key: key.slice(), keyStr, slot, prev: this.last, next: null, older: null, newer: null };
+    this.link({ key: key.slice(), keyStr, slot, prev: this.last, next: null });
+    return 0;
+  }
+
+  /**
+   * htab_lru_map_update_elem / __htab_lru_percpu_map_update_elem on `lruCpu`; `cpu` as for
+   * upsert. The flags were checked.
+   */
+  private lruUpsert(key: Uint8Array, keyStr: string, value: Uint8Array, flags: number, lruCpu: number, cpu: number): number {
+    const lru = this.lruLists as Lru<Element, Slot>;
+    let node: LruNode<Element, Slot> | null = null;
+    // The node comes first (it may evict keys, even this one); LRU_PERCPU_HASH skips it for BPF_EXIST.
+    if (!this.percpu || flags !== BPF_EXIST) {
+      node = lru.popFree(lruCpu);
+      if (node === null) return -ENOMEM;
+    }
+    const old = this.table.get(keyStr);
+    let err = 0;
+    if (old !== undefined && flags === BPF_NOEXIST) err = -EEXIST;
+    else if (old === undefined && flags === BPF_EXIST) err = -ENOENT;
+    else if (this.percpu && old !== undefined) {
+      if (old.node) old.node.ref = true;
+      this.writeValue(old.slot, value, cpu, false);
+    } else {
+      const n = node as LruNode<Element, Slot>;
+      this.writeValue(n.slot, value, cpu, true);
+      const e: Element = { key: key.slice(), keyStr, slot: n.slot, prev: this.last, next: null, node: n };
+      n.elem = e;
+      node = null;
+      if (old === undefined) {
+        this.link(e);
+      } else {
+        // The new element takes the old one's place (in iteration order here).
+        n.ref = true;
+        e.prev = old.prev;
+        e.next = old.next;
+        if (old.prev) old.prev.next = e; else this.first = e;
+        if (old.next) old.next.prev = e; else this.last = e;
+        this.table.set(keyStr, e);
+        (old.node as LruNode<Element, Slot>).elem = null;
+        lru.pushFree(old.node as LruNode<Element, Slot>);
+      }
+    }
+    if (node !== null) lru.pushFree(node);
+    return err;
+  }
+
+  private link(e: Element): void {
     if (this.last) this.last.next = e; else this.first = e;
     this.last = e;
-    this.table.set(keyStr, e);
-    if (this.lru) this.pushNewest(e);
-    return 0;
+    this.table.set(e.keyStr, e);
+  }
+
+  /** htab_lru_map_delete_node: the LRU takes the node back from its key. */
+  private evictNode(node: LruNode<Element, Slot>): boolean {
+    const e = node.elem;
+    if (e === null || this.table.get(e.keyStr) !== e) return false;
+    this.unlink(e);
+    node.elem = null;
+    return true;
   }
 
   // htab_map_delete_elem / htab_lru_map_delete_elem: ENOENT if absent.
@@ -254,7 +317,12 @@ export class HashMap extends BpfMap {
     const e = this.table.get(keyString(key));
     if (e === undefined) return -ENOENT;
     this.unlink(e);
-    this.pool.release(e.slot);
+    if (e.node) {
+      e.node.elem = null;
+      this.lruLists?.pushFree(e.node);
+    } else {
+      this.pool.release(e.slot);
+    }
     return 0;
   }
 
@@ -285,43 +353,9 @@ export class HashMap extends BpfMap {
     return out;
   }
 
-  private evictOldest(): Slot {
-    const victim = this.oldest as Element;
-    this.unlink(victim);
-    return victim.slot;
-  }
-
   private unlink(e: Element): void {
     this.table.delete(e.keyStr);
     if (e.prev) e.prev.next = e.next; else this.first = e.next;
     if (e.next) e.next.prev = e.prev; else this.last = e.prev;
-    if (this.lru) this.unlinkRecency(e);
-  }
-
-  private touch(e: Element): void {
-    if (this.newest === e) return;
-    this.unlinkRecency(e);
-    this.pushNewest(e);
-  }
-
-  private pushNewest(e: Element): void {
-    e.older = this.newest;
-    e.newer = null;
-    if (this.newest) this.newest.newer = e; else this.oldest = e;
-    this.newest = e;
-  }
-
-  private unlinkRecency(e: Element): void {
-    if (e.older) e.older.newer = e.newer; else this.oldest = e.newer;
-    if (e.newer) e.newer.older = e.older; else this.newest = e.older;
-    e.older = e.newer = null;
-  }
-
-  /** Keys from least to most recently used (LRU maps), for tests and `info`. */
-  recencyOrder(): Uint8Array[] {
-    const keys: Uint8Array[] = [];
-    for (let e = this.oldest; e !== null; e = e.newer) keys.push(e.key.slice());
-    return keys;
   }
 }
-
