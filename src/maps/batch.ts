@@ -66,7 +66,10 @@ export interface BatchLookupResult {
 export interface BatchUpdateOptions {
   /** How many elements to process; default: keys.length. Keys or values missing below it fault. */
   readonly count?: number;
-  /** elem_flags: BPF_ANY / BPF_NOEXIST / BPF_EXIST, BPF_F_LOCK, BPF_F_CPU | (cpu << 32), BPF_F_ALL_CPUS. */
+  /**
+   * elem_flags: 0, BPF_F_LOCK, BPF_F_CPU | (cpu << 32) or BPF_F_ALL_CPUS (per-CPU maps). Every
+   * element is written as with BPF_ANY: BPF_NOEXIST and BPF_EXIST are EINVAL here.
+   */
   readonly elemFlags?: number | bigint;
   /** flags: ignored by the kernel's generic update and delete. */
   readonly flags?: number;
@@ -110,10 +113,16 @@ const HASH_FAMILY = new Set([BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_MA
 
 /** A map whose lookup batches walk a hash table (HashMap, the HASH_OF_MAPS MapInMap). */
 interface BatchWalkable {
-  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; found: boolean };
+  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; past: boolean };
 }
 
-function fail(map: BpfMap, errno: number, reason: string, count = 0, cause?: unknown): never {
+/** An error before any element was handled: a MapError, and the kernel leaves count alone. */
+function fail(map: BpfMap, errno: number, reason: string): never {
+  throw new MapError(map.name, errnoName(errno), reason);
+}
+
+/** An error part way: MapBatchError with the count the kernel writes back. */
+function failAt(map: BpfMap, errno: number, reason: string, count: number, cause?: unknown): never {
   throw new MapBatchError(map.name, errnoName(errno), reason, count, cause === undefined ? undefined : { cause });
 }
 
@@ -192,8 +201,8 @@ export function lookupBatch(map: BpfMap, del: boolean, opts: BatchLookupOptions)
       value = lookupValue(map, key, flags);
     } catch (e) {
       // bpf_map_copy_value failed with something other than ENOENT: the kernel returns it with
-      // count still 0.
-      if (e instanceof MapError) fail(map, EINVAL, `lookup_batch: lookup of key ${hexBytes(key)} failed: ${e.reason}`, 0, e);
+      // count 0 (written before the walk).
+      if (e instanceof MapError) failAt(map, errnoOf(e), `lookup_batch: lookup of key ${hexBytes(key)} failed: ${e.reason}`, 0, e);
       throw e;
     }
     if (value !== undefined) { keys.push(key); values.push(value); }
@@ -217,8 +226,9 @@ function hashLookupBatch(map: BpfMap, del: boolean, opts: BatchLookupOptions, fl
   const walk = (map as unknown as Partial<BatchWalkable>).batchTake;
   if (walk === undefined) fail(map, ENOTSUPP, `${del ? 'lookup_and_delete' : 'lookup'}_batch is not implemented for ${map.typeName} maps in bpfrun`);
   const taken = walk.call(map, cursor, max);
-  // A cursor past the last bucket: ENOENT at once, out_batch untouched.
-  if (!taken.found) return { ...none, done: true };
+  // A cursor at or past the end (the kernel: batch >= n_buckets): ENOENT at once, out_batch
+  // untouched. A walk from the start always writes out_batch, even on an empty map.
+  if (opts.inBatch !== undefined && taken.past) return { ...none, done: true };
   const values: Uint8Array[] = [];
   for (const key of taken.keys) values.push(lookupValue(map, key, flags) as Uint8Array);
   if (del) for (const key of taken.keys) map.delete(key);
@@ -240,7 +250,7 @@ export function updateBatch(map: BpfMap, keys: readonly Uint8Array[], values: re
     const key = keys[cp];
     const value = values[cp];
     if (key === undefined || value === undefined || key.length < map.keySize || value.length < valueSize) {
-      fail(map, EFAULT, `update_batch: element ${cp} has no ${key === undefined || key.length < map.keySize ? `key (${map.keySize} bytes)` : `value (${valueSize} bytes)`}`, cp);
+      failAt(map, EFAULT, `update_batch: element ${cp} has no ${key === undefined || key.length < map.keySize ? `key (${map.keySize} bytes)` : `value (${valueSize} bytes)`}`, cp);
     }
     const k = key.length === map.keySize ? key : key.subarray(0, map.keySize);
     let v = value.length === valueSize ? value : value.subarray(0, valueSize);
@@ -248,7 +258,7 @@ export function updateBatch(map: BpfMap, keys: readonly Uint8Array[], values: re
     try {
       map.update(k, v, elemFlags);
     } catch (e) {
-      if (e instanceof MapError) fail(map, errnoOf(e), `update_batch stopped at element ${cp}: ${e.reason}`, cp, e);
+      if (e instanceof MapError) failAt(map, errnoOf(e), `update_batch stopped at element ${cp}: ${e.reason}`, cp, e);
       throw e;
     }
   }
@@ -289,11 +299,11 @@ export function deleteBatch(map: BpfMap, keys: readonly Uint8Array[], opts: Batc
   if (!Number.isInteger(max) || max < 0 || max > 0xffffffff) throw new RangeError('count must be a u32');
   for (let cp = 0; cp < max; cp++) {
     const key = keys[cp];
-    if (key === undefined || key.length < map.keySize) fail(map, EFAULT, `delete_batch: element ${cp} has no key (${map.keySize} bytes)`, cp);
+    if (key === undefined || key.length < map.keySize) failAt(map, EFAULT, `delete_batch: element ${cp} has no key (${map.keySize} bytes)`, cp);
     try {
       map.delete(key.length === map.keySize ? key : key.subarray(0, map.keySize));
     } catch (e) {
-      if (e instanceof MapError) fail(map, errnoOf(e), `delete_batch stopped at element ${cp}: ${e.reason}`, cp, e);
+      if (e instanceof MapError) failAt(map, errnoOf(e), `delete_batch stopped at element ${cp}: ${e.reason}`, cp, e);
       throw e;
     }
   }

@@ -329,13 +329,14 @@ export class HashMap extends BpfMap {
   private batchHint: { cursor: number; elem: Element } | undefined;
 
   /**
-   * The batch walk (spec: the kernel's bucket cursor, here one "bucket" per element): up to
-   * `max` keys of the elements at positions >= `cursor`, in insertion order; `next` is the
-   * cursor after them, `more` whether elements remain after them, `found` whether any element
-   * is at or after `cursor`. Elements inserted later always come after every cursor handed out,
+   * The batch walk (the kernel walks buckets; here every element is its own "bucket"): up to
+   * `max` keys of the elements at positions >= `cursor`, in insertion order. `next` is the
+   * cursor after them (the end position when the walk reached the end), `more` whether elements
+   * remain after them, `past` whether `cursor` is at or past the end (no element was ever
+   * given a position >= cursor). Elements inserted later come after every cursor handed out,
    * and deleting elements does not move the others.
    */
-  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; found: boolean } {
+  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; past: boolean } {
     const fresh: Element[] = [];
     for (let e = this.last; e !== null && !this.batchPositions.has(e); e = e.prev) fresh.push(e);
     for (let i = fresh.length - 1; i >= 0; i--) this.batchPositions.set(fresh[i], this.batchNextPosition++);
@@ -347,7 +348,6 @@ export class HashMap extends BpfMap {
     } else {
       for (e = this.first; e !== null && pos(e) < cursor; e = e.next);
     }
-    const found = e !== null;
     const keys: Uint8Array[] = [];
     let next = cursor;
     for (; e !== null && keys.length < max; e = e.next) {
@@ -355,7 +355,8 @@ export class HashMap extends BpfMap {
       next = pos(e) + 1;
     }
     this.batchHint = e === null ? undefined : { cursor: next, elem: e };
-    return { keys, next, more: e !== null, found };
+    if (e === null) next = Math.max(next, this.batchNextPosition);
+    return { keys, next, more: e !== null, past: cursor >= this.batchNextPosition };
   }
 
   /** Keys from least to most recently used (LRU maps), for tests and `info`. */
