@@ -12,9 +12,10 @@ import { MapError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
 import { BPF_F_ALL_CPUS, BPF_F_CPU, MapBatchError, type BatchLookupResult } from '../src/maps/batch.js';
 import { createMap, type BpfMap } from '../src/maps/map.js';
+import type { MapInMap } from '../src/maps/map-in-map.js';
 import type { MapSpec } from '../src/maps/types.js';
 import {
-  BPF_F_LOCK, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
+  BPF_F_LOCK, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE,
   BPF_MAP_TYPE_RINGBUF, BPF_NOEXIST, errnoName,
 } from '../src/uapi.js';
@@ -320,6 +321,35 @@ describe('map batch operations', () => {
       assert.deepEqual([r.count, r.done], [2, true]);
       assert.deepEqual(outcome(() => m.lookupAndDeleteBatch({ count: 1 })), { errno: 524 });
       assert.equal(m.deleteBatch([k(8, 10, 0, 0, 0)]), 1);
+    });
+
+    it('ARRAY_OF_MAPS (lookup, update) and HASH_OF_MAPS (all four) exchange inner map ids', () => {
+      const memory = new AddressSpace();
+      const tmpl: MapSpec = { name: 't', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 2, flags: 0, mapExtra: 0n };
+      const aom = createMap({ ...tmpl, name: 'aom', type: BPF_MAP_TYPE_ARRAY_OF_MAPS, valueSize: 4, maxEntries: 3, innerMap: tmpl }, memory, { nrCpus: 2 }) as MapInMap;
+      const hom = createMap({ ...tmpl, name: 'hom', type: BPF_MAP_TYPE_HASH_OF_MAPS, valueSize: 4, maxEntries: 4, innerMap: tmpl }, memory, { nrCpus: 2 }) as MapInMap;
+      const inner = createMap({ ...tmpl, name: 'a' }, memory, { nrCpus: 2 });
+      aom.setInner(u32(0), inner);
+      const id = aom.lookup(u32(0))!;
+      // ARRAY_OF_MAPS: empty slots are skipped (ENOENT from the copy), the walk ends with ENOENT.
+      assert.equal(aom.updateBatch([u32(2)], [id]), 1);
+      const a = aom.lookupBatch({ count: 5 });
+      assert.deepEqual([a.keys.map(num), a.values.map(hex), a.done], [[0, 2], [hex(id), hex(id)], true]);
+      assert.deepEqual(outcome(() => aom.deleteBatch([u32(0)])), { errno: 524 });
+      assert.deepEqual(outcome(() => aom.updateBatch([u32(1)], [u32(999)])), { errno: 9, count: 0 });
+      // HASH_OF_MAPS: the hash walk (ids from hom's own registry).
+      hom.setInner(u32(99), inner);
+      const hid = hom.lookup(u32(99))!;
+      hom.delete(u32(99));
+      assert.equal(hom.updateBatch([u32(7), u32(3), u32(5)], [hid, hid, hid]), 3);
+      const w = walkAll(hom, 2);
+      assert.deepEqual(w.keys, [7, 3, 5]);
+      assert.equal(hex(w.calls[0].values[0]), hex(hid));
+      hom.delete(u32(7));
+      hom.update(u32(7), hid);
+      assert.deepEqual(walkAll(hom, 1).keys, [3, 5, 7]);
+      assert.deepEqual(walkAll(hom, 2, true).keys, [3, 5, 7]);
+      assert.equal(hom.size, 0);
     });
 
     it('QUEUE, BLOOM_FILTER, RINGBUF: ENOTSUPP for all four', () => {
