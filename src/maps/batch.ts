@@ -28,8 +28,25 @@ import {
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, EFAULT, EINVAL,
   ENOTSUPP, ERANGE, errnoName,
 } from '../uapi.js';
-import type { BpfMap } from './base.js';
+import type { SpecialFields } from './special-fields.js';
 import { roundUp8 } from './types.js';
+
+/** What the batches use of a BpfMap (./base.ts, which calls in here; no import back). */
+interface BpfMap {
+  readonly name: string;
+  readonly type: number;
+  readonly typeName: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly hostValueSize: number;
+  readonly nrCpus: number;
+  readonly percpu: boolean;
+  readonly specialFields?: SpecialFields;
+  lookup(key: Uint8Array, flags?: number): Uint8Array | undefined;
+  update(key: Uint8Array, value: Uint8Array, flags?: number): void;
+  delete(key: Uint8Array): void;
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined;
+}
 
 /** elem_flags: one CPU's value of a per-CPU map (bits 63..32 name the CPU); new in 7.x. */
 export const BPF_F_CPU = 8;
