@@ -284,7 +284,8 @@ export function updateBatch(map: BpfMap, keys: readonly Uint8Array[], values: re
 
 /**
  * BPF_F_CPU / BPF_F_ALL_CPUS: the full per-CPU value the update writes. With BPF_F_CPU the other
- * CPUs keep their values (an element that does not exist yet starts with zeros on them).
+ * CPUs keep their values (an element that does not exist yet starts with zeros on them, as
+ * pcpu_init_value does).
  */
 function spreadCpuValue(map: BpfMap, key: Uint8Array, value: Uint8Array, low: number, cpu: number): Uint8Array {
   const stride = roundUp8(map.valueSize);
@@ -299,8 +300,7 @@ function spreadCpuValue(map: BpfMap, key: Uint8Array, value: Uint8Array, low: nu
   } catch {
     full = new Uint8Array(map.hostValueSize);
   }
-  full.fill(0, cpu * stride, (cpu + 1) * stride);
-  full.set(value, cpu * stride);
+  full.set(value, cpu * stride); // copy_map_value: value_size bytes, the padding is left alone
   return full;
 }
 
