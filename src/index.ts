@@ -10,6 +10,9 @@ export type { Engine, EngineKind } from './shell.js';
 export type { ObjectSpec, ProgramSpec, MapDefinition, VariableSpec, ExternSpec } from './loader/spec.js';
 export { parseObject } from './loader/parse.js';
 export { BpfMap } from './maps/base.js';
+export {
+  BPF_F_ALL_CPUS, BPF_F_CPU, MapBatchError, type BatchDeleteOptions, type BatchLookupOptions, type BatchLookupResult, type BatchUpdateOptions,
+} from './maps/batch.js';
 export { assemble } from './asm/assembler.js';
 export { disassemble, disassembleOne } from './asm/disassembler.js';
 export { decode, encode, insn } from './isa/instruction.js';

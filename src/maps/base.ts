@@ -13,6 +13,9 @@ import {
 } from '../uapi.js';
 import { hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import { specialRanges, type SpecialFields } from './special-fields.js';
+import {
+  deleteBatch, lookupBatch, updateBatch, type BatchDeleteOptions, type BatchLookupOptions, type BatchLookupResult, type BatchUpdateOptions,
+} from './batch.js';
 
 export interface MapOptions {
   /** Number of possible CPUs: how many copies a per-CPU map keeps. */
@@ -200,6 +203,40 @@ export abstract class BpfMap {
       const v = this.lookup(k);
       if (v !== undefined) yield [k, v];
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Batches: BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH / UPDATE_BATCH / DELETE_BATCH
+  // (libbpf's bpf_map_*_batch; rules and cursors in ./batch.ts). Types without the op are
+  // ENOTSUPP; a failure part way throws MapBatchError, whose `count` says how many were done.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Up to `count` elements after the cursor `inBatch` (undefined: from the start); `done` is the
+   * kernel's ENOENT (the end was reached; the elements found are still returned).
+   */
+  lookupBatch(opts: BatchLookupOptions): BatchLookupResult {
+    this.requireRead('lookup_batch');
+    return lookupBatch(this, false, opts);
+  }
+
+  /** lookupBatch that deletes what it returns (hash maps only; others ENOTSUPP). */
+  lookupAndDeleteBatch(opts: BatchLookupOptions): BatchLookupResult {
+    this.requireRead('lookup_and_delete_batch');
+    this.requireWrite('lookup_and_delete_batch');
+    return lookupBatch(this, true, opts);
+  }
+
+  /** Updates keys[i] to values[i] in order; the number done (opts.count ?? keys.length). */
+  updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], opts: BatchUpdateOptions = {}): number {
+    this.requireWrite('update_batch');
+    return updateBatch(this, keys, values, opts);
+  }
+
+  /** Deletes the keys in order (a missing key stops the batch with ENOENT); the number done. */
+  deleteBatch(keys: readonly Uint8Array[], opts: BatchDeleteOptions = {}): number {
+    this.requireWrite('delete_batch');
+    return deleteBatch(this, keys, opts);
   }
 
   /**

@@ -358,4 +358,46 @@ export class HashMap extends BpfMap {
     if (e.prev) e.prev.next = e.next; else this.first = e.next;
     if (e.next) e.next.prev = e.prev; else this.last = e.prev;
   }
+
+  // ---- Batch cursors (BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH, src/maps/batch.ts) ----
+
+  /**
+   * Each element's batch position: ascending along the insertion order, given when a batch walk
+   * first sees the element (elements inserted since the last walk end the insertion list).
+   */
+  private readonly batchPositions = new WeakMap<Element, number>();
+  private batchNextPosition = 0;
+  /** Where the last walk stopped: `elem` is the first element at or after position `cursor`. */
+  private batchHint: { cursor: number; elem: Element } | undefined;
+
+  /**
+   * The batch walk (the kernel walks buckets; here every element is its own "bucket"): up to
+   * `max` keys of the elements at positions >= `cursor`, in insertion order. `next` is the
+   * cursor after them (the end position when the walk reached the end), `more` whether elements
+   * remain after them, `past` whether `cursor` is at or past the end (no element was ever
+   * given a position >= cursor). Elements inserted later come after every cursor handed out,
+   * and deleting elements does not move the others.
+   */
+  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; past: boolean } {
+    const fresh: Element[] = [];
+    for (let e = this.last; e !== null && !this.batchPositions.has(e); e = e.prev) fresh.push(e);
+    for (let i = fresh.length - 1; i >= 0; i--) this.batchPositions.set(fresh[i], this.batchNextPosition++);
+    const pos = (e: Element): number => this.batchPositions.get(e) as number;
+    const hint = this.batchHint;
+    let e: Element | null;
+    if (hint !== undefined && hint.cursor === cursor && this.table.get(hint.elem.keyStr) === hint.elem) {
+      e = hint.elem;
+    } else {
+      for (e = this.first; e !== null && pos(e) < cursor; e = e.next);
+    }
+    const keys: Uint8Array[] = [];
+    let next = cursor;
+    for (; e !== null && keys.length < max; e = e.next) {
+      keys.push(e.key.slice());
+      next = pos(e) + 1;
+    }
+    this.batchHint = e === null ? undefined : { cursor: next, elem: e };
+    if (e === null) next = Math.max(next, this.batchNextPosition);
+    return { keys, next, more: e !== null, past: cursor >= this.batchNextPosition };
+  }
 }

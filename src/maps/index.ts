@@ -17,3 +17,4 @@ export { LpmTrieMap } from './lpm-trie.js';
 export { BloomFilterMap, bloomBitsetMask } from './bloom-filter.js';
 export { MapInMap, innerMapMismatch, type MapRegistry } from './map-in-map.js';
 export { jhash } from './jhash.js';
+export { BPF_F_ALL_CPUS, BPF_F_CPU, MapBatchError, type BatchDeleteOptions, type BatchLookupOptions, type BatchLookupResult, type BatchUpdateOptions } from './batch.js';

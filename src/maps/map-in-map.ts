@@ -134,6 +134,41 @@ export class MapInMap extends BpfMap {
     return 0;
   }
 
+  // ---- Batch cursors of HASH_OF_MAPS (src/maps/batch.ts; HashMap.batchTake is the model) ----
+
+  /** Each key's batch position, ascending along the slots' (insertion) order. */
+  private batchPositions = new Map<string, number>();
+  private batchNextPosition = 0;
+
+  /**
+   * Up to `max` keys at positions >= `cursor` in insertion order, the cursor after them, whether
+   * more remain, and whether `cursor` is past every position given. A key deleted and inserted
+   * again moves to the end and gets a new position unless its old one still fits the order.
+   */
+  batchTake(cursor: number, max: number): { keys: Uint8Array[]; next: number; more: boolean; past: boolean } {
+    const positions = new Map<string, number>();
+    let prev = -1;
+    for (const ks of this.slots.keys()) {
+      let p = this.batchPositions.get(ks);
+      if (p === undefined || p <= prev) p = this.batchNextPosition++;
+      positions.set(ks, p);
+      prev = p;
+    }
+    this.batchPositions = positions;
+    const keys: Uint8Array[] = [];
+    let next = cursor;
+    let more = false;
+    for (const [ks, s] of this.slots) {
+      const p = positions.get(ks) as number;
+      if (p < cursor) continue;
+      if (keys.length === max) { more = true; break; }
+      keys.push(s.key.slice());
+      next = p + 1;
+    }
+    if (!more) next = Math.max(next, this.batchNextPosition);
+    return { keys, next, more, past: cursor >= this.batchNextPosition };
+  }
+
   // ---- Program side: lookup only (spec §1.3) ----
 
   /** array_of_map_lookup_elem / htab_of_map_lookup_elem: the inner map's handle, or NULL. */
