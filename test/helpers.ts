@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { LoadError } from '../src/errors.js';
+import { LoadError, MapError } from '../src/errors.js';
 import { defineKfunc, KfuncImpl, KfuncSpec } from '../src/kfunc/api.js';
 import { LoadedObject, LoadOptions, openObject } from '../src/object.js';
 import { PROJECT_ROOT } from './suite.js';
+import { errnoName } from '../src/uapi.js';
 
 /**
  * Loads an object with every program, `SEC("?...")` ones too (autoload off by default, as in
@@ -75,4 +76,16 @@ export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
 export function bpfrun(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: PROJECT_ROOT });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The errno (0 for success) of a host map call: the number of the MapError's errno name. */
+export function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+    return 0;
+  } catch (e) {
+    if (!(e instanceof MapError)) throw e;
+    for (let n = 1; n < 1000; n++) if (errnoName(n) === e.errno) return n;
+    throw new Error(`unknown errno ${e.errno}`);
+  }
 }

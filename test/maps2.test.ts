@@ -25,8 +25,9 @@ import { QueueStackMap } from '../src/maps/queue-stack.js';
 import type { MapSpec } from '../src/maps/types.js';
 import {
   BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS,
-  BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, errnoName,
+  BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK,
 } from '../src/uapi.js';
+import { errnoOf } from './helpers.js';
 
 const NR_CPUS = 2;
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
@@ -39,17 +40,6 @@ function spec(over: Partial<MapSpec>): MapSpec {
 }
 function make<T extends BpfMap>(over: Partial<MapSpec>, memory = new AddressSpace()): T {
   return createMap(spec(over), memory, { nrCpus: NR_CPUS }) as T;
-}
-/** The errno (0 for success) of a host call. */
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 0;
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    for (let n = 1; n < 1000; n++) if (errnoName(n) === e.errno) return n;
-    throw new Error(`unknown errno ${e.errno}`);
-  }
 }
 
 interface Step {

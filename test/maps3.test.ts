@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CODE_WINDOW } from '../src/addresses.js';
 import { ENGINES } from '../src/engines.js';
-import { MapError } from '../src/errors.js';
 import { AddressSpace } from '../src/memory.js';
 import { loadObject } from '../src/object.js';
 import { CgroupArrayMap } from '../src/maps/cgroup-array.js';
@@ -25,8 +24,9 @@ import type { MapSpec } from '../src/maps/types.js';
 import { UserRingBufMap } from '../src/maps/user-ringbuf.js';
 import {
   BPF_F_NO_PREALLOC, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_CGROUP_STORAGE, BPF_MAP_TYPE_SK_STORAGE, BPF_MAP_TYPE_STACK_TRACE, BPF_MAP_TYPE_TASK_STORAGE,
-  BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, errnoName,
+  BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT,
 } from '../src/uapi.js';
+import { errnoOf } from './helpers.js';
 
 const NR_CPUS = 2;
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
@@ -36,16 +36,6 @@ const EMPTY = new Uint8Array(0);
 
 function make<T extends BpfMap>(over: Partial<MapSpec>, memory = new AddressSpace()): T {
   return createMap({ name: 'm', type: BPF_MAP_TYPE_USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, mapExtra: 0n, ...over }, memory, { nrCpus: NR_CPUS }) as T;
-}
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 0;
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    for (let n = 1; n < 1000; n++) if (errnoName(n) === e.errno) return n;
-    throw new Error(`unknown errno ${e.errno}`);
-  }
 }
 
 interface Step {
