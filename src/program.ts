@@ -241,11 +241,11 @@ export class Program {
     try {
       let r0 = 0n, instructions = 0;
       const limits = { instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs };
+      const locks = lockState(kernel); // spec §6.1: a lock held at exit is the verifier's refusal
       const t0 = performance.now();
       for (let k = 0; k < setup.repeat; k++) {
         setup.beforeEach?.();
         this.references.clear();
-        const locks = lockState(kernel); // spec §6.1: a lock held at exit is the verifier's refusal
         locks.begin();
         let result: RunResult | undefined;
         try { result = engine.run(args, limits); } finally { locks.end(result !== undefined); }

@@ -35,7 +35,8 @@ export class LockState {
    * word is cleared either way.
    */
   end(completed: boolean): void {
-    const spin = this.spin, res = this.res[this.res.length - 1];
+    if (this.spin === undefined && this.res.length === 0) return; // the usual run: nothing held
+    const spin = this.spin, res = this.res.length > 0 ? this.res[this.res.length - 1] : undefined;
     this.releaseAll();
     if (!completed) return;
     if (spin) throw new LockRuleError(spin.index, 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region');
@@ -43,6 +44,7 @@ export class LockState {
   }
 
   private releaseAll(): void {
+    if (this.spin === undefined && this.res.length === 0) return; // the usual run: nothing held
     if (this.spin) this.setWord(this.spin.address, 0);
     for (const r of this.res) this.setWord(r.address, 0);
     this.spin = undefined;
