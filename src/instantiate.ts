@@ -8,7 +8,7 @@
 import { ArenaKernel } from './kernel/arena-access.js';
 import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
 import { BpfError, LoadError } from './errors.js';
-import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
@@ -117,8 +117,13 @@ export function instantiate(
   // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
   const hz = options.kconfig?.CONFIG_HZ;
   const kernel = new SimKernel({ ...options, hz: hz === undefined || (typeof hz === 'string' && !/^\d+$/.test(hz)) ? SIMULATED_HZ : Number(hz) });
+  // A struct_ops map is kept as a one-element ARRAY holding the struct's bytes (libbpf's shadow
+  // data, as the host set them): the kernel side of BPF_MAP_TYPE_STRUCT_OPS (registration,
+  // sched-ext.md §1.5) is the host's, not a map type bpfrun implements yet.
   const maps = mapDefs.map((def, i) => createMap(
-    { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
+    def.origin === 'struct_ops'
+      ? { ...def, type: BPF_MAP_TYPE_ARRAY, flags: 0, valueTypeId: undefined, initialValue: images.get(i) ?? def.initialValue }
+      : { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));
   attachSpecialFields(spec, maps); // spec §6.1: bpf_spin_lock / bpf_timer offsets from BTF
   const handles = maps.map((m) => kernel.addMap(m));
@@ -216,6 +221,7 @@ function attachSpecialFields(spec: ObjectSpec, maps: readonly BpfMap[]): void {
   for (const [i, m] of maps.entries()) {
     // A global data section's value type is its DATASEC, as libbpf gives it to the kernel.
     const def = spec.maps[i];
+    if (def.origin === 'struct_ops') continue; // no special fields in an ops table
     const typeId = def.origin === 'btf' ? m.spec.valueTypeId : spec.btf.datasec(def.section)?.id;
     if (typeId === undefined) continue;
     const fields = findSpecialFields(spec.btf, typeId);
