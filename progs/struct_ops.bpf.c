@@ -9,7 +9,10 @@
  *  - ops_b in .struct_ops: init -> test_init_b, enqueue unset, flags = 7,
  *    name = "beta".
  * Programs: test_init (returns 42), test_enqueue (returns arg0 + arg1),
- * test_init_b (returns 7), orphan (referenced by no map: not autoloaded),
+ * test_init_b (returns 7; its section has a `?`, but ops_b is created, so
+ * libbpf turns its autoload on), orphan (referenced by no map, `?` section:
+ * not autoloaded; libbpf leaves the autoload of unreferenced programs alone,
+ * and the kernel refuses a struct_ops program without attach_btf_id),
  * only_c (referenced only by ops_c in ?.struct_ops, a map libbpf does not
  * create by default: not autoloaded).
  */
@@ -36,13 +39,13 @@ int test_enqueue(__u64 *ctx)
 	return (int)(ctx[0] + ctx[1]);
 }
 
-SEC("struct_ops.s/test_init_b")
+SEC("?struct_ops.s/test_init_b")
 int test_init_b(__u64 *ctx)
 {
 	return 7;
 }
 
-SEC("struct_ops/orphan")
+SEC("?struct_ops/orphan")
 int orphan(__u64 *ctx)
 {
 	return -1;

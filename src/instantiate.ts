@@ -189,6 +189,7 @@ export function instantiate(
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
       checkExceptionCallback(p, spec.btf);
       checkSleepableMaps(p, spec.maps);
+      checkStructOpsProgram(p, spec.license);
       return program;
     } catch (e) {
       if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message, { cause: e });
@@ -209,6 +210,25 @@ export function instantiate(
     }
   });
   return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry, profile };
+}
+
+/** license_is_gpl_compatible (include/linux/license.h). */
+const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+/**
+ * The kernel's check_struct_ops_btf_id at BPF_PROG_LOAD: a struct_ops program needs a
+ * GPL-compatible license (EINVAL) and an attach_btf_id, which libbpf sets only for a program some
+ * struct_ops map member points at (bpf_map__init_kern_struct_ops); without one, attach_btf_id is
+ * 0 (ENOTSUPP). sched-ext.md §1.4
+ */
+function checkStructOpsProgram(p: ProgramSpec, license: string): void {
+  if (p.type.name !== 'struct_ops') return;
+  if (!GPL_COMPATIBLE.has(license)) {
+    throw new LoadError(`program ${p.name}`, `struct ops programs must have a GPL compatible license (license is '${license}'): EINVAL`);
+  }
+  if (!p.structOpsRefs?.length) {
+    throw new LoadError(`program ${p.name}`, 'attach_btf_id 0 is not a supported struct: no struct_ops map member points at this program (ENOTSUPP; turn its autoload off)');
+  }
 }
 
 /**

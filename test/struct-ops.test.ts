@@ -73,13 +73,16 @@ describe('struct_ops maps (struct_ops.bpf.o)', function () {
     assert.equal(b.members[1].program, undefined); // enqueue left NULL
   });
 
-  it('gives each struct_ops program the members that reference it, and autoloads only referenced ones', function () {
+  it('gives each struct_ops program the members that reference it, and sets autoload as libbpf does', function () {
     const prog = (n: string) => spec.programs.find((p) => p.name === n)!;
     assert.deepEqual(prog('test_init').structOpsRefs, [{ map: 'ops_a', member: 'init' }]);
     assert.deepEqual(prog('test_enqueue').structOpsRefs, [{ map: 'ops_a', member: 'enqueue' }]);
     assert.deepEqual(prog('test_init_b').structOpsRefs, [{ map: 'ops_b', member: 'init' }]);
     assert.equal(prog('test_init_b').type.sleepable, true);
     assert.deepEqual(prog('orphan').structOpsRefs, []);
+    // test_init_b sits in SEC("?struct_ops.s/..."): a created map references it, so libbpf turns
+    // its autoload on; orphan (SEC("?struct_ops/orphan")) is referenced by no map and keeps its own.
+    assert.equal(spec.programs.find((p) => p.name === 'test_init_b')!.section, 'struct_ops.s/test_init_b');
     assert.deepEqual(spec.programs.map((p) => [p.name, p.autoload]),
       [['test_init', true], ['test_enqueue', true], ['test_init_b', true], ['orphan', false], ['only_c', false]]);
     const obj = openObject(BYTES, FILE);
@@ -87,6 +90,20 @@ describe('struct_ops maps (struct_ops.bpf.o)', function () {
     const loaded = obj.load();
     assert.deepEqual(loaded.programs.map((p) => p.name).sort(), ['test_enqueue', 'test_init', 'test_init_b']);
     throwsLoad(() => loaded.program('orphan'), 'program orphan', /not loaded/);
+  });
+
+  it('refuses to load a struct_ops program no map member points at (attach_btf_id 0), as the kernel does', function () {
+    throwsLoad(() => openObject(BYTES, FILE).setAutoload('orphan', true).load(), 'program orphan',
+      /attach_btf_id 0 is not a supported struct/);
+  });
+
+  it('refuses struct_ops programs without a GPL-compatible license', function () {
+    const elf = parseElf(BYTES);
+    const license = elf.sectionByName('license')!;
+    const out = BYTES.slice();
+    out.set(Buffer.from('MIT\0'), license.offset); // "GPL\0" → "MIT\0"
+    assert.equal(parseObject(out, FILE).license, 'MIT');
+    throwsLoad(() => openObject(out, FILE).load(), 'program test_init', /GPL compatible license.*EINVAL/);
   });
 
   it('does not autoload programs referenced only by a ?-prefixed (not created) struct_ops map', function () {

@@ -453,8 +453,10 @@ class ObjectParser {
   }
 
   /**
-   * libbpf's bpf_object_adjust_struct_ops_autoload: a struct_ops program is loaded iff a struct_ops
-   * map that is created references it; each gets the map members that point at it.
+   * libbpf's bpf_object_adjust_struct_ops_autoload: a struct_ops program some struct_ops map
+   * references is loaded iff one of those maps is created (a `?` on its own section does not
+   * matter then); one no map references keeps its own autoload (the kernel then refuses it:
+   * instantiate's checkStructOpsProgram). Each gets the map members that point at it.
    */
   private adjustStructOpsPrograms(programs: ProgramSpec[]): ProgramSpec[] {
     const refs = new Map<string, Array<{ map: string; member: string }>>();
@@ -469,7 +471,7 @@ class ObjectParser {
     }
     return programs.map((p) => p.type.name !== 'struct_ops' ? p : Object.freeze({
       ...p,
-      autoload: p.autoload && used.has(p.name),
+      autoload: refs.has(p.name) ? used.has(p.name) : p.autoload,
       structOpsRefs: Object.freeze(refs.get(p.name) ?? []),
     }));
   }
