@@ -1,6 +1,6 @@
 /** bpfrun's public API. */
 export { openObject, loadObject, BpfObject, LoadedObject, Program } from './object.js';
-export type { MapAttributes, MapEntry } from './object.js';
+export type { MapAttributes, MapEntry, StructOps } from './object.js';
 export type { LoadOptions, RunOptions, ProgramRun, GlobalValue } from './object.js';
 export type { PendingTimer, TimerCallbackRun } from './kernel/timers.js';
 export type { SpecialFields } from './maps/special-fields.js';

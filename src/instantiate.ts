@@ -8,7 +8,7 @@
 import { ArenaKernel } from './kernel/arena-access.js';
 import { createArenaKfuncs } from './kernel/arena-kfuncs.js';
 import { BpfError, LoadError } from './errors.js';
-import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
@@ -117,8 +117,13 @@ export function instantiate(
   // CONFIG_HZ is also the simulated tick rate (bpf_jiffies64).
   const hz = options.kconfig?.CONFIG_HZ;
   const kernel = new SimKernel({ ...options, hz: hz === undefined || (typeof hz === 'string' && !/^\d+$/.test(hz)) ? SIMULATED_HZ : Number(hz) });
+  // A struct_ops map is kept as a one-element ARRAY holding the struct's bytes (libbpf's shadow
+  // data, as the host set them): the kernel side of BPF_MAP_TYPE_STRUCT_OPS (registration,
+  // sched-ext.md §1.5) is the host's, not a map type bpfrun implements yet.
   const maps = mapDefs.map((def, i) => createMap(
-    { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
+    def.origin === 'struct_ops'
+      ? { ...def, type: BPF_MAP_TYPE_ARRAY, flags: 0, valueTypeId: undefined, initialValue: images.get(i) ?? def.initialValue }
+      : { ...def, maxEntries: libbpfMaxEntries(def, kernel.nrCpus), initialValue: images.get(i) ?? def.initialValue },
     kernel.memory, { nrCpus: kernel.nrCpus }));
   attachSpecialFields(spec, maps); // spec §6.1: bpf_spin_lock / bpf_timer offsets from BTF
   const handles = maps.map((m) => kernel.addMap(m));
@@ -184,6 +189,7 @@ export function instantiate(
       checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
       checkExceptionCallback(p, spec.btf);
       checkSleepableMaps(p, spec.maps);
+      checkStructOpsProgram(p, spec.license);
       return program;
     } catch (e) {
       if (e instanceof BpfError && !(e instanceof LoadError)) throw new LoadError(`program ${p.name}`, e.message, { cause: e });
@@ -206,6 +212,25 @@ export function instantiate(
   return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry, profile };
 }
 
+/** license_is_gpl_compatible (include/linux/license.h). */
+const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+/**
+ * The kernel's check_struct_ops_btf_id at BPF_PROG_LOAD: a struct_ops program needs a
+ * GPL-compatible license (EINVAL) and an attach_btf_id, which libbpf sets only for a program some
+ * struct_ops map member points at (bpf_map__init_kern_struct_ops); without one, attach_btf_id is
+ * 0 (ENOTSUPP). sched-ext.md §1.4
+ */
+function checkStructOpsProgram(p: ProgramSpec, license: string): void {
+  if (p.type.name !== 'struct_ops') return;
+  if (!GPL_COMPATIBLE.has(license)) {
+    throw new LoadError(`program ${p.name}`, `struct ops programs must have a GPL compatible license (license is '${license}'): EINVAL`);
+  }
+  if (!p.structOpsRefs?.length) {
+    throw new LoadError(`program ${p.name}`, 'attach_btf_id 0 is not a supported struct: no struct_ops map member points at this program (ENOTSUPP; turn its autoload off)');
+  }
+}
+
 /**
  * map_check_btf's special fields (spec §1.1, §6.1): each map's value type is searched for
  * bpf_spin_lock, bpf_res_spin_lock, bpf_timer and bpf_wq; a kind in a map type that may not
@@ -216,6 +241,7 @@ function attachSpecialFields(spec: ObjectSpec, maps: readonly BpfMap[]): void {
   for (const [i, m] of maps.entries()) {
     // A global data section's value type is its DATASEC, as libbpf gives it to the kernel.
     const def = spec.maps[i];
+    if (def.origin === 'struct_ops') continue; // no special fields in an ops table
     const typeId = def.origin === 'btf' ? m.spec.valueTypeId : spec.btf.datasec(def.section)?.id;
     if (typeId === undefined) continue;
     const fields = findSpecialFields(spec.btf, typeId);

@@ -22,7 +22,7 @@ import { relocateCore } from './loader/core.js';
 import type { SimKernel } from './kernel/kernel.js';
 import type { NativeRegistry } from './kernel/natives.js';
 import { adjustRingbufSize, parseObject } from './loader/parse.js';
-import type { MapDefinition, ObjectSpec, ProgramSpec, VariableSpec } from './loader/spec.js';
+import type { MapDefinition, ObjectSpec, ProgramSpec, StructOpsInfo, StructOpsMember, VariableSpec } from './loader/spec.js';
 import { ArenaMap } from './maps/arena.js';
 import type { BpfMap } from './maps/base.js';
 import { roundUp8 } from './maps/types.js';
@@ -124,6 +124,25 @@ export class BpfObject {
   setGlobal(name: string, value: bigint | number | Uint8Array): void {
     const v = findVariable(this.spec, name);
     writeVariable(this.spec, v, this.imageOf(v), value);
+  }
+
+  /**
+   * A data member of a struct_ops map as load() will create it (libbpf's shadow data,
+   * `skel->struct_ops.<map>-><member>`).
+   */
+  structOpsData(map: string, member: string): GlobalValue {
+    const v = structOpsVariable(this.spec, map, member, 'data');
+    return globalValue(this.spec, v, this.images.get(v.mapIndex)!);
+  }
+
+  /**
+   * Writes a data member of a struct_ops map before load, as a loader writes `ops.flags`,
+   * `timeout_ms` or `name` through the skeleton: an integer, or exactly the member's bytes.
+   * Function-pointer members come from the object's relocations and cannot be written.
+   */
+  setStructOpsData(map: string, member: string, value: bigint | number | Uint8Array): void {
+    const v = structOpsVariable(this.spec, map, member, 'data');
+    writeVariable(this.spec, v, this.images.get(v.mapIndex)!, value);
   }
 
   /** The definition a map will be created with. */
@@ -263,6 +282,34 @@ export class LoadedObject {
     throw new LoadError(`program ${name}`, `no such program (have: ${this.programs.map((x) => x.name).join(', ')})`);
   }
 
+  /**
+   * A struct_ops map as the host (e.g. a sched_ext host) calls it: its struct's name, whether it
+   * is a `.struct_ops.link` map, the loaded program of each function-pointer member (members
+   * without a program, or whose program is not loaded, are absent) and its data members, read
+   * from the map's bytes.
+   */
+  structOps(name: string): StructOps {
+    const index = this.spec.maps.findIndex((m) => m.name === name && m.structOps);
+    if (index < 0) {
+      const have = this.spec.maps.filter((m) => m.structOps).map((m) => m.name);
+      throw new LoadError(`struct_ops map ${name}`, `no such struct_ops map (have: ${have.join(', ') || 'none'})`);
+    }
+    const info = this.spec.maps[index].structOps!;
+    const programs = new Map<string, Program>();
+    for (const m of info.members) {
+      const p = m.program === undefined ? undefined : this.programs.find((x) => x.name === m.program);
+      if (p) programs.set(m.name, p);
+    }
+    return {
+      name, typeName: info.typeName, link: info.link, members: info.members, programs,
+      map: this.mapList[index],
+      data: (member) => {
+        const v = structOpsVariable(this.spec, name, member, 'data');
+        return globalValue(this.spec, v, this.mapList[index].lookup(KEY_0)!);
+      },
+    };
+  }
+
   map(name: string): BpfMap {
     const m = this.maps.get(name);
     if (!m) throw new LoadError(`map ${name}`, `no such map (have: ${[...this.maps.keys()].join(', ')})`);
@@ -337,4 +384,34 @@ export class LoadedObject {
     }
     return image;
   }
+}
+
+/** A loaded struct_ops map (LoadedObject.structOps). */
+export interface StructOps {
+  readonly name: string;
+  /** The struct's BTF name (`sched_ext_ops`, ...). */
+  readonly typeName: string;
+  /** From `.struct_ops.link`: attached as a link (BPF_F_LINK). */
+  readonly link: boolean;
+  readonly members: StructOpsInfo['members'];
+  /** Function-pointer member name → its loaded program. */
+  readonly programs: ReadonlyMap<string, Program>;
+  /** The map holding the struct's bytes (a one-element array in bpfrun). */
+  readonly map: BpfMap;
+  /** A data member's current value. */
+  data(member: string): GlobalValue;
+}
+
+/** A struct_ops member as a variable of its map, so globals' reading and writing apply. */
+function structOpsVariable(spec: ObjectSpec, map: string, member: string, kind: StructOpsMember['kind']): VariableSpec {
+  const mapIndex = spec.maps.findIndex((m) => m.name === map && m.structOps);
+  if (mapIndex < 0) {
+    const have = spec.maps.filter((m) => m.structOps).map((m) => m.name);
+    throw new LoadError(`struct_ops map ${map}`, `no such struct_ops map (have: ${have.join(', ') || 'none'})`);
+  }
+  const def = spec.maps[mapIndex];
+  const m = def.structOps!.members.find((x) => x.name === member);
+  if (!m) throw new LoadError(`struct_ops map ${map}`, `${def.structOps!.typeName} has no member ${member} (have: ${def.structOps!.members.map((x) => x.name).join(', ')})`);
+  if (m.kind !== kind) throw new LoadError(`struct_ops map ${map}`, `member ${member} is a function pointer, not a data member (its program comes from the object)`);
+  return { name: `${map}.${member}`, section: def.section, mapIndex, offset: m.offset, size: m.size, typeId: m.typeId };
 }

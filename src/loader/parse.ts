@@ -21,17 +21,19 @@ import type { MapSpec } from '../maps/types.js';
 import { kconfigType, KconfigTypeInfo, layoutKconfig } from './kconfig.js';
 import { hex, latin1Text } from '../text.js';
 import {
-  BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY,
-  BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, PAGE_SIZE, U32_MAX,
+  BPF_F_LINK, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARENA, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STRUCT_OPS, BPF_MAP_TYPE_USER_RINGBUF, PAGE_SIZE, U32_MAX,
 } from '../uapi.js';
 import { programTypeOf } from './sections.js';
 import {
-  ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, VariableSpec,
+  ExternSpec, MapDefinition, ObjectSpec, PlacedFunction, ProgramSpec, ProgramType, StructOpsMember, VariableSpec,
 } from './spec.js';
 
 const TEXT = '.text';
 const ARENA_SECTION = '.addr_space.1';
 const KCONFIG = '.kconfig';
+const STRUCT_OPS_SECTION = '.struct_ops';
+const STRUCT_OPS_LINK_SECTION = '.struct_ops.link';
 
 /** A function as it sits in its ELF section. */
 interface SectionFunction {
@@ -93,10 +95,11 @@ class ObjectParser {
     this.collectBtfMaps();
     this.collectInternalMaps();
     this.collectExterns();
+    this.collectStructOps();
     const variables = this.collectVariables();
-    const programs = this.functions
+    const programs = this.adjustStructOpsPrograms(this.functions
       .filter((f) => f.section.name !== TEXT)
-      .map((f) => this.linkProgram(f));
+      .map((f) => this.linkProgram(f)));
     this.collectProgArrayInits(programs);
     const license = elf.sectionByName('license');
     const arena = elf.sectionByName(ARENA_SECTION);
@@ -373,6 +376,104 @@ class ObjectParser {
         origin, section: section.name, initialPrograms: [],
       }));
     }
+  }
+
+  /**
+   * struct_ops maps: one STRUCT_OPS map per variable of a `.struct_ops[.link]` section (a leading
+   * `?`: not autocreated), function-pointer members from `.rel.struct_ops*` (libbpf
+   * init_struct_ops_maps and bpf_object__collect_st_ops_relos; sched-ext.md §1.4,
+   * elf-loading.md §1.9).
+   */
+  private collectStructOps(): void {
+    for (const section of this.elf.sections) {
+      const bare = section.name.startsWith('?') ? section.name.slice(1) : section.name;
+      if (bare !== STRUCT_OPS_SECTION && bare !== STRUCT_OPS_LINK_SECTION) continue;
+      const where = `section ${section.name}`;
+      const btf = this.btf;
+      if (!btf) throw new LoadError(where, 'struct_ops maps need .BTF');
+      const datasec = btf.datasec(section.name);
+      if (!datasec) throw new LoadError(where, 'has no BTF DATASEC');
+      if (section.type === SHT_NOBITS) throw new LoadError(where, 'has no data (SHT_NOBITS)');
+      const link = bare === STRUCT_OPS_LINK_SECTION;
+      const mine: Array<{ index: number; offset: number; size: number; struct: BtfComposite; members: Array<{ -readonly [K in keyof StructOpsMember]: StructOpsMember[K] }> }> = [];
+      for (const v of datasec.vars) {
+        const variable = btf.type(v.type);
+        if (variable.kind !== 'VAR') throw new LoadError(where, `DATASEC entry [${v.type}] is a ${variable.kind}, not a VAR`);
+        const vwhere = `struct_ops variable ${variable.name} in ${section.name}`;
+        const struct = btf.resolve(variable.type);
+        if (struct.kind !== 'STRUCT') throw new LoadError(vwhere, `is a ${struct.kind}, not a struct`);
+        if (v.offset + struct.size > section.size) {
+          throw new LoadError(vwhere, `[${v.offset}, ${v.offset + struct.size}) is outside the section (${section.size} bytes)`);
+        }
+        const members = struct.members.map((m, index) => {
+          const mt = btf.resolve(m.type);
+          const isFuncPtr = mt.kind === 'PTR' && btf.resolve(mt.type).kind === 'FUNC_PROTO';
+          if (m.bitfieldSize) throw new LoadError(vwhere, `member ${m.name} is a bitfield (libbpf refuses struct_ops bitfields)`);
+          return { name: m.name, index, offset: m.bitOffset / 8, size: btf.sizeOf(m.type), kind: isFuncPtr ? 'program' as const : 'data' as const, typeId: m.type, program: undefined as string | undefined };
+        });
+        mine.push({ index: this.maps.length, offset: v.offset, size: struct.size, struct, members });
+        this.maps.push(Object.freeze({
+          name: variable.name, type: BPF_MAP_TYPE_STRUCT_OPS, keySize: 4, valueSize: struct.size, maxEntries: 1,
+          flags: link ? BPF_F_LINK : 0, mapExtra: 0n, valueTypeId: variable.type,
+          initialValue: section.data.slice(v.offset, v.offset + struct.size),
+          origin: 'struct_ops', section: section.name, initialPrograms: [],
+          structOps: { typeName: struct.name, typeId: struct.id, link, autocreate: section.name === bare, sectionOffset: v.offset, members: [] },
+        }));
+      }
+      (this.elf.relocations.get(section.index) ?? []).forEach((r, k) => {
+        const rwhere = `relocation ${k} of ${section.name} at ${hex(r.offset)}`;
+        if (r.type !== R_BPF_64_ABS64) throw new LoadError(rwhere, `relocation type ${r.type} is not R_BPF_64_ABS64`);
+        const owner = mine.find((m) => r.offset >= m.offset && r.offset < m.offset + m.size);
+        if (!owner) throw new LoadError(rwhere, 'is not inside a struct_ops variable');
+        const def = this.maps[owner.index];
+        const moff = r.offset - owner.offset;
+        const member = owner.members.find((m) => m.offset === moff);
+        if (!member) throw new LoadError(rwhere, `struct_ops map ${def.name}: no member of ${owner.struct.name} at offset ${moff}`);
+        if (member.kind !== 'program') throw new LoadError(rwhere, `struct_ops map ${def.name}: member ${member.name} is not a function pointer`);
+        const sym = this.elf.symbols[r.symbolIndex];
+        if (!sym || sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE) {
+          throw new LoadError(rwhere, `struct_ops map ${def.name}.${member.name}: symbol ${sym?.name ?? r.symbolIndex} is undefined or in a reserved section`);
+        }
+        const fn = this.functions.find((f) => f.section.index === sym.shndx && f.start * 8 === sym.value);
+        const owningSection = this.elf.sections[sym.shndx];
+        if (!fn || fn.section.name === TEXT) {
+          throw new LoadError(rwhere, `struct_ops map ${def.name}.${member.name}: symbol ${sym.name} (in ${owningSection?.name ?? sym.shndx}) is not a program`);
+        }
+        if (programTypeOf(fn.section.name).type.name !== 'struct_ops') {
+          throw new LoadError(rwhere, `struct_ops map ${def.name}.${member.name}: program ${fn.name} (SEC("${fn.section.name}")) is not a struct_ops program`);
+        }
+        member.program = fn.name;
+      });
+      for (const m of mine) {
+        const def = this.maps[m.index];
+        const members = m.members.map((x) => Object.freeze({ ...x }));
+        this.maps[m.index] = Object.freeze({ ...def, structOps: Object.freeze({ ...def.structOps!, members: Object.freeze(members) }) });
+      }
+    }
+  }
+
+  /**
+   * libbpf's bpf_object_adjust_struct_ops_autoload: a struct_ops program some struct_ops map
+   * references is loaded iff one of those maps is created (a `?` on its own section does not
+   * matter then); one no map references keeps its own autoload (the kernel then refuses it:
+   * instantiate's checkStructOpsProgram). Each gets the map members that point at it.
+   */
+  private adjustStructOpsPrograms(programs: ProgramSpec[]): ProgramSpec[] {
+    const refs = new Map<string, Array<{ map: string; member: string }>>();
+    const used = new Set<string>();
+    for (const def of this.maps) {
+      for (const m of def.structOps?.members ?? []) {
+        if (m.program === undefined) continue;
+        if (!refs.has(m.program)) refs.set(m.program, []);
+        refs.get(m.program)!.push({ map: def.name, member: m.name });
+        if (def.structOps!.autocreate) used.add(m.program);
+      }
+    }
+    return programs.map((p) => p.type.name !== 'struct_ops' ? p : Object.freeze({
+      ...p,
+      autoload: refs.has(p.name) ? used.has(p.name) : p.autoload,
+      structOpsRefs: Object.freeze(refs.get(p.name) ?? []),
+    }));
   }
 
   /** Externs: UND symbols, typed through the .ksyms / .kconfig DATASECs (§1.1, §1.3). */

@@ -65,9 +65,44 @@ export interface ProgramSpec {
    * relocation (src/loader/core.ts); a run reaching one fails with a CoreRelocationError.
    */
   readonly corePoisons?: ReadonlyMap<number, CorePoison>;
+  /**
+   * struct_ops programs: the struct_ops map members pointing at it (relocations in
+   * `.rel.struct_ops*`, sched-ext.md §1.4). Empty for a struct_ops program no map references.
+   */
+  readonly structOpsRefs?: ReadonlyArray<{ readonly map: string; readonly member: string }>;
 }
 
-export type MapOrigin = 'btf' | 'data' | 'rodata' | 'bss' | 'kconfig';
+export type MapOrigin = 'btf' | 'data' | 'rodata' | 'bss' | 'kconfig' | 'struct_ops';
+
+/** One member of a struct_ops map's struct, in BTF order. */
+export interface StructOpsMember {
+  readonly name: string;
+  /** Position in the struct's BTF members (what libbpf stores as expected_attach_type). */
+  readonly index: number;
+  /** Byte offset and size in the struct. */
+  readonly offset: number;
+  readonly size: number;
+  /** Whether the member is a function pointer (a program slot) or a data member. */
+  readonly kind: 'program' | 'data';
+  /** Function-pointer members: the program its relocation names, if any. */
+  readonly program?: string;
+  /** BTF type id of the member's type. */
+  readonly typeId: number;
+}
+
+/** What makes a map a struct_ops map (libbpf init_struct_ops_maps, sched-ext.md §1.4). */
+export interface StructOpsInfo {
+  /** The struct's BTF name and id (local BTF). */
+  readonly typeName: string;
+  readonly typeId: number;
+  /** Section `.struct_ops.link`: the map is created with BPF_F_LINK and attached as a link. */
+  readonly link: boolean;
+  /** False for a `?`-prefixed section: libbpf does not create the map by default. */
+  readonly autocreate: boolean;
+  /** Offset of the variable in its section. */
+  readonly sectionOffset: number;
+  readonly members: readonly StructOpsMember[];
+}
 
 export interface MapDefinition extends MapSpec {
   readonly origin: MapOrigin;
@@ -77,6 +112,8 @@ export interface MapDefinition extends MapSpec {
   readonly initialPrograms: ReadonlyArray<{ readonly slot: number; readonly program: string }>;
   /** ARRAY_OF_MAPS/HASH_OF_MAPS initial slots from `.rel.maps`: the inner maps, by name. */
   readonly initialMaps?: ReadonlyArray<{ readonly slot: number; readonly map: string }>;
+  /** struct_ops maps (type BPF_MAP_TYPE_STRUCT_OPS): the struct, its members and programs. */
+  readonly structOps?: StructOpsInfo;
 }
 
 export interface VariableSpec {
