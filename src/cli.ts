@@ -18,7 +18,7 @@ import { BpfError, causeLines, describeValue, FibConfigError, TestRunError } fro
 import { Fib } from './net/fib.js';
 import { Capture, PcapError, readCapture, writePcap } from './pcap.js';
 import type { Program, RunOptions, TestRunResult } from './program.js';
-import type { RedirectRecord } from './net/skb.js';
+import { AF_INET6, type RedirectRecord } from './net/skb.js';
 import { ctxFromFields, ctxLayout, ctxToFields, verdictName } from './test-run-io.js';
 import { errnoName } from './uapi.js';
 import { decode, Instruction, parseHexBytecode, toHexLines } from './isa/instruction.js';
@@ -558,7 +558,7 @@ function testRunJson(name: string, type: string, r: TestRunResult, perf: readonl
 /** "bpf_redirect_map to devmap key 3, flags 0x2": what a redirect helper recorded. */
 function describeRedirect(r: RedirectRecord): string {
   const target = r.map !== undefined ? `map ${r.map} key ${r.key}` : `ifindex ${r.ifindex}`;
-  const nh = r.nexthop ? `, next hop ${r.nexthop.family === 10 ? 'inet6' : 'inet'} ${Buffer.from(r.nexthop.address).toString('hex')}` : '';
+  const nh = r.nexthop ? `, next hop ${r.nexthop.family === AF_INET6 ? 'inet6' : 'inet'} ${Buffer.from(r.nexthop.address).toString('hex')}` : '';
   return `${r.helper} to ${target}, flags 0x${r.flags.toString(16)}${nh}`;
 }
 

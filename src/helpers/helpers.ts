@@ -4,6 +4,7 @@
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
  */
 import { USER_SPACE } from '../addresses.js';
+import type { AddressSpace } from '../memory.js';
 import { RuntimeError } from '../errors.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import { SimKernel } from '../kernel/kernel.js';
@@ -42,6 +43,11 @@ const PAGE_MASK = 0xfffn;
 
 /** BITS_ITER_NR_WORDS_MAX: what bpf_mem_alloc can give (4096 bytes less its 8-byte header). */
 const BITS_ITER_NR_WORDS_MAX = 511;
+
+/** copy_from_kernel_nofault: the bytes, -ERANGE for a user address, -EFAULT when unmapped. */
+function readKernelNofault(mem: AddressSpace, address: bigint, len: number): Uint8Array | number {
+  return isUserAddress(address) ? -ERANGE : mem.read(address, len) ?? -EFAULT;
+}
 
 /** Most varargs bpf_trace_vprintk / bpf_snprintf accept (MAX_BPRINTF_VARARGS). */
 const MAX_BPRINTF_VARARGS = 12;
@@ -98,7 +104,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
    * pages can be read (page faults are disabled: a missing page is EFAULT, never faulted in),
    * and a kernel address fails access_ok with EFAULT.
    */
-  const kernelRead: ProbeSource = (address, len) => (isUserAddress(address) ? -ERANGE : mem.read(address, len) ?? -EFAULT);
+  const kernelRead: ProbeSource = (address, len) => readKernelNofault(mem, address, len);
   const userRead: ProbeSource = (address, len) => {
     if (!isUserAddress(address)) return -EFAULT;
     const out = new Uint8Array(len);
@@ -373,8 +379,9 @@ export function createKfuncs(kernel: SimKernel): Map<string, NativeFn> {
       const src = ctx.arg(2);
       if (src === 0n || words === 0) return -EINVAL;
       if (words > BITS_ITER_NR_WORDS_MAX) return -E2BIG;
-      const bytes = src < USER_SPACE.end ? undefined : mem.read(src, words * 8);
-      if (!bytes) return words === 1 || src >= USER_SPACE.end ? -EFAULT : -ERANGE;
+      // bpf_probe_read_kernel_common: its errno, which the one-word path turns into -EFAULT.
+      const bytes = readKernelNofault(mem, src, words * 8);
+      if (typeof bytes === 'number') return words === 1 ? -EFAULT : bytes;
       if (words === 1) view.setBigUint64(off, new DataView(bytes.buffer).getBigUint64(0, true), true);
       else bitsCopies.set(address, bytes);
       view.setInt32(off + 8, words * 64, true);

@@ -10,7 +10,7 @@ import { RuntimeError } from '../errors.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import { csumAdd, csumPartial, csumReplace, csumReplaceByDiff, csumSub, fold16 } from '../net/csum.js';
 import {
-  be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6,
+  AF_INET6, be16, CHECKSUM_COMPLETE, CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6,
   type RedirectRecord, SkBuff,
 } from '../net/skb.js';
 import { SKB_SHARED_INFO_SIZE, XDP_FRAME_STRUCT, XdpBuff } from '../net/xdp.js';
@@ -31,7 +31,6 @@ const XDP_ABORTED = 0;
 const XDP_REDIRECT = 4;
 /** sizeof(struct bpf_redir_neigh). */
 const REDIR_NEIGH_SIZE = 20;
-const AF_INET6 = 10;
 
 /** The packet helpers, by name, bound to `kernel`. */
 export function createPacketHelpers(kernel: SimKernel): Partial<Record<HelperName, NativeFn>> {

@@ -22,9 +22,8 @@
  */
 import { FibConfigError } from '../errors.js';
 import { EAFNOSUPPORT, ENODEV } from '../uapi.js';
+import { AF_INET, AF_INET6 } from './skb.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 
 /** sizeof(struct bpf_fib_lookup). */
 export const FIB_PARAMS_SIZE = 64;

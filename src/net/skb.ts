@@ -13,6 +13,9 @@ export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
 export const ETH_P_8021Q = 0x8100;
 export const ETH_P_8021AD = 0x88a8;
+/** Address families (sa_family_t). */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
 /** LOOPBACK_IFINDEX: lo, the device test runs use. */
 export const LOOPBACK_IFINDEX = 1;
 /** TCP_CLOSE, the dummy socket's state. */

@@ -10,7 +10,7 @@ import { csumPartial, fold16 } from '../net/csum.js';
 import { PacketBuffer } from '../net/packet.js';
 import { SKB_SHARED_INFO_SIZE } from '../net/xdp.js';
 import {
-  CHECKSUM_COMPLETE, ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ethTypeTrans, LOOPBACK_IFINDEX, SkBuff, TCP_CLOSE, be16,
+  AF_INET, AF_INET6, CHECKSUM_COMPLETE, ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ethTypeTrans, LOOPBACK_IFINDEX, SkBuff, TCP_CLOSE, be16,
 } from '../net/skb.js';
 import { EBADMSG, EINVAL, ENODEV, ENOMEM } from '../uapi.js';
 import { skbContextModel, type SkbFamily } from './skb-context.js';
@@ -28,8 +28,6 @@ const SK_BUFF_CTX_SIZE = 192;
 const BPF_F_TEST_SKB_CHECKSUM_COMPLETE = 4;
 /** sizeof(struct bpf_sock). */
 const BPF_SOCK_SIZE = 80;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** GSO_LEGACY_MAX_SIZE, GSO_MAX_SEGS. */
 const GSO_LEGACY_MAX_SIZE = 65536;
 const GSO_MAX_SEGS = 65535;
