@@ -237,7 +237,6 @@ export class Program {
     const args = setup.args ?? (setup.repeat > 0 ? [AddressSpace.address(this.contextRegion!)] : []);
     const outer = kernel.runContext;
     kernel.runContext = setup.context;
-    kernel.objects.refreshCounters(); // bpf_htab.count read through &map (spec maps §3.4)
     try {
       let r0 = 0n, instructions = 0;
       const limits = { instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET, timeoutMs: options.timeoutMs };

@@ -87,6 +87,14 @@ describe('map handles are the maps\' kernel structs', () => {
     assert.deepEqual(u32s(kernel.memory.read(hh + 88n, 8)!), [0, 2]); // map_flags, id
     assert.deepEqual(u32s(kernel.memory.read(hh + 824n, 8)!), [8, 64]); // n_buckets, elem_size
     assert.equal(Buffer.from(kernel.memory.read(hh + 136n, 16)!).toString('latin1'), 'hash_map_with_a\0');
+    // bpf_htab.count follows every insert and delete.
+    const countAt = hh + BigInt(kernelBtf().offsetOf('bpf_htab', 'count'));
+    assert.deepEqual(u32s(kernel.memory.read(countAt, 4)!), [0]);
+    hash.update(new Uint8Array([1, 0, 0, 0]), new Uint8Array(8));
+    hash.update(new Uint8Array([2, 0, 0, 0]), new Uint8Array(8));
+    assert.deepEqual(u32s(kernel.memory.read(countAt, 4)!), [2]);
+    hash.delete(new Uint8Array([1, 0, 0, 0]));
+    assert.deepEqual(u32s(kernel.memory.read(countAt, 4)!), [1]);
     assert.equal(kernel.memory.write(ha + 76n, new Uint8Array(4)), false);
     const at = kernel.memory.locate(ha, 1)!;
     assert.throws(() => { throw kernel.memory.outOfBounds(0, 'write', Number(ha & 0xffffffffn) | 0, at.region.hi, 4); },

@@ -105,23 +105,16 @@ export class KernelObjects {
       this.handleRegion = this.memory.mapInWindow('kernel map objects (struct bpf_map)', MAP_HANDLE_HI, HANDLE_STRIDE, bytes, false);
     }
     this.writeMap(index);
+    // bpf_htab.count follows the map as the kernel's does, insert by insert.
+    if (map instanceof HashMap) {
+      const at = index * HANDLE_STRIDE + kernelBtf().offsetOf('bpf_htab', 'count');
+      map.onCountChange = (count) => this.handleRegion!.view.setUint32(at, count, true);
+    }
   }
 
   /** Rewrites every map's struct (frozen, element counts): call after the state changed. */
   refreshMaps(): void {
     this.maps.forEach((_, i) => this.writeMap(i));
-  }
-
-  /**
-   * Brings the counters programs can observe up to date (`bpf_htab.count`, the element count
-   * of a hash map): the test runs call it before running a program.
-   */
-  refreshCounters(): void {
-    const region = this.handleRegion;
-    if (!region) return;
-    this.maps.forEach((map, i) => {
-      if (map instanceof HashMap) region.view.setUint32(i * HANDLE_STRIDE + kernelBtf().offsetOf('bpf_htab', 'count'), map.size, true);
-    });
   }
 
   private writeMap(index: number): void {

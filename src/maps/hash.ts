@@ -142,6 +142,9 @@ export class HashMap extends BpfMap {
   /** Number of elements. */
   get size(): number { return this.table.size; }
 
+  /** Told the element count after every insert and delete (bpf_htab.count behind &map, spec maps §3.4). */
+  onCountChange?: (count: number) => void;
+
   /**
    * bpf_for_each_hash_elem (kernel/bpf/hashtab.c): `fn(key, value address)` per element (this
    * CPU's copy for per-CPU maps) until it returns true; the number of calls. Insertion order here,
@@ -301,6 +304,7 @@ export class HashMap extends BpfMap {
     if (this.last) this.last.next = e; else this.first = e;
     this.last = e;
     this.table.set(e.keyStr, e);
+    this.onCountChange?.(this.table.size);
   }
 
   /** htab_lru_map_delete_node: the LRU takes the node back from its key. */
@@ -357,6 +361,7 @@ export class HashMap extends BpfMap {
     this.table.delete(e.keyStr);
     if (e.prev) e.prev.next = e.next; else this.first = e.next;
     if (e.next) e.next.prev = e.prev; else this.last = e.prev;
+    this.onCountChange?.(this.table.size);
   }
 
   // ---- Batch cursors (BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH, src/maps/batch.ts) ----
