@@ -15,7 +15,7 @@ import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MA
 import { SIMULATED_HZ, SIMULATED_KERNEL_CONFIG, VIRTUAL_KCONFIG } from './kernel/kconfig.js';
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
 import { KernelProfile, kernelProfile, KERNEL_VERSIONS, KernelVersion } from './kernel/profile.js';
-import { NativeRegistry } from './kernel/natives.js';
+import { NativeRegistry, type KfuncEntry } from './kernel/natives.js';
 import { KsymResolution, resolveKsyms, unresolvedExternError } from './kernel/ksyms.js';
 import { isKfuncSpec, KfuncImpl, KfuncSpec, userKfuncs } from './kfunc/api.js';
 import { bindKfuncImpl, bindTypedKfunc, checkKfuncProto, KfuncBinding } from './kfunc/bind.js';
@@ -52,6 +52,11 @@ export interface LoadOptions extends KernelOptions, CoreOptions {
    * recovery, registers after a faulting arena atomic, arena ALU narrowing, deferred frees).
    */
   readonly kernel?: KernelVersion;
+  /**
+   * kfuncs of a simulated kernel subsystem (the sched_ext host's, src/sched/kfuncs.ts), registered
+   * as the kernel's own, with their flags, before the user's.
+   */
+  readonly kernelKfuncs?: readonly KfuncEntry[];
   /** Enforce the GUARD_SZ / 2 contract on typed kfuncs' arena accesses (spec §3). */
   readonly strictKfuncContract?: boolean;
   /**
@@ -89,6 +94,8 @@ export interface Instance {
   readonly natives: NativeRegistry;
   /** The kernel profile the object was loaded for. */
   readonly profile: KernelProfile;
+  /** The program whose engine is running innermost now (bpf_prog_find_from_stack), if any. */
+  readonly running: () => Program | undefined;
 }
 
 /**
@@ -186,7 +193,7 @@ export function instantiate(
         onEngine: (engine, owner) => byEngine.set(engine, owner),
       });
       checkHelperCalls(p, programTypeDef(p.type.name), registry);
-      checkSleepableKfuncs(p, natives, (name) => registry.kfunc(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
+      checkSleepableKfuncs(p, natives, (name) => registry.kfuncForExtern(name)?.sleepable ?? false, (slot) => program.sourceOf(slot));
       checkExceptionCallback(p, spec.btf);
       checkSleepableMaps(p, spec.maps);
       checkStructOpsProgram(p, spec.license);
@@ -209,7 +216,7 @@ export function instantiate(
       (maps[i] as ProgArrayMap).set(init.slot, program);
     }
   });
-  return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry, profile };
+  return { kernel, maps, programs, arena, arenaGlobalsOffset, arenaKernel, natives: registry, profile, running };
 }
 
 /** license_is_gpl_compatible (include/linux/license.h). */
@@ -289,6 +296,7 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
   registry.addKfuncs(createWqKfuncs(kernel));
   // The stream kfuncs this kernel links: bpf_stream_vprintk on 7.2, _impl on 6.18. spec §4.2
   for (const name of profile.absentKfuncs.keys()) registry.removeKfunc(name);
+  for (const entry of options.kernelKfuncs ?? []) registry.addKfunc(entry);
   const user = userKfuncs(options.kfuncs); // each checked once: a LoadError names a malformed one
   const binding: KfuncBinding = { kernel, access: arenaKernel, caller: running, strict: options.strictKfuncContract ?? false };
   for (const [name, impl] of user) {

@@ -201,6 +201,29 @@ export class BpfObject {
     return index;
   }
 
+  /**
+   * libbpf's bpf_map__set_value_size on a global data section whose last variable is an array
+   * (the schedulers' RESIZE_ARRAY, sched-ext.md §1.8): the section grows or shrinks so that the
+   * array `name` has `count` elements; bytes past the old end are zero.
+   */
+  resizeArray(name: string, count: number): void {
+    const v = findVariable(this.spec, name);
+    const btf = this.spec.btf;
+    const t = btf && v.typeId !== undefined ? btf.resolve(v.typeId) : undefined;
+    const others = this.spec.variables.filter((x) => x.mapIndex === v.mapIndex && x !== v);
+    if (!t || t.kind !== 'ARRAY' || others.some((x) => x.offset > v.offset)) {
+      throw new LoadError(`variable ${name}`, 'only an array that is the last variable of its section can be resized (libbpf: EINVAL)');
+    }
+    if (!Number.isInteger(count) || count < 1) throw new LoadError(`variable ${name}`, `cannot resize to ${count} elements`);
+    const elem = t.nelems > 0 ? v.size / t.nelems : btf!.sizeOf(t.type);
+    const size = v.offset + elem * count;
+    const image = this.imageOf(v);
+    const next = new Uint8Array(size);
+    next.set(image.subarray(0, Math.min(size, image.length)));
+    this.images.set(v.mapIndex, next);
+    this.mapDefs[v.mapIndex] = Object.freeze({ ...this.mapDefs[v.mapIndex], valueSize: size });
+  }
+
   private userMapIndex(name: string, what: string): number {
     const index = this.mapIndex(name);
     if (this.mapDefs[index].origin !== 'btf') {
@@ -271,7 +294,11 @@ export class LoadedObject {
     this.arenaKernel = instance.arenaKernel;
     this.natives = instance.natives;
     this.profile = instance.profile;
+    this.runningProgram = instance.running;
   }
+
+  /** The program running innermost now (a kfunc asking who called it), if any. */
+  readonly runningProgram: () => Program | undefined;
 
   program(name: string): Program {
     const p = this.programs.find((x) => x.name === name);

@@ -271,6 +271,29 @@ export class Program {
   }
 
   /**
+   * Runs the program as the kernel invokes it outside BPF_PROG_TEST_RUN (a struct_ops member
+   * called by its subsystem): r1..r5 = args, the references and locks a run may hold checked
+   * as at exit, the arena's deferred frees run after. Errors are located in this program.
+   */
+  invoke(args: readonly bigint[], options: { engine?: EngineName; instructionBudget?: number } = {}): RunResult {
+    const engine = this.engine(options.engine ?? this.defaultEngine);
+    const locks = lockState(this.deps.kernel);
+    this.references.clear();
+    try {
+      locks.begin();
+      let result: RunResult | undefined;
+      try { result = engine.run(args, { instructionBudget: options.instructionBudget ?? DEFAULT_INSTRUCTION_BUDGET }); } finally { locks.end(result !== undefined); }
+      this.references.checkReleased();
+      return result;
+    } catch (e) {
+      if (e instanceof VmError && e.location === undefined) e.locate(this.name, this.sourceOf(e.index));
+      throw e;
+    } finally {
+      this.deps.objectArena?.runDeferredFrees();
+    }
+  }
+
+  /**
    * A return value outside the type's range: the kernel's verifier would have refused the
    * program at load, having followed this path. bpfrun has no verifier's range analysis, so
    * it finds out when a run takes the path.

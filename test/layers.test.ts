@@ -21,7 +21,7 @@ const LAYERS: readonly { readonly name: string; readonly rules: readonly string[
   {
     name: 'instantiation and API',
     rules: ['src/instantiate.ts', 'src/program.ts', 'src/globals.ts', 'src/object.ts', 'src/conformance.ts', 'src/runs.ts',
-      'src/report.ts', 'src/record.ts', 'src/index.ts', 'src/test-run-io.ts', 'src/fuzz/', 'src/racelab/'],
+      'src/report.ts', 'src/record.ts', 'src/index.ts', 'src/test-run-io.ts', 'src/fuzz/', 'src/racelab/', 'src/sched/'],
   },
   { name: 'CLI', rules: ['src/cli.ts'] },
 ];

@@ -198,11 +198,11 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ktime_get_tai_ns: () => kernel.ktimeNs(),
     get_prandom_u32: () => kernel.prandomU32(),
     get_smp_processor_id: () => kernel.cpu,
-    get_current_pid_tgid: () => (BigInt(kernel.tgid) << 32n) | BigInt(kernel.pid),
+    get_current_pid_tgid: () => { const t = kernel.task(); return (BigInt(t.tgid) << 32n) | BigInt(t.pid); },
     // The simulated current task's struct (./kernel/objects.ts): its pid, tgid, comm and cred
     // are what the helpers above return.
-    get_current_task: () => kernel.objects.currentTask(),
-    get_current_task_btf: () => kernel.objects.currentTask(),
+    get_current_task: () => kernel.currentTaskAddress(),
+    get_current_task_btf: () => kernel.currentTaskAddress(),
     // kernel/bpf/helpers.c: a per-CPU variable's copy on this CPU / on `cpu` (NULL past nr_cpu_ids).
     this_cpu_ptr: (ctx) => perCpu(ctx, kernel.cpu),
     per_cpu_ptr: (ctx) => (u32(ctx, 2) >= kernel.nrCpus ? 0 : perCpu(ctx, u32(ctx, 2))),

@@ -53,9 +53,15 @@ export class SimKernel {
   /** The engines running now, outermost first (bpf_prog_find_from_stack walks it). */
   readonly shadow = new ShadowStack();
   readonly nrCpus: number;
-  readonly cpu: number;
+  /** The CPU the running program executes on (a host that simulates several CPUs moves it). */
+  cpu: number;
   readonly pid: number;
   readonly tgid: number;
+  /**
+   * The task the running program executes in, when a host simulates tasks (the sched_ext host):
+   * `current` for bpf_get_current_task(_btf), _pid_tgid and _comm. Unset: `currentTask`.
+   */
+  current?: { readonly address: bigint; readonly pid: number; readonly tgid: number; readonly comm: string };
   /** The current task, completed from KernelOptions.task. */
   readonly currentTask: SimTask;
   /** The kernel objects behind pointers: map structs, task_struct, per-CPU data (./objects.ts). */
@@ -140,9 +146,14 @@ export class SimKernel {
   }
 
   /** The task programs run in, as stack dumps and reports name it. */
-  task(): { readonly cpu: number; readonly uid: number; readonly gid: number; readonly pid: number; readonly comm: string } {
-    const t = this.currentTask;
-    return { cpu: this.cpu, uid: t.uid, gid: t.gid, pid: t.pid, comm: t.comm };
+  task(): { readonly cpu: number; readonly uid: number; readonly gid: number; readonly pid: number; readonly tgid: number; readonly comm: string } {
+    const t = this.current ?? this.currentTask;
+    return { cpu: this.cpu, uid: this.currentTask.uid, gid: this.currentTask.gid, pid: t.pid, tgid: t.tgid, comm: t.comm };
+  }
+
+  /** The address of the current task's `struct task_struct`. */
+  currentTaskAddress(): bigint {
+    return this.current?.address ?? this.objects.currentTask();
   }
 
   ktimeNs(): bigint {

@@ -70,7 +70,7 @@ export function resolveKsyms(spec: ObjectSpec, kernel: SimKernel, registry: Nati
   const kb = kernelBtf();
   spec.externs.forEach((ext, i) => {
     if (ext.kind === 'kfunc') {
-      if (registry.kfunc(ext.name)) addresses.set(i, ksymAddress(i));
+      if (registry.kfuncForExtern(ext.name)) addresses.set(i, ksymAddress(i));
       // A kfunc this kernel version lacks (the profile's) gets the verifier's words for it.
       else if (!ext.weak) {
         unresolved.set(i, absent.get(ext.name)

@@ -5,6 +5,7 @@
  * kfunc of the same name replaces an earlier one), then bound to an object's externs.
  */
 import { UnknownKfuncError } from '../errors.js';
+import { essentialName } from '../loader/core.js';
 import type { ExternSpec } from '../loader/spec.js';
 import type { HelperDef, NativeFn, Natives } from '../runtime.js';
 
@@ -45,6 +46,16 @@ export class NativeRegistry {
   }
 
   /**
+   * The kfunc an extern resolves to: libbpf looks it up by its essential name (the name cut
+   * before its last `X___Y` flavour separator: `scx_bpf_dsq_insert___v2___compat` is the
+   * kernel's `scx_bpf_dsq_insert___v2`; sched-ext.md §1.7); bpfrun also accepts a kfunc
+   * registered under the extern's full name.
+   */
+  kfuncForExtern(name: string): KfuncEntry | undefined {
+    return this.kfuncByName.get(essentialName(name)) ?? this.kfuncByName.get(name);
+  }
+
+  /**
    * What the engines call: helpers by id, and an object's kfunc externs by extern index (the
    * loader's `call src=2` imm). A kfunc extern the registry lacks becomes a poisoned call (an
    * UnknownKfuncError if a run reaches it); whether its programs load is decided per program
@@ -54,7 +65,7 @@ export class NativeRegistry {
     const kfuncs = new Map<number, HelperDef>();
     externs.forEach((ext, i) => {
       if (ext.kind !== 'kfunc') return;
-      const entry = this.kfunc(ext.name);
+      const entry = this.kfuncForExtern(ext.name);
       if (entry) kfuncs.set(i, { name: ext.name, fn: entry.fn });
       else kfuncs.set(i, { name: ext.name, fn: (ctx) => { throw new UnknownKfuncError(ctx.index, ext.name); } });
     });

@@ -50,8 +50,10 @@ export interface TimerState {
   expires?: bigint;
   /** Arming order, for timers expiring at the same time. */
   seq: number;
-  /** BPF_F_TIMER_CPU_PIN at the last start (recorded: one CPU is simulated). */
+  /** BPF_F_TIMER_CPU_PIN at the last start (recorded: the callback runs on `cpu` either way). */
   pinned: boolean;
+  /** The CPU that armed the timer, where its callback runs (sched-ext.md §7.4, §8.3). */
+  cpu: number;
 }
 
 /** A timer armed and not yet fired, as the run report lists it. */
@@ -109,7 +111,7 @@ export class TimerQueue {
 
   /** bpf_timer_init's allocation: a disarmed timer without callback, its id written at `address`. */
   create(map: BpfMap, address: bigint, clockId: number, kind: 'timer' | 'wq' = 'timer'): TimerState {
-    const t: TimerState = { id: this.nextId++, kind, map, address, clockId, seq: 0, pinned: false };
+    const t: TimerState = { id: this.nextId++, kind, map, address, clockId, seq: 0, pinned: false, cpu: this.kernel.cpu };
     this.timers.set(t.id, t);
     const word = new Uint8Array(4);
     new DataView(word.buffer).setUint32(0, t.id, true);
@@ -120,6 +122,7 @@ export class TimerQueue {
   arm(t: TimerState, expires: bigint, pinned: boolean): void {
     t.expires = expires;
     t.pinned = pinned;
+    t.cpu = this.kernel.cpu;
     t.seq = this.nextSeq++;
   }
 
@@ -151,6 +154,11 @@ export class TimerQueue {
     return runs;
   }
 
+  /** The expiry of the next timer to fire, if any is armed. */
+  nextExpiry(): bigint | undefined {
+    return this.armed()[0]?.expires;
+  }
+
   private armed(): TimerState[] {
     const live = [...this.timers.values()].filter((t) => t.expires !== undefined && this.at(t.address) === t);
     return live.sort((a, b) => (a.expires! < b.expires! ? -1 : a.expires! > b.expires! ? 1 : a.seq - b.seq));
@@ -169,7 +177,9 @@ export class TimerQueue {
     const handle = this.kernel.handleOfMap(t.map);
     const locks = lockState(this.kernel);
     const outerContext = this.kernel.runContext;
+    const outerCpu = this.kernel.cpu;
     this.kernel.runContext = undefined;
+    this.kernel.cpu = t.cpu;
     this.running = t;
     locks.begin();
     let result: { r0: bigint; instructions: number } | undefined;
@@ -193,6 +203,7 @@ export class TimerQueue {
     } finally {
       this.running = undefined;
       this.kernel.runContext = outerContext;
+      this.kernel.cpu = outerCpu;
     }
   }
 
