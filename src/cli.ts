@@ -34,6 +34,11 @@ import { describeObject, disassembleObject, formatRunReport, perfLines, perfRepo
 import { drainPerfMaps, PerfMapRecords, runPrograms } from './runs.js';
 import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
+import { loadScheduler, prepareScheduler } from './sched/loader.js';
+import { SchedHost } from './sched/host.js';
+import { parseDuration, parseWorkload, presetWorkload, PRESETS, WorkloadError } from './sched/workload.js';
+import { chromeTrace, formatSchedReport, schedulerCounters } from './sched/report.js';
+import { TopologyError } from './sched/machine.js';
 
 class UsageError extends Error {}
 
@@ -118,6 +123,16 @@ function writeFile(file: string, bytes: Uint8Array): void {
     writeFileSync(file, bytes);
   } catch (e) {
     throw fileError('write', file, e);
+  }
+}
+
+/** A JSON input file, parsed; invalid JSON is a FileError naming the file. */
+function parseJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFile(file).toString('utf8'));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new FileError(`${file}: not valid JSON (${e.message})`);
+    throw e;
   }
 }
 
@@ -223,6 +238,18 @@ Usage:
   bpfrun race-lab [--variant pre-fix|fixed|both] [--arch x86_64|arm64|both] [--json]
         Explore every interleaving of bpf_arena_alloc_pages (pre-fix / fixed PTE install) racing a
         kfunc's scratch-page fault on another CPU; print the outcome table (both variants by default).
+  bpfrun sched FILE.o [--cpus N] [--nodes N] [--llcs N] [--smt N] [--workload FILE.json|PRESET]
+                      [--duration 5s] [--seed N] [--hz N] [--engine jit|interp] [--ops MAP]
+                      [--rodata NAME=VALUE]... [--ops-data MEMBER=VALUE]... [--resize ARRAY=N]...
+                      [--trace OUT.json] [--op-trace OUT.txt] [--json] [--progress]
+        Run a sched_ext scheduler (cpu or cid form, as compiled for the kernel) on a simulated
+        machine: the loader's steps (enum rodata, exit dump size, the given options), then the
+        kernel's enable, the workload's tasks (presets: mixed, hogs, weights, pinned, kthreads;
+        or a JSON file: {"tasks": [{"name", "count", "nice", "cpus", "kthread", "start",
+        "script": [{"run": "5ms"}, {"sleep": "5ms"}, ...], "loop"}]}) for --duration of simulated
+        time, then the disable. Prints the exit line, per-task and per-CPU figures, DSQ depths,
+        event counters, the scheduler's own counters and a hash of every op call (equal on both
+        engines); --trace writes a Chrome trace (Perfetto opens it).
   bpfrun --help`;
 
 function readInput(file: string | undefined): string {
@@ -830,6 +857,80 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const insns = decode(parseHexBytecode(readInput('-')));
     const { r0 } = runConformanceProgram(insns, parseMemHex(positionals[0]), engineOf(values.engine));
     console.log(r0.toString(16));
+  },
+  sched(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true, options: {
+        cpus: { type: 'string' }, nodes: { type: 'string' }, llcs: { type: 'string' }, smt: { type: 'string' },
+        workload: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, engine: { type: 'string' },
+        hz: { type: 'string' }, ops: { type: 'string' }, rodata: { type: 'string', multiple: true }, 'ops-data': { type: 'string', multiple: true },
+        resize: { type: 'string', multiple: true }, trace: { type: 'string' }, json: { type: 'boolean' }, 'op-trace': { type: 'string' },
+        progress: { type: 'boolean' },
+      },
+    });
+    const file = positionals[0];
+    if (file === undefined) throw new UsageError('sched needs a scheduler object (FILE.o)');
+    const int = (name: string, v: string | undefined, min: number, max: number): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}`);
+      return n;
+    };
+    const assignments = (name: string, list: string[] | undefined): Record<string, bigint> => Object.fromEntries((list ?? []).map((a) => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+)|true|false)$/.exec(a);
+      if (!m) throw new UsageError(`--${name} ${a}: expected NAME=VALUE with an integer (or true/false) value`);
+      return [m[1], m[2] === 'true' ? 1n : m[2] === 'false' ? 0n : BigInt(m[2])];
+    }));
+    let durationNs = 1e9;
+    try {
+      if (values.duration !== undefined) durationNs = parseDuration(values.duration, '--duration');
+    } catch (e) { throw new UsageError((e as Error).message); }
+    const cpus = int('cpus', values.cpus, 1, 4096) ?? 4;
+    const options = {
+      cpus, engine: engineOf(values.engine), seed: int('seed', values.seed, 0, 0xffffffff), hz: int('hz', values.hz, 1, 10000),
+      topology: { nodes: int('nodes', values.nodes, 1, 64), llcsPerNode: int('llcs', values.llcs, 1, 256), threadsPerCore: int('smt', values.smt, 1, 8) },
+      ops: values.ops, rodata: assignments('rodata', values.rodata), opsData: assignments('ops-data', values['ops-data']),
+      resize: Object.fromEntries(Object.entries(assignments('resize', values.resize)).map(([k, v]) => [k, Number(v)])),
+    };
+    let prepared;
+    try {
+      prepared = prepareScheduler(readFile(file), options);
+    } catch (e) {
+      if (e instanceof TopologyError) throw new UsageError(e.message);
+      throw e;
+    }
+    let workload;
+    try {
+      const w = values.workload ?? 'mixed';
+      workload = (PRESETS as readonly string[]).includes(w) ? presetWorkload(w, cpus) : parseWorkload(parseJsonFile(w), cpus, basename(w));
+    } catch (e) {
+      if (e instanceof WorkloadError) throw new UsageError(e.message);
+      throw e;
+    }
+    const { loaded, ref } = loadScheduler(prepared, options);
+    const tty = process.stderr.isTTY || values.progress;
+    const host = new SchedHost(loaded, loaded.structOps(prepared.opsName), prepared.machine, workload, {
+      engine: options.engine, durationNs, hz: options.hz, opTrace: values['op-trace'] !== undefined,
+      progressEveryNs: tty ? Math.max(1, Math.floor(durationNs / 20)) : undefined,
+      onProgress: (t) => process.stderr.write(`sched: ${(t / 1e6).toFixed(0)} of ${(durationNs / 1e6).toFixed(0)} ms simulated${values.progress ? '\n' : '\r'}`),
+    });
+    ref.host = host;
+    const t0 = performance.now();
+    const result = host.run();
+    if (tty && !values.progress) process.stderr.write('\n');
+    const wall = (performance.now() - t0) / 1e3;
+    if (values.trace !== undefined) writeFile(values.trace, new TextEncoder().encode(chromeTrace(result)));
+    if (values['op-trace'] !== undefined) {
+      writeFile(values['op-trace'], new TextEncoder().encode(result.opTrace.map((o) => `${o.t} cpu${o.cpu} ${o.op}(${o.args}) = ${o.ret}`).join('\n') + '\n'));
+    }
+    const stats = schedulerCounters(loaded);
+    if (values.json) {
+      console.log(JSON.stringify({ ...result, slices: undefined, opTrace: undefined, counters: stats }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      return;
+    }
+    const header = `scheduler ${result.name} (${result.cidForm ? 'cid' : 'cpu'} form, ${basename(file)}) on ${prepared.machine.describe()}; `
+      + `workload ${workload.name}; ${(result.durationNs / 1e6).toFixed(3)} ms simulated in ${wall.toFixed(2)} s (${options.engine})`;
+    console.log(formatSchedReport(result, header, stats));
   },
   'race-lab'(args) {
     const { values } = parseArgs({ args, options: { variant: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' } } });
