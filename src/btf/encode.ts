@@ -8,7 +8,7 @@ import { BTF_MAGIC } from './btf.js';
 
 const KIND = {
   INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10,
-  FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15,
+  FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, ENUM64: 19,
 } as const;
 
 export interface EncodedMember {
@@ -90,6 +90,17 @@ export class BtfBuilder {
     return this.push({
       name, kind: KIND.ENUM, vlen: values.length, kflag: signed, sizeOrType: size,
       extra: (str) => values.flatMap(([n, v]) => [str(n), v | 0]),
+    });
+  }
+
+  /** An ENUM64 (64-bit enumerators: name, low 32 bits, high 32 bits); `signed` sets kflag. */
+  enum64(name: string, size: number, values: readonly (readonly [string, bigint])[], signed = false): number {
+    return this.push({
+      name, kind: KIND.ENUM64, vlen: values.length, kflag: signed, sizeOrType: size,
+      extra: (str) => values.flatMap(([n, v]) => {
+        const u = BigInt.asUintN(64, v);
+        return [str(n), Number(u & 0xffffffffn), Number(u >> 32n)];
+      }),
     });
   }
 

@@ -4,7 +4,9 @@
  * backs with memory — `struct bpf_map` and the containers programs read through `&map`
  * (spec maps-and-kernel-objects §3.1–§3.4), a `task_struct` subset behind
  * `bpf_get_current_task(_btf)`, `struct cred` — and the VARs typed ksyms resolve against
- * (`bpf_prog_active`, a per-CPU int; spec §5.3), and a `struct sk_buff` subset (types only).
+ * (`bpf_prog_active`, a per-CPU int; spec §5.3), a `struct sk_buff` subset (types only), and
+ * the sched_ext types of Linux 7.2 (./scx-btf.ts, spec sched-ext §1.2), which also add the
+ * scheduler members to `task_struct` (`se`, `scx`, `cpus_ptr` …).
  * The per-CPU VARs are in the DATASEC `.data..percpu`, as in vmlinux.
  *
  * Member offsets and struct sizes are those of an x86-64 build (Linux 6.18's on the test
@@ -16,6 +18,7 @@
 import { parseBtf, type Btf, type BtfComposite } from '../btf/btf.js';
 import { BtfBuilder, type EncodedMember } from '../btf/encode.js';
 import { mapTypeName, NR_MAP_TYPES } from '../uapi.js';
+import { addScxTypes } from './scx-btf.js';
 
 /** One per-CPU variable: its offset in each CPU's copy of `.data..percpu`, and size. */
 export interface PerCpuVar {
@@ -51,6 +54,8 @@ function build(): { bytes: Uint8Array; perCpu: PerCpuVar[]; perCpuSize: number }
   const ll = b.int('long long int', 8, { signed: true });
   const bool = b.int('_Bool', 1, { bool: true });
   const u8 = b.typedef('u8', b.typedef('__u8', uchar));
+  const u16T = b.typedef('__u16', b.int('short unsigned int', 2));
+  const u16 = b.typedef('u16', u16T);
   const u32 = b.typedef('u32', b.typedef('__u32', uint));
   const u64 = b.typedef('u64', b.typedef('__u64', ull));
   const s64 = b.typedef('s64', b.typedef('__s64', ll));
@@ -116,22 +121,24 @@ function build(): { bytes: Uint8Array; perCpu: PerCpuVar[]; perCpuSize: number }
   const credPtr = b.ptr(b.const(cred));
   const task = b.declare();
   const taskPtr = b.ptr(task);
-  b.struct('task_struct', 3264, [
+  // The sched_ext types (./scx-btf.ts) and the task_struct members that use them.
+  const scx = addScxTypes(b, { int, uint, char, ulong, u8, u16, u32, u64, s64, bool: boolT, atomic, atomicLong, task });
+  b.struct('task_struct', scx.taskSize, [
+    ...scx.taskMembers,
     m('__state', uint, 24), m('stack', voidPtr, 32), m('flags', uint, 44), m('on_cpu', int, 52),
     m('recent_used_cpu', int, 96), m('prio', int, 108), m('static_prio', int, 112), m('normal_prio', int, 116),
     m('mm', opaque('mm_struct'), 1136), m('pid', pidT, 1264), m('tgid', pidT, 1268),
     m('real_parent', taskPtr, 1280), m('parent', taskPtr, 1288), m('group_leader', taskPtr, 1328),
     m('start_time', u64, 1552), m('real_cred', credPtr, 1728), m('cred', credPtr, 1736), m('comm', arr(char, 16), 1752),
-  ], task);
+  ].sort((x, y) => x.offset - y.offset), task);
 
   // A struct sk_buff subset (include/linux/skbuff.h), for CO-RE relocations of the programs
   // that read an skb through BTF (not backed by memory yet: the test runs' skbs are the
   // context conversions of src/net/).
-  const u16 = b.typedef('__u16', b.int('short unsigned int', 2));
   const dataT = b.typedef('sk_buff_data_t', uint);
   b.struct('sk_buff', 224, [
     m('sk', opaque('sock'), 24), m('cb', arr(char, 48), 40), m('len', uint, 112), m('data_len', uint, 116),
-    m('mac_len', u16, 120), m('hdr_len', u16, 122), m('queue_mapping', u16, 124), m('tail', dataT, 184),
+    m('mac_len', u16T, 120), m('hdr_len', u16T, 122), m('queue_mapping', u16T, 124), m('tail', dataT, 184),
     m('end', dataT, 188), m('head', b.ptr(uchar), 192), m('data', b.ptr(uchar), 200),
   ]);
 
