@@ -76,9 +76,18 @@ struct task_struct {
 	struct sched_ext_entity scx;
 } __scx_kernel;
 
+/*
+ * The kernel's `kind` is an enum scx_exit_kind, and a CO-RE field relocation
+ * needs an enum on both sides (an int would not match). Its values are the
+ * SCX_EXIT_* macros below; the one enumerator only gives the type a body.
+ */
+enum scx_exit_kind {
+	__scx_exit_kind_any = 0,
+};
+
 /* 7.2 member order (kernel/sched/ext/internal.h); CO-RE matches names. */
 struct scx_exit_info {
-	int kind;
+	enum scx_exit_kind kind;
 	s32 exit_cpu;
 	s64 exit_code;
 	u64 flags;
