@@ -402,8 +402,12 @@ class ObjectParser {
         const vwhere = `struct_ops variable ${variable.name} in ${section.name}`;
         const struct = btf.resolve(variable.type);
         if (struct.kind !== 'STRUCT') throw new LoadError(vwhere, `is a ${struct.kind}, not a struct`);
-        if (v.offset + struct.size > section.size) {
-          throw new LoadError(vwhere, `[${v.offset}, ${v.offset + struct.size}) is outside the section (${section.size} bytes)`);
+        // clang leaves DATASEC offsets 0; libbpf's btf_fixup_datasec takes them from the symbols,
+        // which is where a second variable of the section really is.
+        const sym = variable.linkage === 'static' ? undefined : this.symbolIn(section.index, variable.name);
+        const offset = sym ? sym.value : v.offset;
+        if (offset + struct.size > section.size) {
+          throw new LoadError(vwhere, `[${offset}, ${offset + struct.size}) is outside the section (${section.size} bytes)`);
         }
         const members = struct.members.map((m, index) => {
           const mt = btf.resolve(m.type);
@@ -411,13 +415,13 @@ class ObjectParser {
           if (m.bitfieldSize) throw new LoadError(vwhere, `member ${m.name} is a bitfield (libbpf refuses struct_ops bitfields)`);
           return { name: m.name, index, offset: m.bitOffset / 8, size: btf.sizeOf(m.type), kind: isFuncPtr ? 'program' as const : 'data' as const, typeId: m.type, program: undefined as string | undefined };
         });
-        mine.push({ index: this.maps.length, offset: v.offset, size: struct.size, struct, members });
+        mine.push({ index: this.maps.length, offset, size: struct.size, struct, members });
         this.maps.push(Object.freeze({
           name: variable.name, type: BPF_MAP_TYPE_STRUCT_OPS, keySize: 4, valueSize: struct.size, maxEntries: 1,
           flags: link ? BPF_F_LINK : 0, mapExtra: 0n, valueTypeId: variable.type,
-          initialValue: section.data.slice(v.offset, v.offset + struct.size),
+          initialValue: section.data.slice(offset, offset + struct.size),
           origin: 'struct_ops', section: section.name, initialPrograms: [],
-          structOps: { typeName: struct.name, typeId: struct.id, link, autocreate: section.name === bare, sectionOffset: v.offset, members: [] },
+          structOps: { typeName: struct.name, typeId: struct.id, link, autocreate: section.name === bare, sectionOffset: offset, members: [] },
         }));
       }
       (this.elf.relocations.get(section.index) ?? []).forEach((r, k) => {
