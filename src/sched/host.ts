@@ -798,10 +798,8 @@ export class SchedHost {
         prev.runnableAt = this.now;
         prev.preemptions++;
         if (prev.slice() > 0n) this.toBuiltin(prev, c.local, SCX_ENQ_HEAD, c.id);
-        else {
-          c.curr = undefined;
-          this.doEnqueue(prev, next === undefined && (this.flags & SCX_OPS_ENQ_LAST) ? SCX_ENQ_LAST : 0n, c.id);
-        }
+        // rq->curr is still prev here (scx_bpf_task_running(prev) is true in this enqueue).
+        else this.doEnqueue(prev, next === undefined && (this.flags & SCX_OPS_ENQ_LAST) ? SCX_ENQ_LAST : 0n, c.id);
       }
     } else if (next && !this.bypassing && this.has('update_idle')) {
       this.callOp('update_idle', c.id, [this.cpuArg(c.id), 0n]);

@@ -63,6 +63,22 @@ export interface SchedRunOptions {
   readonly progressEveryNs?: number;
 }
 
+/**
+ * What the upstream loaders set before load without any option (§6), by struct_ops map name:
+ * scx_central's `central_cpu`, `nr_cpu_ids`, `slice_ns` and its two RESIZE_ARRAYs; scx_qmap's
+ * `slice_ns` and `max_tasks`. The caller's options override them.
+ */
+function loaderDefaults(opsName: string, nrCpus: number): Pick<SchedRunOptions, 'rodata' | 'resize'> {
+  switch (opsName) {
+    case 'central_ops':
+      return { rodata: { central_cpu: 0, nr_cpu_ids: nrCpus, slice_ns: SCX_ENUM_VALUES.SLICE_DFL }, resize: { cpu_gimme_task: nrCpus, cpu_started_at: nrCpus } };
+    case 'qmap_ops':
+      return { rodata: { slice_ns: SCX_ENUM_VALUES.SLICE_DFL, max_tasks: 16384 } };
+    default:
+      return {};
+  }
+}
+
 /** A scheduler opened and prepared as its loader would, ready to load. */
 export interface PreparedScheduler {
   readonly object: BpfObject;
@@ -92,9 +108,11 @@ export function prepareScheduler(source: string | Uint8Array, options: SchedRunO
   for (const [name, value] of Object.entries(SCX_ENUM_VALUES)) {
     if (hasVariable(object, `__SCX_${name}`)) object.setGlobal(`__SCX_${name}`, value);
   }
+  const defaults = loaderDefaults(opsName, machine.nrCpus);
   for (const [member, value] of Object.entries(options.opsData ?? {})) object.setStructOpsData(opsName, member, value);
-  for (const [name, value] of Object.entries(options.rodata ?? {})) object.setGlobal(name, typeof value === 'boolean' ? Number(value) : value);
-  for (const [name, count] of Object.entries(options.resize ?? {})) object.resizeArray(name, count);
+  const rodata = { ...defaults.rodata, ...options.rodata };
+  for (const [name, value] of Object.entries(rodata)) object.setGlobal(name, typeof value === 'boolean' ? Number(value) : value);
+  for (const [name, count] of Object.entries({ ...defaults.resize, ...options.resize })) object.resizeArray(name, count);
   // UEI_SET_SIZE: every upstream scheduler needs it (§1.8 step 3).
   const dumpLen = Number(object.structOpsData(opsName, 'exit_dump_len').value) || SCX_EXIT_DUMP_DFL_LEN;
   if (hasVariable(object, 'uei_dump_len')) object.setGlobal('uei_dump_len', dumpLen);
