@@ -16,7 +16,7 @@
  *
  *  bad_kfunc_ops ("bad_kfunc"): select_cpu -> bad_kfunc_select_cpu (returns
  *    prev_cpu), enqueue -> bad_kfunc_enqueue, exit -> bad_kfunc_exit.
- *    bad_kfunc_enqueue calls scx_bpf_dsq_move_to_local___v2(SCX_DSQ_GLOBAL,
+ *    bad_kfunc_enqueue calls scx_bpf_dsq_move_to_local___v2 (SCX_DSQ_GLOBAL,
  *    0), a DISPATCH-only kfunc, from ops.enqueue (unconditionally), then
  *    inserts p into SCX_DSQ_GLOBAL. Load error: "calling kernel function
  *    scx_bpf_dsq_move_to_local___v2 is not allowed".
@@ -74,7 +74,7 @@ s32 SCX_OP(bad_kfunc_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 
 void SCX_OP(bad_kfunc_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	scx_bpf_dsq_move_to_local___v2(SCX_DSQ_GLOBAL, 0);
+	scx_bpf_dsq_move_to_local___v2___bpfrun(SCX_DSQ_GLOBAL, 0);
 	scx_insert(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enq_flags);
 }
 

@@ -294,11 +294,13 @@ struct sched_ext_ops_cid {
 /* ------------------------------------------------------------------ */
 /* kfuncs: BPF-visible 7.2 prototypes (implicit aux dropped, spec §3.1) */
 /* ------------------------------------------------------------------ */
-extern bool scx_bpf_dsq_insert___v2(struct task_struct *p, u64 dsq_id, u64 slice,
+/* A `___v2___bpfrun` extern resolves to the kernel's `..___v2` kfunc: libbpf looks a kfunc up by
+ * its essential name, cut at the last `___` (spec §1.7). */
+extern bool scx_bpf_dsq_insert___v2___bpfrun(struct task_struct *p, u64 dsq_id, u64 slice,
 				    u64 enq_flags) __ksym;
 extern bool __scx_bpf_dsq_insert_vtime(struct task_struct *p,
 				       struct scx_bpf_dsq_insert_vtime_args *args) __ksym;
-extern bool scx_bpf_dsq_move_to_local___v2(u64 dsq_id, u64 enq_flags) __ksym;
+extern bool scx_bpf_dsq_move_to_local___v2___bpfrun(u64 dsq_id, u64 enq_flags) __ksym;
 extern u32 scx_bpf_dispatch_nr_slots(void) __ksym;
 extern s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
 extern void scx_bpf_destroy_dsq(u64 dsq_id) __ksym;
@@ -334,7 +336,7 @@ extern void bpf_task_release(struct task_struct *p) __ksym;
 /* Insert p into dsq (FIFO). true unless the kernel ignored the insert. */
 static __always_inline bool scx_insert(struct task_struct *p, u64 dsq, u64 slice, u64 flags)
 {
-	return scx_bpf_dsq_insert___v2(p, dsq, slice, flags);
+	return scx_bpf_dsq_insert___v2___bpfrun(p, dsq, slice, flags);
 }
 
 /* Insert p into user DSQ dsq ordered by vtime (priority queue). */
@@ -354,7 +356,7 @@ static __always_inline bool scx_insert_vtime(struct task_struct *p, u64 dsq, u64
 /* From ops.dispatch: move the first runnable task of user DSQ dsq here. */
 static __always_inline bool scx_move_to_local(u64 dsq)
 {
-	return scx_bpf_dsq_move_to_local___v2(dsq, 0);
+	return scx_bpf_dsq_move_to_local___v2___bpfrun(dsq, 0);
 }
 
 /* Wrap-around vtime comparison: a is before b. */
