@@ -126,7 +126,7 @@ describe('sched_ext test schedulers (progs/scx_*.bpf.c)', function () {
     checkCounters(obj, ['nr_direct', 'nr_enqueued', 'nr_dispatched', 'vtime_now']);
     checkExitRecord(obj);
     assert.deepEqual(externs(obj), [
-      '__scx_bpf_dsq_insert_vtime', 'scx_bpf_create_dsq', 'scx_bpf_dsq_insert___v2', 'scx_bpf_dsq_move_to_local___v2',
+      '__scx_bpf_dsq_insert_vtime', 'scx_bpf_create_dsq', 'scx_bpf_dsq_insert___v2___bpfrun', 'scx_bpf_dsq_move_to_local___v2___bpfrun',
       'scx_bpf_select_cpu_dfl', 'scx_bpf_task_set_dsq_vtime',
     ]);
     // The loader's edits of the data members go through the shadow data.
@@ -156,7 +156,7 @@ describe('sched_ext test schedulers (progs/scx_*.bpf.c)', function () {
     checkCounters(obj, ['nr_set_cmask', 'nr_enqueued', 'nr_dispatched', 'nr_idle_picks', 'nr_idle_updates', 'init_pages_ok']);
     checkExitRecord(obj);
     const k = externs(obj);
-    for (const n of ['bpf_arena_alloc_pages', 'scx_bpf_create_dsq', 'scx_bpf_dsq_insert___v2', 'scx_bpf_dsq_move_to_local___v2']) {
+    for (const n of ['bpf_arena_alloc_pages', 'scx_bpf_create_dsq', 'scx_bpf_dsq_insert___v2___bpfrun', 'scx_bpf_dsq_move_to_local___v2___bpfrun']) {
       assert.ok(k.includes(n), n);
     }
     // A cid-form scheduler calls none of the cpu-only kfuncs (sched-ext.md §2.8 rule 5).

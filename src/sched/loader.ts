@@ -140,8 +140,11 @@ export function loadScheduler(prepared: PreparedScheduler, options: SchedRunOpti
   return { loaded, ref };
 }
 
-/** Opens, prepares, loads, attaches and runs a scheduler (the `bpfrun sched` command). */
-export function runScheduler(source: string | Uint8Array, options: SchedRunOptions = {}): SchedResult {
+/**
+ * Opens, prepares, loads, attaches and runs a scheduler (the `bpfrun sched` command): the run's
+ * result, and the loaded object (its maps and globals after the run, as the loader reads them).
+ */
+export function runScheduler(source: string | Uint8Array, options: SchedRunOptions = {}): { result: SchedResult; loaded: LoadedObject } {
   const prepared = prepareScheduler(source, options);
   const { loaded, ref } = loadScheduler(prepared, options);
   const workload = typeof options.workload === 'object' ? options.workload : presetWorkload(options.workload ?? 'mixed', prepared.machine.nrCpus);
@@ -150,5 +153,5 @@ export function runScheduler(source: string | Uint8Array, options: SchedRunOptio
     onProgress: options.onProgress, progressEveryNs: options.progressEveryNs,
   });
   ref.host = host;
-  return host.run();
+  return { result: host.run(), loaded };
 }

@@ -1,0 +1,228 @@
+// The sched_ext host (sched-ext.md §2, §4, §5, §7) on the project's own schedulers: progs/scx_fifo
+// (FIFO and vtime), progs/scx_cidq (cid form, arena, set_cmask), progs/scx_bad (one broken rule
+// per struct_ops map), progs/scx_noarena (a cid-form scheduler without an arena). Every run is
+// checked on both engines, and the two must agree bit for bit.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENGINES, type EngineName } from '../src/engines.js';
+import { LoadError } from '../src/errors.js';
+import { SchedAttachError, type SchedResult } from '../src/sched/host.js';
+import { runScheduler, type SchedRunOptions } from '../src/sched/loader.js';
+import { Machine, TopologyError } from '../src/sched/machine.js';
+import { parseWorkload, presetWorkload, WorkloadError } from '../src/sched/workload.js';
+import { chromeTrace } from '../src/sched/report.js';
+import { niceToScxWeight } from '../src/sched/constants.js';
+import { bpfrun } from './helpers.js';
+import { PROJECT_ROOT } from './suite.js';
+
+const prog = (name: string) => new Uint8Array(readFileSync(join(PROJECT_ROOT, 'progs', name)));
+const FIFO = prog('scx_fifo.bpf.o');
+const CIDQ = prog('scx_cidq.bpf.o');
+const BAD = prog('scx_bad.bpf.o');
+
+/** Runs on both engines; asserts they agree (op hash and every figure); returns the JIT's run. */
+function both(source: Uint8Array, options: SchedRunOptions): ReturnType<typeof runScheduler> {
+  const runs = (ENGINES as readonly EngineName[]).map((engine) => runScheduler(source, { ...options, engine }));
+  const [a, b] = runs;
+  assert.equal(a.result.opHash, b.result.opHash, 'both engines make the same op calls');
+  assert.deepEqual(a.result, b.result);
+  return a;
+}
+
+const counter = (run: ReturnType<typeof runScheduler>, name: string) => run.loaded.global(name).value;
+const ms = 1e6;
+
+describe('sched_ext host: machine and workloads', () => {
+  it('builds the cid tables as scx_cid_init walks the topology (spec §5.1 worked example)', () => {
+    const m = new Machine({ cpus: 8, nodes: 2, threadsPerCore: 2 });
+    assert.deepEqual(m.cidToCpu, [0, 4, 1, 5, 2, 6, 3, 7]);
+    assert.deepEqual(m.cidTopo[5], { coreCid: 4, coreIdx: 2, llcCid: 4, llcIdx: 1, nodeCid: 4, nodeIdx: 1 });
+    m.cidToCpu.forEach((cpu, cid) => assert.equal(m.cpuToCid[cpu], cid));
+    assert.deepEqual(new Machine({ cpus: 4 }).cidToCpu, [0, 1, 2, 3]);
+    assert.throws(() => new Machine({ cpus: 6, nodes: 4 }), TopologyError);
+  });
+
+  it('weights are the kernel\'s: sched_prio_to_weight scaled to 1..10000 (nice 0 = 100)', () => {
+    assert.deepEqual([-20, -5, 0, 5, 19].map(niceToScxWeight), [8668, 305, 100, 33, 1]);
+  });
+
+  it('parses workloads and names the field a bad one gets wrong', () => {
+    const w = parseWorkload({ tasks: [{ name: 'a', count: 2, nice: -3, cpus: [1], script: [{ run: '2ms' }, { sleep: 500000 }], loop: false }] }, 4);
+    assert.deepEqual(w.tasks[0].script, [{ run: 2e6 }, { sleep: 5e5 }]);
+    assert.deepEqual(w.tasks[0].cpus, [1]);
+    const bad = (json: unknown, re: RegExp) => assert.throws(() => parseWorkload(json, 4), (e: Error) => e instanceof WorkloadError && re.test(e.message));
+    bad({}, /"tasks" array/);
+    bad({ tasks: [{ script: [{ run: 'fast' }] }] }, /tasks\[0\]\.script\[0\]\.run: expected a duration/);
+    bad({ tasks: [{ script: [{ sleep: '1ms' }] }] }, /at least one run step/);
+    bad({ tasks: [{ cpus: [7], script: [{ run: 1 }] }] }, /tasks\[0\]\.cpus: .*0\.\.3/);
+    bad({ tasks: [{ nice: 30, script: [{ run: 1 }] }] }, /nice is an integer in -20\.\.19/);
+    bad({ tasks: [{ script: [{ run: 1 }], colour: 'red' }] }, /unknown field 'colour'/);
+    assert.throws(() => presetWorkload('nope', 4), /no such preset/);
+  });
+});
+
+describe('sched_ext host: scx_fifo (cpu form)', () => {
+  it('FIFO mode: one CPU runs three hogs in turn, 20 ms slices, in queue order', () => {
+    const workload = parseWorkload({ tasks: [{ name: 'hog', count: 3, cpus: [0], script: [{ run: '1s' }] }] }, 1);
+    const { result } = both(FIFO, { cpus: 1, workload, durationNs: 200 * ms });
+    const order = result.slices.map((s) => s.pid);
+    assert.deepEqual(order.slice(0, 9), [100, 101, 102, 100, 101, 102, 100, 101, 102]);
+    // SCX_SLICE_DFL, expiry noticed at the tick (HZ 1000): every slice but the last is 20 ms.
+    for (const s of result.slices.slice(0, -1)) assert.equal(s.end - s.start, 20 * ms);
+    assert.equal(result.exit.line, 'EXIT: unregistered from user space');
+  });
+
+  it('vtime mode: CPU time follows the weights (two nice -3 and two nice 0 hogs: 194 : 100)', () => {
+    const workload = parseWorkload({
+      tasks: [{ name: 'heavy', count: 2, nice: -3, cpus: [0], script: [{ run: '10s' }] }, { name: 'light', count: 2, cpus: [0], script: [{ run: '10s' }] }],
+    }, 1);
+    const { result } = both(FIFO, { cpus: 1, workload, durationNs: 4000 * ms, rodata: { vtime_mode: true } });
+    const runtime = result.tasks.map((t) => t.runtimeNs);
+    assert.equal(runtime.reduce((a, b) => a + b), 4000 * ms);
+    runtime.forEach((r, i) => {
+      const expect = (i < 2 ? 194 : 100) / 588;
+      assert.ok(Math.abs(r / (4000 * ms) - expect) < 0.02, `task ${i}: share ${r / (4000 * ms)}, weight share ${expect}`);
+    });
+    // FIFO mode ignores the weights: an even split.
+    const fifo = both(FIFO, { cpus: 1, workload, durationNs: 4000 * ms }).result;
+    for (const t of fifo.tasks) assert.equal(t.runtimeNs, 1000 * ms);
+  });
+
+  it('vtime mode with two hogs alternates whatever the weights: ops.dispatch runs before the expired prev is enqueued', () => {
+    // balance_one calls ops.dispatch while prev is not yet back in the DSQ (put_prev_task_scx
+    // enqueues it after the pick), so the only candidate is the other task (spec §2.3 C).
+    const workload = parseWorkload({ tasks: [{ name: 'heavy', nice: -3, cpus: [0], script: [{ run: '10s' }] }, { name: 'light', cpus: [0], script: [{ run: '10s' }] }] }, 1);
+    const { result } = both(FIFO, { cpus: 1, workload, durationNs: 400 * ms, rodata: { vtime_mode: true } });
+    assert.deepEqual(result.slices.slice(0, 6).map((x) => x.pid), [100, 101, 100, 101, 100, 101]);
+  });
+
+  it('vtime mode: an always-runnable task more than one slice behind is pulled up to vtime_now - slice', () => {
+    // The clamp limits what a heavy task gains (weights 305 : 100 : 33): the order holds, the ratio does not.
+    const { result } = both(FIFO, { cpus: 1, workload: presetWorkload('weights', 1), durationNs: 2000 * ms, rodata: { vtime_mode: true } });
+    const [hi, mid, lo] = result.tasks.map((t) => t.runtimeNs);
+    assert.ok(hi > mid && mid > lo, `${hi} > ${mid} > ${lo}`);
+    assert.ok(hi / (hi + mid + lo) < 305 / 438);
+  });
+
+  it('counts what the scheduler counts, and the exit record its ops.exit wrote', () => {
+    const run = both(FIFO, { cpus: 4, workload: 'mixed', durationNs: 300 * ms });
+    const { result } = run;
+    // The 12 first wakeups: 4 find an idle CPU (direct dispatch, no enqueue), 8 are enqueued.
+    assert.equal(counter(run, 'nr_direct'), 4n);
+    assert.equal(counter(run, 'nr_enqueued'), BigInt(result.ops.enqueue));
+    assert.equal(counter(run, 'nr_dispatched'), BigInt(result.cpus.reduce((s, c) => s + c.picks, 0) - 4 - result.events.SCX_EV_DISPATCH_KEEP_LAST));
+    assert.equal(result.ops.init, 1);
+    assert.equal(result.ops.enable, 12);
+    assert.equal(result.events.SCX_EV_BYPASS_ACTIVATE, 1);
+    assert.equal(counter(run, 'exit_kind'), 64n); // SCX_EXIT_UNREG
+    const reason = run.loaded.global('exit_reason').bytes;
+    assert.equal(String.fromCharCode(...reason.subarray(0, reason.indexOf(0))), 'unregistered from user space');
+    // Every CPU busy the whole time under this load; no task lost.
+    for (const c of result.cpus) assert.equal(c.busyNs, 300 * ms);
+  });
+
+  it('the same inputs give the same run; a different workload a different one', () => {
+    const a = runScheduler(FIFO, { cpus: 2, durationNs: 100 * ms });
+    const b = runScheduler(FIFO, { cpus: 2, durationNs: 100 * ms });
+    const c = runScheduler(FIFO, { cpus: 2, durationNs: 100 * ms, workload: 'hogs' });
+    assert.equal(a.result.opHash, b.result.opHash);
+    assert.notEqual(a.result.opHash, c.result.opHash);
+  });
+
+  it('writes a Chrome trace: one track per CPU, the running slices, DSQ depths and the exit', () => {
+    const { result } = runScheduler(FIFO, { cpus: 2, durationNs: 50 * ms });
+    const trace = JSON.parse(chromeTrace(result)) as { traceEvents: { ph: string; name: string; tid?: number; dur?: number }[] };
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+    assert.equal(slices.length, result.slices.length);
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'C' && e.name === 'DSQ 0x0'));
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'i' && e.name === 'EXIT: unregistered from user space'));
+  });
+});
+
+describe('sched_ext host: scx_cidq (cid form, arena)', () => {
+  it('runs with the arena cmask scratch: set_cmask once per task at switch-in, cids translated', () => {
+    const run = both(CIDQ, { cpus: 8, topology: { nodes: 2, threadsPerCore: 2 }, workload: 'pinned', durationNs: 100 * ms });
+    const { result } = run;
+    assert.equal(result.cidForm, true);
+    assert.equal(result.ops.set_cmask, 16);
+    assert.equal(counter(run, 'nr_set_cmask'), 16n);
+    assert.equal(counter(run, 'init_pages_ok'), 1n);
+    // Pinned tasks stay on their CPUs: pin<c> only ever runs on CPU c.
+    for (const s of result.slices) {
+      const t = result.tasks.find((x) => x.pid === s.pid)!;
+      if (t.comm.startsWith('pin')) assert.equal(s.cpu, Number(t.comm.slice(3)));
+    }
+    assert.equal(result.exit.kind, 64);
+  });
+
+  it('a cid-form scheduler without an arena fails to attach with the kernel\'s words (spec §5.2)', () => {
+    assert.throws(() => runScheduler(prog('scx_noarena.bpf.o'), { cpus: 2 }),
+      (e: Error) => e instanceof SchedAttachError && /cid-form scheduler must use a BPF arena map/.test(e.message));
+  });
+});
+
+describe('sched_ext host: broken schedulers end with the kernel\'s error and exit info', () => {
+  const exitOf = (ops: string, extra: SchedRunOptions = {}): SchedResult => both(BAD, { cpus: 2, durationNs: 3000 * ms, ops, ...extra }).result;
+
+  it('a kfunc called from an op that may not call it is the verifier\'s refusal', () => {
+    for (const engine of ENGINES) {
+      assert.throws(() => runScheduler(BAD, { cpus: 2, ops: 'bad_kfunc_ops', engine }),
+        (e: Error) => e instanceof LoadError && /program bad_kfunc_enqueue: insn \d+: calling kernel function scx_bpf_dsq_move_to_local___v2 is not allowed/.test(e.message)
+          && /scx_bad\.bpf\.c:\d+/.test(e.message));
+    }
+  });
+
+  it('inserting into a DSQ that does not exist: "non-existent DSQ", runtime error', () => {
+    const r = exitOf('bad_dsq_ops');
+    assert.equal(r.exit.kind, 1024);
+    assert.equal(r.exit.line, 'EXIT: runtime error (non-existent DSQ 0x1234) on CPU 0');
+    assert.match(r.exit.dump, /^bad_dsq: root\n/);
+    assert.match(r.exit.dump, /Event counters/);
+  });
+
+  it('select_cpu returning a CPU that does not exist', () => {
+    assert.equal(exitOf('bad_cpu_ops').exit.line, 'EXIT: runtime error (invalid CPU 999 from ops.select_cpu()) on CPU 0');
+  });
+
+  it('a task that never runs trips the watchdog (timeout_ms 1000: found between 1 and 1.5 s)', () => {
+    const r = exitOf('stall_ops');
+    assert.equal(r.exit.kind, 1026);
+    assert.match(r.exit.line, /^EXIT: runnable task stall \(\S+\[\d+\] failed to run for 1\.5\d\ds\) on CPU \d$/);
+    assert.ok(r.exit.atNs >= 1000 * ms && r.exit.atNs <= 1500 * ms);
+  });
+
+  it('scx_bpf_error: kind 1025 with the formatted message', () => {
+    const r = exitOf('error_ops');
+    assert.equal(r.exit.kind, 1025);
+    assert.match(r.exit.line, /^EXIT: scx_bpf_error \(progs\/scx_bad\.bpf\.c:\d+: error_ops: enqueue 5 reached the limit 5\) on CPU \d$/);
+    assert.equal(exitOf('error_ops', { rodata: { error_after: 2 } }).exit.msg.endsWith('enqueue 2 reached the limit 2'), true);
+  });
+
+  it('ops.init failing: "ops.init() failed (-12)"; ops.exit still runs', () => {
+    const r = exitOf('init_fail_ops');
+    assert.equal(r.exit.line, 'EXIT: runtime error (ops.init() failed (-12)) on CPU 0');
+    assert.equal(r.ops.exit, 1);
+    assert.equal(r.ops.enable, undefined);
+  });
+});
+
+describe('bpfrun sched', () => {
+  it('runs a scheduler and prints the exit line, tasks, CPUs and the op hash', () => {
+    const r = bpfrun(['sched', join(PROJECT_ROOT, 'progs', 'scx_fifo.bpf.o'), '--cpus', '2', '--duration', '100ms', '--workload', 'hogs']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^scheduler fifo \(cpu form, scx_fifo\.bpf\.o\) on 2 CPUs/);
+    assert.match(r.stdout, /\nEXIT: unregistered from user space\n/);
+    assert.match(r.stdout, /nr_enqueued=\d+/);
+    assert.match(r.stdout, /op trace hash: [0-9a-f]{8}/);
+  });
+
+  it('usage errors: a bad workload file, a bad duration, an ambiguous object', () => {
+    const fifo = join(PROJECT_ROOT, 'progs', 'scx_fifo.bpf.o');
+    assert.equal(bpfrun(['sched', fifo, '--duration', 'soon']).status, 2);
+    assert.match(bpfrun(['sched', fifo, '--workload', 'nosuch']).stderr, /cannot read nosuch: ENOENT/);
+    const r = bpfrun(['sched', join(PROJECT_ROOT, 'progs', 'scx_bad.bpf.o')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /6 sched_ext struct_ops maps .*: choose one/);
+  });
+});
