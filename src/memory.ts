@@ -148,18 +148,31 @@ export class AddressSpace {
     return toU64((region.start + offset) | 0, region.hi);
   }
 
+  /**
+   * User-space address ranges of the arenas in this address space, [start, end): a program
+   * dereferencing one of those addresses without `addr_space_cast` goes through a scalar.
+   */
+  readonly arenaUserRanges: { readonly name: string; readonly start: bigint; readonly end: bigint }[] = [];
+
   /** The error for an access that no region holds, listing what is mapped. */
   outOfBounds(index: number, access: 'read' | 'write', lo: number, hi: number, size: number): MemoryAccessError {
     const inRegion = this.list.find((r) => r.hi === hi && (lo >>> 0) >= r.start && (lo >>> 0) < r.start + r.bytes.length);
+    const address = toU64(lo, hi);
+    const arena = this.arenaUserRanges.find((a) => address >= a.start && address < a.end);
     let detail: string;
-    if (inRegion && access === 'write' && !inRegion.writable && this.find(lo, hi, size)) {
+    if (arena) {
+      // The verifier types a value loaded from memory as a scalar; only addr_space_cast(r, 0, 1)
+      // makes it an arena pointer (spec kernel-arena-streams §1.6), so it refuses this access.
+      detail = `is in the user mapping of arena ${arena.name}, reached through a register that was never cast with `
+        + 'addr_space_cast (the kernel\'s verifier refuses this program at load: invalid mem access \'scalar\')';
+    } else if (inRegion && access === 'write' && !inRegion.writable && this.find(lo, hi, size)) {
       detail = `is in read-only ${inRegion.name}`;
     } else if (inRegion) {
       detail = `runs past the end of ${inRegion.name} (${describe(inRegion)})`;
     } else {
       detail = `is outside every memory region (${this.list.map((r) => `${r.name} ${describe(r)}`).join(', ') || 'none mapped'})`;
     }
-    return new MemoryAccessError(index, access, toU64(lo, hi), size, detail);
+    return new MemoryAccessError(index, access, address, size, detail);
   }
 }
 

@@ -80,6 +80,7 @@ export class ArenaMap extends BpfMap {
     this.kernVmStart = this.geometry.kernVmStart;
     this.kernVmStartHi = Number(this.kernVmStart >> 32n) | 0;
     this.kernVmStartLo = lo32(this.kernVmStart) | 0;
+    memory.arenaUserRanges.push({ name: spec.name, start: this.userVmStart, end: this.userVmEnd });
     // spec §1.1: every page starts free.
     this.rangeTree.set(0, spec.maxEntries);
   }
