@@ -15,6 +15,7 @@ import { prepareConformanceProgram, PreparedConformanceProgram } from '../src/co
 import { insn, Instruction } from '../src/isa/instruction.js';
 import { EngineName, ENGINES } from '../src/engines.js';
 import { packetBench } from './packets.js';
+import { schedBench } from './sched.js';
 import { BenchProgram, PROGRAMS } from './programs.js';
 
 const RUNS = 5;
@@ -121,6 +122,7 @@ function main(): void {
     for (const p of PROGRAMS) console.log(`native  ${p.name.padEnd(8)} ${ms(native.get(p.name)!.ns).padStart(7)}`);
   }
   packetBench((name, mem, param, expect) => (gcc ? runNativeTwin(name, mem, param, expect) : undefined));
+  schedBench(ROOT);
 }
 
 /**
