@@ -11,6 +11,7 @@ import { BpfError, LoadError } from './errors.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, helperName } from './uapi.js';
 import { DEFAULT_ENGINE, EngineName, hasEngine } from './engines.js';
 import { createHelpers, createKfuncs } from './helpers/helpers.js';
+import { createGraphKfuncs } from './helpers/graph.js';
 import { BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from './isa/opcodes.js';
 import { SIMULATED_HZ, SIMULATED_KERNEL_CONFIG, VIRTUAL_KCONFIG } from './kernel/kconfig.js';
 import { KernelOptions, SimKernel } from './kernel/kernel.js';
@@ -277,6 +278,10 @@ function nativeRegistry(spec: ObjectSpec, kernel: SimKernel, arenaKernel: ArenaK
   options: LoadOptions, profile: KernelProfile): NativeRegistry {
   const registry = new NativeRegistry(createHelpers(kernel));
   registry.addKfuncs(createKfuncs(kernel));
+  registry.addKfuncs(createGraphKfuncs(kernel, (id) => {
+    const t = spec.btf?.resolve(id);
+    return t && (t.kind === 'STRUCT' || t.kind === 'UNION') ? t.size : undefined;
+  }));
   // Sleepable per call site on 7.2, per program type on 6.18 (Program.sleepableAt). spec §2
   registry.addKfuncs(createArenaKfuncs(kernel, (ctx) => running()?.sleepableAt(ctx.index) ?? true));
   registry.addKfuncs(createStreamKfuncs({

@@ -3,6 +3,7 @@
  * Return values and error codes are the kernel's (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c); each function names its kernel source.
  */
+import { kptrXchg } from './graph.js';
 import { USER_SPACE } from '../addresses.js';
 import type { AddressSpace } from '../memory.js';
 import { RuntimeError } from '../errors.js';
@@ -255,6 +256,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     probe_read: (ctx) => probeRead(ctx, ctx.arg(3) < TASK_SIZE ? userRead : kernelRead),
     probe_read_str: (ctx) => probeReadStr(ctx, ctx.arg(3) < TASK_SIZE ? userRead : kernelRead),
     // kernel/bpf/helpers.c bpf_strncmp: the kernel's strncmp returns -1, 0 or 1.
+    kptr_xchg: kptrXchg,
     strncmp: (ctx) => {
       const n = u32(ctx, 2);
       const a = mem.readString(ctx.arg(1), n);

@@ -162,11 +162,14 @@ export class SchedHost {
   private readonly needResched = new Set<number>();
   private readonly tickNs: number;
   private initialized = false;
+  private cgroupInited = false;
   private readonly options: SchedOptions;
   /** cid form: the arena and the per-CPU set_cmask scratch (offsets in the arena, §5.3–5.4). */
   private readonly arena?: ArenaMap;
   private scratch: number[] = [];
   private nextTid = 1;
+  /** The root cgroup (struct cgroup, its kernfs_node): the only cgroup modelled; every task is in it. */
+  readonly rootCgroup: bigint;
 
   constructor(readonly loaded: LoadedObject, readonly ops: StructOps, readonly machine: Machine, workload: WorkloadSpec,
     options: SchedOptions) {
@@ -213,6 +216,7 @@ export class SchedHost {
     const mem = k.memory;
     this.argsRegion = mem.map('sched_ext op arguments (u64 args[])', new Uint8Array(8 * 8 * 16), false);
     this.structRegion = mem.map('sched_ext op argument structs', new Uint8Array(4096), true);
+    this.rootCgroup = this.makeRootCgroup();
     this.exitRegion = mem.map('struct scx_exit_info and its strings', new Uint8Array(256 + SCX_EXIT_REASON_LEN + SCX_EXIT_MSG_LEN + this.exitDumpLen), false);
     // Tasks: the workload's, then one idle task per CPU (pid 0, PF_IDLE | PF_KTHREAD).
     const specs = workload.tasks.flatMap((s) => Array.from({ length: s.count }, (_, i) => ({ s, comm: s.count > 1 ? `${s.name}-${i}`.slice(0, 15) : s.name })));
@@ -246,6 +250,20 @@ export class SchedHost {
       });
     }
     for (let n = 0; n < machine.nrNodes; n++) this.globals.push(new Dsq<Task>(SCX_DSQ_GLOBAL, 'global', machine.nrNodes > 1 ? n : -1));
+  }
+
+  /** cgroup 1 at level 0, its own ancestors[0], with kernfs_node id 1 (the root's cgroup id). */
+  private makeRootCgroup(): bigint {
+    const k = kernelBtf();
+    const size = k.structSize('cgroup') + 8, knAt = Math.ceil(size / 8) * 8;
+    const region = this.loaded.kernel.memory.map('the root cgroup (struct cgroup, kernfs_node)', new Uint8Array(knAt + k.structSize('kernfs_node')), false);
+    const base = AddressSpace.address(region), v = region.view;
+    v.setBigUint64(k.offsetOf('cgroup', 'self.cgroup'), base, true);
+    v.setInt32(k.offsetOf('cgroup', 'level'), 0, true);
+    v.setBigUint64(k.offsetOf('cgroup', 'kn'), base + BigInt(knAt), true);
+    v.setBigUint64(k.offsetOf('cgroup', 'ancestors'), base, true);
+    v.setBigUint64(knAt + k.offsetOf('kernfs_node', 'id'), 1n, true);
+    return base;
   }
 
   private writeTaskStruct(t: Task): void {
@@ -378,11 +396,20 @@ export class SchedHost {
     }
     // Step 11: bypass on (nothing is runnable yet, see the header), counted.
     this.bump('SCX_EV_BYPASS_ACTIVATE');
+    // Step 12: ops.cgroup_init for every cgroup: the root, with the defaults (weight 100, period
+    // 100 ms, no quota).
+    const cgArgs = this.structArgs(3, 32);
+    cgArgs.view.setUint32(cgArgs.offset, 100, true);
+    cgArgs.view.setBigUint64(cgArgs.offset + 8, 100_000n, true);
+    cgArgs.view.setBigUint64(cgArgs.offset + 16, (1n << 64n) - 1n, true);
+    const cg = this.callOp('cgroup_init', 0, [this.rootCgroup, cgArgs.address]);
+    if (cg !== undefined && BigInt.asIntN(64, cg) !== 0n) { this.error(`ops.cgroup_init() failed (${BigInt.asIntN(32, cg)})`, 0); return; }
+    this.cgroupInited = true;
     // Step 13: init_task for every task; step 14: switch-in of each.
     const initArgs = this.structArgs(0, 16);
     for (const t of this.tasks) {
       initArgs.view.setBigUint64(initArgs.offset, 0n, true); // fork = false
-      initArgs.view.setBigUint64(initArgs.offset + 8, 0n, true); // cgroup: the root (not modelled)
+      initArgs.view.setBigUint64(initArgs.offset + 8, this.rootCgroup, true);
       const ret = this.callOp('init_task', 0, [t.address, initArgs.address], t);
       if (ret !== undefined && BigInt.asIntN(64, ret) !== 0n) {
         const err = BigInt.asIntN(32, ret);
@@ -1145,6 +1172,7 @@ export class SchedHost {
     } else {
       for (const t of this.tasks) if (t.inited) this.disableTask(t, 0);
     }
+    if (this.cgroupInited) { this.callOp('cgroup_exit', 0, [this.rootCgroup]); this.cgroupInited = false; }
     for (const c of this.cpus) if (c.curr) this.endSlice(c, c.curr);
     const reason = EXIT_REASONS[p.kind] ?? 'unknown';
     const info = this.writeExitInfo(p.kind, p.code, reason, p.msg, cpuOfExit, dump);

@@ -66,7 +66,7 @@ export interface SchedRunOptions {
 /**
  * What the upstream loaders set before load without any option (§6), by struct_ops map name:
  * scx_central's `central_cpu`, `nr_cpu_ids`, `slice_ns` and its two RESIZE_ARRAYs; scx_qmap's
- * `slice_ns` and `max_tasks`. The caller's options override them.
+ * `slice_ns` and `max_tasks`; scx_flatcg's `nr_cpus` and `cgrp_slice_ns`. The caller's options override them.
  */
 function loaderDefaults(opsName: string, nrCpus: number): Pick<SchedRunOptions, 'rodata' | 'resize'> {
   switch (opsName) {
@@ -74,6 +74,8 @@ function loaderDefaults(opsName: string, nrCpus: number): Pick<SchedRunOptions, 
       return { rodata: { central_cpu: 0, nr_cpu_ids: nrCpus, slice_ns: SCX_ENUM_VALUES.SLICE_DFL }, resize: { cpu_gimme_task: nrCpus, cpu_started_at: nrCpus } };
     case 'qmap_ops':
       return { rodata: { slice_ns: SCX_ENUM_VALUES.SLICE_DFL, max_tasks: 16384 } };
+    case 'flatcg_ops':
+      return { rodata: { nr_cpus: nrCpus, cgrp_slice_ns: SCX_ENUM_VALUES.SLICE_DFL } };
     default:
       return {};
   }
