@@ -20,6 +20,9 @@ export const SCX_ENQ_LAST = 1n << 41n;
 export const SCX_ENQ_INTERNAL_MASK = 0xffn << 56n;
 export const SCX_ENQ_DSQ_PRIQ = 1n << 57n;
 
+/** p->scx.flags bits 12–13: why a task is re-enqueued (§2.7). */
+export const SCX_TASK_REENQ_KFUNC = 0x1000;
+
 export const DEQ_SLEEP = 0x1n;
 export const DEQ_SAVE = 0x2n;
 export const DEQ_MOVE = 0x4n;

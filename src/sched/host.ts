@@ -28,7 +28,8 @@ import type { EngineName } from '../engines.js';
 import {
   DEQ_MOVE, DEQ_NOCLOCK, DEQ_SAVE, DEQ_SLEEP, ENQ_MIGRATED, ENQ_NOCLOCK, ENQ_RESTORE, ENQ_WAKEUP, EVENT_NAMES, EXIT_REASONS,
   PF_EXITING, PF_IDLE, PF_KTHREAD, SCX_DEQ_SCHED_CHANGE, SCX_DSP_DFL_MAX_BATCH, SCX_DSP_MAX_LOOPS, SCX_EFLAG_INITIALIZED,
-  SCX_ENQ_CPU_SELECTED, SCX_ENQ_DSQ_PRIQ, SCX_ENQ_HEAD, SCX_ENQ_IMMED, SCX_ENQ_INTERNAL_MASK, SCX_ENQ_LAST, SCX_ENQ_PREEMPT,
+  SCX_ENQ_CPU_SELECTED, SCX_ENQ_DSQ_PRIQ, SCX_ENQ_HEAD, SCX_ENQ_IMMED, SCX_ENQ_INTERNAL_MASK, SCX_ENQ_LAST, SCX_ENQ_PREEMPT, SCX_ENQ_REENQ,
+  SCX_TASK_REENQ_KFUNC, SCX_OPS_ALWAYS_ENQ_IMMED,
   SCX_EXIT_DUMP_DFL_LEN, SCX_EXIT_ERROR, SCX_EXIT_ERROR_STALL, SCX_EXIT_MSG_LEN, SCX_EXIT_REASON_LEN, SCX_EXIT_UNREG,
   SCX_KICK_IDLE, SCX_KICK_PREEMPT, SCX_KICK_WAIT, SCX_OPS_ALL_FLAGS, SCX_OPS_BUILTIN_IDLE_PER_NODE, SCX_OPS_ENQ_EXITING,
   SCX_OPS_ENQ_LAST, SCX_OPS_KEEP_BUILTIN_IDLE, SCX_OPS_TID_TO_TASK, SCX_PICK_IDLE_CORE, SCX_SLICE_BYPASS, SCX_SLICE_DFL,
@@ -48,6 +49,14 @@ export class SchedAttachError extends LoadError {
   constructor(readonly errno: number, message: string) {
     super('sched_ext attach', message);
     this.name = 'SchedAttachError';
+  }
+}
+
+/** A sched_ext feature the host does not simulate: the run stops rather than guess. */
+export class SchedUnsupportedError extends LoadError {
+  constructor(what: string) {
+    super('sched_ext host', `${what} is not simulated by bpfrun's sched_ext host`);
+    this.name = 'SchedUnsupportedError';
   }
 }
 
@@ -211,6 +220,7 @@ export class SchedHost {
       if (arenas.size === 0) throw new SchedAttachError(22, 'sched_ext: cid-form scheduler must use a BPF arena map');
       this.arena = [...arenas][0];
     }
+    if (this.flags & SCX_OPS_ALWAYS_ENQ_IMMED) throw new SchedUnsupportedError('SCX_OPS_ALWAYS_ENQ_IMMED');
     this.builtinIdle = !this.members.has('update_idle') || (this.flags & SCX_OPS_KEEP_BUILTIN_IDLE) !== 0n;
     this.idle = new Array<boolean>(machine.nrCpus).fill(false);
     const mem = k.memory;
@@ -547,6 +557,7 @@ export class SchedHost {
     for (let guard = 0; guard < 100_000; guard++) {
       if (this.pendingExit) return;
       let progressed = false;
+      if (this.runReenqs()) progressed = true;
       for (const c of this.cpus) {
         if (c.kicks.length === 0) continue;
         progressed = true;
@@ -1076,6 +1087,7 @@ export class SchedHost {
       this.error(`SCX_ENQ_IMMED on a non-local DSQ 0x${dsqId.toString(16)}`);
       return false;
     }
+    if (flags & SCX_ENQ_IMMED) throw new SchedUnsupportedError('SCX_ENQ_IMMED (run-now-or-reenqueue local inserts, §4.3)');
     if (slice !== 0n) t.setSlice(slice);
     else if (t.slice() === 0n) t.setSlice(1n);
     if (vtime !== undefined) t.setVtime(vtime);
@@ -1132,6 +1144,47 @@ export class SchedHost {
     }
     const dsq = (dsqId & SCX_DSQ_FLAG_BUILTIN) ? undefined : this.userDsqs.get(dsqId);
     return dsq ? dsq.length : -2;
+  }
+
+  /** Re-enqueues scx_bpf_dsq_reenq asked for, run when the current op chain is over. */
+  private readonly pendingReenq: { dsq: Dsq<Task>; cpu: number }[] = [];
+
+  /**
+   * scx_bpf_dsq_reenq (§3.2, §4.3): every task now on a local (`LOCAL`, `LOCAL_ON|cpu`) or user
+   * DSQ goes back through ops.enqueue(p, SCX_ENQ_REENQ) with the reason SCX_TASK_REENQ_KFUNC in
+   * p->scx.flags, asynchronously (after the op that asked); nothing while bypassing.
+   */
+  reenq(dsqId: bigint, flags: bigint): void {
+    if (flags & ~1n) { this.error(`invalid SCX_REENQ flags 0x${flags.toString(16)}`); return; }
+    if (this.bypassing) return;
+    const cpu = this.thisCpu;
+    let dsq: Dsq<Task> | undefined;
+    if (dsqId === SCX_DSQ_LOCAL) dsq = this.cpus[cpu].local;
+    else if ((dsqId & (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) === (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) {
+      const n = Number(dsqId & 0xffffffffn);
+      const target = this.cidForm ? (n < this.machine.nrCpus ? this.machine.cidToCpu[n] : -1) : n;
+      if (target < 0 || target >= this.machine.nrCpus) { this.error(this.cidForm ? `invalid cid ${n}` : `invalid CPU ${n}`); return; }
+      dsq = this.cpus[target].local;
+    } else if (!(dsqId & SCX_DSQ_FLAG_BUILTIN)) {
+      dsq = this.userDsqs.get(dsqId);
+      if (!dsq) { this.error(`non-existent DSQ 0x${dsqId.toString(16)}`); return; }
+    } else { this.error(`DSQ 0x${dsqId.toString(16)} not allowed for reenq`); return; }
+    this.pendingReenq.push({ dsq, cpu });
+  }
+
+  private runReenqs(): boolean {
+    if (this.pendingReenq.length === 0) return false;
+    for (const { dsq, cpu } of this.pendingReenq.splice(0)) {
+      for (const t of [...dsq.tasks]) {
+        if (t.dsq !== dsq) continue;
+        dsq.remove(t);
+        const flags = t.scxFlags();
+        t.setScxFlags(flags | SCX_TASK_REENQ_KFUNC);
+        this.doEnqueue(t, SCX_ENQ_REENQ, dsq.kind === 'local' ? dsq.cpu : cpu);
+        t.setScxFlags(flags);
+      }
+    }
+    return true;
   }
 
   /** scx_bpf_exit_bstr / scx_bpf_error_bstr. */

@@ -10,7 +10,7 @@ import { AddressSpace, type MemoryRegion } from '../memory.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import { EVENT_NAMES, SCX_EXIT_ERROR_BPF, SCX_EXIT_UNREG_BPF } from './constants.js';
-import { SCX_DSQ_FLAG_BUILTIN } from './dsq.js';
+import { SCX_DSQ_FLAG_BUILTIN, SCX_DSQ_LOCAL } from './dsq.js';
 import type { SchedHost } from './host.js';
 import type { Task } from './task.js';
 
@@ -255,8 +255,8 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     ['scx_bpf_error_bstr', (ctx) => { const text = bstr(ctx, 1); if (text !== undefined) h().exitFromBpf(SCX_EXIT_ERROR_BPF, 0n, text); }],
     ['scx_bpf_exit_bstr', (ctx) => { const text = bstr(ctx, 2); if (text !== undefined) h().exitFromBpf(SCX_EXIT_UNREG_BPF, ctx.arg(1), text); }],
     ['scx_bpf_dump_bstr', (ctx) => { const text = bstr(ctx, 1); if (text !== undefined) h().dump(text); }],
-    ['scx_bpf_dsq_reenq', () => undefined],
-    ['scx_bpf_reenqueue_local___v2', () => undefined],
+    ['scx_bpf_dsq_reenq', (ctx) => { h().reenq(ctx.arg(1), ctx.arg(2)); }],
+    ['scx_bpf_reenqueue_local___v2', () => { h().reenq(SCX_DSQ_LOCAL, 0n); }],
     ['scx_bpf_locked_rq', () => 0],
     ['scx_bpf_cpu_rq', () => 0],
     // Generic kfuncs the schedulers call (§3.2).

@@ -114,6 +114,8 @@ export class Task implements Queued {
   weight(): number { return this.view.getUint32(this.offset + this.layout.scxWeight, true); }
   setWeight(w: number): void { this.view.setUint32(this.offset + this.layout.scxWeight, w, true); }
   disallowed(): boolean { return this.view.getUint8(this.offset + this.layout.scxDisallow) !== 0; }
+  scxFlags(): number { return this.view.getUint32(this.offset + this.layout.scxFlags, true); }
+  setScxFlags(f: number): void { this.view.setUint32(this.offset + this.layout.scxFlags, f >>> 0, true); }
   flags(): number { return this.view.getUint32(this.offset + this.layout.flags, true); }
   setFlags(f: number): void { this.view.setUint32(this.offset + this.layout.flags, f >>> 0, true); }
   addExecRuntime(ns: number): void {
