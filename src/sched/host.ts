@@ -19,6 +19,7 @@
  */
 import { BpfError, LoadError } from '../errors.js';
 import { timerQueue } from '../kernel/timers.js';
+import { essentialName } from '../loader/core.js';
 import { kernelBtf } from '../kernel/kernel-btf.js';
 import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { ArenaMap } from '../maps/arena.js';
@@ -186,10 +187,13 @@ export class SchedHost {
     const k = loaded.kernel;
     this.base = Number(k.clockNow());
     this.tickNs = Math.round(1e9 / (options.hz ?? 1000));
-    if (ops.typeName !== 'sched_ext_ops' && ops.typeName !== 'sched_ext_ops_cid') {
+    // libbpf finds the kernel type by the struct's name without its ___flavour (§1.4).
+    const typeName = essentialName(ops.typeName);
+    if (typeName !== 'sched_ext_ops' && typeName !== 'sched_ext_ops_cid') {
       throw new SchedAttachError(22, `struct_ops map ${ops.name} is a ${ops.typeName}, not a sched_ext_ops or sched_ext_ops_cid`);
     }
-    this.cidForm = ops.typeName === 'sched_ext_ops_cid';
+    this.cidForm = typeName === 'sched_ext_ops_cid';
+    checkMembers(ops, typeName);
     for (const [member, program] of ops.programs) {
       this.members.set(member, program);
       this.memberOf.set(program, member);
@@ -1301,6 +1305,33 @@ export class SchedHost {
       slices: this.slices,
       opTrace: this.opTrace,
     };
+  }
+}
+
+/**
+ * bpf_map__init_kern_struct_ops (§1.4): members are matched to the kernel's by name; one the
+ * kernel lacks is an error unless it is zero (no program, all-zero bytes); kinds must agree and
+ * data members have the kernel's size.
+ */
+function checkMembers(ops: StructOps, typeName: string): void {
+  const btf = kernelBtf().btf;
+  const kernelType = btf.findByName(typeName, 'STRUCT')!;
+  for (const m of ops.members) {
+    const km = kernelType.members.find((x) => x.name === m.name);
+    const where = `struct_ops init_kern ${ops.name}`;
+    if (!km) {
+      const zero = m.kind === 'program' ? m.program === undefined : ops.data(m.name).bytes.every((b) => b === 0);
+      if (zero) continue;
+      throw new SchedAttachError(95, `${where}: Cannot find member ${m.name} in kernel BTF (ENOTSUP)`);
+    }
+    const kt = btf.resolve(km.type);
+    const kernelIsProgram = kt.kind === 'PTR' && btf.resolve(kt.type).kind === 'FUNC_PROTO';
+    if (kernelIsProgram !== (m.kind === 'program')) {
+      throw new SchedAttachError(22, `${where}: Unmatched member type ${m.name} (EINVAL)`);
+    }
+    if (m.kind === 'data' && btf.sizeOf(km.type) !== m.size) {
+      throw new SchedAttachError(22, `${where}: Error in size of member ${m.name}: ${m.size} != ${btf.sizeOf(km.type)} (EINVAL)`);
+    }
   }
 }
 
