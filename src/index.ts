@@ -42,3 +42,12 @@ export { kernelBtf, type KernelBtf, type PerCpuVar } from './kernel/kernel-btf.j
 export { BtfBuilder, type EncodedMember } from './btf/encode.js';
 export { mapStructName, type TaskOptions, type SimTask } from './kernel/objects.js';
 export { typesAreCompat } from './kernel/ksyms.js';
+// The sched_ext host (sched-ext.md): run a scheduler object on a simulated machine.
+export { runScheduler, prepareScheduler, loadScheduler, SCX_ENUM_VALUES, type SchedRunOptions, type PreparedScheduler } from './sched/loader.js';
+export {
+  SchedHost, SchedAttachError, SchedUnsupportedError, type SchedOptions, type SchedResult, type ExitInfo, type TaskReport, type CpuReport,
+  type RunSlice, type OpRecord,
+} from './sched/host.js';
+export { Machine, TopologyError, type TopologyOptions, type CidTopo } from './sched/machine.js';
+export { parseWorkload, presetWorkload, parseDuration, PRESETS, WorkloadError, type WorkloadSpec, type TaskSpec, type Step } from './sched/workload.js';
+export { chromeTrace, formatSchedReport, schedulerCounters } from './sched/report.js';
