@@ -156,6 +156,20 @@ describe('sched_ext host: scx_cidq (cid form, arena)', () => {
     assert.equal(result.exit.kind, 64);
   });
 
+  it('a task starting later is forked (§2.3 A): init_task, enable, set_weight, no set_cmask; SCX_WAKE_FORK, ENQ_INITIAL', () => {
+    const workload = parseWorkload({
+      tasks: [{ name: 'early', count: 2, script: [{ run: '5ms' }, { sleep: '5ms' }] },
+        { name: 'late', start: '30ms', script: [{ run: '5ms' }, { exit: true }], loop: false }],
+    }, 2);
+    const { result } = both(CIDQ, { cpus: 2, workload, durationNs: 60 * ms, opTrace: true });
+    assert.equal(result.ops.set_cmask, 2);
+    const late = result.opTrace.filter((o) => o.args.startsWith('late['));
+    // scx_cidq has no init_task/enable: its first ops for the task are the fork's wakeup.
+    assert.deepEqual(late.slice(0, 2).map((o) => [o.t, o.op, o.args.replace(/^late\[\d+\],/, '')]),
+      [[30 * ms, 'select_cid', '0x0,0x4'], [30 * ms, 'enqueue', '0x80008']]); // SCX_WAKE_FORK; NOCLOCK|INITIAL, no RQ_SELECTED
+    assert.equal(result.tasks.find((t) => t.comm === 'late')!.state, 'dead');
+  });
+
   it('a cid-form scheduler without an arena fails to attach with the kernel\'s words (spec §5.2)', () => {
     assert.throws(() => runScheduler(prog('scx_noarena.bpf.o'), { cpus: 2 }),
       (e: Error) => e instanceof SchedAttachError && /cid-form scheduler must use a BPF arena map/.test(e.message));

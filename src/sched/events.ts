@@ -7,6 +7,7 @@ export type SimEvent =
   | { readonly kind: 'tick' }
   | { readonly kind: 'burst'; readonly cpu: number; readonly gen: number }
   | { readonly kind: 'wake'; readonly pid: number }
+  | { readonly kind: 'fork'; readonly pid: number }
   | { readonly kind: 'watchdog' };
 
 interface Entry { readonly time: number; readonly seq: number; readonly event: SimEvent }

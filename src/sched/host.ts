@@ -11,10 +11,10 @@
  * execution and context switches take no simulated time.
  *
  * Where this host is simpler than the kernel (each is documented at the code):
- * - every workload task exists when the scheduler is enabled (init_task with fork = false,
- *   enable, set_weight, set_cpumask at switch-in) and wakes for the first time at its start
- *   time; nothing is runnable while bypass is on, so the bypass cycle of §2.2 steps 11–15 moves
- *   no task (SCX_EV_BYPASS_ACTIVATE still counts one activation);
+ * - the workload tasks that start at 0 exist when the scheduler is enabled (init_task with
+ *   fork = false, enable, set_weight, set_cpumask at switch-in) and wake at 0; the others are
+ *   forked at their start time. Nothing is runnable while bypass is on, so the bypass cycle of
+ *   §2.2 steps 11–15 moves no task (SCX_EV_BYPASS_ACTIVATE still counts one activation);
  * - no higher scheduling classes, no hotplug, no cgroups beyond the root, no core scheduling.
  */
 import { BpfError, LoadError } from '../errors.js';
@@ -27,7 +27,7 @@ import type { LoadedObject, StructOps } from '../object.js';
 import type { Program } from '../program.js';
 import type { EngineName } from '../engines.js';
 import {
-  DEQ_MOVE, DEQ_NOCLOCK, DEQ_SAVE, DEQ_SLEEP, ENQ_MIGRATED, ENQ_NOCLOCK, ENQ_RESTORE, ENQ_WAKEUP, EVENT_NAMES, EXIT_REASONS,
+  DEQ_MOVE, DEQ_NOCLOCK, DEQ_SAVE, DEQ_SLEEP, ENQ_INITIAL, ENQ_MIGRATED, ENQ_NOCLOCK, SCX_WAKE_FORK, ENQ_RESTORE, ENQ_WAKEUP, EVENT_NAMES, EXIT_REASONS,
   PF_EXITING, PF_IDLE, PF_KTHREAD, SCX_DEQ_SCHED_CHANGE, SCX_DSP_DFL_MAX_BATCH, SCX_DSP_MAX_LOOPS, SCX_EFLAG_INITIALIZED,
   SCX_ENQ_CPU_SELECTED, SCX_ENQ_DSQ_PRIQ, SCX_ENQ_HEAD, SCX_ENQ_IMMED, SCX_ENQ_INTERNAL_MASK, SCX_ENQ_LAST, SCX_ENQ_PREEMPT, SCX_ENQ_REENQ,
   SCX_TASK_REENQ_KFUNC, SCX_OPS_ALWAYS_ENQ_IMMED,
@@ -419,29 +419,55 @@ export class SchedHost {
     const cg = this.callOp('cgroup_init', 0, [this.rootCgroup, cgArgs.address]);
     if (cg !== undefined && BigInt.asIntN(64, cg) !== 0n) { this.error(`ops.cgroup_init() failed (${BigInt.asIntN(32, cg)})`, 0); return; }
     this.cgroupInited = true;
-    // Step 13: init_task for every task; step 14: switch-in of each.
-    const initArgs = this.structArgs(0, 16);
-    for (const t of this.tasks) {
-      initArgs.view.setBigUint64(initArgs.offset, 0n, true); // fork = false
-      initArgs.view.setBigUint64(initArgs.offset + 8, this.rootCgroup, true);
-      const ret = this.callOp('init_task', 0, [t.address, initArgs.address], t);
-      if (ret !== undefined && BigInt.asIntN(64, ret) !== 0n) {
-        const err = BigInt.asIntN(32, ret);
-        this.error(err > 0n ? `ops.init_task() returned an invalid errno ${err}` : `ops.init_task() failed (${err}) for ${t.label}`, 0);
+    // Step 13: init_task for every task present (start 0); step 14: switch-in of each. Tasks
+    // with a later start are forked then (§2.3 A).
+    const present = this.tasks.filter((t) => t.spec!.start === 0);
+    for (const t of present) {
+      const err = this.initTask(t, false);
+      if (err !== 0) {
+        this.error(err > 0 ? `ops.init_task() returned an invalid errno ${err}` : `ops.init_task() failed (${err}) for ${t.label}`, 0);
         return;
       }
-      t.inited = true;
     }
-    for (const t of this.tasks) {
+    for (const t of present) {
       this.callOp('enable', 0, [t.address], t);
       t.enabled = true;
       this.callOp('set_weight', 0, [t.address, BigInt(t.weight())], t);
       this.callSetCpumask(t, 0);
       if (this.pendingExit) return;
     }
-    for (const t of this.tasks) this.queue.push(this.now + t.spec!.start, { kind: 'wake', pid: t.pid });
+    for (const t of this.tasks) this.queue.push(this.now + t.spec!.start, { kind: t.spec!.start === 0 ? 'wake' : 'fork', pid: t.pid });
     this.queue.push(this.now + this.tickNs, { kind: 'tick' });
     this.queue.push(this.now + Math.max(1, Math.floor((this.timeoutMs * 1e6) / 2)), { kind: 'watchdog' });
+  }
+
+  /** ops.init_task(p, {fork, cgroup}) on the task's CPU: 0, or the op's errno (§2.5). */
+  private initTask(t: Task, fork: boolean): number {
+    const args = this.structArgs(0, 16);
+    args.view.setUint8(args.offset, fork ? 1 : 0);
+    args.view.setBigUint64(args.offset + 8, this.rootCgroup, true);
+    const ret = this.callOp('init_task', fork ? t.cpu : 0, [t.address, args.address], t);
+    const err = ret === undefined ? 0 : Number(BigInt.asIntN(32, ret));
+    if (err === 0) t.inited = true;
+    return err;
+  }
+
+  /**
+   * §2.3 A: a task forked at its start time (on its first CPU, standing in for the parent's):
+   * init_task (fork = true; an error fails the fork: the task never runs), enable, set_weight
+   * (no set_cpumask at fork), then the first wakeup with SCX_WAKE_FORK and ENQ_INITIAL.
+   */
+  private fork(t: Task): void {
+    const err = this.initTask(t, true);
+    if (err !== 0) {
+      if (err > 0) this.error(`ops.init_task() returned an invalid errno ${err}`, t.cpu);
+      t.state = 'dead';
+      return;
+    }
+    this.callOp('enable', t.cpu, [t.address], t);
+    t.enabled = true;
+    this.callOp('set_weight', t.cpu, [t.address, BigInt(t.weight())], t);
+    this.wake(t, t.cpu, true);
   }
 
   /** A scratch struct for op arguments (init_task args, exit_task args): its address and view. */
@@ -548,6 +574,7 @@ export class SchedHost {
         if (t.state === 'new' || t.state === 'sleeping') this.wake(t, t.cpu);
         break;
       }
+      case 'fork': this.fork(this.taskByPid.get(ev.pid)!); break;
       case 'burst': {
         const c = this.cpus[ev.cpu];
         if (c.gen === ev.gen && c.curr) this.burstEnd(c);
@@ -601,25 +628,27 @@ export class SchedHost {
 
   // ---- Wakeup (§2.3 B) ----
 
-  private wake(t: Task, wakerCpu: number): void {
+  private wake(t: Task, wakerCpu: number, fork = false): void {
     this.prepareBurst(t);
     if (t.state === 'dead') { this.disableTask(t, t.cpu); return; }
     t.state = 'runnable';
     t.runnableAt = this.now;
-    let flags = ENQ_WAKEUP | ENQ_NOCLOCK;
+    // wake_up_new_task: NOCLOCK|INITIAL, and no RQ_SELECTED although select_cpu ran (§8.2).
+    let flags = fork ? ENQ_NOCLOCK | ENQ_INITIAL : ENQ_WAKEUP | ENQ_NOCLOCK;
+    const wakeFlags = fork ? SCX_WAKE_FORK : SCX_WAKE_TTWU;
     const prev = t.cpu;
     let cpu = prev;
     t.ddsp = undefined;
     if (t.nrAllowed > 1) {
       if (this.has('select_cpu') && !this.bypassing) {
-        const r = this.callOp('select_cpu', wakerCpu, [t.address, this.cpuArg(prev), SCX_WAKE_TTWU], t);
+        const r = this.callOp('select_cpu', wakerCpu, [t.address, this.cpuArg(prev), wakeFlags], t);
         if (this.pendingExit) return;
         cpu = this.cpuFromArg(BigInt.asIntN(32, r!), 'ops.select_cpu()');
         if (cpu < 0) return;
         if (!t.allowed[cpu]) { cpu = this.fallbackCpu(t, cpu); this.bump('SCX_EV_SELECT_CPU_FALLBACK'); }
-        flags |= SCX_ENQ_CPU_SELECTED;
+        if (!fork) flags |= SCX_ENQ_CPU_SELECTED;
       } else {
-        const picked = this.selectCpuDfl(t, prev, SCX_WAKE_TTWU, undefined, 0n, wakerCpu);
+        const picked = this.selectCpuDfl(t, prev, wakeFlags, undefined, 0n, wakerCpu);
         if (picked >= 0) {
           cpu = picked;
           t.setSlice(this.sliceDfl());
@@ -628,7 +657,7 @@ export class SchedHost {
         }
       }
     }
-    if (cpu !== prev) { t.cpu = cpu; t.migrations++; flags |= ENQ_MIGRATED; }
+    if (cpu !== prev) { t.cpu = cpu; t.migrations++; if (!fork) flags |= ENQ_MIGRATED; }
     this.callOp('runnable', wakerCpu, [t.address, flags], t);
     this.doEnqueue(t, flags, wakerCpu);
     if (!this.cpus[cpu].curr) this.resched(cpu);
