@@ -894,7 +894,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     };
     let prepared;
     try {
-      prepared = prepareScheduler(readFile(file), options);
+      prepared = prepareScheduler(readFile(file), options, basename(file));
     } catch (e) {
       if (e instanceof TopologyError) throw new UsageError(e.message);
       throw e;

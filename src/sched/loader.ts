@@ -89,9 +89,9 @@ export interface PreparedScheduler {
 }
 
 /** SCX_OPS_OPEN + options + UEI_SET_SIZE, on an object (path or bytes). */
-export function prepareScheduler(source: string | Uint8Array, options: SchedRunOptions = {}): PreparedScheduler {
+export function prepareScheduler(source: string | Uint8Array, options: SchedRunOptions = {}, name?: string): PreparedScheduler {
   const bytes = typeof source === 'string' ? readFileSync(source) : source;
-  const object = openObject(bytes, typeof source === 'string' ? basename(source) : 'scheduler.o');
+  const object = openObject(bytes, name ?? (typeof source === 'string' ? basename(source) : 'scheduler.o'));
   const machine = new Machine({ cpus: options.cpus ?? 4, ...options.topology });
   const candidates = object.spec.maps.filter((m) => m.structOps && /^sched_ext_ops(_cid)?(___.*)?$/.test(m.structOps.typeName)
     && !m.section.startsWith('?'));
