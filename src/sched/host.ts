@@ -1293,19 +1293,39 @@ export class SchedHost {
   private buildDump(kind: number, msg: string, cpu: number): string {
     const lines = [`${this.name}: root`, `host[0] triggered exit kind ${kind}${cpu >= 0 ? ` on CPU ${cpu}` : ''}:`,
       `  ${EXIT_REASONS[kind]} (${msg})`, ''];
-    this.dumping = true;
-    this.dumpLines = [];
-    try {
-      if (this.has('dump')) this.callOp('dump', 0, [this.structArgs(2, 48).address]);
-    } finally { this.dumping = false; }
-    if (this.dumpLines.length) lines.push(...this.dumpLines.join('').split('\n'), '');
+    // struct scx_dump_ctx {kind, exit_code, reason, at_ns, at_jiffies} for the dump ops.
+    const k = kernelBtf(), ctx = this.structArgs(2, k.structSize('scx_dump_ctx'));
+    const reasonAt = this.structArgs(4, 128);
+    for (let i = 0; i < Math.min(127, EXIT_REASONS[kind].length); i++) this.structRegion.bytes[reasonAt.offset + i] = EXIT_REASONS[kind].charCodeAt(i);
+    const at = (f: string) => ctx.offset + k.offsetOf('scx_dump_ctx', f);
+    ctx.view.setUint32(at('kind'), kind, true);
+    ctx.view.setBigUint64(at('reason'), reasonAt.address, true);
+    ctx.view.setBigUint64(at('at_ns'), this.loaded.kernel.clockNow(), true);
+    ctx.view.setBigUint64(at('at_jiffies'), this.loaded.kernel.jiffies64(), true);
+    /** The text a dump op wrote with scx_bpf_dump, as lines with `indent`. */
+    const dumped = (op: string, cpu: number, args: bigint[], subject?: Task): string[] => {
+      if (!this.has(op)) return [];
+      this.dumping = true;
+      this.dumpLines = [];
+      try { this.callOp(op, cpu, [ctx.address, ...args], subject); } finally { this.dumping = false; }
+      const text = this.dumpLines.join('');
+      return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+    };
+    const own = dumped('dump', 0, []);
+    if (own.length) lines.push(...own, '');
     lines.push('CPU states', '----------');
     for (const c of this.cpus) {
       const tasks = c.local.tasks;
-      if (!c.curr && tasks.length === 0) continue;
+      const idle = !c.curr && tasks.length === 0;
+      const cpuLines = dumped('dump_cpu', c.id, [this.cpuArg(c.id), idle ? 1n : 0n]);
+      if (idle && cpuLines.length === 0) continue; // an idle CPU dump_cpu leaves silent is skipped
       lines.push(`CPU ${String(c.id).padEnd(3)}: nr_run=${tasks.length + (c.curr ? 1 : 0)} cpuperf_target=${c.cpuperfTarget}`,
-        `          curr=${c.curr ? c.curr.label : `swapper/${c.id}[0]`} class=ext_sched_class`);
-      for (const t of [c.curr, ...tasks]) if (t) lines.push(` ${t === c.curr ? '*' : ' '}R ${t.label} slice=${t.slice()} dsq_vtime=${t.vtime()} weight=${t.weight()}`);
+        `          curr=${c.curr ? c.curr.label : `swapper/${c.id}[0]`} class=ext_sched_class`, ...cpuLines.map((l) => `  ${l}`));
+      for (const t of [c.curr, ...tasks]) {
+        if (!t) continue;
+        lines.push(` ${t === c.curr ? '*' : ' '}R ${t.label} slice=${t.slice()} dsq_vtime=${t.vtime()} weight=${t.weight()}`,
+          ...dumped('dump_task', c.id, [t.address], t).map((l) => `    ${l}`));
+      }
     }
     lines.push('', 'Event counters', '--------------');
     for (const [n, v] of this.events) lines.push(`${n.padStart(40)}: ${String(v).padStart(16)}`);
