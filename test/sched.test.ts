@@ -140,6 +140,18 @@ describe('sched_ext host: scx_fifo (cpu form)', () => {
   });
 });
 
+describe('sched_ext host: scx_reenq (scx_bpf_dsq_reenq)', () => {
+  it('re-enqueues every queued task of the DSQ through ops.enqueue(SCX_ENQ_REENQ) after the op, reason KFUNC', () => {
+    const run = both(prog('scx_reenq.bpf.o'), { cpus: 2, workload: 'hogs', durationNs: 500 * ms });
+    const calls = counter(run, 'nr_reenq_calls')!, reenq = counter(run, 'nr_reenq')!;
+    assert.ok(calls > 0n);
+    // 4 hogs on 2 CPUs: 2 running, 2 waiting in the DSQ each time it is re-enqueued.
+    assert.equal(reenq, 2n * calls);
+    assert.equal(counter(run, 'nr_reason_kfunc'), reenq);
+    assert.equal(counter(run, 'nr_enqueued'), BigInt(run.result.ops.enqueue));
+  });
+});
+
 describe('sched_ext host: scx_cidq (cid form, arena)', () => {
   it('runs with the arena cmask scratch: set_cmask once per task at switch-in, cids translated', () => {
     const run = both(CIDQ, { cpus: 8, topology: { nodes: 2, threadsPerCore: 2 }, workload: 'pinned', durationNs: 100 * ms });
