@@ -25,6 +25,10 @@
  *  kptr_stash    | the key of the node a previous run left in stash_map (0 on
  *                | the first run), after stashing a new one keyed ++stash_gen
  *                | (101, 102, ...: .data is not reset between runs)
+ *
+ * Programs the verifier refuses (SEC("?syscall"), not loaded by libbpf):
+ *  bad_drop (bpf_obj_drop of a .bss variable, not an object of bpf_obj_new),
+ *  bad_double_drop (bpf_obj_drop twice on the same object).
  */
 #include "bpfrun.h"
 #include <bpf/bpf_core_read.h>
@@ -228,4 +232,23 @@ int kptr_stash(void *ctx)
 		bpf_obj_drop(old);
 	}
 	return ret;
+}
+
+SEC("?syscall")
+int bad_drop(void *ctx)
+{
+	bpf_obj_drop((struct node_data *)&keys_seen[0]);
+	return 0;
+}
+
+SEC("?syscall")
+int bad_double_drop(void *ctx)
+{
+	struct node_data *n = bpf_obj_new(struct node_data);
+
+	if (!n)
+		return -1;
+	bpf_obj_drop(n);
+	bpf_obj_drop(n);
+	return 0;
 }
