@@ -25,6 +25,11 @@
  *  kptr_stash    | the key of the node a previous run left in stash_map (0 on
  *                | the first run), after stashing a new one keyed ++stash_gen
  *                | (101, 102, ...: .data is not reset between runs)
+ *  obj_sizes     | 0; new_4088 = 1 (a 4088-byte struct: with the allocator's
+ *                | 8-byte list node it fits the largest 4096-byte cache; 6.18
+ *                | refuses a 4089-byte one at load, "bpf_obj_new type size
+ *                | (4089) is more than the allocator serves"), new_empty = 0
+ *                | (NULL: bpf_mem_alloc of 0 bytes)
  *
  * Programs the verifier refuses (SEC("?syscall"), not loaded by libbpf):
  *  bad_drop (bpf_obj_drop of a .bss variable, not an object of bpf_obj_new),
@@ -61,6 +66,9 @@ long other_removed_key;
 long xchg_first_null;
 long xchg_back_key;
 long xchg_last_null;
+
+long new_4088;
+long new_empty;
 
 long stash_gen = 100;
 
@@ -232,6 +240,28 @@ int kptr_stash(void *ctx)
 		bpf_obj_drop(old);
 	}
 	return ret;
+}
+
+struct obj_4088 {
+	char b[4088];
+};
+
+struct obj_empty {
+};
+
+SEC("syscall")
+int obj_sizes(void *ctx)
+{
+	struct obj_4088 *a = bpf_obj_new(struct obj_4088);
+	struct obj_empty *e = bpf_obj_new(struct obj_empty);
+
+	new_4088 = a != NULL;
+	new_empty = e != NULL;
+	if (a)
+		bpf_obj_drop(a);
+	if (e)
+		bpf_obj_drop(e);
+	return 0;
 }
 
 SEC("?syscall")

@@ -14,4 +14,5 @@ CASES = [
     C("kptr_stash_1", "HASH value's __kptr empty: stash node 101, return 0", "kptr_stash"),
     C("kptr_stash_2", "stash node 102, return the node 101 the last run left", "kptr_stash"),
     C("kptr_stash_3", "stash node 103, return 102", "kptr_stash"),
+    C("obj_sizes", "bpf_obj_new of 4088-, 4089- and 0-byte structs: only the first is not NULL", "obj_sizes"),
 ]
