@@ -6,7 +6,8 @@
  * <bpf/bpf_helpers.h> (libbpf-dev 1.1.2) and supplies what those lack
  * (spec elf-loading.md §3.1): arena map type/flags, __ulong, __arena,
  * __arg_*, cast_kern/cast_user, can_loop/cond_break, bpf_iter_num +
- * bpf_for/bpf_repeat, bpf_ksym_exists, arena kfuncs, stream printk.
+ * bpf_for/bpf_repeat, bpf_ksym_exists, arena kfuncs, stream printk,
+ * bpf_rb_root/bpf_rb_node, __contains, private(), the object and rbtree kfuncs.
  * Every definition is guarded so that a newer system header that already
  * has it wins (or at least does not clash).
  *
@@ -316,6 +317,53 @@ extern int bpf_stream_vprintk(int stream_id, const char *fmt__str, const void *a
 		: bpf_stream_vprintk_impl(stream_id, ___fmt, ___param,                  \
 					  sizeof(___param), NULL);                      \
 })
+#endif
+
+/* ------------------------------------------------------------------ */
+/* BPF objects and red-black trees (kernel/bpf/helpers.c; selftests     */
+/* bpf_experimental.h). linux-libc-dev 6.1 has no struct bpf_rb_root /   */
+/* bpf_rb_node (UAPI since 6.2); the kernel checks their sizes in BTF.  */
+/* 6.18 kfuncs: bpf_obj_new_impl / bpf_obj_drop_impl /                  */
+/* bpf_rbtree_add_impl (meta__ign is NULL, the verifier fills it in).   */
+/* A program using bpf_obj_new must include <bpf/bpf_core_read.h>.      */
+/* ------------------------------------------------------------------ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0) && !defined(BPFRUN_HAVE_BPF_RB_ROOT)
+struct bpf_rb_root {
+	__u64 __opaque[2];
+} __attribute__((aligned(8)));
+
+struct bpf_rb_node {
+	__u64 __opaque[4];
+} __attribute__((aligned(8)));
+#endif
+
+#ifndef __contains
+#define __contains(name, node) __attribute__((btf_decl_tag("contains:" #name ":" #node)))
+#endif
+
+/* A global in its own data section .data.<name>: a bpf_rb_root and the
+ * bpf_spin_lock that guards it must share one (selftests' private()). */
+#ifndef private
+#define private(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
+#endif
+
+extern void *bpf_obj_new_impl(__u64 local_type_id__k, void *meta__ign) __ksym;
+extern void bpf_obj_drop_impl(void *kptr, void *meta__ign) __ksym;
+extern int bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *node,
+			       _Bool (less)(struct bpf_rb_node *a, const struct bpf_rb_node *b),
+			       void *meta__ign, __u64 off) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_first(struct bpf_rb_root *root) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_remove(struct bpf_rb_root *root,
+					     struct bpf_rb_node *node) __ksym;
+
+#ifndef bpf_obj_new
+#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#endif
+#ifndef bpf_obj_drop
+#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
+#endif
+#ifndef bpf_rbtree_add
+#define bpf_rbtree_add(head, node, less) bpf_rbtree_add_impl(head, node, less, NULL, 0)
 #endif
 
 #endif /* __BPFRUN_H__ */

@@ -41,7 +41,7 @@ import libbpf_ctypes as lb  # noqa: E402
 
 ENOSPC = 28
 OBJECTS = ["net_xdp", "net_tc", "net_sock", "net_cgroup", "net_flow", "net_rawtp", "net_fib", "net_redirect", "net_helpers2",
-           "net_extra", "loop_inline", "maps2", "iter_strtox", "maps3", "net_sock_ptrs"]
+           "net_extra", "loop_inline", "maps2", "iter_strtox", "maps3", "net_sock_ptrs", "graph"]
 
 
 def load_cases(name):

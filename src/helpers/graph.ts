@@ -17,14 +17,20 @@ import type { CallContext, NativeFn } from '../runtime.js';
 
 const EINVAL = 22;
 const HEAP_CHUNK = 1 << 20;
+/**
+ * bpf_mem_alloc (kernel/bpf/memalloc.c) serves sizes up to BPF_MEM_ALLOC_SIZE_MAX (4096),
+ * including the 8-byte llist_node it puts before the object, and gives NULL for 0 bytes.
+ */
+const MEM_ALLOC_SIZE_MAX = 4096;
+const LLIST_NODE_SZ = 8;
 
 export function createGraphKfuncs(kernel: SimKernel, sizeOfType: (id: number) => number | undefined): Map<string, NativeFn> {
   const heaps: MemoryRegion[] = [];
   let used = HEAP_CHUNK;
   const live = new Map<bigint, number>();
   const alloc = (size: number): bigint => {
-    const rounded = Math.max(8, Math.ceil(size / 8) * 8);
-    if (rounded > HEAP_CHUNK) return 0n;
+    if (size === 0 || size + LLIST_NODE_SZ > MEM_ALLOC_SIZE_MAX) return 0n;
+    const rounded = Math.ceil(size / 8) * 8;
     if (used + rounded > HEAP_CHUNK) {
       heaps.push(kernel.memory.map(`bpf_obj_new heap ${heaps.length}`, new Uint8Array(HEAP_CHUNK), true));
       used = 0;
