@@ -152,6 +152,41 @@ describe('sched_ext host: scx_reenq (scx_bpf_dsq_reenq)', () => {
   });
 });
 
+describe('sched_ext host: cgroups (progs/scx_cgroups)', () => {
+  it('cgroup_init pre-order with each weight, cgroup_exit in reverse, task cgroups and ancestors as BPF sees them', () => {
+    const workload = parseWorkload({
+      cgroups: [{ path: '/a', weight: 200 }, { path: '/c' }, { path: '/a/b', weight: 50 }],
+      tasks: [{ name: 'inb', cgroup: '/a/b', script: [{ run: '1ms' }, { sleep: '1ms' }] },
+        { name: 'inc', cgroup: '/c', script: [{ run: '1ms' }, { sleep: '1ms' }] },
+        { name: 'inroot', script: [{ run: '1ms' }, { sleep: '1ms' }] }],
+    }, 1);
+    const run = both(prog('scx_cgroups.bpf.o'), { cpus: 1, workload, durationNs: 20 * ms });
+    const arr = (name: string) => Array.from({ length: 4 }, (_, i) => new DataView(run.loaded.global(name).bytes.buffer, run.loaded.global(name).bytes.byteOffset).getBigUint64(i * 8, true));
+    // ids: / = 1, then declaration order: /a = 2, /c = 3, /a/b = 4; pre-order: /, /a, /a/b, /c.
+    assert.deepEqual(arr('init_ids'), [1n, 2n, 4n, 3n]);
+    assert.deepEqual(arr('init_levels'), [0n, 1n, 2n, 1n]);
+    assert.deepEqual(arr('init_weights'), [100n, 200n, 50n, 100n]);
+    assert.deepEqual(arr('exit_ids'), [3n, 4n, 2n, 1n]);
+    const seen = (pid: number) => {
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setInt32(0, pid, true);
+      const v = run.loaded.map('task_cgroup').lookup(key)!;
+      const dv = new DataView(v.buffer, v.byteOffset);
+      return [dv.getBigUint64(0, true), dv.getBigUint64(8, true)];
+    };
+    assert.deepEqual(seen(100), [4n, 2n]); // /a/b, its level-1 ancestor /a
+    assert.deepEqual(seen(101), [3n, 3n]); // /c is its own level-1 ancestor
+    assert.deepEqual(seen(102), [1n, 0n]); // the root has no level-1 ancestor
+  });
+
+  it('workload cgroups are checked: parents first, known paths, weights 1..10000', () => {
+    const bad = (json: unknown, re: RegExp) => assert.throws(() => parseWorkload(json, 1), (e: Error) => e instanceof WorkloadError && re.test(e.message));
+    bad({ cgroups: [{ path: '/a/b' }], tasks: [{ script: [{ run: 1 }] }] }, /parent \/a must be declared before it/);
+    bad({ cgroups: [{ path: '/a', weight: 0 }], tasks: [{ script: [{ run: 1 }] }] }, /cpu\.weight is an integer in 1\.\.10000/);
+    bad({ tasks: [{ cgroup: '/x', script: [{ run: 1 }] }] }, /tasks\[0\]\.cgroup: no cgroup "\/x"/);
+  });
+});
+
 describe('sched_ext host: scx_cidq (cid form, arena)', () => {
   it('runs with the arena cmask scratch: set_cmask once per task at switch-in, cids translated', () => {
     const run = both(CIDQ, { cpus: 8, topology: { nodes: 2, threadsPerCore: 2 }, workload: 'pinned', durationNs: 100 * ms });

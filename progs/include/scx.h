@@ -118,10 +118,26 @@ struct scx_cmask {
 	u64 bits[];
 } __scx_kernel;
 
+/* A cgroup as the schedulers read it: its kernfs node's id is the cgroup id. */
+struct kernfs_node {
+	u64 id;
+} __scx_kernel;
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+} __scx_kernel;
+
+/* ops.cgroup_init's arguments: cpu.weight and cpu.max (spec §2.5). */
+struct scx_cgroup_init_args {
+	u32 weight;
+	u64 bw_period_us;
+	u64 bw_quota_us;
+	u64 bw_burst_us;
+} __scx_kernel;
+
 /* Only pointed to by the ops tables. */
-struct cgroup;
 struct scx_dump_ctx;
-struct scx_cgroup_init_args;
 struct scx_sub_attach_args;
 struct scx_sub_detach_args;
 struct scx_cpu_acquire_args;
@@ -327,6 +343,10 @@ extern s32 scx_bpf_cpu_to_cid(s32 cpu) __ksym;
 
 /* generic task kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern struct cgroup *scx_bpf_task_cgroup(struct task_struct *p) __ksym;
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
+extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
 /* ------------------------------------------------------------------ */

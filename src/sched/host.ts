@@ -42,6 +42,7 @@ import {
 import { EventQueue, type SimEvent } from './events.js';
 import type { Machine } from './machine.js';
 import { Task, TaskLayout } from './task.js';
+import { CgroupTree, type SimCgroup } from './cgroups.js';
 import type { WorkloadSpec } from './workload.js';
 import { KFUNC_GROUPS, opAllows, SLEEPABLE_MEMBERS, CPU_ONLY_KFUNCS } from './kfunc-groups.js';
 
@@ -172,14 +173,16 @@ export class SchedHost {
   private readonly needResched = new Set<number>();
   private readonly tickNs: number;
   private initialized = false;
-  private cgroupInited = false;
   private readonly options: SchedOptions;
   /** cid form: the arena and the per-CPU set_cmask scratch (offsets in the arena, §5.3–5.4). */
   private readonly arena?: ArenaMap;
   private scratch: number[] = [];
   private nextTid = 1;
-  /** The root cgroup (struct cgroup, its kernfs_node): the only cgroup modelled; every task is in it. */
-  readonly rootCgroup: bigint;
+  /** The workload's cgroups (the root and those it declares) and the cgroup of each task. */
+  readonly cgroups: CgroupTree;
+  private readonly cgroupOf = new Map<Task, SimCgroup>();
+  /** The cgroups ops.cgroup_init accepted, in pre-order (cgroup_exit runs in reverse). */
+  private readonly cgroupsInited: SimCgroup[] = [];
 
   constructor(readonly loaded: LoadedObject, readonly ops: StructOps, readonly machine: Machine, workload: WorkloadSpec,
     options: SchedOptions) {
@@ -230,7 +233,7 @@ export class SchedHost {
     const mem = k.memory;
     this.argsRegion = mem.map('sched_ext op arguments (u64 args[])', new Uint8Array(8 * 8 * 16), false);
     this.structRegion = mem.map('sched_ext op argument structs', new Uint8Array(4096), true);
-    this.rootCgroup = this.makeRootCgroup();
+    this.cgroups = new CgroupTree(k, workload.cgroups);
     this.exitRegion = mem.map('struct scx_exit_info and its strings', new Uint8Array(256 + SCX_EXIT_REASON_LEN + SCX_EXIT_MSG_LEN + this.exitDumpLen), false);
     // Tasks: the workload's, then one idle task per CPU (pid 0, PF_IDLE | PF_KTHREAD).
     const specs = workload.tasks.flatMap((s) => Array.from({ length: s.count }, (_, i) => ({ s, comm: s.count > 1 ? `${s.name}-${i}`.slice(0, 15) : s.name })));
@@ -247,6 +250,7 @@ export class SchedHost {
       // Spread unpinned tasks over their allowed CPUs for their first runqueue.
       const allowed = t.allowed.flatMap((a, c) => (a ? [c] : []));
       t.cpu = allowed[i % allowed.length];
+      this.cgroupOf.set(t, this.cgroups.path(s.cgroup)!);
       this.tasks.push(t);
       this.taskByAddress.set(t.address, t);
       this.taskByPid.set(t.pid, t);
@@ -264,20 +268,6 @@ export class SchedHost {
       });
     }
     for (let n = 0; n < machine.nrNodes; n++) this.globals.push(new Dsq<Task>(SCX_DSQ_GLOBAL, 'global', machine.nrNodes > 1 ? n : -1));
-  }
-
-  /** cgroup 1 at level 0, its own ancestors[0], with kernfs_node id 1 (the root's cgroup id). */
-  private makeRootCgroup(): bigint {
-    const k = kernelBtf();
-    const size = k.structSize('cgroup') + 8, knAt = Math.ceil(size / 8) * 8;
-    const region = this.loaded.kernel.memory.map('the root cgroup (struct cgroup, kernfs_node)', new Uint8Array(knAt + k.structSize('kernfs_node')), false);
-    const base = AddressSpace.address(region), v = region.view;
-    v.setBigUint64(k.offsetOf('cgroup', 'self.cgroup'), base, true);
-    v.setInt32(k.offsetOf('cgroup', 'level'), 0, true);
-    v.setBigUint64(k.offsetOf('cgroup', 'kn'), base + BigInt(knAt), true);
-    v.setBigUint64(k.offsetOf('cgroup', 'ancestors'), base, true);
-    v.setBigUint64(knAt + k.offsetOf('kernfs_node', 'id'), 1n, true);
-    return base;
   }
 
   private writeTaskStruct(t: Task): void {
@@ -372,6 +362,8 @@ export class SchedHost {
   }
 
   taskAt(address: bigint): Task | undefined { return this.taskByAddress.get(address); }
+  /** The task's cgroup (idle tasks are in the root). */
+  taskCgroup(t: Task): SimCgroup { return this.cgroupOf.get(t) ?? this.cgroups.root; }
   taskByPidOf(pid: number): Task | undefined { return this.taskByPid.get(pid); }
 
   // ---- Exits (§2.4, §4.8) ----
@@ -410,15 +402,17 @@ export class SchedHost {
     }
     // Step 11: bypass on (nothing is runnable yet, see the header), counted.
     this.bump('SCX_EV_BYPASS_ACTIVATE');
-    // Step 12: ops.cgroup_init for every cgroup: the root, with the defaults (weight 100, period
-    // 100 ms, no quota).
-    const cgArgs = this.structArgs(3, 32);
-    cgArgs.view.setUint32(cgArgs.offset, 100, true);
-    cgArgs.view.setBigUint64(cgArgs.offset + 8, 100_000n, true);
-    cgArgs.view.setBigUint64(cgArgs.offset + 16, (1n << 64n) - 1n, true);
-    const cg = this.callOp('cgroup_init', 0, [this.rootCgroup, cgArgs.address]);
-    if (cg !== undefined && BigInt.asIntN(64, cg) !== 0n) { this.error(`ops.cgroup_init() failed (${BigInt.asIntN(32, cg)})`, 0); return; }
-    this.cgroupInited = true;
+    // Step 12: ops.cgroup_init for every cgroup, pre-order from the root, with its weight and
+    // the bandwidth defaults (period 100 ms, no quota, no burst).
+    for (const c of this.cgroups.all) {
+      const cgArgs = this.structArgs(3, 32);
+      cgArgs.view.setUint32(cgArgs.offset, c.weight, true);
+      cgArgs.view.setBigUint64(cgArgs.offset + 8, 100_000n, true);
+      cgArgs.view.setBigUint64(cgArgs.offset + 16, (1n << 64n) - 1n, true);
+      const cg = this.callOp('cgroup_init', 0, [c.address, cgArgs.address]);
+      if (cg !== undefined && BigInt.asIntN(64, cg) !== 0n) { this.error(`ops.cgroup_init() failed (${BigInt.asIntN(32, cg)})`, 0); return; }
+      this.cgroupsInited.push(c);
+    }
     // Step 13: init_task for every task present (start 0); step 14: switch-in of each. Tasks
     // with a later start are forked then (§2.3 A).
     const present = this.tasks.filter((t) => t.spec!.start === 0);
@@ -445,7 +439,7 @@ export class SchedHost {
   private initTask(t: Task, fork: boolean): number {
     const args = this.structArgs(0, 16);
     args.view.setUint8(args.offset, fork ? 1 : 0);
-    args.view.setBigUint64(args.offset + 8, this.rootCgroup, true);
+    args.view.setBigUint64(args.offset + 8, this.taskCgroup(t).address, true);
     const ret = this.callOp('init_task', fork ? t.cpu : 0, [t.address, args.address], t);
     const err = ret === undefined ? 0 : Number(BigInt.asIntN(32, ret));
     if (err === 0) t.inited = true;
@@ -1258,7 +1252,7 @@ export class SchedHost {
     } else {
       for (const t of this.tasks) if (t.inited) this.disableTask(t, 0);
     }
-    if (this.cgroupInited) { this.callOp('cgroup_exit', 0, [this.rootCgroup]); this.cgroupInited = false; }
+    for (const c of this.cgroupsInited.splice(0).reverse()) this.callOp('cgroup_exit', 0, [c.address]);
     for (const c of this.cpus) if (c.curr) this.endSlice(c, c.curr);
     const reason = EXIT_REASONS[p.kind] ?? 'unknown';
     const info = this.writeExitInfo(p.kind, p.code, reason, p.msg, cpuOfExit, dump);

@@ -264,15 +264,21 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     ['bpf_task_acquire', (ctx) => ctx.arg(1)],
     ['bpf_task_release', () => undefined],
     ['bpf_cpumask_test_cpu', (ctx) => { const cpu = u32(ctx, 1); return cpu < h().machine.nrCpus && maskBit(ctx, ctx.arg(2), cpu) ? 1 : 0; }],
-    // The root cgroup is the only one (cgroup id 1, level 0).
-    ['bpf_cgroup_from_id', (ctx) => (ctx.arg(1) === 1n ? h().rootCgroup : 0)],
-    ['bpf_cgroup_ancestor', (ctx) => (ctx.arg(1) === h().rootCgroup && s32(ctx, 2) === 0 ? h().rootCgroup : 0)],
+    // The workload's cgroups (./cgroups.ts); references are not counted.
+    ['bpf_cgroup_from_id', (ctx) => h().cgroups.byId(ctx.arg(1))?.address ?? 0],
+    ['bpf_cgroup_ancestor', (ctx) => {
+      const cg = h().cgroups.at(ctx.arg(1));
+      return (cg && h().cgroups.ancestor(cg, s32(ctx, 2))?.address) ?? 0;
+    }],
     ['bpf_cgroup_acquire', (ctx) => ctx.arg(1)],
     ['bpf_cgroup_release', () => undefined],
     ['scx_bpf_task_cgroup', (ctx) => {
       const p = task(ctx, 1), op = h().currentOp();
-      if (op?.subject && op.subject !== p) h().error('called on a task not being operated on');
-      return h().rootCgroup;
+      if (!p || (op?.subject && op.subject !== p)) {
+        h().error('called on a task not being operated on');
+        return h().cgroups.root.address;
+      }
+      return h().taskCgroup(p).address;
     }],
     ['bpf_rcu_read_lock', () => undefined],
     ['bpf_rcu_read_unlock', () => undefined],

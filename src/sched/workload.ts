@@ -27,11 +27,22 @@ export interface TaskSpec {
   readonly script: readonly Step[];
   /** Run the script again from the start when it ends (default true); else the task exits. */
   readonly loop: boolean;
+  /** The cgroup the task is in: a path of WorkloadSpec.cgroups, or "/" (the root, default). */
+  readonly cgroup: string;
+}
+
+/** A cgroup (cgroup v2): its path below the root and its cpu.weight. */
+export interface CgroupSpec {
+  readonly path: string;
+  /** cpu.weight, 1..10000 (default 100). */
+  readonly weight: number;
 }
 
 export interface WorkloadSpec {
   readonly name: string;
   readonly tasks: readonly TaskSpec[];
+  /** Cgroups below the root, each after its parent. */
+  readonly cgroups: readonly CgroupSpec[];
 }
 
 export class WorkloadError extends Error {
@@ -83,14 +94,15 @@ export function parseWorkload(json: unknown, nrCpus: number, name = 'workload'):
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { tasks?: unknown }).tasks)) {
     throw new WorkloadError(name, 'expected an object with a "tasks" array');
   }
-  const raw = (json as { tasks: unknown[]; name?: unknown });
+  const raw = (json as { tasks: unknown[]; name?: unknown; cgroups?: unknown });
+  const cgroups = parseCgroups(raw.cgroups);
   const tasks = raw.tasks.map((t, i): TaskSpec => {
     const where = `tasks[${i}]`;
     if (typeof t !== 'object' || t === null) throw new WorkloadError(where, 'a task is an object');
     const o = t as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!['name', 'count', 'nice', 'cpus', 'kthread', 'start', 'script', 'loop'].includes(k)) {
-        throw new WorkloadError(where, `unknown field '${k}' (have: name, count, nice, cpus, kthread, start, script, loop)`);
+      if (!['name', 'count', 'nice', 'cpus', 'kthread', 'start', 'script', 'loop', 'cgroup'].includes(k)) {
+        throw new WorkloadError(where, `unknown field '${k}' (have: name, count, nice, cpus, kthread, start, script, loop, cgroup)`);
       }
     }
     const taskName = o.name === undefined ? `task${i}` : o.name;
@@ -111,13 +123,40 @@ export function parseWorkload(json: unknown, nrCpus: number, name = 'workload'):
     if (!script.some((s) => 'run' in s)) throw new WorkloadError(`${where}.script`, 'a script needs at least one run step');
     const loop = o.loop ?? true;
     if (typeof loop !== 'boolean') throw new WorkloadError(`${where}.loop`, 'loop is true or false');
+    const cgroup = o.cgroup ?? '/';
+    if (cgroup !== '/' && !cgroups.some((c) => c.path === cgroup)) {
+      throw new WorkloadError(`${where}.cgroup`, `no cgroup ${JSON.stringify(cgroup)} (have: /${cgroups.map((c) => `, ${c.path}`).join('')})`);
+    }
     return Object.freeze({
       name: taskName, count, nice: o.nice === undefined ? 0 : parseNice(o.nice, `${where}.nice`), cpus, kthread,
       start: o.start === undefined ? 0 : parseDuration(o.start, `${where}.start`), script: Object.freeze(script), loop,
+      cgroup: cgroup as string,
     });
   });
   if (tasks.length === 0) throw new WorkloadError(name, 'no tasks');
-  return Object.freeze({ name: typeof raw.name === 'string' ? raw.name : name, tasks: Object.freeze(tasks) });
+  return Object.freeze({ name: typeof raw.name === 'string' ? raw.name : name, tasks: Object.freeze(tasks), cgroups });
+}
+
+/** `"cgroups": [{"path": "/a", "weight": 200}, {"path": "/a/b"}]`: absolute paths, parents first. */
+function parseCgroups(v: unknown): readonly CgroupSpec[] {
+  if (v === undefined) return Object.freeze([]);
+  if (!Array.isArray(v)) throw new WorkloadError('cgroups', 'cgroups is a list of {"path", "weight"} objects');
+  const seen = new Set(['/']);
+  return Object.freeze(v.map((c, i): CgroupSpec => {
+    const where = `cgroups[${i}]`;
+    if (typeof c !== 'object' || c === null) throw new WorkloadError(where, 'a cgroup is an object with a path');
+    const { path, weight = 100, ...rest } = c as Record<string, unknown>;
+    if (Object.keys(rest).length) throw new WorkloadError(where, `unknown field '${Object.keys(rest)[0]}' (have: path, weight)`);
+    if (typeof path !== 'string' || !/^(\/[A-Za-z0-9_.-]+)+$/.test(path)) throw new WorkloadError(`${where}.path`, 'a path is like "/web/api" (names of letters, digits, _ . -)');
+    if (seen.has(path)) throw new WorkloadError(`${where}.path`, `${path} is declared twice`);
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    if (!seen.has(parent)) throw new WorkloadError(`${where}.path`, `its parent ${parent} must be declared before it`);
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 10000) {
+      throw new WorkloadError(`${where}.weight`, 'cpu.weight is an integer in 1..10000');
+    }
+    seen.add(path);
+    return Object.freeze({ path, weight });
+  }));
 }
 
 /**
