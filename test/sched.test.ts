@@ -258,6 +258,11 @@ describe('sched_ext host: broken schedulers end with the kernel\'s error and exi
     assert.equal(r.exit.kind, 1025);
     assert.match(r.exit.line, /^EXIT: scx_bpf_error \(progs\/scx_bad\.bpf\.c:\d+: error_ops: enqueue 5 reached the limit 5\) on CPU \d$/);
     assert.equal(exitOf('error_ops', { rodata: { error_after: 2 } }).exit.msg.endsWith('enqueue 2 reached the limit 2'), true);
+    // The dump's backtrace is the BPF call chain that raised it, with its source line.
+    assert.deepEqual(r.exit.backtrace.map((l) => l.replace(/_[0-9a-f]{16}_/, '_TAG_').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, '')),
+      ['  scx_bpf_error_bstr', `  bpf_prog_TAG_error_enqueue  ./progs/scx_bad.bpf.c:${/scx_bad\.bpf\.c:(\d+)/.exec(r.exit.msg)![1]}: `
+        + 'scx_fail("error_ops: enqueue %llu reached the limit %llu", n, error_after);']);
+    assert.match(r.exit.dump, /\nBacktrace:\n  scx_bpf_error_bstr\+0x0\/0x0\n/);
   });
 
   it('ops.init failing: "ops.init() failed (-12)"; ops.exit still runs', () => {

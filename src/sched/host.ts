@@ -89,6 +89,8 @@ export interface ExitInfo {
   readonly dump: string;
   /** The loader's line: `EXIT: <reason> (<msg>) on CPU <n>`. */
   readonly line: string;
+  /** The BPF call chain that raised it (symbol+offset and source line, innermost first); empty when the host raised it. */
+  readonly backtrace: readonly string[];
 }
 
 /** A running slice on a CPU, for traces. */
@@ -155,7 +157,7 @@ export class SchedHost {
   /** The kernel clock at enable: simulated time 0. */
   private readonly base: number;
   exit?: ExitInfo;
-  private pendingExit?: { kind: number; code: bigint; msg: string; cpu: number };
+  private pendingExit?: { kind: number; code: bigint; msg: string; cpu: number; backtrace: string[] };
   bypassing = false;
   readonly builtinIdle: boolean;
   readonly idle: boolean[];
@@ -371,7 +373,19 @@ export class SchedHost {
   /** scx_exit / scx_error: the first claim wins; the disable runs after the current event. */
   claimExit(kind: number, code: bigint, msg: string, cpu = this.thisCpu): void {
     if (this.pendingExit || this.exit) return;
-    this.pendingExit = { kind, code, msg: msg.slice(0, SCX_EXIT_MSG_LEN - 1), cpu };
+    this.pendingExit = { kind, code, msg: msg.slice(0, SCX_EXIT_MSG_LEN - 1), cpu, backtrace: this.bpfBacktrace() };
+  }
+
+  /**
+   * Where the exit was raised: the BPF call chain running now (innermost first), each frame
+   * with its source line — what the dump's `Backtrace:` shows in place of the kernel's.
+   */
+  private bpfBacktrace(): string[] {
+    const program = this.loaded.runningProgram();
+    const source = this.loaded.kernel.shadow.innermost();
+    if (!program || !source) return [];
+    return program.stackFrames(source.frames()).map((f) => `  ${f.symbol}+0x${f.offset.toString(16)}/0x${f.size.toString(16)}`
+      + (f.source ? `  ${f.source.file}:${f.source.line}: ${f.source.text.trim()}` : ''));
   }
 
   error(msg: string, cpu?: number): void { this.claimExit(SCX_EXIT_ERROR, 0n, msg, cpu); }
@@ -1238,7 +1252,7 @@ export class SchedHost {
   private disable(): void {
     const p = this.pendingExit!;
     const cpuOfExit = p.cpu;
-    const dump = p.kind >= SCX_EXIT_ERROR ? this.buildDump(p.kind, p.msg, cpuOfExit) : '';
+    const dump = p.kind >= SCX_EXIT_ERROR ? this.buildDump(p.kind, p.msg, cpuOfExit, p.backtrace) : '';
     this.bypassing = true;
     if (this.initialized) {
       for (const t of this.tasks) {
@@ -1258,7 +1272,7 @@ export class SchedHost {
     const info = this.writeExitInfo(p.kind, p.code, reason, p.msg, cpuOfExit, dump);
     this.callOp('exit', 0, [info]);
     const line = `EXIT: ${reason}${p.msg ? ` (${p.msg})` : ''}${cpuOfExit >= 0 ? ` on CPU ${cpuOfExit}` : ''}`;
-    this.exit = { kind: p.kind, exitCode: p.code, reason, msg: p.msg, exitCpu: cpuOfExit, atNs: this.now, dump, line };
+    this.exit = { kind: p.kind, exitCode: p.code, reason, msg: p.msg, exitCpu: cpuOfExit, atNs: this.now, dump, line, backtrace: p.backtrace };
   }
 
   /** struct scx_exit_info in kernel memory, its string pointers into the same region (§1.8 step 7). */
@@ -1284,9 +1298,10 @@ export class SchedHost {
   }
 
   /** The dump's shape (§4.9), with the BPF call chain standing in for the kernel backtrace. */
-  private buildDump(kind: number, msg: string, cpu: number): string {
+  private buildDump(kind: number, msg: string, cpu: number, backtrace: readonly string[]): string {
     const lines = [`${this.name}: root`, `host[0] triggered exit kind ${kind}${cpu >= 0 ? ` on CPU ${cpu}` : ''}:`,
       `  ${EXIT_REASONS[kind]} (${msg})`, ''];
+    if (backtrace.length) lines.push('Backtrace:', ...backtrace, '');
     // struct scx_dump_ctx {kind, exit_code, reason, at_ns, at_jiffies} for the dump ops.
     const k = kernelBtf(), ctx = this.structArgs(2, k.structSize('scx_dump_ctx'));
     const reasonAt = this.structArgs(4, 128);
