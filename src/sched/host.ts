@@ -1324,15 +1324,19 @@ export class SchedHost {
     if (own.length) lines.push(...own, '');
     lines.push('CPU states', '----------');
     for (const c of this.cpus) {
-      const tasks = c.local.tasks;
-      const idle = !c.curr && tasks.length === 0;
+      // The rq's runnable list: the current task, then every runnable task of this CPU
+      // wherever it is queued (local, global or user DSQ, or held by BPF).
+      const queued = this.tasks.filter((t) => t.state === 'runnable' && t.cpu === c.id);
+      const idle = !c.curr && queued.length === 0;
       const cpuLines = dumped('dump_cpu', c.id, [this.cpuArg(c.id), idle ? 1n : 0n]);
       if (idle && cpuLines.length === 0) continue; // an idle CPU dump_cpu leaves silent is skipped
-      lines.push(`CPU ${String(c.id).padEnd(3)}: nr_run=${tasks.length + (c.curr ? 1 : 0)} cpuperf_target=${c.cpuperfTarget}`,
+      lines.push(`CPU ${String(c.id).padEnd(3)}: nr_run=${queued.length + (c.curr ? 1 : 0)} cpuperf_target=${c.cpuperfTarget}`,
         `          curr=${c.curr ? c.curr.label : `swapper/${c.id}[0]`} class=ext_sched_class`, ...cpuLines.map((l) => `  ${l}`));
-      for (const t of [c.curr, ...tasks]) {
+      for (const t of [c.curr, ...queued]) {
         if (!t) continue;
-        lines.push(` ${t === c.curr ? '*' : ' '}R ${t.label} slice=${t.slice()} dsq_vtime=${t.vtime()} weight=${t.weight()}`,
+        const since = t.runnableAt >= 0 ? ` ${Math.round((t.runnableAt - this.now) / 1e6)}ms` : '';
+        const where = t.dsq ? ` dsq=${t.dsq.label}` : t.queued ? ' held by BPF' : '';
+        lines.push(` ${t === c.curr ? '*' : ' '}R ${t.label}${since}${where} slice=${t.slice()} dsq_vtime=${t.vtime()} weight=${t.weight()}`,
           ...dumped('dump_task', c.id, [t.address], t).map((l) => `    ${l}`));
       }
     }
