@@ -926,7 +926,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     }
     const stats = schedulerCounters(loaded);
     if (values.json) {
-      console.log(JSON.stringify({ ...result, slices: undefined, opTrace: undefined, counters: stats }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      console.log(JSON.stringify({ ...result, slices: undefined, waits: undefined, opTrace: undefined, counters: stats }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
       return;
     }
     const header = `scheduler ${result.name} (${result.cidForm ? 'cid' : 'cpu'} form, ${basename(file)}) on ${prepared.machine.describe()}; `

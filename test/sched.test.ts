@@ -133,8 +133,12 @@ describe('sched_ext host: scx_fifo (cpu form)', () => {
   it('writes a Chrome trace: one track per CPU, the running slices, DSQ depths and the exit', () => {
     const { result } = runScheduler(FIFO, { cpus: 2, durationNs: 50 * ms });
     const trace = JSON.parse(chromeTrace(result)) as { traceEvents: { ph: string; name: string; tid?: number; dur?: number }[] };
-    const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X' && (e as { pid?: number }).pid === 0);
     assert.equal(slices.length, result.slices.length);
+    // Per task: its running slices and its waits.
+    const taskEvents = trace.traceEvents.filter((e) => e.ph === 'X' && (e as { pid?: number }).pid === 2);
+    assert.equal(taskEvents.length, result.slices.length + result.waits.length);
+    assert.ok(result.waits.length > 0 && result.waits.every((w) => w.end > w.start));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'C' && e.name === 'DSQ 0x0'));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'i' && e.name === 'EXIT: unregistered from user space'));
   });

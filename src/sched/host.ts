@@ -146,6 +146,7 @@ export class SchedHost {
   readonly events = new Map<EventName, number>(EVENT_NAMES.map((n) => [n, 0]));
   readonly opCounts = new Map<string, number>();
   readonly slices: RunSlice[] = [];
+  readonly waitSlices: RunSlice[] = [];
   readonly dsqSeries: DsqSeries = new Map();
   readonly opTrace: OpRecord[] = [];
   /** FNV-1a over every op call: equal on both engines and every run with the same inputs. */
@@ -893,6 +894,7 @@ export class SchedHost {
       if (next.runnableAt >= 0) {
         const waited = this.now - next.runnableAt;
         next.waitTotal += waited; next.waits++; next.waitMax = Math.max(next.waitMax, waited);
+        if (waited > 0) this.waitSlices.push({ cpu: c.id, pid: next.pid, comm: next.comm, start: next.runnableAt, end: this.now });
       }
       next.runnableAt = -1;
       this.callOp('running', c.id, [next.address], next);
@@ -1365,6 +1367,7 @@ export class SchedHost {
       })),
       dsqs: [...this.dsqSeries].map(([label, samples]) => ({ label, maxDepth: Math.max(0, ...samples.map((s) => s[1])), samples })),
       slices: this.slices,
+      waits: this.waitSlices,
       opTrace: this.opTrace,
     };
   }
@@ -1437,6 +1440,8 @@ export interface SchedResult {
   readonly cpus: readonly CpuReport[];
   readonly dsqs: readonly { readonly label: string; readonly maxDepth: number; readonly samples: readonly [number, number][] }[];
   readonly slices: readonly RunSlice[];
+  /** Runnable-to-running intervals (`cpu`: where the task then ran), for traces. */
+  readonly waits: readonly RunSlice[];
   readonly opTrace: readonly OpRecord[];
 }
 

@@ -2,7 +2,8 @@
  * What `bpfrun sched` prints (sched-ext.md §7.7): the exit line a loader prints, per-task and
  * per-CPU figures, DSQ depths, the event counters, the scheduler's own counters; and a Chrome
  * trace (JSON trace events, which Perfetto and chrome://tracing open): one track per CPU with
- * the running tasks, DSQ depth counters and the exit as an instant.
+ * the running tasks, one track per task (running and runnable intervals), DSQ depth counters
+ * and the exit as an instant.
  */
 import type { LoadedObject } from '../object.js';
 import type { SchedResult } from './host.js';
@@ -67,7 +68,7 @@ export function schedulerCounters(loaded: LoadedObject): string[] {
   return out;
 }
 
-/** Chrome trace JSON (trace event format): CPU tracks of running tasks, DSQ depth counters, the exit. */
+/** Chrome trace JSON (trace event format): CPU tracks of running tasks, a track per task (running, runnable), DSQ depth counters, the exit. */
 export function chromeTrace(r: SchedResult): string {
   const us = (ns: number) => ns / 1000;
   const events: object[] = [{ name: 'process_name', ph: 'M', pid: 0, args: { name: `sched_ext ${r.name}: CPUs` } }];
@@ -75,6 +76,11 @@ export function chromeTrace(r: SchedResult): string {
   for (const s of r.slices) {
     events.push({ name: `${s.comm}[${s.pid}]`, cat: 'sched', ph: 'X', pid: 0, tid: s.cpu, ts: us(s.start), dur: us(s.end - s.start), args: { pid: s.pid } });
   }
+  // One track per task: when it ran (and where) and when it waited, runnable.
+  events.push({ name: 'process_name', ph: 'M', pid: 2, args: { name: 'tasks' } });
+  for (const t of r.tasks) events.push({ name: 'thread_name', ph: 'M', pid: 2, tid: t.pid, args: { name: `${t.comm}[${t.pid}]` } });
+  for (const s of r.slices) events.push({ name: `running on CPU ${s.cpu}`, cat: 'task', ph: 'X', pid: 2, tid: s.pid, ts: us(s.start), dur: us(s.end - s.start) });
+  for (const w of r.waits) events.push({ name: 'runnable', cat: 'task', ph: 'X', pid: 2, tid: w.pid, ts: us(w.start), dur: us(w.end - w.start), args: { ranOn: w.cpu } });
   events.push({ name: 'process_name', ph: 'M', pid: 1, args: { name: 'DSQs' } });
   for (const d of r.dsqs) {
     if (d.maxDepth === 0) continue;
