@@ -169,6 +169,11 @@ export class SchedHost {
   private readonly taskByPid = new Map<number, Task>();
   private readonly opStack: OpFrame[] = [];
   private readonly argsRegion: MemoryRegion;
+  /** The address of each nesting depth's args block. */
+  private readonly argsAddresses: bigint[];
+  private readonly invokeOptions: { engine?: EngineName; instructionBudget: number };
+  /** A number per op name, for the op hash. */
+  private readonly opIds = new Map<string, number>();
   private readonly structRegion: MemoryRegion;
   private readonly exitRegion: MemoryRegion;
   private readonly layout = new TaskLayout();
@@ -235,6 +240,9 @@ export class SchedHost {
     this.idle = new Array<boolean>(machine.nrCpus).fill(false);
     const mem = k.memory;
     this.argsRegion = mem.map('sched_ext op arguments (u64 args[])', new Uint8Array(8 * 8 * 16), false);
+    this.argsAddresses = Array.from({ length: 16 }, (_, d) => AddressSpace.address(this.argsRegion, d * 64));
+    this.invokeOptions = { engine: options.engine, instructionBudget: options.opInstructionBudget ?? 10_000_000 };
+    [...this.members.keys()].sort().forEach((m, i) => this.opIds.set(m, i + 1));
     this.structRegion = mem.map('sched_ext op argument structs', new Uint8Array(4096), true);
     this.cgroups = new CgroupTree(k, workload.cgroups);
     this.exitRegion = mem.map('struct scx_exit_info and its strings', new Uint8Array(256 + SCX_EXIT_REASON_LEN + SCX_EXIT_MSG_LEN + this.exitDumpLen), false);
@@ -308,35 +316,42 @@ export class SchedHost {
     const depth = this.opStack.length;
     if (depth >= 16) throw new LoadError(`op ${name}`, 'sched_ext ops nested 16 deep (a host bug)');
     const view = this.argsRegion.view;
-    args.forEach((a, i) => view.setBigUint64(depth * 64 + i * 8, BigInt.asUintN(64, a), true));
+    for (let i = 0; i < args.length; i++) view.setBigUint64(depth * 64 + i * 8, BigInt.asUintN(64, args[i]), true);
     const k = this.loaded.kernel;
     const outerCpu = k.cpu, outerCurrent = k.current;
     k.cpu = cpu;
-    const curr = this.cpus[cpu].curr ?? this.cpus[cpu].idleTask;
-    k.current = { address: curr.address, pid: curr.pid, tgid: curr.pid, comm: curr.comm };
+    k.current = (this.cpus[cpu].curr ?? this.cpus[cpu].idleTask).current;
     this.opStack.push({ op: name, cpu, subject });
     let r0: bigint;
     try {
-      r0 = program.invoke([AddressSpace.address(this.argsRegion, depth * 64)], {
-        engine: this.options.engine, instructionBudget: this.options.opInstructionBudget ?? 10_000_000,
-      }).r0;
+      r0 = program.invoke([this.argsAddresses[depth]], this.invokeOptions).r0;
     } finally {
       this.opStack.pop();
       k.cpu = outerCpu;
       k.current = outerCurrent;
     }
     this.opCounts.set(name, (this.opCounts.get(name) ?? 0) + 1);
-    this.record(cpu, name, args, r0);
+    this.record(cpu, name, depth, args.length, r0);
     return r0;
   }
 
-  private record(cpu: number, op: string, args: readonly bigint[], r0: bigint): void {
-    const argText = args.map((a) => this.taskByAddress.get(a)?.label ?? `0x${BigInt.asUintN(64, a).toString(16)}`).join(',');
-    const line = `${this.now} ${cpu} ${op}(${argText})=${BigInt.asUintN(64, r0).toString(16)}`;
+  /**
+   * Folds an op call into the op hash (FNV-1a over the time, CPU, op, arguments and result as
+   * 32-bit words: the arguments are read back from the args block); with opTrace, also a line.
+   */
+  private record(cpu: number, op: string, depth: number, nargs: number, r0: bigint): void {
     let h = this.opHash;
-    for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193);
+    const mix = (w: number) => { h = Math.imul(h ^ (w & 0xffff), 0x01000193); h = Math.imul(h ^ (w >>> 16), 0x01000193); };
+    mix(this.now % 0x100000000); mix(Math.floor(this.now / 0x100000000)); mix(cpu); mix(this.opIds.get(op)!);
+    const view = this.argsRegion.view;
+    for (let i = 0; i < nargs * 2; i++) mix(view.getUint32(depth * 64 + i * 4, true));
+    mix(Number(r0 & 0xffffffffn)); mix(Number((r0 >> 32n) & 0xffffffffn));
     this.opHash = h >>> 0;
-    if (this.options.opTrace) this.opTrace.push({ t: this.now, cpu, op, args: argText, ret: BigInt.asIntN(64, r0).toString() });
+    if (this.options.opTrace) {
+      const args = Array.from({ length: nargs }, (_, i) => view.getBigUint64(depth * 64 + i * 8, true));
+      const argText = args.map((a) => this.taskByAddress.get(a)?.label ?? `0x${a.toString(16)}`).join(',');
+      this.opTrace.push({ t: this.now, cpu, op, args: argText, ret: BigInt.asIntN(64, r0).toString() });
+    }
   }
 
   /** The op a kfunc is called from (innermost), or undefined from a timer callback or outside ops. */

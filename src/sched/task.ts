@@ -87,6 +87,9 @@ export class Task implements Queued {
   preemptions = 0;
   sleeps = 0;
 
+  /** The task as the kernel's `current` (SimKernel.current) while it runs an op's CPU. */
+  readonly current: { readonly address: bigint; readonly pid: number; readonly tgid: number; readonly comm: string };
+
   constructor(
     readonly pid: number,
     readonly comm: string,
@@ -97,6 +100,7 @@ export class Task implements Queued {
     private readonly layout: TaskLayout,
     nrCpus: number,
   ) {
+    this.current = { address, pid, tgid: pid, comm };
     this.nice = spec?.nice ?? 0;
     this.allowed = Array.from({ length: nrCpus }, (_, c) => spec?.cpus === undefined || spec.cpus.includes(c));
     this.cpu = this.allowed.indexOf(true);
