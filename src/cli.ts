@@ -245,7 +245,8 @@ Usage:
         Run a sched_ext scheduler (cpu or cid form, as compiled for the kernel) on a simulated
         machine: the loader's steps (enum rodata, exit dump size, the given options), then the
         kernel's enable, the workload's tasks (presets: mixed, hogs, weights, pinned, kthreads;
-        or a JSON file: {"cgroups": [{"path", "weight"}], "tasks": [{"name", "count", "nice",
+        or a JSON file: {"cgroups": [{"path", "weight"}], "hotplug": [{"at", "cpu", "online"}],
+        "tasks": [{"name", "count", "nice",
         "cpus", "kthread", "cgroup", "start", "script": [{"run": "5ms"}, {"sleep": "5ms"}, ...],
         "loop"}]}) for --duration of simulated
         time, then the disable. Prints the exit line, per-task and per-CPU figures, DSQ depths,

@@ -277,6 +277,27 @@ describe('sched_ext host: broken schedulers end with the kernel\'s error and exi
   });
 });
 
+describe('sched_ext host: CPU hotplug and hotplug_seq (§2.2 step 9, §2.3 I)', () => {
+  it('a CPU going offline under a scheduler without ops.cpu_offline: UNREG_KERN, ACT_RESTART | RSN_HOTPLUG', () => {
+    const workload = parseWorkload({ tasks: [{ name: 'hog', count: 4, script: [{ run: '100ms' }] }], hotplug: [{ at: '30ms', cpu: 1, online: false }] }, 2);
+    const run = both(FIFO, { cpus: 2, workload, durationNs: 100 * ms });
+    const e = run.result.exit;
+    assert.equal(e.line, 'EXIT: unregistered from the main kernel (cpu 1 going offline, exiting scheduler) on CPU 1');
+    assert.equal(e.kind, 66);
+    assert.equal(e.exitCode, (1n << 48n) | (1n << 32n));
+    assert.equal(e.restart, true);
+    assert.equal(e.atNs, 30 * ms);
+    assert.equal(e.dump, ''); // not an error: no dump
+    assert.equal(counter(run, 'exit_code'), (1n << 48n) | (1n << 32n)); // what ops.exit saw
+  });
+
+  it('a loader\'s hotplug_seq that does not match the kernel\'s count ends the enable', () => {
+    const r = both(FIFO, { cpus: 2, durationNs: 10 * ms, opsData: { hotplug_seq: 5 } }).result;
+    assert.equal(r.exit.line, 'EXIT: unregistered from the main kernel (expected hotplug seq 5 did not match actual 0) on CPU 0');
+    assert.equal(r.ops.enable, undefined);
+  });
+});
+
 describe('bpfrun sched', () => {
   it('runs a scheduler and prints the exit line, tasks, CPUs and the op hash', () => {
     const r = bpfrun(['sched', join(PROJECT_ROOT, 'progs', 'scx_fifo.bpf.o'), '--cpus', '2', '--duration', '100ms', '--workload', 'hogs']);

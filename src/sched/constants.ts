@@ -60,6 +60,9 @@ export const SCX_EXIT_ERROR = 1024;
 export const SCX_EXIT_ERROR_BPF = 1025;
 export const SCX_EXIT_ERROR_STALL = 1026;
 export const SCX_EFLAG_INITIALIZED = 1n;
+/** scx_exit_code: bits 32–47 the system reason, 48–63 the action (§4.8). */
+export const SCX_ECODE_RSN_HOTPLUG = 1n << 32n;
+export const SCX_ECODE_ACT_RESTART = 1n << 48n;
 
 export const EXIT_REASONS: Readonly<Record<number, string>> = {
   [SCX_EXIT_UNREG]: 'unregistered from user space',

@@ -8,7 +8,8 @@ export type SimEvent =
   | { readonly kind: 'burst'; readonly cpu: number; readonly gen: number }
   | { readonly kind: 'wake'; readonly pid: number }
   | { readonly kind: 'fork'; readonly pid: number }
-  | { readonly kind: 'watchdog' };
+  | { readonly kind: 'watchdog' }
+  | { readonly kind: 'hotplug'; readonly cpu: number; readonly online: boolean };
 
 interface Entry { readonly time: number; readonly seq: number; readonly event: SimEvent }
 

@@ -30,7 +30,7 @@ import {
   DEQ_MOVE, DEQ_NOCLOCK, DEQ_SAVE, DEQ_SLEEP, ENQ_INITIAL, ENQ_MIGRATED, ENQ_NOCLOCK, SCX_WAKE_FORK, ENQ_RESTORE, ENQ_WAKEUP, EVENT_NAMES, EXIT_REASONS,
   PF_EXITING, PF_IDLE, PF_KTHREAD, SCX_DEQ_SCHED_CHANGE, SCX_DSP_DFL_MAX_BATCH, SCX_DSP_MAX_LOOPS, SCX_EFLAG_INITIALIZED,
   SCX_ENQ_CPU_SELECTED, SCX_ENQ_DSQ_PRIQ, SCX_ENQ_HEAD, SCX_ENQ_IMMED, SCX_ENQ_INTERNAL_MASK, SCX_ENQ_LAST, SCX_ENQ_PREEMPT, SCX_ENQ_REENQ,
-  SCX_TASK_REENQ_KFUNC, SCX_OPS_ALWAYS_ENQ_IMMED,
+  SCX_TASK_REENQ_KFUNC, SCX_OPS_ALWAYS_ENQ_IMMED, SCX_EXIT_UNREG_KERN, SCX_ECODE_ACT_RESTART, SCX_ECODE_RSN_HOTPLUG,
   SCX_EXIT_DUMP_DFL_LEN, SCX_EXIT_ERROR, SCX_EXIT_ERROR_STALL, SCX_EXIT_MSG_LEN, SCX_EXIT_REASON_LEN, SCX_EXIT_UNREG,
   SCX_KICK_IDLE, SCX_KICK_PREEMPT, SCX_KICK_WAIT, SCX_OPS_ALL_FLAGS, SCX_OPS_BUILTIN_IDLE_PER_NODE, SCX_OPS_ENQ_EXITING,
   SCX_OPS_ENQ_LAST, SCX_OPS_KEEP_BUILTIN_IDLE, SCX_OPS_TID_TO_TASK, SCX_PICK_IDLE_CORE, SCX_SLICE_BYPASS, SCX_SLICE_DFL,
@@ -89,6 +89,8 @@ export interface ExitInfo {
   readonly dump: string;
   /** The loader's line: `EXIT: <reason> (<msg>) on CPU <n>`. */
   readonly line: string;
+  /** The exit code asks the loader to restart the scheduler (SCX_ECODE_ACT_RESTART). */
+  readonly restart: boolean;
   /** The BPF call chain that raised it (symbol+offset and source line, innermost first); empty when the host raised it. */
   readonly backtrace: readonly string[];
 }
@@ -192,7 +194,7 @@ export class SchedHost {
   /** The cgroups ops.cgroup_init accepted, in pre-order (cgroup_exit runs in reverse). */
   private readonly cgroupsInited: SimCgroup[] = [];
 
-  constructor(readonly loaded: LoadedObject, readonly ops: StructOps, readonly machine: Machine, workload: WorkloadSpec,
+  constructor(readonly loaded: LoadedObject, readonly ops: StructOps, readonly machine: Machine, readonly workload: WorkloadSpec,
     options: SchedOptions) {
     this.options = options;
     const k = loaded.kernel;
@@ -424,6 +426,13 @@ export class SchedHost {
     if (this.pendingExit) return;
     // Step 8: cid form: the sub-allocator, then each possible CPU's set_cmask scratch (§5.3).
     if (this.arena) this.allocCmaskScratch(this.arena);
+    // Step 9: the loader's hotplug_seq (if set) against the kernel's count of hotplug events.
+    const expected = this.ops.data('hotplug_seq').value as bigint;
+    if (expected !== 0n && expected !== this.hotplugSeq) {
+      this.claimExit(SCX_EXIT_UNREG_KERN, SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG,
+        `expected hotplug seq ${expected} did not match actual ${this.hotplugSeq}`, 0);
+      return;
+    }
     // Step 10: validate_ops.
     if ((this.flags & SCX_OPS_ENQ_LAST) && !this.has('enqueue')) { this.error('SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented', 0); return; }
     if ((this.flags & SCX_OPS_BUILTIN_IDLE_PER_NODE) && !this.builtinIdle) {
@@ -461,6 +470,7 @@ export class SchedHost {
       if (this.pendingExit) return;
     }
     for (const t of this.tasks) this.queue.push(this.now + t.spec!.start, { kind: t.spec!.start === 0 ? 'wake' : 'fork', pid: t.pid });
+    for (const h of this.workload.hotplug) this.queue.push(this.now + h.at, { kind: 'hotplug', cpu: h.cpu, online: h.online });
     this.queue.push(this.now + this.tickNs, { kind: 'tick' });
     this.queue.push(this.now + Math.max(1, Math.floor((this.timeoutMs * 1e6) / 2)), { kind: 'watchdog' });
   }
@@ -599,6 +609,7 @@ export class SchedHost {
         break;
       }
       case 'fork': this.fork(this.taskByPid.get(ev.pid)!); break;
+      case 'hotplug': this.hotplug(ev.cpu, ev.online); break;
       case 'burst': {
         const c = this.cpus[ev.cpu];
         if (c.gen === ev.gen && c.curr) this.burstEnd(c);
@@ -1056,6 +1067,23 @@ export class SchedHost {
     }
   }
 
+  /** The kernel's hotplug counter (/sys/kernel/sched_ext/hotplug_seq): 0 at boot here. */
+  private hotplugSeq = 0n;
+
+  /**
+   * §2.3 I: a CPU goes offline or online. Without ops.cpu_online/cpu_offline (cid_*) the
+   * scheduler exits (UNREG_KERN, ACT_RESTART | RSN_HOTPLUG) and its loader restarts it; with
+   * them, the host would have to move the CPU's tasks, which it does not simulate.
+   */
+  private hotplug(cpu: number, online: boolean): void {
+    this.hotplugSeq++;
+    if (this.has(online ? 'cpu_online' : 'cpu_offline')) {
+      throw new SchedUnsupportedError(`CPU hotplug with ops.${this.member(online ? 'cpu_online' : 'cpu_offline')}`);
+    }
+    this.claimExit(SCX_EXIT_UNREG_KERN, SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG,
+      `cpu ${cpu} going ${online ? 'online' : 'offline'}, exiting scheduler`, cpu);
+  }
+
   // ---- Kicks (§3.2 scx_bpf_kick_cpu) ----
 
   kick(target: number, flags: bigint): void {
@@ -1289,7 +1317,11 @@ export class SchedHost {
     const info = this.writeExitInfo(p.kind, p.code, reason, p.msg, cpuOfExit, dump);
     this.callOp('exit', 0, [info]);
     const line = `EXIT: ${reason}${p.msg ? ` (${p.msg})` : ''}${cpuOfExit >= 0 ? ` on CPU ${cpuOfExit}` : ''}`;
-    this.exit = { kind: p.kind, exitCode: p.code, reason, msg: p.msg, exitCpu: cpuOfExit, atNs: this.now, dump, line, backtrace: p.backtrace };
+    // UEI_ECODE_RESTART: the loader would start the scheduler over (§1.8 step 6).
+    this.exit = {
+      kind: p.kind, exitCode: p.code, reason, msg: p.msg, exitCpu: cpuOfExit, atNs: this.now, dump, line, backtrace: p.backtrace,
+      restart: ((p.code >> 48n) & 0xffffn) === (SCX_ECODE_ACT_RESTART >> 48n),
+    };
   }
 
   /** struct scx_exit_info in kernel memory, its string pointers into the same region (§1.8 step 7). */

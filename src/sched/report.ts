@@ -13,7 +13,9 @@ const ms = (ns: number) => (ns / 1e6).toFixed(3);
 export function formatSchedReport(r: SchedResult, header: string, stats: readonly string[]): string {
   const out: string[] = [header, ''];
   if (r.exit.dump) out.push('DEBUG DUMP', '='.repeat(80), '', r.exit.dump, '='.repeat(80), '');
-  out.push(r.exit.line, '');
+  out.push(r.exit.line);
+  if (r.exit.exitCode !== 0n) out.push(`exit code 0x${BigInt.asUintN(64, r.exit.exitCode).toString(16)}${r.exit.restart ? ' (ACT_RESTART: the loader would start the scheduler again)' : ''}`);
+  out.push('');
   const total = r.tasks.reduce((s, t) => s + t.runtimeNs, 0) || 1;
   out.push('tasks:', `  ${'pid'.padStart(5)} ${'comm'.padEnd(15)} ${'nice'.padStart(4)} ${'weight'.padStart(6)} ${'runtime ms'.padStart(11)} ${'share'.padStart(6)} `
     + `${'runs'.padStart(6)} ${'migr'.padStart(5)} ${'preempt'.padStart(7)} ${'wait avg ms'.padStart(11)} ${'wait max ms'.padStart(11)}  state`);

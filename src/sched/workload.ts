@@ -38,9 +38,17 @@ export interface CgroupSpec {
   readonly weight: number;
 }
 
+/** A CPU going offline or coming back online at a time (sched-ext.md §2.3 I). */
+export interface HotplugSpec {
+  readonly at: number;
+  readonly cpu: number;
+  readonly online: boolean;
+}
+
 export interface WorkloadSpec {
   readonly name: string;
   readonly tasks: readonly TaskSpec[];
+  readonly hotplug: readonly HotplugSpec[];
   /** Cgroups below the root, each after its parent. */
   readonly cgroups: readonly CgroupSpec[];
 }
@@ -94,8 +102,12 @@ export function parseWorkload(json: unknown, nrCpus: number, name = 'workload'):
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { tasks?: unknown }).tasks)) {
     throw new WorkloadError(name, 'expected an object with a "tasks" array');
   }
-  const raw = (json as { tasks: unknown[]; name?: unknown; cgroups?: unknown });
+  const raw = (json as { tasks: unknown[]; name?: unknown; cgroups?: unknown; hotplug?: unknown });
+  for (const k of Object.keys(raw)) {
+    if (!['name', 'tasks', 'cgroups', 'hotplug'].includes(k)) throw new WorkloadError(name, `unknown field '${k}' (have: name, tasks, cgroups, hotplug)`);
+  }
   const cgroups = parseCgroups(raw.cgroups);
+  const hotplug = parseHotplug(raw.hotplug, nrCpus);
   const tasks = raw.tasks.map((t, i): TaskSpec => {
     const where = `tasks[${i}]`;
     if (typeof t !== 'object' || t === null) throw new WorkloadError(where, 'a task is an object');
@@ -134,7 +146,22 @@ export function parseWorkload(json: unknown, nrCpus: number, name = 'workload'):
     });
   });
   if (tasks.length === 0) throw new WorkloadError(name, 'no tasks');
-  return Object.freeze({ name: typeof raw.name === 'string' ? raw.name : name, tasks: Object.freeze(tasks), cgroups });
+  return Object.freeze({ name: typeof raw.name === 'string' ? raw.name : name, tasks: Object.freeze(tasks), cgroups, hotplug });
+}
+
+/** `"hotplug": [{"at": "500ms", "cpu": 3, "online": false}]`. */
+function parseHotplug(v: unknown, nrCpus: number): readonly HotplugSpec[] {
+  if (v === undefined) return Object.freeze([]);
+  if (!Array.isArray(v)) throw new WorkloadError('hotplug', 'hotplug is a list of {"at", "cpu", "online"} objects');
+  return Object.freeze(v.map((h, i): HotplugSpec => {
+    const where = `hotplug[${i}]`;
+    if (typeof h !== 'object' || h === null) throw new WorkloadError(where, 'a hotplug event is an object');
+    const { at, cpu, online, ...rest } = h as Record<string, unknown>;
+    if (Object.keys(rest).length) throw new WorkloadError(where, `unknown field '${Object.keys(rest)[0]}' (have: at, cpu, online)`);
+    if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= nrCpus) throw new WorkloadError(`${where}.cpu`, `a CPU number in 0..${nrCpus - 1}`);
+    if (typeof online !== 'boolean') throw new WorkloadError(`${where}.online`, 'online is true or false');
+    return Object.freeze({ at: parseDuration(at, `${where}.at`), cpu, online });
+  }));
 }
 
 /** `"cgroups": [{"path": "/a", "weight": 200}, {"path": "/a/b"}]`: absolute paths, parents first. */
