@@ -34,8 +34,7 @@ import { describeObject, disassembleObject, formatRunReport, perfLines, perfRepo
 import { drainPerfMaps, PerfMapRecords, runPrograms } from './runs.js';
 import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, tracelog } from './record.js';
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
-import { loadScheduler, prepareScheduler } from './sched/loader.js';
-import { SchedHost } from './sched/host.js';
+import { attachScheduler, loadScheduler, prepareScheduler } from './sched/loader.js';
 import { parseDuration, parseWorkload, presetWorkload, PRESETS, WorkloadError } from './sched/workload.js';
 import { chromeTrace, formatSchedReport, schedulerCounters } from './sched/report.js';
 import { TopologyError } from './sched/machine.js';
@@ -894,13 +893,6 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       ops: values.ops, rodata: assignments('rodata', values.rodata), opsData: assignments('ops-data', values['ops-data']),
       resize: Object.fromEntries(Object.entries(assignments('resize', values.resize)).map(([k, v]) => [k, Number(v)])),
     };
-    let prepared;
-    try {
-      prepared = prepareScheduler(readFile(file), options, basename(file));
-    } catch (e) {
-      if (e instanceof TopologyError) throw new UsageError(e.message);
-      throw e;
-    }
     let workload;
     try {
       const w = values.workload ?? 'mixed';
@@ -909,14 +901,20 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       if (e instanceof WorkloadError) throw new UsageError(e.message);
       throw e;
     }
+    let prepared;
+    try {
+      prepared = prepareScheduler(readFile(file), { ...options, workload }, basename(file));
+    } catch (e) {
+      if (e instanceof TopologyError) throw new UsageError(e.message);
+      throw e;
+    }
     const { loaded, ref } = loadScheduler(prepared, options);
     const tty = process.stderr.isTTY || values.progress;
-    const host = new SchedHost(loaded, loaded.structOps(prepared.opsName), prepared.machine, workload, {
-      engine: options.engine, durationNs, hz: options.hz, opTrace: values['op-trace'] !== undefined,
+    const host = attachScheduler(prepared, loaded, ref, {
+      ...options, durationNs, opTrace: values['op-trace'] !== undefined,
       progressEveryNs: tty ? Math.max(1, Math.floor(durationNs / 20)) : undefined,
       onProgress: (t) => process.stderr.write(`sched: ${(t / 1e6).toFixed(0)} of ${(durationNs / 1e6).toFixed(0)} ms simulated${values.progress ? '\n' : '\r'}`),
     });
-    ref.host = host;
     const t0 = performance.now();
     const result = host.run();
     if (tty && !values.progress) process.stderr.write('\n');
@@ -931,7 +929,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
       return;
     }
     const header = `scheduler ${result.name} (${result.cidForm ? 'cid' : 'cpu'} form, ${basename(file)}) on ${prepared.machine.describe()}; `
-      + `workload ${workload.name}; ${(result.durationNs / 1e6).toFixed(3)} ms simulated in ${wall.toFixed(2)} s (${options.engine})`;
+      + `workload ${prepared.workload.name}; ${(result.durationNs / 1e6).toFixed(3)} ms simulated in ${wall.toFixed(2)} s (${options.engine})`;
     console.log(formatSchedReport(result, header, stats));
   },
   'race-lab'(args) {

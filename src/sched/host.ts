@@ -75,6 +75,8 @@ export interface SchedOptions {
   readonly progressEveryNs?: number;
   /** Instructions an op may execute (default 10^7). */
   readonly opInstructionBudget?: number;
+  /** Host behaviours a task's `{"call": NAME}` step runs (a loader's user-space part). */
+  readonly calls?: Readonly<Record<string, () => void>>;
 }
 
 /** The exit info a user sees (struct scx_exit_info, the loader's UEI report: §1.8, §4.8). */
@@ -961,6 +963,7 @@ export class SchedHost {
       const s = t.currentStep();
       if (s && 'run' in s) { t.burstLeft = s.run; return; }
       if (s && 'nice' in s) { t.nice = s.nice; t.setWeight(niceToScxWeight(s.nice)); }
+      if (s && 'call' in s) this.options.calls?.[s.call]?.();
       if ((s && 'exit' in s) || !t.advance()) { t.state = 'dead'; return; }
     }
     t.state = 'dead';
@@ -981,6 +984,11 @@ export class SchedHost {
       }
       if ('exit' in s) { this.exitTask(c, t); return; }
       if ('nice' in s) this.renice(c, t, s.nice);
+      if ('call' in s) {
+        const call = this.options.calls?.[s.call];
+        if (!call) throw new SchedUnsupportedError(`the task step {"call": ${JSON.stringify(s.call)}} (no such host behaviour)`);
+        call();
+      }
       if ('yield' in s) {
         // §2.3 H: ops.yield(p, NULL), else the slice ends; the task goes on with its next step.
         if (this.has('yield')) this.callOp('yield', c.id, [t.address, 0n], t);

@@ -11,7 +11,8 @@ import { LoadError } from '../errors.js';
 import { findVariable } from '../globals.js';
 import { openObject, type BpfObject, type LoadedObject } from '../object.js';
 import type { EngineName } from '../engines.js';
-import { SchedHost, type SchedResult } from './host.js';
+import { SchedHost, type SchedOptions, type SchedResult } from './host.js';
+import { UserlandScheduler } from './userland.js';
 import { createScxKfuncs, type HostRef } from './kfuncs.js';
 import { Machine, type TopologyOptions } from './machine.js';
 import { presetWorkload, type WorkloadSpec } from './workload.js';
@@ -66,10 +67,14 @@ export interface SchedRunOptions {
 /**
  * What the upstream loaders set before load without any option (§6), by struct_ops map name:
  * scx_central's `central_cpu`, `nr_cpu_ids`, `slice_ns` and its two RESIZE_ARRAYs; scx_qmap's
- * `slice_ns` and `max_tasks`; scx_flatcg's `nr_cpus` and `cgrp_slice_ns`. The caller's options override them.
+ * `slice_ns` and `max_tasks`; scx_flatcg's `nr_cpus` and `cgrp_slice_ns`; scx_userland's
+ * `num_possible_cpus` and `usersched_pid` (its user-space scheduler, a task of the workload). The caller's options override them.
  */
 function loaderDefaults(opsName: string, nrCpus: number): Pick<SchedRunOptions, 'rodata' | 'resize'> {
   switch (opsName) {
+    case 'userland_ops':
+      // The loader's own process is the user-space scheduler (./userland.ts).
+      return { rodata: { num_possible_cpus: nrCpus, usersched_pid: USERSCHED_PID } };
     case 'central_ops':
       return { rodata: { central_cpu: 0, nr_cpu_ids: nrCpus, slice_ns: SCX_ENUM_VALUES.SLICE_DFL }, resize: { cpu_gimme_task: nrCpus, cpu_started_at: nrCpus } };
     case 'qmap_ops':
@@ -86,13 +91,22 @@ export interface PreparedScheduler {
   readonly object: BpfObject;
   readonly opsName: string;
   readonly machine: Machine;
+  /** The workload, with the tasks the scheduler's loader adds (scx_userland's own process). */
+  readonly workload: WorkloadSpec;
 }
+
+/**
+ * scx_userland's process is the loader itself, running before the scheduler is attached: the
+ * host puts it first (pid 100), so it wakes before the tasks it schedules.
+ */
+const USERSCHED_PID = 100;
 
 /** SCX_OPS_OPEN + options + UEI_SET_SIZE, on an object (path or bytes). */
 export function prepareScheduler(source: string | Uint8Array, options: SchedRunOptions = {}, name?: string): PreparedScheduler {
   const bytes = typeof source === 'string' ? readFileSync(source) : source;
   const object = openObject(bytes, name ?? (typeof source === 'string' ? basename(source) : 'scheduler.o'));
   const machine = new Machine({ cpus: options.cpus ?? 4, ...options.topology });
+  const given = typeof options.workload === 'object' ? options.workload : presetWorkload(options.workload ?? 'mixed', machine.nrCpus);
   const candidates = object.spec.maps.filter((m) => m.structOps && /^sched_ext_ops(_cid)?(___.*)?$/.test(m.structOps.typeName)
     && !m.section.startsWith('?'));
   let opsName = options.ops;
@@ -111,6 +125,7 @@ export function prepareScheduler(source: string | Uint8Array, options: SchedRunO
     if (hasVariable(object, `__SCX_${name}`)) object.setGlobal(`__SCX_${name}`, value);
   }
   const defaults = loaderDefaults(opsName, machine.nrCpus);
+  const workload = opsName === 'userland_ops' ? { ...given, tasks: [UserlandScheduler.task(), ...given.tasks] } : given;
   for (const [member, value] of Object.entries(options.opsData ?? {})) object.setStructOpsData(opsName, member, value);
   const rodata = { ...defaults.rodata, ...options.rodata };
   for (const [name, value] of Object.entries(rodata)) object.setGlobal(name, typeof value === 'boolean' ? Number(value) : value);
@@ -124,7 +139,7 @@ export function prepareScheduler(source: string | Uint8Array, options: SchedRunO
     if (!m.structOps || m.name === opsName) continue;
     for (const member of m.structOps.members) if (member.program) object.setAutoload(member.program, false);
   }
-  return { object, opsName, machine };
+  return { object, opsName, machine, workload };
 }
 
 function hasVariable(object: BpfObject, name: string): boolean {
@@ -143,17 +158,30 @@ export function loadScheduler(prepared: PreparedScheduler, options: SchedRunOpti
 }
 
 /**
+ * Attaches a loaded scheduler to a simulated machine: the host, with the loader-side behaviours
+ * its workload needs (scx_userland's scheduler loop). `host.run()` runs it.
+ */
+export function attachScheduler(prepared: PreparedScheduler, loaded: LoadedObject, ref: HostRef,
+  options: SchedRunOptions & Pick<SchedOptions, 'onProgress' | 'progressEveryNs'> = {}): SchedHost {
+  const calls: Record<string, () => void> = {};
+  if (prepared.opsName === 'userland_ops') {
+    const usersched = new UserlandScheduler(loaded);
+    calls.userland = () => usersched.round();
+  }
+  const host = new SchedHost(loaded, loaded.structOps(prepared.opsName), prepared.machine, prepared.workload, {
+    engine: options.engine, durationNs: options.durationNs ?? 1e9, hz: options.hz, opTrace: options.opTrace,
+    onProgress: options.onProgress, progressEveryNs: options.progressEveryNs, calls,
+  });
+  ref.host = host;
+  return host;
+}
+
+/**
  * Opens, prepares, loads, attaches and runs a scheduler (the `bpfrun sched` command): the run's
  * result, and the loaded object (its maps and globals after the run, as the loader reads them).
  */
 export function runScheduler(source: string | Uint8Array, options: SchedRunOptions = {}): { result: SchedResult; loaded: LoadedObject } {
   const prepared = prepareScheduler(source, options);
   const { loaded, ref } = loadScheduler(prepared, options);
-  const workload = typeof options.workload === 'object' ? options.workload : presetWorkload(options.workload ?? 'mixed', prepared.machine.nrCpus);
-  const host = new SchedHost(loaded, loaded.structOps(prepared.opsName), prepared.machine, workload, {
-    engine: options.engine, durationNs: options.durationNs ?? 1e9, hz: options.hz, opTrace: options.opTrace,
-    onProgress: options.onProgress, progressEveryNs: options.progressEveryNs,
-  });
-  ref.host = host;
-  return { result: host.run(), loaded };
+  return { result: attachScheduler(prepared, loaded, ref, options).run(), loaded };
 }

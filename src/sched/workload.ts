@@ -11,7 +11,9 @@ export type Step =
   | { readonly sleep: number }    // ns asleep
   | { readonly yield: true }
   | { readonly nice: number }
-  | { readonly exit: true };
+  | { readonly exit: true }
+  /** A behaviour of the host's (scx_userland's user-space scheduler loop), run at no CPU cost. */
+  | { readonly call: string };
 
 export interface TaskSpec {
   readonly name: string;
