@@ -156,6 +156,22 @@ describe('sched_ext host: scx_reenq (scx_bpf_dsq_reenq)', () => {
   });
 });
 
+describe('sched_ext host: a user-space scheduler (progs/scx_usersched, scx_userland\'s shape)', () => {
+  it('the co-simulated user-space loop receives every enqueue and dispatches it back; the CPUs stay busy', () => {
+    const run = both(prog('scx_usersched.bpf.o'), { cpus: 2, workload: 'hogs', durationNs: 500 * ms });
+    const { result } = run;
+    const usersched = result.tasks.find((t) => t.pid === 100)!;
+    assert.equal(usersched.comm, 'scx_userland');
+    assert.ok(usersched.runs > 0);
+    assert.equal(counter(run, 'nr_dispatched_pids'), counter(run, 'nr_user_enqueues'));
+    const hogs = result.tasks.filter((t) => t.comm.startsWith('hog'));
+    const busy = result.cpus.reduce((n, c) => n + c.busyNs, 0);
+    assert.equal(busy, 2 * 500 * ms);
+    // vruntime order in user space: the four equal hogs share the CPUs evenly.
+    for (const h of hogs) assert.ok(Math.abs(h.runtimeNs - 250 * ms) <= 10 * ms, `${h.comm}: ${h.runtimeNs}`);
+  });
+});
+
 describe('sched_ext host: cgroups (progs/scx_cgroups)', () => {
   it('cgroup_init pre-order with each weight, cgroup_exit in reverse, task cgroups and ancestors as BPF sees them', () => {
     const workload = parseWorkload({
