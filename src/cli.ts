@@ -240,7 +240,7 @@ Usage:
   bpfrun sched FILE.o [--cpus N] [--nodes N] [--llcs N] [--smt N] [--workload FILE.json|PRESET]
                       [--duration 5s] [--seed N] [--hz N] [--engine jit|interp] [--ops MAP]
                       [--rodata NAME=VALUE]... [--ops-data MEMBER=VALUE]... [--resize ARRAY=N]...
-                      [--trace OUT.json] [--op-trace OUT.txt] [--json] [--progress]
+                      [--trace OUT.json] [--op-trace OUT.txt] [--json] [--progress] [--self-check]
         Run a sched_ext scheduler (cpu or cid form, as compiled for the kernel) on a simulated
         machine: the loader's steps (enum rodata, exit dump size, the given options), then the
         kernel's enable, the workload's tasks (presets: mixed, hogs, weights, pinned, kthreads;
@@ -250,7 +250,8 @@ Usage:
         "loop"}]}) for --duration of simulated
         time, then the disable. Prints the exit line, per-task and per-CPU figures, DSQ depths,
         event counters, the scheduler's own counters and a hash of every op call (equal on both
-        engines); --trace writes a Chrome trace (Perfetto opens it).
+        engines); --trace writes a Chrome trace (Perfetto opens it); --self-check checks the
+        host's own invariants after every event.
   bpfrun --help`;
 
 function readInput(file: string | undefined): string {
@@ -866,7 +867,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
         workload: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, engine: { type: 'string' },
         hz: { type: 'string' }, ops: { type: 'string' }, rodata: { type: 'string', multiple: true }, 'ops-data': { type: 'string', multiple: true },
         resize: { type: 'string', multiple: true }, trace: { type: 'string' }, json: { type: 'boolean' }, 'op-trace': { type: 'string' },
-        progress: { type: 'boolean' },
+        progress: { type: 'boolean' }, 'self-check': { type: 'boolean' },
       },
     });
     const file = positionals[0];
@@ -911,7 +912,7 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const { loaded, ref } = loadScheduler(prepared, options);
     const tty = process.stderr.isTTY || values.progress;
     const host = attachScheduler(prepared, loaded, ref, {
-      ...options, durationNs, opTrace: values['op-trace'] !== undefined,
+      ...options, durationNs, opTrace: values['op-trace'] !== undefined, selfCheck: values['self-check'],
       progressEveryNs: tty ? Math.max(1, Math.floor(durationNs / 20)) : undefined,
       onProgress: (t) => process.stderr.write(`sched: ${(t / 1e6).toFixed(0)} of ${(durationNs / 1e6).toFixed(0)} ms simulated${values.progress ? '\n' : '\r'}`),
     });

@@ -23,7 +23,7 @@ const BAD = prog('scx_bad.bpf.o');
 
 /** Runs on both engines; asserts they agree (op hash and every figure); returns the JIT's run. */
 function both(source: Uint8Array, options: SchedRunOptions): ReturnType<typeof runScheduler> {
-  const runs = (ENGINES as readonly EngineName[]).map((engine) => runScheduler(source, { ...options, engine }));
+  const runs = (ENGINES as readonly EngineName[]).map((engine) => runScheduler(source, { selfCheck: true, ...options, engine }));
   const [a, b] = runs;
   assert.equal(a.result.opHash, b.result.opHash, 'both engines make the same op calls');
   assert.deepEqual(a.result, b.result);

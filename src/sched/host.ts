@@ -54,6 +54,14 @@ export class SchedAttachError extends LoadError {
   }
 }
 
+/** The host broke one of its own invariants (a bug in bpfrun, never in the scheduler). */
+export class SchedInvariantError extends LoadError {
+  constructor(what: string) {
+    super('sched_ext host invariant', what);
+    this.name = 'SchedInvariantError';
+  }
+}
+
 /** A sched_ext feature the host does not simulate: the run stops rather than guess. */
 export class SchedUnsupportedError extends LoadError {
   constructor(what: string) {
@@ -75,6 +83,8 @@ export interface SchedOptions {
   readonly progressEveryNs?: number;
   /** Instructions an op may execute (default 10^7). */
   readonly opInstructionBudget?: number;
+  /** Check the host's invariants after every event (slower; tests turn it on). */
+  readonly selfCheck?: boolean;
   /** Host behaviours a task's `{"call": NAME}` step runs (a loader's user-space part). */
   readonly calls?: Readonly<Record<string, () => void>>;
 }
@@ -637,9 +647,49 @@ export class SchedHost {
         this.schedule(this.cpus[cpu]);
         progressed = true;
       }
-      if (!progressed) return;
+      if (!progressed) {
+        if (this.options.selfCheck) this.checkInvariants();
+        return;
+      }
     }
     this.error('the CPUs kept rescheduling at one instant 100000 times (a scheduling livelock)');
+  }
+
+  /**
+   * The host's own invariants (sched-ext.md §7.8), checked after every event when
+   * SchedOptions.selfCheck is on: a task is in at most one DSQ and knows which; a running task
+   * is its CPU's current task, on an allowed CPU and in no DSQ; a runnable task runs nowhere;
+   * PRIQ DSQs are in vtime order; a queued (BPF-held) task is in no DSQ. A violation is a host
+   * bug: SchedInvariantError.
+   */
+  private checkInvariants(): void {
+    const fail = (what: string) => { throw new SchedInvariantError(`${what} (at ${this.now} ns)`); };
+    const seen = new Map<Task, Dsq<Task>>();
+    const dsqs = [...this.cpus.flatMap((c) => [c.local, c.bypass]), ...this.globals, ...this.userDsqs.values()];
+    for (const d of dsqs) {
+      for (const t of d.tasks) {
+        if (seen.has(t)) fail(`${t.label} is in ${seen.get(t)!.label} and ${d.label}`);
+        seen.set(t, d);
+        if (t.dsq !== d) fail(`${t.label} is in ${d.label} but records ${t.dsq?.label ?? 'none'}`);
+        if (t.state !== 'runnable') fail(`${t.label} is ${t.state} but queued in ${d.label}`);
+        if (t.queued) fail(`${t.label} is held by BPF and queued in ${d.label}`);
+      }
+      if (d.priq) {
+        for (let i = 1; i < d.tasks.length; i++) {
+          if (BigInt.asIntN(64, d.tasks[i].vtime() - d.tasks[i - 1].vtime()) < 0n) fail(`PRIQ ${d.label} is out of vtime order at ${i}`);
+        }
+      }
+    }
+    for (const c of this.cpus) {
+      const t = c.curr;
+      if (!t) continue;
+      if (t.state !== 'running' && t.state !== 'sleeping') fail(`${t.label} is CPU ${c.id}'s current task but ${t.state}`);
+      if (t.cpu !== c.id || !t.allowed[c.id]) fail(`${t.label} runs on CPU ${c.id} (task_cpu ${t.cpu}, allowed: ${t.allowed[c.id]})`);
+      if (seen.has(t)) fail(`${t.label} runs on CPU ${c.id} and is queued in ${seen.get(t)!.label}`);
+    }
+    for (const t of this.tasks) {
+      if (t.state === 'running' && this.cpus[t.cpu].curr !== t) fail(`${t.label} is running but not CPU ${t.cpu}'s current task`);
+    }
   }
 
   resched(cpu: number): void { this.needResched.add(cpu); }

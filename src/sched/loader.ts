@@ -60,6 +60,8 @@ export interface SchedRunOptions {
   /** RESIZE_ARRAY: arrays (last variables of their sections) to resize, by name. */
   readonly resize?: Readonly<Record<string, number>>;
   readonly opTrace?: boolean;
+  /** Check the host's invariants after every event (SchedOptions.selfCheck). */
+  readonly selfCheck?: boolean;
   readonly onProgress?: (nowNs: number) => void;
   readonly progressEveryNs?: number;
 }
@@ -170,7 +172,7 @@ export function attachScheduler(prepared: PreparedScheduler, loaded: LoadedObjec
   }
   const host = new SchedHost(loaded, loaded.structOps(prepared.opsName), prepared.machine, prepared.workload, {
     engine: options.engine, durationNs: options.durationNs ?? 1e9, hz: options.hz, opTrace: options.opTrace,
-    onProgress: options.onProgress, progressEveryNs: options.progressEveryNs, calls,
+    onProgress: options.onProgress, progressEveryNs: options.progressEveryNs, calls, selfCheck: options.selfCheck,
   });
   ref.host = host;
   return host;
