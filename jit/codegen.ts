@@ -30,7 +30,7 @@ import {
 } from '../src/isa/xop.js';
 import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
-import { Edge, structure } from './structure.js';
+import { Edge, loopOrder, MAX_STRUCTURED_EDGES, structure } from './structure.js';
 
 const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
 const XOP_STORES: ReadonlySet<number> = new Set([XOP_STX_B, XOP_STX_H, XOP_STX_W, XOP_STX_DW]);
@@ -145,15 +145,51 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   };
 
   // The jump ending each block, for the structuring: every jump ends a block by construction.
-  const edges: Edge[] = [];
-  leaders.forEach((b, i) => {
-    const blockEnd = i + 1 < leaders.length ? leaders[i + 1] : end;
-    let last = b;
-    for (let q = b; q < blockEnd; q = next(q)) last = q;
-    if (xopIsBranch(XOP[last])) edges.push({ block: b, blockEnd, to: TARGET[last] });
-  });
-  const st = structure(edges);
   const blockEndOf = new Map(leaders.map((b, i) => [b, i + 1 < leaders.length ? leaders[i + 1] : end]));
+  const lastOf = (b: number) => {
+    let last = b;
+    for (let q = b; q < blockEndOf.get(b)!; q = next(q)) last = q;
+    return last;
+  };
+  /** Whether a block's end is reached by falling off its last instruction. */
+  const fallsThrough = (b: number) => {
+    const x = XOP[lastOf(b)];
+    return x !== XOP_JA && x !== XOP_GOTOL && x !== XOP_EXIT && x !== XOP_REFUSED && blockEndOf.get(b)! < end;
+  };
+  /**
+   * The blocks in emission order with the structured constructs over their positions: address
+   * order when its jumps nest, else the loop-contiguous order of jit/structure.ts (clang's
+   * rotated loops), else undefined (the block-dispatch loop, in address order).
+   */
+  const plan = ((): { order: number[]; st: ReturnType<typeof structure> } => {
+    const tryOrder = (order: number[]) => {
+      const pos = new Map(order.map((b, i) => [b, i]));
+      const edges: Edge[] = [];
+      order.forEach((b, i) => {
+        const last = lastOf(b);
+        if (xopIsBranch(XOP[last])) edges.push({ block: i, blockEnd: i + 1, to: pos.get(TARGET[last])! });
+        if (fallsThrough(b) && pos.get(blockEndOf.get(b)!) !== i + 1) edges.push({ block: i, blockEnd: i + 1, to: pos.get(blockEndOf.get(b)!)! });
+      });
+      return structure(edges);
+    };
+    const st = tryOrder(leaders);
+    if (st || leaders.length > MAX_STRUCTURED_EDGES) return { order: leaders, st };
+    const index = new Map(leaders.map((b, i) => [b, i]));
+    const succs = leaders.map((b) => {
+      const last = lastOf(b);
+      const out: number[] = [];
+      if (xopIsBranch(XOP[last])) out.push(index.get(TARGET[last])!);
+      if (fallsThrough(b)) out.push(index.get(blockEndOf.get(b)!)!);
+      return out;
+    });
+    const sorted = loopOrder(succs)?.map((i) => leaders[i]);
+    const st2 = sorted && tryOrder(sorted);
+    return st2 ? { order: sorted!, st: st2 } : { order: leaders, st: undefined };
+  })();
+  const { order, st } = plan;
+  const posOf = new Map(order.map((b, i) => [b, i]));
+  /** The label of position p: the address of the block there (the function's end past the last). */
+  const addrAt = (p: number) => (p < order.length ? order[p] : end);
 
   const out: string[] = [];
   const e = (line: string) => out.push(line);
@@ -166,21 +202,35 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
 
   const saveArgs = () => Array.from({ length: 10 }, (_, r) => `R[${2 * r}] = l${r}; R[${2 * r + 1}] = h${r};`).join(' ');
   const loadRet = (upTo: number) => Array.from({ length: upTo + 1 }, (_, r) => `l${r} = R[${2 * r}]; h${r} = R[${2 * r + 1}];`).join(' ');
-  /** The statement that transfers control from the block at `from` (ending at `fromEnd`) to `to`. */
-  const goto = (from: number, fromEnd: number, to: number): string => {
+  /** The statement that transfers control from the block at address `from` to address `to`. */
+  const goto = (from: number, to: number): string => {
     if (!st) return `pc = ${to}; continue;`;
-    if (to <= from) return `continue L${to};`;
-    return to === fromEnd ? '' : `break B${to};`; // falling through reaches `to`
+    const f = posOf.get(from)!, t = posOf.get(to)!;
+    if (t <= f) return `continue L${to};`;
+    return t === f + 1 ? '' : `break B${to};`; // falling through reaches `to`
+  };
+  /**
+   * A conditional jump's statement: as goto, except that a jump to the next block in the order
+   * from a block whose own fall-through goes elsewhere (reordered) must still leave explicitly.
+   */
+  const condGoto = (from: number, to: number): string => {
+    const go = goto(from, to);
+    if (go !== '' || !st || !fallsThrough(from) || order[posOf.get(from)! + 1] === blockEndOf.get(from)) return go;
+    return `break B${to};`;
   };
   const closeAt = (pos: number) => {
     for (const c of st?.closes.get(pos) ?? []) e(c.kind === 'loop' ? '    break; }' : '  }');
   };
 
   let blockFrom = start, blockTo = end, segmentEnds = true;
-  for (let s = start; s < end; s = next(s)) {
+  const slots: number[] = [];
+  for (const b of order) for (let q = b; q < blockEndOf.get(b)!; q = next(q)) slots.push(q);
+  for (let k = 0; k < slots.length; k++) {
+    const s = slots[k];
     if (leader.has(s)) {
-      closeAt(s);
-      for (const c of st?.opens.get(s) ?? []) e(c.kind === 'loop' ? `  L${c.start}: for (;;) {` : `  B${c.end}: {`);
+      const p = posOf.get(s)!;
+      closeAt(p);
+      for (const c of st?.opens.get(p) ?? []) e(c.kind === 'loop' ? `  L${addrAt(c.start)}: for (;;) {` : `  B${addrAt(c.end)}: {`);
       blockFrom = s;
       blockTo = blockEndOf.get(s)!;
       const len = segmentLength(s, blockTo);
@@ -203,7 +253,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
     const off = OFF[s];
     const target = TARGET[s];
     const jump = (cond: string) => {
-      const go = goto(blockFrom, blockTo, target);
+      const go = condGoto(blockFrom, target);
       if (go) e(`    if (${cond}) { ${go} }`);
     };
     const memArgs = (base: number) => `${L(base)}, ${H(base)}, ${off}`;
@@ -278,7 +328,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case XOP_BE32: e(`    ${dl} = I.bswap32(${dl}); ${dh} = 0;`); break;
       case XOP_BE64: e(`    t = ${dl}; ${dl} = I.bswap32(${dh}); ${dh} = I.bswap32(t);`); break;
       // ---- JMP (64-bit compares) ----
-      case XOP_JA: case XOP_GOTOL: e(`    ${goto(blockFrom, blockTo, target)}`); break;
+      case XOP_JA: case XOP_GOTOL: e(`    ${goto(blockFrom, target)}`); break;
       case XOP_JEQ: jump(`${dl} === ${cl} && ${dh} === ${ch}`); break;
       case XOP_JNE: jump(`${dl} !== ${cl} || ${dh} !== ${ch}`); break;
       case XOP_JSET: jump(`(${dl} & ${cl}) !== 0 || (${dh} & ${ch}) !== 0`); break;
@@ -303,7 +353,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       case XOP_JSLT32: jump(`${dl} < ${cl}`); break;
       case XOP_JSLE32: jump(`${dl} <= ${cl}`); break;
       case XOP_MAY_GOTO: // may_goto: jump once this frame's count is spent; refills are the runtime's. spec §8.3
-        e(`    if (mg === 0) { ${goto(blockFrom, blockTo, target) || '/* falls through */'} } else if (--mg === 0) mg = X.mayGoto(++mgr, ${s}, depth);`);
+        e(`    if (mg === 0) { ${condGoto(blockFrom, target) || '/* falls through */'} } else if (--mg === 0) mg = X.mayGoto(++mgr, ${s}, depth);`);
         break;
       // ---- calls and exit ----
       case XOP_CALL_HELPER: nativeCall('helper', IMM[s]); break;
@@ -400,8 +450,12 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
         }
       }
     }
+    // A block that falls through to a block not next in the emission order jumps there.
+    if (next(s) === blockTo && st && fallsThrough(blockFrom) && order[posOf.get(blockFrom)! + 1] !== blockTo) {
+      e(`    ${goto(blockFrom, blockTo)}`);
+    }
   }
-  closeAt(end);
+  closeAt(order.length);
   if (!st) e('  }');
   e('}');
   return out.join('\n');

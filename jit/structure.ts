@@ -97,3 +97,122 @@ export function structure(edges: readonly Edge[]): Structure | undefined {
   }
   return { opens, closes };
 }
+
+/**
+ * An emission order of a function's blocks (0 = the entry; `succs[b]` its successors) in which
+ * every natural loop is contiguous and starts at its header — the stackifier's block sort of
+ * WebAssembly back ends. clang lays rotated loops out with the header in the middle (the entry
+ * jumps forward into the loop); in address order those do not nest, in this order they do.
+ * Within a loop (and at top level) blocks follow the control flow, inner loops placed whole,
+ * ties broken by address. Unreachable blocks go last. Undefined for an irreducible graph (a
+ * retreating edge to a block that does not dominate its source).
+ */
+export function loopOrder(succs: readonly (readonly number[])[]): number[] | undefined {
+  const n = succs.length;
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  succs.forEach((ss, b) => { for (const s of ss) preds[s].push(b); });
+  // Reverse post-order from the entry (iterative DFS).
+  const rpoIndex = new Array<number>(n).fill(-1);
+  const post: number[] = [];
+  const seen = new Uint8Array(n);
+  const stack: [number, number][] = [[0, 0]];
+  seen[0] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [b, k] = top;
+    if (k < succs[b].length) {
+      top[1]++;
+      const s = succs[b][k];
+      if (!seen[s]) { seen[s] = 1; stack.push([s, 0]); }
+    } else {
+      post.push(b);
+      stack.pop();
+    }
+  }
+  const rpo = post.reverse();
+  rpo.forEach((b, i) => { rpoIndex[b] = i; });
+  // Immediate dominators (Cooper, Harvey, Kennedy).
+  const idom = new Array<number>(n).fill(-1);
+  idom[0] = 0;
+  const intersect = (a: number, b: number) => {
+    while (a !== b) {
+      while (rpoIndex[a] > rpoIndex[b]) a = idom[a];
+      while (rpoIndex[b] > rpoIndex[a]) b = idom[b];
+    }
+    return a;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const b of rpo) {
+      if (b === 0) continue;
+      let d = -1;
+      for (const p of preds[b]) if (rpoIndex[p] >= 0 && idom[p] >= 0) d = d < 0 ? p : intersect(p, d);
+      if (d >= 0 && idom[b] !== d) { idom[b] = d; changed = true; }
+    }
+  }
+  const dominates = (a: number, b: number) => {
+    for (let x = b; ; x = idom[x]) { if (x === a) return true; if (x === 0) return a === 0; }
+  };
+  // Natural loops: a header per back edge, its body the blocks reaching the edge's source.
+  const body = new Map<number, Set<number>>();
+  for (const u of rpo) {
+    for (const h of succs[u]) {
+      if (rpoIndex[h] > rpoIndex[u]) continue;
+      if (!dominates(h, u)) return undefined; // irreducible
+      let set = body.get(h);
+      if (!set) body.set(h, set = new Set([h]));
+      const work = [u];
+      while (work.length) {
+        const x = work.pop()!;
+        if (set.has(x)) continue;
+        set.add(x);
+        for (const p of preds[x]) if (rpoIndex[p] >= 0) work.push(p);
+      }
+    }
+  }
+  const loops = [...body].map(([header, blocks]) => ({ header, blocks })).sort((a, b) => a.blocks.size - b.blocks.size);
+  /** Each block's innermost loop (the smallest body holding it), by header; -1: none. */
+  const innermost = new Array<number>(n).fill(-1);
+  for (const l of [...loops].reverse()) for (const b of l.blocks) innermost[b] = l.header;
+  const loopOf = new Map(loops.map((l) => [l.header, l]));
+  /** The loop enclosing loop `h` directly, or -1. */
+  const parent = (h: number) => {
+    const own = loopOf.get(h)!;
+    const outer = loops.find((l) => l !== own && l.blocks.has(h) && l.blocks.size > own.blocks.size);
+    return outer ? outer.header : -1;
+  };
+  const order: number[] = [];
+  /** Places the region of loop `h` (-1: the whole function): its blocks in flow order. */
+  const place = (h: number) => {
+    const members = h < 0 ? rpo : [...loopOf.get(h)!.blocks];
+    const inRegion = (b: number) => h < 0 || loopOf.get(h)!.blocks.has(b);
+    /** The node standing for `b` in this region: itself, or the header of the child loop holding it. */
+    const rep = (b: number) => {
+      let x = innermost[b];
+      if (x === h || x < 0) return b;
+      for (let p = parent(x); p !== h; p = parent(p)) x = p;
+      return x;
+    };
+    const nodes = new Set(members.map(rep));
+    const indeg = new Map([...nodes].map((x) => [x, 0]));
+    const out = new Map([...nodes].map((x) => [x, new Set<number>()]));
+    for (const u of members) {
+      for (const v of succs[u]) {
+        if (!inRegion(v) || rpoIndex[v] <= rpoIndex[u]) continue; // an exit, or a back edge
+        const ru = rep(u), rv = rep(v);
+        if (ru !== rv && !out.get(ru)!.has(rv)) { out.get(ru)!.add(rv); indeg.set(rv, indeg.get(rv)! + 1); }
+      }
+    }
+    const ready = [...nodes].filter((x) => indeg.get(x) === 0);
+    while (ready.length) {
+      let k = 0;
+      for (let i = 1; i < ready.length; i++) if (ready[i] < ready[k]) k = i;
+      const x = ready.splice(k, 1)[0];
+      if (x !== h && loopOf.has(x) && innermost[x] === x) place(x); else order.push(x);
+      for (const y of out.get(x)!) { indeg.set(y, indeg.get(y)! - 1); if (indeg.get(y) === 0) ready.push(y); }
+    }
+  };
+  place(-1);
+  for (let b = 0; b < n; b++) if (rpoIndex[b] < 0) order.push(b);
+  return order.length === n ? order : undefined;
+}
