@@ -182,7 +182,11 @@ export function predecode(insns: readonly Instruction[], env: ExecEnv, context?:
       xop = access!.kind === 'store' ? XOP_CTX_ST : XOP_CTX_LD;
     }
     // validate's deferred rules: the verifier refuses the instruction only where it reaches it.
-    if (refused.has(at)) xop = XOP_REFUSED;
+    if (refused.has(at)) {
+      xop = XOP_REFUSED;
+      // A refused ld_imm64 is no longer an LDDW: its second slot must not read as an instruction.
+      if (ins.opcode === OP_LDDW) code.xop[at + 1] = XOP_REFUSED;
+    }
     code.xop[at] = xop;
     code.consts[2 * at] = lo;
     code.consts[2 * at + 1] = hi;

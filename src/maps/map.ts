@@ -136,9 +136,9 @@ const MAP_TYPES: ReadonlyMap<number, MapAlloc> = new Map<number, MapAlloc>([
   [BPF_MAP_TYPE_ARENA, (s, memory, nrCpus) => { checkArena(s); return new ArenaMap(s, memory, nrCpus); }],
   // The redirect maps hold their devices', CPUs' or sockets' values; bpf_redirect_map reads them
   // for its verdict (test runs never transmit). maps-and-kernel-objects §2.8
-  [BPF_MAP_TYPE_DEVMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
-  [BPF_MAP_TYPE_CPUMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
-  [BPF_MAP_TYPE_XSKMAP, (s, memory, nrCpus) => new ArrayMap(s, memory, nrCpus)],
+  [BPF_MAP_TYPE_DEVMAP, slotArray],
+  [BPF_MAP_TYPE_CPUMAP, slotArray],
+  [BPF_MAP_TYPE_XSKMAP, slotArray],
   [BPF_MAP_TYPE_DEVMAP_HASH, (s, memory, nrCpus) => new HashMap(s, memory, nrCpus, checkHash(s, nrCpus))],
   [BPF_MAP_TYPE_QUEUE, (s, memory, nrCpus) => { checkQueueStack(s); return new QueueStackMap(s, memory, nrCpus); }],
   [BPF_MAP_TYPE_STACK, (s, memory, nrCpus) => { checkQueueStack(s); return new QueueStackMap(s, memory, nrCpus); }],
@@ -354,6 +354,12 @@ function checkInnerTemplate(s: MapSpec, memory: AddressSpace, nrCpus: number): M
 }
 
 /** bpf_map_area_alloc: bpfrun gives a map at most 2 GiB in one piece; more is the kernel's ENOMEM. */
+/** A redirect map's table, bpf_map_area_alloc'd: past bpfrun's region limit, the kernel's ENOMEM. */
+function slotArray(s: MapSpec, memory: AddressSpace, nrCpus: number): ArrayMap {
+  checkRegion(s, s.maxEntries * Math.ceil(s.valueSize / 8) * 8, 'of slots');
+  return new ArrayMap(s, memory, nrCpus);
+}
+
 function checkRegion(s: MapSpec, bytes: number, what = 'of values'): void {
   if (bytes > MAX_REGION_BYTES) fail(s, ENOMEM, `${bytes} bytes ${what} exceed bpfrun's 2 GiB region limit`);
 }
