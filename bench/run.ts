@@ -3,7 +3,9 @@
  * algorithm in C compiled with gcc -O2 (bench/native/). Each program is checked against its
  * reference result first (the C twin too); figures are the best of several runs after a
  * warm-up, so they measure the engine, not V8's tiering. Building the engine (the
- * interpreter's predecode, the JIT's compile) is timed apart from running.
+ * interpreter's predecode, the JIT's compile) is timed apart from running. After the
+ * hand-written programs, the packet and scheduler sections: the compiled benchmark
+ * (bench/compiled.ts: clang-built objects against gcc twins).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { assemble } from '../src/asm/assembler.js';
 import { prepareConformanceProgram, PreparedConformanceProgram } from '../src/conformance.js';
 import { insn, Instruction } from '../src/isa/instruction.js';
 import { EngineName, ENGINES } from '../src/engines.js';
+import { compiledBench } from './compiled.js';
 import { packetBench } from './packets.js';
 import { schedBench } from './sched.js';
 import { BenchProgram, PROGRAMS } from './programs.js';
@@ -123,6 +126,7 @@ function main(): void {
   }
   packetBench((name, mem, param, expect) => (gcc ? runNativeTwin(name, mem, param, expect) : undefined));
   schedBench(ROOT);
+  compiledBench(ROOT);
 }
 
 /**
