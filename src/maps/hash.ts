@@ -28,6 +28,22 @@
  */
 import { AddressSpace } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
+
+/** A key as the table holds it (tableKey). */
+type TableKey = number | string;
+
+/**
+ * The table key of a map key: a number for 4-byte keys and for 8-byte keys below 2^53 (the
+ * usual u32 and u64 ids), which the table hashes and compares without building a string; else
+ * keyString's string. The two kinds never collide: a Map tells 5 from "5".
+ */
+function tableKey(key: Uint8Array): TableKey {
+  if (key.length === 4) return (key[0] | (key[1] << 8) | (key[2] << 16) | (key[3] << 24)) >>> 0;
+  if (key.length === 8 && key[7] === 0 && key[6] < 0x20) {
+    return ((key[0] | (key[1] << 8) | (key[2] << 16) | (key[3] << 24)) >>> 0) + (key[4] | (key[5] << 8) | (key[6] << 16)) * 4294967296;
+  }
+  return keyString(key);
+}
 import { Lru, type LruNode } from './lru.js';
 import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import {
@@ -49,7 +65,7 @@ export interface Slot {
 
 interface Element {
   readonly key: Uint8Array;
-  readonly keyStr: string;
+  readonly tkey: TableKey;
   readonly slot: Slot;
   /** Insertion order. */
   prev: Element | null;
@@ -108,7 +124,7 @@ export class SlotPool {
 export class HashMap extends BpfMap {
   readonly lru: boolean;
   private readonly stride: number;
-  private readonly table = new Map<string, Element>();
+  private readonly table = new Map<TableKey, Element>();
   private readonly pool: SlotPool;
   private first: Element | null = null;
   private last: Element | null = null;
@@ -165,7 +181,7 @@ export class HashMap extends BpfMap {
   // ---- Program side ----
 
   lookupElem(key: Uint8Array, cpu: number): bigint {
-    const e = this.table.get(keyString(key));
+    const e = this.table.get(tableKey(key));
     if (e === undefined) return 0n;
     if (e.node) e.node.ref = true; // htab_lru_map_lookup_elem sets the reference bit
     return e.slot.addrs[this.percpu ? cpu : 0];
@@ -184,7 +200,7 @@ export class HashMap extends BpfMap {
   // ---- Host side ----
 
   protected hostLookup(key: Uint8Array): Uint8Array | undefined {
-    const e = this.table.get(keyString(key));
+    const e = this.table.get(tableKey(key));
     return e === undefined ? undefined : this.readValue(e.slot);
   }
 
@@ -208,7 +224,7 @@ export class HashMap extends BpfMap {
 
   // htab_map_get_next_key: a key that is not in the map restarts from the first element.
   protected hostNextKey(key: Uint8Array | undefined): Uint8Array | undefined {
-    const e = key === undefined ? undefined : this.table.get(keyString(key));
+    const e = key === undefined ? undefined : this.table.get(tableKey(key));
     const next = e === undefined ? this.first : e.next;
     return next === null ? undefined : next.key.slice();
   }
@@ -219,7 +235,7 @@ export class HashMap extends BpfMap {
     const snapshot: Element[] = [];
     for (let e = this.first; e !== null; e = e.next) snapshot.push(e);
     for (const e of snapshot) {
-      if (this.table.get(e.keyStr) === e) yield [e.key.slice(), this.readValue(e.slot)];
+      if (this.table.get(e.tkey) === e) yield [e.key.slice(), this.readValue(e.slot)];
     }
   }
 
@@ -237,9 +253,9 @@ export class HashMap extends BpfMap {
     if (base > BPF_EXIST) return -EINVAL;
     if (hasLockFlag(flags)) return -EINVAL;
 
-    const keyStr = keyString(key);
-    if (this.lruLists) return this.lruUpsert(key, keyStr, value, base, cpu < 0 ? this.hostCpu : cpu, cpu);
-    const old = this.table.get(keyStr);
+    const tkey = tableKey(key);
+    if (this.lruLists) return this.lruUpsert(key, tkey, value, base, cpu < 0 ? this.hostCpu : cpu, cpu);
+    const old = this.table.get(tkey);
     // check_flags
     if (old !== undefined && base === BPF_NOEXIST) return -EEXIST;
     if (old === undefined && base === BPF_EXIST) return -ENOENT;
@@ -253,7 +269,7 @@ export class HashMap extends BpfMap {
     const slot = this.pool.take();
     if (slot === undefined) return -E2BIG;
     this.writeValue(slot, value, cpu, true);
-    this.link({ key: key.slice(), keyStr, slot, prev: this.last, next: null });
+    this.link({ key: key.slice(), tkey, slot, prev: this.last, next: null });
     return 0;
   }
 
@@ -261,7 +277,7 @@ export class HashMap extends BpfMap {
    * htab_lru_map_update_elem / __htab_lru_percpu_map_update_elem on `lruCpu`; `cpu` as for
    * upsert. The flags were checked.
    */
-  private lruUpsert(key: Uint8Array, keyStr: string, value: Uint8Array, flags: number, lruCpu: number, cpu: number): number {
+  private lruUpsert(key: Uint8Array, tkey: TableKey, value: Uint8Array, flags: number, lruCpu: number, cpu: number): number {
     const lru = this.lruLists as Lru<Element, Slot>;
     let node: LruNode<Element, Slot> | null = null;
     // The node comes first (it may evict keys, even this one); LRU_PERCPU_HASH skips it for BPF_EXIST.
@@ -269,7 +285,7 @@ export class HashMap extends BpfMap {
       node = lru.popFree(lruCpu);
       if (node === null) return -ENOMEM;
     }
-    const old = this.table.get(keyStr);
+    const old = this.table.get(tkey);
     let err = 0;
     if (old !== undefined && flags === BPF_NOEXIST) err = -EEXIST;
     else if (old === undefined && flags === BPF_EXIST) err = -ENOENT;
@@ -279,7 +295,7 @@ export class HashMap extends BpfMap {
     } else {
       const n = node as LruNode<Element, Slot>;
       this.writeValue(n.slot, value, cpu, true);
-      const e: Element = { key: key.slice(), keyStr, slot: n.slot, prev: this.last, next: null, node: n };
+      const e: Element = { key: key.slice(), tkey, slot: n.slot, prev: this.last, next: null, node: n };
       n.elem = e;
       node = null;
       if (old === undefined) {
@@ -291,7 +307,7 @@ export class HashMap extends BpfMap {
         e.next = old.next;
         if (old.prev) old.prev.next = e; else this.first = e;
         if (old.next) old.next.prev = e; else this.last = e;
-        this.table.set(keyStr, e);
+        this.table.set(tkey, e);
         (old.node as LruNode<Element, Slot>).elem = null;
         lru.pushFree(old.node as LruNode<Element, Slot>);
       }
@@ -303,14 +319,14 @@ export class HashMap extends BpfMap {
   private link(e: Element): void {
     if (this.last) this.last.next = e; else this.first = e;
     this.last = e;
-    this.table.set(e.keyStr, e);
+    this.table.set(e.tkey, e);
     this.onCountChange?.(this.table.size);
   }
 
   /** htab_lru_map_delete_node: the LRU takes the node back from its key. */
   private evictNode(node: LruNode<Element, Slot>): boolean {
     const e = node.elem;
-    if (e === null || this.table.get(e.keyStr) !== e) return false;
+    if (e === null || this.table.get(e.tkey) !== e) return false;
     this.unlink(e);
     node.elem = null;
     return true;
@@ -318,7 +334,7 @@ export class HashMap extends BpfMap {
 
   // htab_map_delete_elem / htab_lru_map_delete_elem: ENOENT if absent.
   private remove(key: Uint8Array): number {
-    const e = this.table.get(keyString(key));
+    const e = this.table.get(tableKey(key));
     if (e === undefined) return -ENOENT;
     this.unlink(e);
     if (e.node) {
@@ -358,7 +374,7 @@ export class HashMap extends BpfMap {
   }
 
   private unlink(e: Element): void {
-    this.table.delete(e.keyStr);
+    this.table.delete(e.tkey);
     if (e.prev) e.prev.next = e.next; else this.first = e.next;
     if (e.next) e.next.prev = e.prev; else this.last = e.prev;
     this.onCountChange?.(this.table.size);
@@ -390,7 +406,7 @@ export class HashMap extends BpfMap {
     const pos = (e: Element): number => this.batchPositions.get(e) as number;
     const hint = this.batchHint;
     let e: Element | null;
-    if (hint !== undefined && hint.cursor === cursor && this.table.get(hint.elem.keyStr) === hint.elem) {
+    if (hint !== undefined && hint.cursor === cursor && this.table.get(hint.elem.tkey) === hint.elem) {
       e = hint.elem;
     } else {
       for (e = this.first; e !== null && pos(e) < cursor; e = e.next);
