@@ -175,12 +175,12 @@ export function loopOrder(succs: readonly (readonly number[])[]): number[] | und
   const innermost = new Array<number>(n).fill(-1);
   for (const l of [...loops].reverse()) for (const b of l.blocks) innermost[b] = l.header;
   const loopOf = new Map(loops.map((l) => [l.header, l]));
-  /** The loop enclosing loop `h` directly, or -1. */
-  const parent = (h: number) => {
-    const own = loopOf.get(h)!;
-    const outer = loops.find((l) => l !== own && l.blocks.has(h) && l.blocks.size > own.blocks.size);
-    return outer ? outer.header : -1;
-  };
+  /** The loop enclosing each loop directly (by header), or -1: the smallest other body holding its header. */
+  const parents = new Map(loops.map((own) => {
+    const outer = loops.find((l) => l !== own && l.blocks.has(own.header) && l.blocks.size > own.blocks.size);
+    return [own.header, outer ? outer.header : -1];
+  }));
+  const parent = (h: number) => parents.get(h)!;
   const order: number[] = [];
   /** Places the region of loop `h` (-1: the whole function): its blocks in flow order. */
   const place = (h: number) => {
