@@ -36,7 +36,7 @@ import { decodeRecord, encodeRecord, formatInspect, recordJson, RunRecordView, t
 import { explorationJson, formatRaceLab, raceLab } from './racelab/report.js';
 import { attachScheduler, loadScheduler, prepareScheduler } from './sched/loader.js';
 import { parseDuration, parseWorkload, presetWorkload, PRESETS, WorkloadError } from './sched/workload.js';
-import { chromeTrace, formatSchedReport, schedulerCounters } from './sched/report.js';
+import { chromeTrace, formatSchedReport, schedulerCounters, systrace } from './sched/report.js';
 import { TopologyError } from './sched/machine.js';
 
 class UsageError extends Error {}
@@ -240,7 +240,7 @@ Usage:
   bpfrun sched FILE.o [--cpus N] [--nodes N] [--llcs N] [--smt N] [--workload FILE.json|PRESET]
                       [--duration 5s] [--seed N] [--hz N] [--engine jit|interp] [--ops MAP]
                       [--rodata NAME=VALUE]... [--ops-data MEMBER=VALUE]... [--resize ARRAY=N]...
-                      [--trace OUT.json] [--op-trace OUT.txt] [--json] [--progress] [--self-check]
+                      [--trace OUT.json|OUT.systrace] [--op-trace OUT.txt] [--json] [--progress] [--self-check]
         Run a sched_ext scheduler (cpu or cid form, as compiled for the kernel) on a simulated
         machine: the loader's steps (enum rodata, exit dump size, the given options), then the
         kernel's enable, the workload's tasks (presets: mixed, hogs, weights, pinned, kthreads;
@@ -250,7 +250,8 @@ Usage:
         "loop"}]}) for --duration of simulated
         time, then the disable. Prints the exit line, per-task and per-CPU figures, DSQ depths,
         event counters, the scheduler's own counters and a hash of every op call (equal on both
-        engines); --trace writes a Chrome trace (Perfetto opens it); --self-check checks the
+        engines); --trace writes a Chrome trace (OUT.json) or ftrace text (any other name; both
+        open in Perfetto); --self-check checks the
         host's own invariants after every event.
   bpfrun --help`;
 
@@ -920,13 +921,14 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
     const result = host.run();
     if (tty && !values.progress) process.stderr.write('\n');
     const wall = (performance.now() - t0) / 1e3;
-    if (values.trace !== undefined) writeFile(values.trace, new TextEncoder().encode(chromeTrace(result)));
+    // --trace FILE.json: Chrome trace events; any other name: ftrace text (both open in Perfetto).
+    if (values.trace !== undefined) writeFile(values.trace, new TextEncoder().encode(values.trace.endsWith('.json') ? chromeTrace(result) : systrace(result)));
     if (values['op-trace'] !== undefined) {
       writeFile(values['op-trace'], new TextEncoder().encode(result.opTrace.map((o) => `${o.t} cpu${o.cpu} ${o.op}(${o.args}) = ${o.ret}`).join('\n') + '\n'));
     }
     const stats = schedulerCounters(loaded);
     if (values.json) {
-      console.log(JSON.stringify({ ...result, slices: undefined, waits: undefined, opTrace: undefined, counters: stats }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      console.log(JSON.stringify({ ...result, slices: undefined, waits: undefined, wakeups: undefined, opTrace: undefined, counters: stats }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
       return;
     }
     const header = `scheduler ${result.name} (${result.cidForm ? 'cid' : 'cpu'} form, ${basename(file)}) on ${prepared.machine.describe()}; `

@@ -46,8 +46,8 @@ export { typesAreCompat } from './kernel/ksyms.js';
 export { runScheduler, prepareScheduler, loadScheduler, SCX_ENUM_VALUES, type SchedRunOptions, type PreparedScheduler } from './sched/loader.js';
 export {
   SchedHost, SchedAttachError, SchedUnsupportedError, type SchedOptions, type SchedResult, type ExitInfo, type TaskReport, type CpuReport,
-  type RunSlice, type OpRecord,
+  type RunSlice, type OpRecord, type Wakeup,
 } from './sched/host.js';
 export { Machine, TopologyError, type TopologyOptions, type CidTopo } from './sched/machine.js';
 export { parseWorkload, presetWorkload, parseDuration, PRESETS, WorkloadError, type WorkloadSpec, type TaskSpec, type Step } from './sched/workload.js';
-export { chromeTrace, formatSchedReport, schedulerCounters } from './sched/report.js';
+export { chromeTrace, formatSchedReport, schedulerCounters, systrace } from './sched/report.js';

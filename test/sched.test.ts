@@ -11,7 +11,7 @@ import { SchedAttachError, type SchedResult } from '../src/sched/host.js';
 import { runScheduler, type SchedRunOptions } from '../src/sched/loader.js';
 import { Machine, TopologyError } from '../src/sched/machine.js';
 import { parseWorkload, presetWorkload, WorkloadError } from '../src/sched/workload.js';
-import { chromeTrace } from '../src/sched/report.js';
+import { chromeTrace, systrace } from '../src/sched/report.js';
 import { niceToScxWeight } from '../src/sched/constants.js';
 import { bpfrun } from './helpers.js';
 import { PROJECT_ROOT } from './suite.js';
@@ -139,6 +139,15 @@ describe('sched_ext host: scx_fifo (cpu form)', () => {
     const taskEvents = trace.traceEvents.filter((e) => e.ph === 'X' && (e as { pid?: number }).pid === 2);
     assert.equal(taskEvents.length, result.slices.length + result.waits.length);
     assert.ok(result.waits.length > 0 && result.waits.every((w) => w.end > w.start));
+    // The ftrace text: a sched_switch into every running slice, a sched_wakeup per wakeup.
+    const text = systrace(result).split('\n');
+    assert.equal(text[0], '# tracer: nop');
+    const switches = text.filter((l) => / sched_switch: /.test(l));
+    for (const sl of result.slices) {
+      assert.ok(switches.some((l) => l.includes(`next_comm=${sl.comm} next_pid=${sl.pid} `) && l.includes(` ${(sl.start / 1e9).toFixed(6)}: `)));
+    }
+    assert.equal(text.filter((l) => / sched_wakeup: /.test(l)).length, result.wakeups.length);
+    assert.ok(switches.every((l) => /prev_state=[RSX] ==> /.test(l)));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'C' && e.name === 'DSQ 0x0'));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'i' && e.name === 'EXIT: unregistered from user space'));
   });

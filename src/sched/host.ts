@@ -108,7 +108,18 @@ export interface ExitInfo {
 }
 
 /** A running slice on a CPU, for traces. */
-export interface RunSlice { readonly cpu: number; readonly pid: number; readonly comm: string; readonly start: number; readonly end: number }
+export interface RunSlice {
+  readonly cpu: number;
+  readonly pid: number;
+  readonly comm: string;
+  readonly start: number;
+  readonly end: number;
+  /** How a running slice ended: R still runnable (preempted, or the run's end), S asleep, X exited. */
+  readonly out?: 'R' | 'S' | 'X';
+}
+
+/** A task woken (or forked) onto a CPU, for traces. */
+export interface Wakeup { readonly t: number; readonly pid: number; readonly comm: string; readonly cpu: number }
 
 /** DSQ depth samples, for traces: [time, depth] pairs per DSQ label. */
 export type DsqSeries = Map<string, [number, number][]>;
@@ -161,6 +172,7 @@ export class SchedHost {
   readonly opCounts = new Map<string, number>();
   readonly slices: RunSlice[] = [];
   readonly waitSlices: RunSlice[] = [];
+  readonly wakeups: Wakeup[] = [];
   readonly dsqSeries: DsqSeries = new Map();
   readonly opTrace: OpRecord[] = [];
   /** FNV-1a over every op call: equal on both engines and every run with the same inputs. */
@@ -745,6 +757,7 @@ export class SchedHost {
       }
     }
     if (cpu !== prev) { t.cpu = cpu; t.migrations++; if (!fork) flags |= ENQ_MIGRATED; }
+    this.wakeups.push({ t: this.now, pid: t.pid, comm: t.comm, cpu });
     this.callOp('runnable', wakerCpu, [t.address, flags], t);
     this.doEnqueue(t, flags, wakerCpu);
     if (!this.cpus[cpu].curr) this.resched(cpu);
@@ -992,7 +1005,8 @@ export class SchedHost {
 
   private endSlice(c: CpuState, t: Task): void {
     const start = this.sliceStart.get(c.id);
-    if (start !== undefined && this.now > start) this.slices.push({ cpu: c.id, pid: t.pid, comm: t.comm, start, end: this.now });
+    const out = t.state === 'running' || t.state === 'runnable' ? 'R' : t.flags() & PF_EXITING ? 'X' : 'S';
+    if (start !== undefined && this.now > start) this.slices.push({ cpu: c.id, pid: t.pid, comm: t.comm, start, end: this.now, out });
     this.sliceStart.delete(c.id);
   }
 
@@ -1473,6 +1487,7 @@ export class SchedHost {
       dsqs: [...this.dsqSeries].map(([label, samples]) => ({ label, maxDepth: Math.max(0, ...samples.map((s) => s[1])), samples })),
       slices: this.slices,
       waits: this.waitSlices,
+      wakeups: this.wakeups,
       opTrace: this.opTrace,
     };
   }
@@ -1547,6 +1562,8 @@ export interface SchedResult {
   readonly slices: readonly RunSlice[];
   /** Runnable-to-running intervals (`cpu`: where the task then ran), for traces. */
   readonly waits: readonly RunSlice[];
+  /** Every wakeup and fork, with the CPU it targeted. */
+  readonly wakeups: readonly Wakeup[];
   readonly opTrace: readonly OpRecord[];
 }
 

@@ -6,7 +6,7 @@
  * and the exit as an instant.
  */
 import type { LoadedObject } from '../object.js';
-import type { SchedResult } from './host.js';
+import type { RunSlice, SchedResult } from './host.js';
 
 const ms = (ns: number) => (ns / 1e6).toFixed(3);
 
@@ -90,4 +90,47 @@ export function chromeTrace(r: SchedResult): string {
   }
   events.push({ name: r.exit.line, ph: 'i', s: 'g', pid: 0, tid: 0, ts: us(r.exit.atNs) });
   return JSON.stringify({ traceEvents: events, displayTimeUnit: 'ms' });
+}
+
+/**
+ * The run as ftrace text (`sched_switch` and `sched_wakeup` lines under a `# tracer: nop`
+ * header, formats of include/trace/events/sched.h), which Perfetto imports with its own CPU
+ * lanes and thread states (sched-ext.md §7.7). Timestamps are seconds since the enable; every
+ * task has prio 120; prev_state is R for a task switched out runnable, S for one that slept,
+ * X for one that exited.
+ */
+export function systrace(r: SchedResult): string {
+  type Ev = { t: number; cpu: number; line: string; order: number };
+  const evs: Ev[] = [];
+  const ts = (ns: number) => (ns / 1e9).toFixed(6);
+  const cpuField = (cpu: number) => `[${String(cpu).padStart(3, '0')}]`;
+  const task = (comm: string, pid: number) => `${comm}-${pid}`.padStart(16);
+  const switchLine = (cpu: number, t: number, p: { comm: string; pid: number }, state: string, n: { comm: string; pid: number }) =>
+    `${task(p.comm, p.pid)} ${cpuField(cpu)} ..... ${ts(t)}: sched_switch: prev_comm=${p.comm} prev_pid=${p.pid} prev_prio=120 `
+    + `prev_state=${state} ==> next_comm=${n.comm} next_pid=${n.pid} next_prio=120`;
+  const byCpu = new Map<number, RunSlice[]>();
+  for (const s of r.slices) {
+    let list = byCpu.get(s.cpu);
+    if (!list) byCpu.set(s.cpu, list = []);
+    list.push(s);
+  }
+  for (const [cpu, list] of byCpu) {
+    list.sort((a, b) => a.start - b.start);
+    const idle = { comm: `swapper/${cpu}`, pid: 0 };
+    let prev: RunSlice | undefined;
+    for (const s of list) {
+      if (prev && prev.end < s.start) {
+        evs.push({ t: prev.end, cpu, order: 1, line: switchLine(cpu, prev.end, prev, prev.out ?? 'S', idle) });
+        prev = undefined;
+      }
+      evs.push({ t: s.start, cpu, order: 1, line: switchLine(cpu, s.start, prev ?? idle, prev ? prev.out ?? 'R' : 'R', s) });
+      prev = s;
+    }
+    if (prev && prev.out !== 'R') evs.push({ t: prev.end, cpu, order: 1, line: switchLine(cpu, prev.end, prev, prev.out ?? 'S', idle) });
+  }
+  for (const w of r.wakeups) {
+    evs.push({ t: w.t, cpu: w.cpu, order: 0, line: `${task(w.comm, w.pid)} ${cpuField(w.cpu)} ..... ${ts(w.t)}: sched_wakeup: comm=${w.comm} pid=${w.pid} prio=120 target_cpu=${String(w.cpu).padStart(3, '0')}` });
+  }
+  evs.sort((a, b) => a.t - b.t || a.order - b.order || a.cpu - b.cpu);
+  return ['# tracer: nop', '#', '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION', ...evs.map((e) => e.line)].join('\n') + '\n';
 }
