@@ -17,7 +17,7 @@
  *   §2.2 steps 11–15 moves no task (SCX_EV_BYPASS_ACTIVATE still counts one activation);
  * - no higher scheduling classes, no hotplug, no cgroups beyond the root, no core scheduling.
  */
-import { BpfError, LoadError } from '../errors.js';
+import { LoadError } from '../errors.js';
 import { timerQueue } from '../kernel/timers.js';
 import { essentialName } from '../loader/core.js';
 import { kernelBtf } from '../kernel/kernel-btf.js';
@@ -1567,4 +1567,3 @@ export interface SchedResult {
   readonly opTrace: readonly OpRecord[];
 }
 
-export { BpfError };
