@@ -33,7 +33,7 @@ import {
   SCX_TASK_REENQ_KFUNC, SCX_OPS_ALWAYS_ENQ_IMMED, SCX_EXIT_UNREG_KERN, SCX_ECODE_ACT_RESTART, SCX_ECODE_RSN_HOTPLUG,
   SCX_EXIT_DUMP_DFL_LEN, SCX_EXIT_ERROR, SCX_EXIT_ERROR_STALL, SCX_EXIT_MSG_LEN, SCX_EXIT_REASON_LEN, SCX_EXIT_UNREG,
   SCX_KICK_IDLE, SCX_KICK_PREEMPT, SCX_KICK_WAIT, SCX_OPS_ALL_FLAGS, SCX_OPS_BUILTIN_IDLE_PER_NODE, SCX_OPS_ENQ_EXITING,
-  SCX_OPS_ENQ_LAST, SCX_OPS_KEEP_BUILTIN_IDLE, SCX_OPS_TID_TO_TASK, SCX_PICK_IDLE_CORE, SCX_SLICE_BYPASS, SCX_SLICE_DFL,
+  SCX_OPS_ENQ_LAST, SCX_OPS_KEEP_BUILTIN_IDLE, SCX_OPS_TID_TO_TASK, SCX_SLICE_BYPASS, SCX_SLICE_DFL,
   SCX_SLICE_INF, SCX_WAKE_TTWU, SCX_WATCHDOG_MAX_TIMEOUT_MS, niceToScxWeight, type EventName,
 } from './constants.js';
 import {
@@ -43,6 +43,7 @@ import { EventQueue, type SimEvent } from './events.js';
 import type { Machine } from './machine.js';
 import { Task, TaskLayout } from './task.js';
 import { CgroupTree, type SimCgroup } from './cgroups.js';
+import { IdleCpus } from './idle.js';
 import type { WorkloadSpec } from './workload.js';
 import { KFUNC_GROUPS, opAllows, SLEEPABLE_MEMBERS, CPU_ONLY_KFUNCS } from './kfunc-groups.js';
 
@@ -146,8 +147,6 @@ interface CpuState {
   idleEntries: number;
   kicksReceived: number;
   cpuperfTarget: number;
-  /** cpumask_any_and_distribute's last pick on this CPU (§7.5). */
-  distributePrev: number;
   /** The dispatch buffer (§4.2). */
   readonly dsp: { task: Task; qseq: number; dsqId: bigint; flags: bigint; vtime?: bigint }[];
   /** Kicks this CPU raised, run after the op chain (the irq_work). */
@@ -187,7 +186,9 @@ export class SchedHost {
   private pendingExit?: { kind: number; code: bigint; msg: string; cpu: number; backtrace: string[] };
   bypassing = false;
   readonly builtinIdle: boolean;
-  readonly idle: boolean[];
+  /** The built-in idle masks and picker (./idle.ts); `idle[cpu]` is the idle bit. */
+  readonly idleCpus: IdleCpus;
+  get idle(): boolean[] { return this.idleCpus.idle; }
   readonly members = new Map<string, Program>();
   private readonly memberOf = new Map<Program, string>();
   private readonly queue = new EventQueue();
@@ -263,7 +264,7 @@ export class SchedHost {
     }
     if (this.flags & SCX_OPS_ALWAYS_ENQ_IMMED) throw new SchedUnsupportedError('SCX_OPS_ALWAYS_ENQ_IMMED');
     this.builtinIdle = !this.members.has('update_idle') || (this.flags & SCX_OPS_KEEP_BUILTIN_IDLE) !== 0n;
-    this.idle = new Array<boolean>(machine.nrCpus).fill(false);
+    this.idleCpus = new IdleCpus(machine);
     const mem = k.memory;
     this.argsRegion = mem.map('sched_ext op arguments (u64 args[])', new Uint8Array(8 * 8 * 16), false);
     this.argsAddresses = Array.from({ length: 16 }, (_, d) => AddressSpace.address(this.argsRegion, d * 64));
@@ -301,7 +302,7 @@ export class SchedHost {
       this.cpus.push({
         id: c, curr: undefined, idleTask, local: new Dsq<Task>(SCX_DSQ_LOCAL, 'local', c), bypass: new Dsq<Task>(SCX_DSQ_BYPASS, 'bypass', c),
         lastCharge: 0, gen: 0, busyNs: 0, picks: 0, dispatchCalls: 0, idleEntries: 0, kicksReceived: 0, cpuperfTarget: 1024,
-        distributePrev: 0, dsp: [], kicks: [],
+        dsp: [], kicks: [],
       });
     }
     for (let n = 0; n < machine.nrNodes; n++) this.globals.push(new Dsq<Task>(SCX_DSQ_GLOBAL, 'global', machine.nrNodes > 1 ? n : -1));
@@ -747,7 +748,7 @@ export class SchedHost {
         if (!t.allowed[cpu]) { cpu = this.fallbackCpu(t, cpu); this.bump('SCX_EV_SELECT_CPU_FALLBACK'); }
         if (!fork) flags |= SCX_ENQ_CPU_SELECTED;
       } else {
-        const picked = this.selectCpuDfl(t, prev, wakeFlags, undefined, 0n, wakerCpu);
+        const picked = this.selectCpuDfl(t, prev, undefined, 0n, wakerCpu);
         if (picked >= 0) {
           cpu = picked;
           t.setSlice(this.sliceDfl());
@@ -1175,64 +1176,16 @@ export class SchedHost {
     this.resched(target);
   }
 
-  // ---- Built-in idle (§4.5) ----
+  // ---- Built-in idle (§4.5, ./idle.ts) ----
 
-  testAndClearIdle(cpu: number): boolean {
-    if (!this.idle[cpu]) return false;
-    this.idle[cpu] = false;
-    return true;
-  }
+  testAndClearIdle(cpu: number): boolean { return this.idleCpus.testAndClear(cpu); }
 
-  private coreIdle(cpu: number): boolean { return this.machine.siblings(cpu).every((s) => this.idle[s]); }
-
-  /** cpumask_any_and_distribute over `cands` from the calling CPU's last pick (§7.5), claiming it. */
-  private pickDistribute(cands: (cpu: number) => boolean, execCpu: number): number {
-    const n = this.machine.nrCpus, c = this.cpus[execCpu];
-    for (let k = 1; k <= n; k++) {
-      const cpu = (c.distributePrev + k) % n;
-      if (cands(cpu) && this.testAndClearIdle(cpu)) { c.distributePrev = cpu; return cpu; }
-    }
-    return -1;
-  }
-
-  /** scx_pick_idle_cpu: whole idle cores first (SMT), then any idle CPU; -1 (EBUSY) if none. */
   pickIdleCpu(allowed: (cpu: number) => boolean, flags: bigint, execCpu: number): number {
-    if (this.machine.smt) {
-      const core = this.pickDistribute((cpu) => allowed(cpu) && this.coreIdle(cpu), execCpu);
-      if (core >= 0 || (flags & SCX_PICK_IDLE_CORE)) return core;
-    }
-    return this.pickDistribute(allowed, execCpu);
+    return this.idleCpus.pick(allowed, flags, execCpu);
   }
 
-  /** scx_select_cpu_dfl (§4.5): the CPU claimed, or -1 when no idle CPU was found. */
-  selectCpuDfl(t: Task, prev: number, _wakeFlags: bigint, mask: ((cpu: number) => boolean) | undefined, flags: bigint, execCpu: number): number {
-    const m = this.machine;
-    const allowed = (cpu: number) => t.allowed[cpu] && (mask === undefined || mask(cpu));
-    if (t.nrAllowed === 1 || t.kthread && t.nrAllowed === 1) {
-      const only = t.allowed.indexOf(true);
-      return allowed(only) && this.testAndClearIdle(only) ? only : -1;
-    }
-    const llcAware = m.llcSpan(0).length < m.nrCpus;
-    const numaAware = m.nodeSpan(0).length < m.nrCpus && m.llcCpus.some((l, i) => l.length !== m.nodeSpan(m.llcCpus[i][0]).length);
-    const inLlc = (cpu: number) => m.llcOf[cpu] === m.llcOf[prev];
-    const inNode = (cpu: number) => m.nodeOf[cpu] === m.nodeOf[prev];
-    if (m.smt) {
-      if (allowed(prev) && this.coreIdle(prev) && this.testAndClearIdle(prev)) return prev;
-      for (const scope of [llcAware ? inLlc : undefined, numaAware ? inNode : undefined, () => true]) {
-        if (!scope) continue;
-        const cpu = this.pickDistribute((x) => allowed(x) && scope(x) && this.coreIdle(x), execCpu);
-        if (cpu >= 0) return cpu;
-      }
-      if (flags & SCX_PICK_IDLE_CORE) return -1;
-    }
-    if (allowed(prev) && this.testAndClearIdle(prev)) return prev;
-    if (m.smt) for (const s of m.siblings(prev)) if (s !== prev && allowed(s) && this.testAndClearIdle(s)) return s;
-    for (const scope of [llcAware ? inLlc : undefined, numaAware ? inNode : undefined, () => true]) {
-      if (!scope) continue;
-      const cpu = this.pickDistribute((x) => allowed(x) && scope(x), execCpu);
-      if (cpu >= 0) return cpu;
-    }
-    return -1;
+  selectCpuDfl(t: Task, prev: number, mask: ((cpu: number) => boolean) | undefined, flags: bigint, execCpu: number): number {
+    return this.idleCpus.selectCpuDfl(t.allowed, t.nrAllowed, prev, mask, flags, execCpu);
   }
 
   // ---- Kfunc semantics the kfunc layer calls (./kfuncs.ts) ----

@@ -107,13 +107,13 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     return true;
   };
 
-  const cpuSelect = (ctx: CallContext, p: Task | undefined, prev: number, wakeFlags: bigint, mask: bigint, flags: bigint): number => {
+  const cpuSelect = (ctx: CallContext, p: Task | undefined, prev: number, mask: bigint, flags: bigint): number => {
     const host = h();
     if (!p || idleOff() || !validCpu(prev)) return -16;
     const op = host.currentOp();
     if ((op?.op === 'select_cpu' || op?.op === 'select_cid') && op.subject !== p) { host.error('called on a task not being operated on'); return -16; }
     const allowed = mask === 0n ? undefined : (cpu: number) => maskBit(ctx, mask, cpu);
-    return host.selectCpuDfl(p, prev, wakeFlags, allowed, flags, host.thisCpu);
+    return host.selectCpuDfl(p, prev, allowed, flags, host.thisCpu);
   };
 
   const fns: [string, NativeFn, boolean?][] = [
@@ -172,7 +172,7 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     // SELECT_CPU and IDLE (§4.5)
     ['scx_bpf_select_cpu_dfl', (ctx) => {
       const p = task(ctx, 1), prev = s32(ctx, 2);
-      const cpu = cpuSelect(ctx, p, prev, ctx.arg(3), 0n, 0n);
+      const cpu = cpuSelect(ctx, p, prev, 0n, 0n);
       const isIdle = ctx.arg(4);
       if (isIdle !== 0n) k().writeOrFail(ctx.index, isIdle, new Uint8Array([cpu >= 0 ? 1 : 0]));
       return cpu >= 0 ? cpu : prev;
@@ -180,11 +180,11 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     ['__scx_bpf_select_cpu_and', (ctx) => {
       const raw = k().readOrFail(ctx.index, ctx.arg(3), 24);
       const dv = new DataView(raw.buffer, raw.byteOffset, 24);
-      const cpu = cpuSelect(ctx, task(ctx, 1), dv.getInt32(0, true), dv.getBigUint64(8, true), ctx.arg(2), dv.getBigUint64(16, true));
+      const cpu = cpuSelect(ctx, task(ctx, 1), dv.getInt32(0, true), ctx.arg(2), dv.getBigUint64(16, true));
       return cpu >= 0 ? cpu : -16;
     }],
     ['scx_bpf_select_cpu_and', (ctx) => {
-      const cpu = cpuSelect(ctx, task(ctx, 1), s32(ctx, 2), ctx.arg(3), ctx.arg(4), ctx.arg(5));
+      const cpu = cpuSelect(ctx, task(ctx, 1), s32(ctx, 2), ctx.arg(4), ctx.arg(5));
       return cpu >= 0 ? cpu : -16;
     }],
     ['scx_bpf_test_and_clear_cpu_idle', (ctx) => (idleOff() || !validCpu(s32(ctx, 1)) ? 0 : h().testAndClearIdle(s32(ctx, 1)) ? 1 : 0)],
