@@ -25,7 +25,7 @@ import { createPacketHelpers } from './packet.js';
 import { createPerfHelpers } from './perf.js';
 import { createStrtoxHelpers } from './strtox.js';
 import { createDynptrKfuncs, createStorageHelpers, STORAGE_CALLBACK_ARGS } from './storage.js';
-import { bpfFormat, FormatMemory } from './printf.js';
+import { bpfFormat, memoryFormat } from './printf.js';
 
 /**
  * x86-64 copy_from_kernel_nofault_allowed(): addresses below TASK_SIZE_MAX + PAGE_SIZE (user
@@ -86,13 +86,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (!m) throw new RuntimeError(ctx.index, `argument ${n} (${hex(ctx.arg(n))}) is not a map`);
     return m;
   };
-  const formatMemory: FormatMemory = {
-    string: (address, max) => {
-      const s = mem.readString(address, max);
-      return s && latin1Text(s.bytes);
-    },
-    bytes: (address, len) => mem.read(address, len),
-  };
+  const formatMemory = memoryFormat(mem);
   /** The format string: `size` bytes that must contain a NUL (bpf_bprintf_prepare's strnchr). */
   const formatString = (ctx: CallContext, address: bigint, size: number): string | undefined => {
     const s = mem.readString(address, size);

@@ -17,6 +17,8 @@
  * pre-formatted IP or `%pB` longer than the room left is cut; later conversions then get
  * -ENOSPC (the kernel's pointer would run past the buffer).
  */
+import type { AddressSpace } from '../memory.js';
+import { latin1Text } from '../text.js';
 import { EINVAL, ENOSPC } from '../uapi.js';
 
 /** What the formatter needs from memory: a NUL-terminated string, and raw bytes. */
@@ -25,6 +27,17 @@ export interface FormatMemory {
   string(address: bigint, max: number): string | undefined;
   /** `len` bytes at an address, or undefined if unreadable. */
   bytes(address: bigint, len: number): Uint8Array | undefined;
+}
+
+/** The formatter's view of an address space: strings and bytes read as the kernel reads them. */
+export function memoryFormat(mem: AddressSpace): FormatMemory {
+  return {
+    string: (address, max) => {
+      const s = mem.readString(address, max);
+      return s && latin1Text(s.bytes);
+    },
+    bytes: (address, len) => mem.read(address, len),
+  };
 }
 
 /** Size of bpf_bprintf_prepare's packed-argument buffer (MAX_BPRINTF_BIN_ARGS). */

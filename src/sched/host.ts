@@ -18,6 +18,7 @@
  * - no higher scheduling classes, no hotplug, no cgroups beyond the root, no core scheduling.
  */
 import { LoadError } from '../errors.js';
+import { latin1Text } from '../text.js';
 import { timerQueue } from '../kernel/timers.js';
 import { essentialName } from '../loader/core.js';
 import { kernelBtf } from '../kernel/kernel-btf.js';
@@ -253,7 +254,7 @@ export class SchedHost {
     this.exitDumpLen = Number(data('exit_dump_len')) || SCX_EXIT_DUMP_DFL_LEN;
     const nameBytes = ops.data('name').bytes;
     const end = nameBytes.indexOf(0);
-    this.name = String.fromCharCode(...nameBytes.subarray(0, end < 0 ? nameBytes.length : end));
+    this.name = latin1Text(nameBytes.subarray(0, end < 0 ? nameBytes.length : end));
     if (this.name === '' || !/^[A-Za-z0-9_.]+$/.test(this.name)) throw new SchedAttachError(22, `ops name '${this.name}' is empty or not [A-Za-z0-9_.] (EINVAL)`);
     // §5.2: a cid-form scheduler uses exactly one arena, found through its member programs.
     if (this.cidForm) {

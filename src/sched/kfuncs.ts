@@ -5,7 +5,8 @@
  * through `ref` once it exists. Each first applies the kfunc filter (§2.8).
  */
 import type { KfuncEntry } from '../kernel/natives.js';
-import { bpfFormat } from '../helpers/printf.js';
+import { bpfFormat, memoryFormat } from '../helpers/printf.js';
+import { latin1Text } from '../text.js';
 import { AddressSpace, type MemoryRegion } from '../memory.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import type { CallContext, NativeFn } from '../runtime.js';
@@ -76,10 +77,7 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
     if (!raw) { h().error('failed to read data fields (-14)'); return undefined; }
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const args = Array.from({ length: size / 8 }, (_, i) => dv.getBigUint64(i * 8, true));
-    const text = bpfFormat(String.fromCharCode(...fmt.bytes), args, {
-      string: (a, max) => { const s = k().memory.readString(a, max); return s && String.fromCharCode(...s.bytes); },
-      bytes: (a, len) => k().memory.read(a, len),
-    });
+    const text = bpfFormat(latin1Text(fmt.bytes), args, memoryFormat(k().memory));
     if (typeof text === 'number') { h().error(`format preparation failed (${text})`); return undefined; }
     return text;
   };

@@ -5,7 +5,7 @@
  * (§5): the engine says which, and what the stack looks like, through StreamKfuncDeps.
  */
 import { RuntimeError } from '../errors.js';
-import { bpfFormat, type FormatMemory } from '../helpers/printf.js';
+import { bpfFormat, memoryFormat } from '../helpers/printf.js';
 import type { SimKernel } from '../kernel/kernel.js';
 import type { CallContext, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
@@ -41,13 +41,7 @@ export function createStreamKfuncs(deps: StreamKfuncDeps): Map<string, NativeFn>
   const mem = kernel.memory;
   const overlong = deps.overlong ?? 'enomem';
   const taskOf = deps.taskOf ?? (() => kernel.task());
-  const formatMemory: FormatMemory = {
-    string: (address, max) => {
-      const s = mem.readString(address, max);
-      return s && latin1Text(s.bytes);
-    },
-    bytes: (address, len) => mem.read(address, len),
-  };
+  const formatMemory = memoryFormat(mem);
 
   /** `fmt__str`: the verifier guarantees a NUL-terminated constant, so anything else is a bug. */
   const formatString = (ctx: CallContext): string => {
