@@ -38,7 +38,7 @@ import {
   SCX_SLICE_INF, SCX_WAKE_TTWU, SCX_WATCHDOG_MAX_TIMEOUT_MS, niceToScxWeight, type EventName,
 } from './constants.js';
 import {
-  Dsq, SCX_DSQ_BYPASS, SCX_DSQ_FLAG_BUILTIN, SCX_DSQ_FLAG_LOCAL_ON, SCX_DSQ_GLOBAL, SCX_DSQ_LOCAL,
+  Dsq, SCX_DSQ_BYPASS, SCX_DSQ_FLAG_BUILTIN, SCX_DSQ_FLAG_LOCAL_ON, SCX_DSQ_GLOBAL, SCX_DSQ_LOCAL, SCX_DSQ_LOCAL_ON,
 } from './dsq.js';
 import { EventQueue, type SimEvent } from './events.js';
 import type { Machine } from './machine.js';
@@ -768,13 +768,15 @@ export class SchedHost {
   /** The CPU a select_cpu result names (a cid in the cid form); -1 after an invalid one (scheduler error). */
   private cpuFromArg(v: bigint, what: string): number {
     const n = Number(v);
-    if (this.cidForm) {
-      const cpu = n >= 0 && n < this.machine.nrCpus ? this.machine.cidToCpu[n] : -1;
-      if (cpu < 0) { this.error(`invalid cid ${n} from ${what}`); return -1; }
-      return cpu;
-    }
-    if (n < 0 || n >= this.machine.nrCpus) { this.error(`invalid CPU ${n} from ${what}`); return -1; }
-    return n;
+    const cpu = this.cpuOf(n);
+    if (cpu < 0) this.error(`invalid ${this.cidForm ? 'cid' : 'CPU'} ${n} from ${what}`);
+    return cpu;
+  }
+
+  /** The CPU a scheduler's CPU number names (a cid in the cid form, §5.1), or -1 out of range. */
+  private cpuOf(n: number): number {
+    if (n < 0 || n >= this.machine.nrCpus) return -1;
+    return this.cidForm ? this.machine.cidToCpu[n] : n;
   }
 
   /** select_fallback_rq: an allowed CPU, in the node of `cpu` first. */
@@ -829,16 +831,25 @@ export class SchedHost {
    * find_dsq_for_dispatch + dispatch_enqueue (§4.1): resolve the target (LOCAL = the local DSQ
    * of `localCpu`), insert, and wake an idle target.
    */
+  /**
+   * The CPU an `SCX_DSQ_LOCAL_ON | n` id names (n is a cid in the cid form, §5.1): `cpu` -1
+   * when n is out of range; undefined when the id is not a LOCAL_ON one.
+   */
+  private localOn(dsqId: bigint): { n: number; cpu: number } | undefined {
+    if ((dsqId & SCX_DSQ_LOCAL_ON) !== SCX_DSQ_LOCAL_ON) return undefined;
+    const n = Number(dsqId & 0xffffffffn);
+    return { n, cpu: this.cpuOf(n) };
+  }
+
   dispatchEnqueue(t: Task, dsqId: bigint, flags: bigint, localCpu: number, execCpu: number, vtime?: bigint): void {
     let target: Dsq<Task> | undefined;
+    const on = this.localOn(dsqId);
     if (dsqId === SCX_DSQ_LOCAL) target = this.cpus[localCpu].local;
-    else if ((dsqId & (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) === (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) {
-      const n = Number(dsqId & 0xffffffffn);
-      const cpu = this.cidForm ? (n < this.machine.nrCpus ? this.machine.cidToCpu[n] : -1) : n;
-      if (cpu < 0 || cpu >= this.machine.nrCpus) {
-        this.error(this.cidForm ? `invalid cid ${n} in SCX_DSQ_LOCAL_ON dispatch verdict` : `invalid CPU ${n} in SCX_DSQ_LOCAL_ON dispatch verdict`, execCpu);
+    else if (on) {
+      if (on.cpu < 0) {
+        this.error(`invalid ${this.cidForm ? 'cid' : 'CPU'} ${on.n} in SCX_DSQ_LOCAL_ON dispatch verdict`, execCpu);
         target = this.globalOf(t.cpu);
-      } else target = this.cpus[cpu].local;
+      } else target = this.cpus[on.cpu].local;
     } else if (dsqId === SCX_DSQ_GLOBAL) target = this.globalOf(t.cpu);
     else if (dsqId & SCX_DSQ_FLAG_BUILTIN) {
       this.error(`invalid DSQ ID 0x${dsqId.toString(16).padStart(16, '0')}`, execCpu);
@@ -1248,12 +1259,8 @@ export class SchedHost {
   /** scx_bpf_dsq_nr_queued: LOCAL, LOCAL_ON|cpu (cid), or a user DSQ; -ENOENT otherwise (GLOBAL included). */
   nrQueued(dsqId: bigint): number {
     if (dsqId === SCX_DSQ_LOCAL) return this.cpus[this.thisCpu].local.length;
-    if ((dsqId & (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) === (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) {
-      const n = Number(dsqId & 0xffffffffn);
-      const cpu = this.cidForm ? (n < this.machine.nrCpus ? this.machine.cidToCpu[n] : -1) : n;
-      if (cpu >= 0 && cpu < this.machine.nrCpus) return this.cpus[cpu].local.length;
-      return -2;
-    }
+    const on = this.localOn(dsqId);
+    if (on) return on.cpu < 0 ? -2 : this.cpus[on.cpu].local.length;
     const dsq = (dsqId & SCX_DSQ_FLAG_BUILTIN) ? undefined : this.userDsqs.get(dsqId);
     return dsq ? dsq.length : -2;
   }
@@ -1271,12 +1278,11 @@ export class SchedHost {
     if (this.bypassing) return;
     const cpu = this.thisCpu;
     let dsq: Dsq<Task> | undefined;
+    const on = this.localOn(dsqId);
     if (dsqId === SCX_DSQ_LOCAL) dsq = this.cpus[cpu].local;
-    else if ((dsqId & (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) === (SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON)) {
-      const n = Number(dsqId & 0xffffffffn);
-      const target = this.cidForm ? (n < this.machine.nrCpus ? this.machine.cidToCpu[n] : -1) : n;
-      if (target < 0 || target >= this.machine.nrCpus) { this.error(this.cidForm ? `invalid cid ${n}` : `invalid CPU ${n}`); return; }
-      dsq = this.cpus[target].local;
+    else if (on) {
+      if (on.cpu < 0) { this.error(`invalid ${this.cidForm ? 'cid' : 'CPU'} ${on.n}`); return; }
+      dsq = this.cpus[on.cpu].local;
     } else if (!(dsqId & SCX_DSQ_FLAG_BUILTIN)) {
       dsq = this.userDsqs.get(dsqId);
       if (!dsq) { this.error(`non-existent DSQ 0x${dsqId.toString(16)}`); return; }
