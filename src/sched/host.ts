@@ -206,7 +206,8 @@ export class SchedHost {
   private readonly exitRegion: MemoryRegion;
   private readonly layout = new TaskLayout();
   private readonly tasksRegion: MemoryRegion;
-  private readonly needResched = new Set<number>();
+  /** CPUs to reschedule at this instant (resched_curr), by CPU. */
+  private readonly needResched: boolean[] = [];
   private readonly tickNs: number;
   private initialized = false;
   private readonly options: SchedOptions;
@@ -655,9 +656,9 @@ export class SchedHost {
         progressed = true;
         for (const k of c.kicks.splice(0)) this.runKick(c, k.target, k.flags);
       }
-      const cpu = [...this.needResched].sort((a, b) => a - b)[0];
-      if (cpu !== undefined) {
-        this.needResched.delete(cpu);
+      const cpu = this.needResched.indexOf(true); // the lowest CPU first
+      if (cpu >= 0) {
+        this.needResched[cpu] = false;
         this.schedule(this.cpus[cpu]);
         progressed = true;
       }
@@ -706,7 +707,7 @@ export class SchedHost {
     }
   }
 
-  resched(cpu: number): void { this.needResched.add(cpu); }
+  resched(cpu: number): void { this.needResched[cpu] = true; }
 
   private bump(ev: EventName, n = 1): void { this.events.set(ev, this.events.get(ev)! + n); }
 
@@ -1102,7 +1103,7 @@ export class SchedHost {
   private exitTask(c: CpuState, t: Task): void {
     t.setFlags(t.flags() | PF_EXITING);
     this.block(c, t);
-    this.needResched.delete(c.id);
+    this.needResched[c.id] = false;
     this.schedule(c);
     t.state = 'dead';
     this.disableTask(t, 0);
