@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LoadError } from '../errors.js';
-import { findVariable } from '../globals.js';
 import { openObject, type BpfObject, type LoadedObject } from '../object.js';
 import type { EngineName } from '../engines.js';
 import { SchedHost, type SchedOptions, type SchedResult } from './host.js';
@@ -145,7 +144,7 @@ export function prepareScheduler(source: string | Uint8Array, options: SchedRunO
 }
 
 function hasVariable(object: BpfObject, name: string): boolean {
-  try { findVariable(object.spec, name); return true; } catch { return false; }
+  return object.spec.variables.some((v) => v.name === name);
 }
 
 /** Loads a prepared scheduler against the simulated kernel with the sched_ext kfuncs. */
