@@ -238,11 +238,12 @@ export function createScxKfuncs(ref: HostRef): KfuncEntry[] {
       } else h().error(`invalid cid ${cid}`);
       k().writeOrFail(ctx.index, ctx.arg(2), out);
     }],
-    ['scx_bpf_cpuperf_cap', (ctx) => (validCpu(s32(ctx, 1)) ? 1024 : 1024)],
-    ['scx_bpf_cpuperf_cur', (ctx) => (validCpu(s32(ctx, 1)) ? 1024 : 1024)],
+    // Every CPU has capacity and current performance 1024 (§7.2); a bad CPU is still an error.
+    ['scx_bpf_cpuperf_cap', (ctx) => { validCpu(s32(ctx, 1)); return 1024; }],
+    ['scx_bpf_cpuperf_cur', (ctx) => { validCpu(s32(ctx, 1)); return 1024; }],
     ['scx_bpf_cpuperf_set', (ctx) => { const cpu = s32(ctx, 1); if (validCpu(cpu)) h().cpuperfSet(cpu, u32(ctx, 2)); }],
-    ['scx_bpf_cidperf_cap', (ctx) => (cidToCpu(s32(ctx, 1)) >= 0 ? 1024 : 1024)],
-    ['scx_bpf_cidperf_cur', (ctx) => (cidToCpu(s32(ctx, 1)) >= 0 ? 1024 : 1024)],
+    ['scx_bpf_cidperf_cap', (ctx) => { cidToCpu(s32(ctx, 1)); return 1024; }],
+    ['scx_bpf_cidperf_cur', (ctx) => { cidToCpu(s32(ctx, 1)); return 1024; }],
     ['scx_bpf_cidperf_set', (ctx) => { const cpu = cidToCpu(s32(ctx, 1)); if (cpu >= 0) h().cpuperfSet(cpu, u32(ctx, 2)); }],
     ['scx_bpf_events', (ctx) => {
       const size = u32(ctx, 2), out = new Uint8Array(Math.min(size, EVENT_NAMES.length * 8));
