@@ -13,7 +13,7 @@
  */
 import { MAX_BPF_STACK, sizeBytes } from '../src/isa/opcodes.js';
 import {
-  ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic, xopIsBranch,
+  ATOMIC_CMPXCHG, ATOMIC_LOAD_ACQ, ATOMIC_STORE_REL, atomicFetches, xopIsAtomic,
   xopVariant, XOP_ADD32, XOP_ADD64, XOP_AND32, XOP_AND64, XOP_ARSH32, XOP_ARSH64, XOP_BE16,
   XOP_BE32, XOP_BE64, XOP_BSWAP16, XOP_BSWAP32, XOP_BSWAP64, XOP_CALLX, XOP_CALL_HELPER,
   XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CAST_KERN, XOP_CTX_LD, XOP_CTX_ST, XOP_REFUSED, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W,
@@ -30,13 +30,7 @@ import {
 } from '../src/isa/xop.js';
 import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
-import { Edge, loopOrder, MAX_STRUCTURED_EDGES, structure } from './structure.js';
-
-const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
-const XOP_STORES: ReadonlySet<number> = new Set([XOP_STX_B, XOP_STX_H, XOP_STX_W, XOP_STX_DW]);
-const XOP_CONTEXT: ReadonlySet<number> = new Set([
-  XOP_CTX_LD, XOP_CTX_ST, XOP_LD_ABS_W, XOP_LD_ABS_H, XOP_LD_ABS_B, XOP_LD_IND_W, XOP_LD_IND_H, XOP_LD_IND_B, XOP_REFUSED,
-]);
+import { FunctionPlan, stackDirectAt } from './plan.js';
 
 /** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
 export interface ExTableEntry {
@@ -79,13 +73,10 @@ export function generate(code: Decoded, starts: readonly number[], options: Gene
   const natives: NativeSite[] = [];
   const parts: string[] = [];
   const slotCount = code.slotCount;
-  const isInsn = new Uint8Array(slotCount); // 0 for the second half of an ld_imm64
-  for (let s = 0; s < slotCount; s++) isInsn[s] = 1;
-  for (let s = 0; s < slotCount; s++) if (code.xop[s] === XOP_LDDW) isInsn[s + 1] = 0;
 
   starts.forEach((start, k) => {
     const end = k + 1 < starts.length ? starts[k + 1] : slotCount;
-    parts.push(genFunction(code, start, end, isInsn, table, natives, options));
+    parts.push(genFunction(code, start, end, table, natives, options));
   });
   const source = [
     ...parts,
@@ -109,87 +100,15 @@ function constShift(x: number, dl: string, dh: string, n: number): string {
 const L = (r: number) => (r === 10 ? 'fp' : `l${r}`);
 const H = (r: number) => (r === 10 ? 'FPH' : `h${r}`);
 
-function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Array,
+function genFunction(code: Decoded, start: number, end: number,
   table: ExTableEntry[], natives: NativeSite[], options: GenerateOptions): string {
   const { xop: XOP, dst: DST, src: SRC, off: OFF, target: TARGET, imm: IMM, consts } = code;
-  // Block leaders: the start, jump targets, and the instruction after any jump or exit.
-  const leader = new Set<number>([start]);
-  const next = (s: number) => s + (XOP[s] === XOP_LDDW ? 2 : 1);
-  for (let s = start; s < end; s = next(s)) {
-    const branch = xopIsBranch(XOP[s]);
-    if (branch) leader.add(TARGET[s]);
-    if ((branch || XOP[s] === XOP_EXIT) && next(s) < end) leader.add(next(s));
-  }
-  const leaders = [...leader].sort((a, b) => a - b);
-  const stackDirectAt = (base: number, off: number, size: number) => base === 10 && off >= -MAX_BPF_STACK && off + size <= 0;
-  /**
-   * Whether an instruction does something a stopped run leaves behind: a call, or a memory
-   * access outside the frame's own stack (it can fault, be reported, or write memory the host
-   * reads after the run). The instruction budget is charged per segment of a block ending at
-   * such an instruction, so a run the budget stops has done exactly the interpreter's calls and
-   * accesses; the register-only instructions before the stop point are not observable.
-   */
-  const hasEffect = (s: number): boolean => {
-    const x = XOP[s];
-    if (x === XOP_CALL_HELPER || x === XOP_CALL_KFUNC || x === XOP_CALL_LOCAL || x === XOP_CALLX || xopIsAtomic(x)) return true;
-    if (XOP_CONTEXT.has(x)) return true; // the context's accessors can fail and write what the host reads
-    if (XOP_LOADS.has(x)) return !stackDirectAt(SRC[s] / 2, OFF[s], sizeBytes(x));
-    if (XOP_STORES.has(x)) return !stackDirectAt(DST[s] / 2, OFF[s], sizeBytes(x));
-    return false;
-  };
-  /** Instructions from `s` to the end of its segment: the next effect, or the block's end. */
-  const segmentLength = (s: number, blockEnd: number): number => {
-    let count = 1;
-    for (; !hasEffect(s) && next(s) < blockEnd; s = next(s)) count++;
-    return count;
-  };
-
-  // The jump ending each block, for the structuring: every jump ends a block by construction.
-  const blockEndOf = new Map(leaders.map((b, i) => [b, i + 1 < leaders.length ? leaders[i + 1] : end]));
-  const lastOf = (b: number) => {
-    let last = b;
-    for (let q = b; q < blockEndOf.get(b)!; q = next(q)) last = q;
-    return last;
-  };
-  /** Whether a block's end is reached by falling off its last instruction. */
-  const fallsThrough = (b: number) => {
-    const x = XOP[lastOf(b)];
-    return x !== XOP_JA && x !== XOP_GOTOL && x !== XOP_EXIT && x !== XOP_REFUSED && blockEndOf.get(b)! < end;
-  };
-  /**
-   * The blocks in emission order with the structured constructs over their positions: address
-   * order when its jumps nest, else the loop-contiguous order of jit/structure.ts (clang's
-   * rotated loops), else undefined (the block-dispatch loop, in address order).
-   */
-  const plan = ((): { order: number[]; st: ReturnType<typeof structure> } => {
-    const tryOrder = (order: number[]) => {
-      const pos = new Map(order.map((b, i) => [b, i]));
-      const edges: Edge[] = [];
-      order.forEach((b, i) => {
-        const last = lastOf(b);
-        if (xopIsBranch(XOP[last])) edges.push({ block: i, blockEnd: i + 1, to: pos.get(TARGET[last])! });
-        if (fallsThrough(b) && pos.get(blockEndOf.get(b)!) !== i + 1) edges.push({ block: i, blockEnd: i + 1, to: pos.get(blockEndOf.get(b)!)! });
-      });
-      return structure(edges);
-    };
-    const st = tryOrder(leaders);
-    if (st || leaders.length > MAX_STRUCTURED_EDGES) return { order: leaders, st };
-    const index = new Map(leaders.map((b, i) => [b, i]));
-    const succs = leaders.map((b) => {
-      const last = lastOf(b);
-      const out: number[] = [];
-      if (xopIsBranch(XOP[last])) out.push(index.get(TARGET[last])!);
-      if (fallsThrough(b)) out.push(index.get(blockEndOf.get(b)!)!);
-      return out;
-    });
-    const sorted = loopOrder(succs)?.map((i) => leaders[i]);
-    const st2 = sorted && tryOrder(sorted);
-    return st2 ? { order: sorted!, st: st2 } : { order: leaders, st: undefined };
-  })();
-  const { order, st } = plan;
-  const posOf = new Map(order.map((b, i) => [b, i]));
-  /** The label of position p: the address of the block there (the function's end past the last). */
-  const addrAt = (p: number) => (p < order.length ? order[p] : end);
+  const plan = new FunctionPlan(code, start, end);
+  const { order, st, posOf } = plan;
+  const next = (s: number) => plan.next(s);
+  const fallsThrough = (b: number) => plan.fallsThrough(b);
+  const blockEndOf = (b: number) => plan.blockEndOf(b);
+  const addrAt = (p: number) => plan.addrAt(p);
 
   const out: string[] = [];
   const e = (line: string) => out.push(line);
@@ -215,7 +134,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
    */
   const condGoto = (from: number, to: number): string => {
     const go = goto(from, to);
-    if (go !== '' || !st || !fallsThrough(from) || order[posOf.get(from)! + 1] === blockEndOf.get(from)) return go;
+    if (go !== '' || !st || !fallsThrough(from) || order[posOf.get(from)! + 1] === blockEndOf(from)) return go;
     return `break B${to};`;
   };
   const closeAt = (pos: number) => {
@@ -223,23 +142,22 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
   };
 
   let blockFrom = start, blockTo = end, segmentEnds = true;
-  const slots: number[] = [];
-  for (const b of order) for (let q = b; q < blockEndOf.get(b)!; q = next(q)) slots.push(q);
+  const slots = plan.slots();
   for (let k = 0; k < slots.length; k++) {
     const s = slots[k];
-    if (leader.has(s)) {
+    if (plan.isLeader.has(s)) {
       const p = posOf.get(s)!;
       closeAt(p);
       for (const c of st?.opens.get(p) ?? []) e(c.kind === 'loop' ? `  L${addrAt(c.start)}: for (;;) {` : `  B${addrAt(c.end)}: {`);
       blockFrom = s;
-      blockTo = blockEndOf.get(s)!;
-      const len = segmentLength(s, blockTo);
+      blockTo = blockEndOf(s);
+      const len = plan.segmentLength(s, blockTo);
       e(`  ${st ? '' : `case ${s}: `}if ((n += ${len}) > B) B = X.budget(${s}, n - ${len}, n);`);
     } else if (segmentEnds) {
-      const len = segmentLength(s, blockTo);
+      const len = plan.segmentLength(s, blockTo);
       e(`    if ((n += ${len}) > B) B = X.budget(${s}, n - ${len}, n);`);
     }
-    segmentEnds = hasEffect(s);
+    segmentEnds = plan.hasEffect(s);
     const x = XOP[s];
     const d = DST[s] / 2;
     const srcIdx = SRC[s];
@@ -451,7 +369,7 @@ function genFunction(code: Decoded, start: number, end: number, isInsn: Uint8Arr
       }
     }
     // A block that falls through to a block not next in the emission order jumps there.
-    if (next(s) === blockTo && st && fallsThrough(blockFrom) && order[posOf.get(blockFrom)! + 1] !== blockTo) {
+    if (next(s) === blockTo && plan.fallsAway(blockFrom)) {
       e(`    ${goto(blockFrom, blockTo)}`);
     }
   }
