@@ -9,6 +9,7 @@ import { ExecEnv } from './runtime.js';
 import { Engine, EngineKind } from './shell.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { JitProgram } from '../jit/jit.js';
+import { WasmProgram } from '../wasm/engine.js';
 
 const interp: EngineKind = {
   name: 'interp',
@@ -20,7 +21,12 @@ const jit: EngineKind = {
   create: (code, env) => new JitProgram(jit, code, env),
 };
 
-export const ENGINE_KINDS = { interp, jit } as const;
+const wasm: EngineKind = {
+  name: 'wasm',
+  create: (code, env) => new WasmProgram(wasm, code, env),
+};
+
+export const ENGINE_KINDS = { interp, jit, wasm } as const;
 
 export type EngineName = keyof typeof ENGINE_KINDS;
 
