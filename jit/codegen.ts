@@ -1,7 +1,7 @@
 /**
  * BPF → JavaScript source. Each BPF function (the entry and every subprogram) becomes one JS
  * function with the registers as local int32 pairs (`lN`/`hN`), control flow as structured JS
- * (labelled loops and blocks, jit/structure.ts) or, when the graph does not nest, a
+ * (labelled loops and blocks, src/codegen/structure.ts) or, when the graph does not nest, a
  * block-dispatch loop (`for (;;) switch (pc)`, one case per basic block), exact 64-bit arithmetic on the pairs (helpers from src/int64.ts for mul/div/shift),
  * and every memory access either a direct typed-array access (the frame's own stack at a
  * constant offset from r10) or a call to the memory unit with a site number: the exception
@@ -30,28 +30,9 @@ import {
 } from '../src/isa/xop.js';
 import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
-import { FunctionPlan, stackDirectAt } from './plan.js';
+import { ExTableEntry, FunctionPlan, NativeSite, stackDirectAt } from '../src/codegen/plan.js';
 
-/** One memory-access site of the generated code: the JIT's exception table entry. spec §6.2 */
-export interface ExTableEntry {
-  readonly site: number;
-  /** The BPF instruction (slot). */
-  readonly pc: number;
-  /**
-   * The register the fixup zeroes: a load's destination, or (Linux 7.2) an atomic's load
-   * register; -1 for stores and for atomics on 6.18.
-   */
-  readonly dst: number;
-  readonly access: 'read' | 'write' | 'atomic';
-  readonly size: number;
-}
-
-/** A call site: what the generated code needs to call a native (index into the natives list). */
-export interface NativeSite {
-  readonly pc: number;
-  readonly kind: 'helper' | 'kfunc';
-  readonly id: number;
-}
+export type { ExTableEntry, NativeSite };
 
 export interface GeneratedProgram {
   /** The body of the factory: defines one function per BPF function and returns them by slot. */

@@ -1,14 +1,14 @@
-// Structured control flow for the JIT (jit/structure.ts): loopOrder sorts clang's rotated loops
+// Structured control flow for the JIT (src/codegen/structure.ts): loopOrder sorts clang's rotated loops
 // so they nest, and the JIT then emits them as labelled loops instead of a dispatch switch.
 import assert from 'node:assert/strict';
-import { loopOrder } from '../jit/structure.js';
+import { loopOrder } from '../src/codegen/structure.js';
 import { rawProgram } from '../bench/compiled.js';
 import { createEngine } from '../src/engines.js';
 import { prepareConformanceProgram } from '../src/conformance.js';
 import { AddressSpace } from '../src/memory.js';
 import { PROJECT_ROOT } from './suite.js';
 
-describe('jit/structure.ts loopOrder', () => {
+describe('src/codegen/structure.ts loopOrder', () => {
   it('puts a rotated loop (entered in its middle) contiguous, header first', () => {
     // clang-19's insertion sort: 0 enters the outer loop at its header 4; 4 -> 5 (inner loop,
     // back edge 6 -> 5), 5 -> 2, 6 -> 7 -> 3, 2 -> 3 -> 4 (back edge) | 8 (exit).

@@ -1,7 +1,7 @@
 /**
  * BPF → WebAssembly. Each BPF function becomes one wasm function `(depth: i32) → ()` with the
  * registers as i64 locals (native 64-bit arithmetic: no int32 pairs), control flow as wasm
- * blocks and loops over the same plan as the JavaScript JIT (jit/plan.ts), or a br_table
+ * blocks and loops over the same plan as the JavaScript JIT (src/codegen/plan.ts), or a br_table
  * dispatch loop when the graph does not nest, and exactly the JIT's instruction budget segments,
  * register exchange, call protocol and exception-table sites.
  *
@@ -28,8 +28,7 @@ import {
 } from '../src/isa/xop.js';
 import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
-import type { ExTableEntry, NativeSite } from '../jit/codegen.js';
-import { FunctionPlan, stackDirectAt } from '../jit/plan.js';
+import { ExTableEntry, FunctionPlan, NativeSite, stackDirectAt } from '../src/codegen/plan.js';
 import { Body, F64, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import { EX, HEAP_BASE, PT_READ, PT_WRITE, REGS, WIN, WIN_READ, WIN_WRITE } from './layout.js';
 

@@ -14,7 +14,7 @@ import { Decoded, refusedError } from '../src/lower.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
 import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
 import { PAGE_SIZE } from '../src/uapi.js';
-import type { ExTableEntry, NativeSite } from '../jit/codegen.js';
+import type { ExTableEntry, NativeSite } from '../src/codegen/plan.js';
 import { generateWasm } from './codegen.js';
 import { EX, REGS, SCRATCH } from './layout.js';
 import { Heap, heap, Mirrors, Resolved } from './mirror.js';
@@ -107,7 +107,8 @@ export class WasmProgram extends EngineShell {
 
   /** Registers r0..r9 from the exchange area into the shell's, before a native reads them. */
   private regsOut(): void {
-    this.regs.set(this.heap.i32.subarray(REGS >> 2, (REGS >> 2) + 20));
+    const i32 = this.heap.i32, regs = this.regs;
+    for (let k = 0; k < 20; k++) regs[k] = i32[(REGS >> 2) + k];
   }
 
   /** A native runs: memory written back and dropped first; r0 and the frames come back after. */
@@ -221,7 +222,7 @@ export class WasmProgram extends EngineShell {
         if (at >= 0) return at;
         const u8 = this.heap.u8;
         if (at === -2) u8.fill(0, SCRATCH, SCRATCH + 8);
-        else u8.set(this.mu.bytes.subarray(this.offset, this.offset + size), SCRATCH);
+        else for (let k = 0; k < size; k++) u8[SCRATCH + k] = this.mu.bytes[this.offset + k];
         return SCRATCH;
       },
       /** A store: where wasm stores it, or SCRATCH when done here (direct) or dropped (a fault). */

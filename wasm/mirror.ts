@@ -17,7 +17,7 @@
  * callers' frames may be reached through pointers) and each deeper one when a call enters it.
  */
 import { PAGE_SIZE } from '../src/uapi.js';
-import { MAX_BPF_STACK } from '../src/isa/opcodes.js';
+import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { MemoryRegion } from '../src/memory.js';
 import { STACK_BYTES } from '../src/shell.js';
 import { HEAP_BASE, PT_READ, PT_WRITE, WIN, WIN_END, WIN_READ, WIN_WRITE } from './layout.js';
@@ -34,28 +34,27 @@ const MIRROR_AFTER = 8;
 /** The WebAssembly memory every wasm engine shares (only the running one uses it; wasm/layout.ts). */
 export class Heap {
   readonly memory = new WebAssembly.Memory({ initial: HEAP_BASE / 65536 + 16 });
-  private buffer: ArrayBuffer = this.memory.buffer;
-  private bytes = new Uint8Array(this.buffer);
-  private words = new Int32Array(this.buffer);
-  private dataView = new DataView(this.buffer);
+  /** Views of the memory, remade when it grows (growing detaches the old buffer); only reserve() grows it. */
+  u8 = new Uint8Array(this.memory.buffer);
+  i32 = new Int32Array(this.memory.buffer);
+  view = new DataView(this.memory.buffer);
+  /** The stack mirror's bytes from frame k - 1 up to the top, for k = 1..MAX_CALL_FRAMES (index k). */
+  stackFrom: Uint8Array[] = this.frameViews();
 
-  /** Views of the memory, remade after it grew (growing detaches the old buffer). */
-  get u8(): Uint8Array { if (this.memory.buffer !== this.buffer) this.refresh(); return this.bytes; }
-  get i32(): Int32Array { if (this.memory.buffer !== this.buffer) this.refresh(); return this.words; }
-  get view(): DataView { if (this.memory.buffer !== this.buffer) this.refresh(); return this.dataView; }
-
-  private refresh(): void {
-    this.buffer = this.memory.buffer;
-    this.bytes = new Uint8Array(this.buffer);
-    this.words = new Int32Array(this.buffer);
-    this.dataView = new DataView(this.buffer);
+  private frameViews(): Uint8Array[] {
+    return Array.from({ length: MAX_CALL_FRAMES + 1 }, (_, k) => this.u8.subarray(STACK_BYTES - MAX_BPF_STACK * k, STACK_BYTES));
   }
 
   /** Makes the memory at least `end` bytes long; false past MAX_HEAP. */
   reserve(end: number): boolean {
     if (end > MAX_HEAP) return false;
     const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
+    if (end <= have) return true;
+    this.memory.grow(Math.ceil((end - have) / 65536));
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.view = new DataView(this.memory.buffer);
+    this.stackFrom = this.frameViews();
     return true;
   }
 }
@@ -91,12 +90,17 @@ export class Mirrors {
   /** Stack frames mirrored, from frame 0 down. */
   private frames = 0;
 
-  constructor(private readonly heap: Heap, private readonly stack: MemoryRegion, private readonly arena: boolean) {}
+  /** The program's stack bytes from frame k - 1 up to the top (index k), as in Heap.stackFrom. */
+  private readonly stackFrom: Uint8Array[];
+
+  constructor(private readonly heap: Heap, private readonly stack: MemoryRegion, private readonly arena: boolean) {
+    this.stackFrom = Array.from({ length: MAX_CALL_FRAMES + 1 }, (_, k) => stack.bytes.subarray(STACK_BYTES - MAX_BPF_STACK * k, STACK_BYTES));
+  }
 
   /** A run (or callback) enters at `depth`: the frames 0..depth are copied in. */
   enter(depth: number): void {
-    this.frames = 0;
-    this.enterFrame(depth);
+    this.frames = depth + 1;
+    this.heap.stackFrom[depth + 1].set(this.stackFrom[depth + 1]);
   }
 
   /** A call enters the frame at `depth`: copies in the frames not yet mirrored down to it. */
@@ -109,11 +113,9 @@ export class Mirrors {
 
   /** Writes the mirrored frames and every dirty mirror back to the program's memory. */
   flush(): void {
+    if (this.frames > 0) this.stackFrom[this.frames].set(this.heap.stackFrom[this.frames]);
+    if (this.list.length === 0) return;
     const u8 = this.heap.u8;
-    if (this.frames > 0) {
-      const from = STACK_BYTES - MAX_BPF_STACK * this.frames;
-      this.stack.bytes.set(u8.subarray(from, STACK_BYTES), from);
-    }
     for (const m of this.list) {
       if (m.dirty) m.bytes.set(u8.subarray(m.base, m.base + m.bytes.length)); // stays dirty: the window may still write it
     }
@@ -121,6 +123,8 @@ export class Mirrors {
 
   /** Drops every mirror (after a flush): the heap, the window and the page tables are free. */
   drop(): void {
+    this.frames = 0;
+    if (this.list.length === 0 && this.touches.size === 0) return;
     const i32 = this.heap.i32;
     for (const idx of this.pages) { i32[(PT_READ >> 2) + idx] = 0; i32[(PT_WRITE >> 2) + idx] = 0; }
     this.pages.length = 0;
@@ -128,7 +132,6 @@ export class Mirrors {
     this.list.length = 0;
     this.touches.clear();
     this.top = HEAP_BASE;
-    this.frames = 0;
     i32.fill(0, WIN >> 2, WIN_END >> 2);
   }
 

@@ -1,17 +1,17 @@
 /**
  * The shape of one BPF function for the code generators (the JavaScript JIT, jit/codegen.ts,
- * and the WebAssembly tier, wasm/codegen.ts): its basic blocks, the budget segments inside
+ * and the WebAssembly engine, wasm/codegen.ts): its basic blocks, the budget segments inside
  * them, and the order the blocks are emitted in with the structured constructs over it
- * (jit/structure.ts), or none when the graph does not nest (a block-dispatch loop).
+ * (./structure.ts), or none when the graph does not nest (a block-dispatch loop).
  */
-import { MAX_BPF_STACK, sizeBytes } from '../src/isa/opcodes.js';
+import { MAX_BPF_STACK, sizeBytes } from '../isa/opcodes.js';
 import {
   xopIsAtomic, xopIsBranch, XOP_CALLX, XOP_CALL_HELPER, XOP_CALL_KFUNC, XOP_CALL_LOCAL, XOP_CTX_LD, XOP_CTX_ST,
   XOP_EXIT, XOP_GOTOL, XOP_JA, XOP_LDDW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W, XOP_LDX_B, XOP_LDX_DW, XOP_LDX_H,
   XOP_LDX_W, XOP_LD_ABS_B, XOP_LD_ABS_H, XOP_LD_ABS_W, XOP_LD_IND_B, XOP_LD_IND_H, XOP_LD_IND_W, XOP_REFUSED,
   XOP_STX_B, XOP_STX_DW, XOP_STX_H, XOP_STX_W,
-} from '../src/isa/xop.js';
-import { Decoded } from '../src/lower.js';
+} from '../isa/xop.js';
+import { Decoded } from '../lower.js';
 import { Edge, loopOrder, MAX_STRUCTURED_EDGES, Structure, structure } from './structure.js';
 
 export const XOP_LOADS: ReadonlySet<number> = new Set([XOP_LDX_B, XOP_LDX_H, XOP_LDX_W, XOP_LDX_DW, XOP_LDXS_B, XOP_LDXS_H, XOP_LDXS_W]);
@@ -60,7 +60,7 @@ export class FunctionPlan {
       });
       return structure(edges);
     };
-    // Address order when its jumps nest, else the loop-contiguous order of jit/structure.ts
+    // Address order when its jumps nest, else the loop-contiguous order of ./structure.ts
     // (clang's rotated loops), else none.
     let order: readonly number[] = leaders;
     let st = tryOrder(leaders);
@@ -145,4 +145,25 @@ export class FunctionPlan {
     for (const b of this.order) for (let q = b; q < this.blockEndOf(b); q = this.next(q)) slots.push(q);
     return slots;
   }
+}
+
+/** One memory-access site of generated code: an exception table entry. spec §6.2 */
+export interface ExTableEntry {
+  readonly site: number;
+  /** The BPF instruction (slot). */
+  readonly pc: number;
+  /**
+   * The register the fixup zeroes: a load's destination, or (Linux 7.2) an atomic's load
+   * register; -1 for stores and for atomics on 6.18.
+   */
+  readonly dst: number;
+  readonly access: 'read' | 'write' | 'atomic';
+  readonly size: number;
+}
+
+/** A call site: what the generated code needs to call a native (index into the natives list). */
+export interface NativeSite {
+  readonly pc: number;
+  readonly kind: 'helper' | 'kfunc';
+  readonly id: number;
 }
