@@ -155,7 +155,7 @@ function autoloadNamed(opened: BpfObject, names: readonly string[] | string | un
 const HELP = `bpfrun — a userspace eBPF runtime
 
 Usage:
-  bpfrun run FILE.o [--prog NAME]... [--engine jit|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
+  bpfrun run FILE.o [--prog NAME]... [--engine jit|wasm|interp] [--ctx-hex HEX] [--data-hex HEX] [--json]
                     [--arena-globals start|end] [--kfuncs MODULE.js]... [--strict-kfuncs]
                     [--record FILE.pb] [--budget N|none] [--timeout SECONDS] [--advance-time DURATION]
                     [MAP, KCONFIG, KERNEL AND BTF OPTIONS]
@@ -175,7 +175,7 @@ Usage:
         bpf_wq callbacks due by then run, in order, and the report lists them.
   bpfrun test-run FILE.o --prog NAME [--data-in FILE | --data-hex HEX] [--ctx-in FILE|HEX|JSON]
                   [--repeat N] [--data-size-out N] [--ctx-size-out N] [--flags N] [--cpu N]
-                  [--data-out FILE] [--engine jit|interp] [--json] [--budget N|none] [--timeout SECONDS]
+                  [--data-out FILE] [--engine jit|wasm|interp] [--json] [--budget N|none] [--timeout SECONDS]
                   [--kfuncs MODULE.js]... [--fib FILE.json] [MAP, KCONFIG, KERNEL AND BTF OPTIONS]
   bpfrun test-run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--verbose] [--ctx-in ...]
         BPF_PROG_TEST_RUN as the kernel runs it for the program's type (xdp, tc, socket filter,
@@ -218,10 +218,10 @@ Usage:
         Each program of an object, linked as the kernel sees it, with source lines; with
         --emit-js, the JavaScript the JIT generates for it and its exception table (for the
         kernel profile given: the code differs where the profiles do).
-  bpfrun exec FILE [--mem HEX] [--engine jit|interp] [--budget N|none] [--timeout SECONDS]
+  bpfrun exec FILE [--mem HEX] [--engine jit|wasm|interp] [--budget N|none] [--timeout SECONDS]
         Assemble FILE (conformance dialect; '.hex'/'.bin' files are bytecode) and run it with
         r1 = the input memory, r2 = its length. Prints r0 and the instruction count.
-  bpfrun run-raw FILE.bin --mem FILE [--engine jit|interp] [--repeat N] [--budget N|none]
+  bpfrun run-raw FILE.bin --mem FILE [--engine jit|wasm|interp] [--repeat N] [--budget N|none]
                  [--timeout SECONDS] [--json]
         Run raw bytecode (little-endian 8-byte slots, as 'llvm-objcopy -O binary
         --only-section=.text' extracts it) with r1 = a copy of the memory file's bytes, r2 = its
@@ -231,14 +231,14 @@ Usage:
         Print the bytecode of an assembler file: hex bytes, one instruction slot a line.
   bpfrun disasm FILE.hex|-
         Disassemble bytecode (hex bytes or 64-bit hex words, as 'asm' prints) in LLVM syntax.
-  bpfrun conformance-plugin [MEMHEX] [--engine jit|interp]
+  bpfrun conformance-plugin [MEMHEX] [--engine jit|wasm|interp]
         The bpf_conformance plugin protocol: program as hex bytes on stdin, input memory as one
         hex argument; prints r0 in hex.
   bpfrun race-lab [--variant pre-fix|fixed|both] [--arch x86_64|arm64|both] [--json]
         Explore every interleaving of bpf_arena_alloc_pages (pre-fix / fixed PTE install) racing a
         kfunc's scratch-page fault on another CPU; print the outcome table (both variants by default).
   bpfrun sched FILE.o [--cpus N] [--nodes N] [--llcs N] [--smt N] [--workload FILE.json|PRESET]
-                      [--duration 5s] [--seed N] [--hz N] [--engine jit|interp] [--ops MAP]
+                      [--duration 5s] [--seed N] [--hz N] [--engine jit|wasm|interp] [--ops MAP]
                       [--rodata NAME=VALUE]... [--ops-data MEMBER=VALUE]... [--resize ARRAY=N]...
                       [--trace OUT.json|OUT.systrace] [--op-trace OUT.txt] [--json] [--progress] [--self-check]
         Run a sched_ext scheduler (cpu or cid form, as compiled for the kernel) on a simulated

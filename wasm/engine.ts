@@ -43,8 +43,9 @@ export class WasmProgram extends EngineShell {
   private readonly heap: Heap;
   private readonly mirrors: Mirrors;
   private readonly mu: MemoryUnit;
-  /** The region the memory unit resolved last; undefined for the stack and page-crossing accesses. */
-  private last: Resolved | undefined;
+  /** The region the memory unit resolved last (valid when `resolvedRegion`: not the stack, not a page-crossing access). */
+  private readonly last: Resolved = { hi: 0, start: 0, bytes: new Uint8Array(0), writable: false };
+  private resolvedRegion = false;
   private readonly pcs = new Int32Array(MAX_CALL_FRAMES);
 
   constructor(kind: EngineKind, code: Decoded, env: ExecEnv) {
@@ -61,7 +62,11 @@ export class WasmProgram extends EngineShell {
     this.tableIndex = gen.tableIndex;
     this.moduleBytes = gen.bytes.length;
     this.mirrors = new Mirrors(this.heap, this.stack, env.arena !== undefined);
-    this.mu = this.memoryUnit((hi, start, bytes, _view, writable) => { this.last = { hi, start, bytes, writable }; });
+    const last = this.last;
+    this.mu = this.memoryUnit((hi, start, bytes, _view, writable) => {
+      last.hi = hi; last.start = start; last.bytes = bytes; last.writable = writable;
+      this.resolvedRegion = true;
+    });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes as Uint8Array<ArrayBuffer>), { x: this.imports(), m: { memory: this.heap.memory } });
     this.g = instance.exports as unknown as Exports;
     this.fns = new Map([...gen.exportOf].map(([slot, name]) => [slot, this.g[name] as CompiledFn]));
@@ -142,14 +147,13 @@ export class WasmProgram extends EngineShell {
   private resolve(bl: number, bh: number, off: number, size: number, site: number, depth: number, write: boolean): number {
     const entry = this.table[site];
     this.crossing(bl, bh, off, size);
-    this.last = undefined;
+    this.resolvedRegion = false;
     const o = this.mu.resolve(bl, bh, off, size, write, entry.pc, depth);
     if (o < 0) return -2;
     if (this.mu.bytes === this.stack.bytes) return o;
     this.offset = o;
-    const r = this.last as Resolved | undefined;
-    if (r === undefined) return -1;
-    const m = this.mirrors.mirror(r, write);
+    if (!this.resolvedRegion) return -1;
+    const m = this.mirrors.mirror(this.last, write);
     return m === undefined ? -1 : m.base + o;
   }
 

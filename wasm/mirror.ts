@@ -65,15 +65,22 @@ export function heap(): Heap {
   return shared ??= new Heap();
 }
 
-/** A region mirrored in the heap. */
+/**
+ * What the mirrors know of a region: kept per region (weakly) across write-backs, valid in the
+ * span of its `epoch` only (a write-back starts a new one instead of clearing every record).
+ */
 interface Mirror {
   readonly bytes: Uint8Array;
-  readonly base: number;
-  readonly hi: number;
-  readonly start: number;
-  readonly writable: boolean;
+  epoch: number;
+  /** Slow accesses in the epoch while not mirrored. */
+  touches: number;
+  /** The wasm address of the copy; -1 while not mirrored. */
+  base: number;
+  hi: number;
+  start: number;
+  writable: boolean;
   /** An arena page: reached through the page tables, not the window. */
-  readonly page: boolean;
+  page: boolean;
   dirty: boolean;
 }
 
@@ -81,11 +88,15 @@ interface Mirror {
 export interface Resolved { hi: number; start: number; bytes: Uint8Array; writable: boolean }
 
 export class Mirrors {
-  private readonly byBytes = new Map<Uint8Array, Mirror>();
+  private readonly records = new WeakMap<Uint8Array, Mirror>();
+  private epoch = 1;
+  /** The epoch's mirrors, list[0..count). */
   private readonly list: Mirror[] = [];
-  private readonly touches = new Map<Uint8Array, number>();
-  /** Arena page-table entries set, to clear. */
+  private count = 0;
+  /** Arena page-table entries set in the epoch, pages[0..pageCount). */
   private readonly pages: number[] = [];
+  private pageCount = 0;
+  private windowSet = false;
   private top = HEAP_BASE;
   /** Stack frames mirrored, from frame 0 down. */
   private frames = 0;
@@ -114,9 +125,9 @@ export class Mirrors {
   /** Writes the mirrored frames and every dirty mirror back to the program's memory. */
   flush(): void {
     if (this.frames > 0) this.stackFrom[this.frames].set(this.heap.stackFrom[this.frames]);
-    if (this.list.length === 0) return;
     const u8 = this.heap.u8;
-    for (const m of this.list) {
+    for (let k = 0; k < this.count; k++) {
+      const m = this.list[k];
       if (m.dirty) m.bytes.set(u8.subarray(m.base, m.base + m.bytes.length)); // stays dirty: the window may still write it
     }
   }
@@ -124,21 +135,24 @@ export class Mirrors {
   /** Drops every mirror (after a flush): the heap, the window and the page tables are free. */
   drop(): void {
     this.frames = 0;
-    if (this.list.length === 0 && this.touches.size === 0) return;
-    const i32 = this.heap.i32;
-    for (const idx of this.pages) { i32[(PT_READ >> 2) + idx] = 0; i32[(PT_WRITE >> 2) + idx] = 0; }
-    this.pages.length = 0;
-    this.byBytes.clear();
-    this.list.length = 0;
-    this.touches.clear();
+    this.epoch++;
+    this.count = 0;
     this.top = HEAP_BASE;
-    i32.fill(0, WIN >> 2, WIN_END >> 2);
+    if (this.pageCount > 0) {
+      const i32 = this.heap.i32;
+      for (let k = 0; k < this.pageCount; k++) { i32[(PT_READ >> 2) + this.pages[k]] = 0; i32[(PT_WRITE >> 2) + this.pages[k]] = 0; }
+      this.pageCount = 0;
+    }
+    if (this.windowSet) { this.heap.i32.fill(0, WIN >> 2, WIN_END >> 2); this.windowSet = false; }
   }
 
   /** Writes back, then drops the mirrors of the arena pages at these offsets (a page-crossing access goes direct). */
   unmirrorPages(offsets: readonly number[]): void {
     let any = false;
-    for (const m of this.list) if (m.page && offsets.some((o) => o - (o % PAGE_SIZE) === m.start)) any = true;
+    for (let k = 0; k < this.count; k++) {
+      const m = this.list[k];
+      if (m.page && offsets.some((o) => o - (o % PAGE_SIZE) === m.start)) any = true;
+    }
     if (!any) return;
     const frames = this.frames;
     this.flush();
@@ -152,22 +166,22 @@ export class Mirrors {
    * dirty by a write), with the window or page tables pointing at it; undefined: go direct.
    */
   mirror(r: Resolved, write: boolean): Mirror | undefined {
-    let m = this.byBytes.get(r.bytes);
+    let m = this.records.get(r.bytes);
     if (m === undefined) {
+      m = { bytes: r.bytes, epoch: 0, touches: 0, base: -1, hi: 0, start: 0, writable: false, page: false, dirty: false };
+      this.records.set(r.bytes, m);
+    }
+    if (m.epoch !== this.epoch) { m.epoch = this.epoch; m.touches = 0; m.base = -1; m.dirty = false; }
+    if (m.base < 0) {
       const len = r.bytes.length;
       if (len > MAX_MIRROR) return undefined;
-      if (len > EAGER_BYTES) {
-        const seen = (this.touches.get(r.bytes) ?? 0) + 1;
-        this.touches.set(r.bytes, seen);
-        if (seen < MIRROR_AFTER) return undefined;
-      }
+      if (len > EAGER_BYTES && ++m.touches < MIRROR_AFTER) return undefined;
       const base = (this.top + 7) & ~7;
       if (!this.heap.reserve(base + len)) return undefined;
       this.top = base + len;
       this.heap.u8.set(r.bytes, base);
-      m = { bytes: r.bytes, base, hi: r.hi, start: r.start, writable: r.writable, page: this.arena && r.hi === 0, dirty: false };
-      this.byBytes.set(r.bytes, m);
-      this.list.push(m);
+      m.base = base; m.hi = r.hi; m.start = r.start; m.writable = r.writable; m.page = this.arena && r.hi === 0;
+      this.list[this.count++] = m;
     }
     if (write) m.dirty = true;
     if (m.page) this.mapPage(m);
@@ -178,19 +192,20 @@ export class Mirrors {
   private mapPage(m: Mirror): void {
     const idx = m.start >>> 12;
     const i32 = this.heap.i32;
-    if (i32[(PT_READ >> 2) + idx] === 0) this.pages.push(idx);
+    if (i32[(PT_READ >> 2) + idx] === 0) this.pages[this.pageCount++] = idx;
     i32[(PT_READ >> 2) + idx] = m.base;
     if (m.dirty) i32[(PT_WRITE >> 2) + idx] = m.base;
   }
 
   private setWindow(m: Mirror): void {
     const i32 = this.heap.i32, w = WIN >> 2;
+    this.windowSet = true;
     i32[w] = m.start; i32[w + 1] = m.hi; i32[w + 2] = m.base;
     const len = m.bytes.length;
-    [1, 2, 4, 8].forEach((size, k) => {
+    for (let k = 0, size = 1; k < 4; k++, size *= 2) {
       const count = len >= size ? len - size + 1 : 0;
       i32[(WIN_READ >> 2) + 2 * k] = count; i32[(WIN_READ >> 2) + 2 * k + 1] = 0;
       i32[(WIN_WRITE >> 2) + 2 * k] = m.dirty && m.writable ? count : 0; i32[(WIN_WRITE >> 2) + 2 * k + 1] = 0;
-    });
+    }
   }
 }
