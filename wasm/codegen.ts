@@ -47,6 +47,11 @@ export interface WasmOptions {
   readonly fp0: readonly [number, number];
   /** The upper half cast_user gives a non-NULL arena pointer. spec §1.6 */
   readonly userHi: number;
+  /**
+   * Whether the code checks the instruction budget (at every budget segment, as the JIT); false
+   * for runs without a budget or a timeout, where it only counts.
+   */
+  readonly budgetChecks: boolean;
 }
 
 export interface WasmProgramCode {
@@ -171,9 +176,13 @@ function genFunction(code: Decoded, plan: FunctionPlan, cx: Context): Body {
   const reg: number[] = [];
   for (let r = 0; r < 10; r++) reg.push(w.local(I64));
   const fp = w.local(I64), fpb = w.local(I32), slen = w.local(I64), sfl = w.local(I64);
-  const n = w.local(I64), B = w.local(I64), mg = w.local(I32), mgr = w.local(I32), pc = w.local(I32);
+  const left = w.local(I64), mg = w.local(I32), mgr = w.local(I32), pc = w.local(I32);
   const a = w.local(I64), d = w.local(I64), b = w.local(I64), t = w.local(I32), tf = w.local(F64);
 
+  // The instruction count: `left` counts down to the limit (global b); the global n is b - left
+  // at every call and exit (the JIT's n > B is left < 0).
+  const syncIn = () => w.gget(G.b).gget(G.n).op(Op.f64_sub).op(Op.i64_trunc_f64_s).set(left);
+  const syncOut = () => w.gget(G.b).get(left).op(Op.f64_convert_i64_s).op(Op.f64_sub).tee(tf).gset(G.n);
   const getReg = (r: number) => (r === 10 ? w.get(fp) : w.get(reg[r]));
   const saveRegs = () => { for (let r = 0; r < 10; r++) w.i32(0).get(reg[r]).mem(Op.i64_store, REGS + 8 * r); };
   const loadRegs = (upTo: number) => { for (let r = 0; r <= upTo; r++) w.i32(0).mem(Op.i64_load, REGS + 8 * r).set(reg[r]); };
@@ -194,7 +203,8 @@ function genFunction(code: Decoded, plan: FunctionPlan, cx: Context): Body {
   w.get(depth).i32(1).op(Op.i32_add).i32(FRAME).op(Op.i32_mul).op(Op.i64_extend_i32_u).set(slen);
   w.i32(STACK_BYTES_TOTAL).get(slen).op(Op.i32_wrap_i64).op(Op.i32_sub).set(fpb);
   w.get(fp).i64(FRAME).op(Op.i64_sub).set(sfl);
-  w.gget(G.n).op(Op.i64_trunc_f64_s).set(n).gget(G.b).op(Op.i64_trunc_f64_s).set(B).gget(G.mg).set(mg);
+  syncIn();
+  w.gget(G.mg).set(mg);
 
   const dispatchIndex = new Map(plan.leaders.map((l, i) => [l, i]));
   const goto = (from: number, to: number): Goto => {
@@ -220,12 +230,15 @@ function genFunction(code: Decoded, plan: FunctionPlan, cx: Context): Body {
   };
   const exit = () => {
     for (let r = 0; r <= 5; r++) w.i32(0).get(reg[r]).mem(Op.i64_store, REGS + 8 * r);
-    w.get(n).op(Op.f64_convert_i64_s).gset(G.n).op(Op.return);
+    syncOut();
+    w.op(Op.return);
   };
   const charge = (s: number, len: number) => {
-    w.get(n).i64(len).op(Op.i64_add).tee(n).get(B).op(Op.i64_gt_s).open(Op.if)
-      .i32(s).get(n).i64(len).op(Op.i64_sub).op(Op.f64_convert_i64_s).get(n).op(Op.f64_convert_i64_s).call(F.budget)
-      .op(Op.i64_trunc_f64_s).set(B).end();
+    if (!options.budgetChecks) { w.get(left).i64(len).op(Op.i64_sub).set(left); return; }
+    w.get(left).i64(len).op(Op.i64_sub).tee(left).i64(0).op(Op.i64_lt_s).open(Op.if)
+      .gget(G.b).get(left).op(Op.f64_convert_i64_s).op(Op.f64_sub).set(tf) // n
+      .i32(s).get(tf).f64(len).op(Op.f64_sub).get(tf).call(F.budget)
+      .get(tf).op(Op.f64_sub).op(Op.i64_trunc_f64_s).set(left).end();
   };
 
   if (!st) {
@@ -277,19 +290,20 @@ function genFunction(code: Decoded, plan: FunctionPlan, cx: Context): Body {
     const nativeCall = (kind: NativeSite['kind'], id: number, invoke: (k: number) => void) => {
       natives.push({ pc: s, kind, id });
       saveRegs();
-      w.get(n).op(Op.f64_convert_i64_s).gset(G.n);
+      syncOut();
       invoke(natives.length - 1);
-      w.gget(G.stop).open(Op.if).get(n).op(Op.f64_convert_i64_s).gset(G.n).op(Op.return).end();
-      w.gget(G.n).op(Op.i64_trunc_f64_s).set(n);
+      w.gget(G.stop).open(Op.if).get(tf).gset(G.n).op(Op.return).end();
+      syncIn();
       loadRegs(0);
     };
     const localCall = (call: () => void) => {
       saveRegs();
-      w.get(n).op(Op.f64_convert_i64_s).gset(G.n).i32(s).get(depth).call(F.enter);
+      syncOut();
+      w.i32(s).get(depth).call(F.enter);
       w.get(depth).i32(1).op(Op.i32_add);
       call();
       w.gget(G.stop).open(Op.if).op(Op.return).end();
-      w.gget(G.n).op(Op.i64_trunc_f64_s).set(n);
+      syncIn();
       loadRegs(5);
     };
     /**

@@ -15,7 +15,7 @@ import { ExecEnv, HelperDef } from '../src/runtime.js';
 import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
 import { PAGE_SIZE } from '../src/uapi.js';
 import type { ExTableEntry, NativeSite } from '../src/codegen/plan.js';
-import { generateWasm } from './codegen.js';
+import { generateWasm, WasmOptions } from './codegen.js';
 import { EX, REGS, SCRATCH } from './layout.js';
 import { Heap, heap, Mirrors, Resolved } from './mirror.js';
 
@@ -29,17 +29,22 @@ interface Exports {
 
 type CompiledFn = (depth: number) => void;
 
-export class WasmProgram extends EngineShell {
-  /** The exception table: one entry per memory-access site. */
+interface Instance {
+  readonly g: Exports;
+  readonly fns: ReadonlyMap<number, CompiledFn>;
   readonly table: readonly ExTableEntry[];
-  /** Milliseconds spent generating and compiling the module. */
-  readonly compileMs: number;
-  /** Size of the module in bytes. */
   readonly moduleBytes: number;
-  private readonly nativeSites: readonly NativeSite[];
-  private readonly fns: ReadonlyMap<number, CompiledFn>;
-  private readonly tableIndex: ReadonlyMap<number, number>;
-  private readonly g: Exports;
+}
+
+export class WasmProgram extends EngineShell {
+  /** Milliseconds spent generating and compiling the module (with budget checks). */
+  readonly compileMs: number;
+  private readonly options: WasmOptions;
+  /** The module with budget checks, and (made on first use) the one for runs without a budget. */
+  private readonly checked: Instance;
+  private unchecked: Instance | undefined;
+  /** The module of the run in progress. */
+  private active!: Instance;
   private readonly heap: Heap;
   private readonly mirrors: Mirrors;
   private readonly mu: MemoryUnit;
@@ -52,36 +57,50 @@ export class WasmProgram extends EngineShell {
     const t0 = performance.now();
     super(kind, code, env, new Int32Array(REGISTER_WORDS));
     this.heap = heap();
-    const fp0 = this.frameTopLo(0);
-    const gen = generateWasm(code, {
+    this.options = {
       atomicFaultZeroes: env.arena?.atomicFaultZeroes ?? true, arena: env.arena !== undefined,
-      fp0: [fp0, this.stack.hi], userHi: userHiOf(env.arena),
-    });
-    this.table = gen.table;
-    this.nativeSites = gen.natives;
-    this.tableIndex = gen.tableIndex;
-    this.moduleBytes = gen.bytes.length;
+      fp0: [this.frameTopLo(0), this.stack.hi], userHi: userHiOf(env.arena), budgetChecks: true,
+    };
     this.mirrors = new Mirrors(this.heap, this.stack, env.arena !== undefined);
     const last = this.last;
     this.mu = this.memoryUnit((hi, start, bytes, _view, writable) => {
       last.hi = hi; last.start = start; last.bytes = bytes; last.writable = writable;
       this.resolvedRegion = true;
     });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes as Uint8Array<ArrayBuffer>), { x: this.imports(), m: { memory: this.heap.memory } });
-    this.g = instance.exports as unknown as Exports;
-    this.fns = new Map([...gen.exportOf].map(([slot, name]) => [slot, this.g[name] as CompiledFn]));
+    this.checked = this.instantiate(true);
     this.compileMs = performance.now() - t0;
+  }
+
+  /** The module with or without budget checks (one variant each; the same sites and natives). */
+  private instantiate(budgetChecks: boolean): Instance {
+    const gen = generateWasm(this.code, { ...this.options, budgetChecks });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes as Uint8Array<ArrayBuffer>),
+      { x: this.imports(gen.natives, gen.tableIndex), m: { memory: this.heap.memory } });
+    const g = instance.exports as unknown as Exports;
+    return {
+      g, moduleBytes: gen.bytes.length, table: gen.table,
+      fns: new Map([...gen.exportOf].map(([slot, name]) => [slot, g[name] as CompiledFn])),
+    };
+  }
+
+  /** The exception table: one entry per memory-access site. */
+  get table(): readonly ExTableEntry[] {
+    return this.checked.table;
   }
 
   listing(title: string): string {
     return [
-      `// ${title}: WebAssembly module of ${this.moduleBytes} bytes, ${this.table.length} exception-table entries, compiled in ${this.compileMs.toFixed(2)} ms`,
+      `// ${title}: WebAssembly module of ${this.checked.moduleBytes} bytes, ${this.table.length} exception-table entries, compiled in ${this.compileMs.toFixed(2)} ms`,
       ...this.table.map((e) => `//   site ${e.site}: insn ${e.pc} ${e.access} ${e.size} bytes${e.dst >= 0 ? `, r${e.dst} = 0 on fault` : ''}`),
     ].join('\n');
   }
 
   protected reset(): void {
-    const { g, state } = this;
+    const { state } = this;
+    // A run without a budget or a timeout needs no checks, only the count. spec: the kernel has neither
+    if (state.budget === Number.MAX_SAFE_INTEGER && state.deadline === Infinity) this.active = this.unchecked ??= this.instantiate(false);
+    else this.active = this.checked;
+    const g = this.active.g;
     g.n.value = state.limit - state.left;
     g.b.value = state.limit;
     g.mg.value = state.mayGotoBudget;
@@ -89,7 +108,7 @@ export class WasmProgram extends EngineShell {
   }
 
   protected halt(): void {
-    this.g.stop.value = 1;
+    this.active.g.stop.value = 1;
   }
 
   protected callSite(depth: number): number {
@@ -101,13 +120,13 @@ export class WasmProgram extends EngineShell {
     i32.set(this.regs, REGS >> 2);
     this.mirrors.enter(depth);
     try {
-      this.fns.get(slot)!(depth);
+      this.active.fns.get(slot)!(depth);
       this.regs.set(this.heap.i32.subarray(REGS >> 2, (REGS >> 2) + REGISTER_WORDS));
     } finally {
       this.mirrors.flush();
       this.mirrors.drop();
     }
-    this.state.left = this.state.limit - (this.g.n.value as number);
+    this.state.left = this.state.limit - (this.active.g.n.value as number);
   }
 
   /** Registers r0..r9 from the exchange area into the shell's, before a native reads them. */
@@ -145,7 +164,7 @@ export class WasmProgram extends EngineShell {
    */
   private offset = 0;
   private resolve(bl: number, bh: number, off: number, size: number, site: number, depth: number, write: boolean): number {
-    const entry = this.table[site];
+    const entry = this.checked.table[site];
     this.crossing(bl, bh, off, size);
     this.resolvedRegion = false;
     const o = this.mu.resolve(bl, bh, off, size, write, entry.pc, depth);
@@ -157,9 +176,8 @@ export class WasmProgram extends EngineShell {
     return m === undefined ? -1 : m.base + o;
   }
 
-  private imports() {
+  private imports(sites: readonly NativeSite[], tableIndex: ReadonlyMap<number, number>) {
     const { helpers, kfuncs } = this.env.natives;
-    const sites = this.nativeSites;
     const defs: Array<HelperDef | undefined> = sites.map((n) => (n.kind === 'helper' ? helpers.get(n.id) : kfuncs.get(n.id)));
     const context = this.env.context;
     const noContext = (pc: number) => new InvalidInstructionError(pc, 'context access in a program whose type has no context model');
@@ -173,7 +191,7 @@ export class WasmProgram extends EngineShell {
     };
     return {
       budget: (start: number, done: number, n: number): number => {
-        const g = this.g;
+        const g = this.active.g;
         let b = g.b.value as number;
         while (n > b) {
           let pc = start;
@@ -196,7 +214,7 @@ export class WasmProgram extends EngineShell {
       },
       codeSlot: (lo: number, hi: number, pc: number): number => {
         const slot = this.functionSlot(lo, hi, pc);
-        return slot < 0 ? -1 : this.tableIndex.get(slot)!;
+        return slot < 0 ? -1 : tableIndex.get(slot)!;
       },
       enter: (pc: number, depth: number): void => {
         if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
