@@ -111,6 +111,8 @@ export class Body {
   private readonly locals: ValType[] = [];
   /** Labels of the open constructs, innermost last (undefined: an unlabelled one). */
   private readonly labels: (string | undefined)[] = [];
+  /** Where each open label is in `labels` (labels are unique while open). */
+  private readonly labelAt = new Map<string, number>();
 
   constructor(private readonly params: number) {}
 
@@ -129,6 +131,10 @@ export class Body {
   open(o: typeof Op.block | typeof Op.loop | typeof Op.if, label?: string, type: number = VOID): this {
     this.code.byte(o);
     this.code.byte(type);
+    if (label !== undefined) {
+      if (this.labelAt.has(label)) throw new Error(`wasm: construct ${label} is already open`);
+      this.labelAt.set(label, this.labels.length);
+    }
     this.labels.push(label);
     return this;
   }
@@ -140,14 +146,15 @@ export class Body {
 
   end(): this {
     this.code.byte(Op.end);
-    this.labels.pop();
+    const label = this.labels.pop();
+    if (label !== undefined) this.labelAt.delete(label);
     return this;
   }
 
   /** The depth of the innermost open construct labelled `label`. */
   private depth(label: string): number {
-    const i = this.labels.lastIndexOf(label);
-    if (i < 0) throw new Error(`wasm: no open construct ${label}`);
+    const i = this.labelAt.get(label);
+    if (i === undefined) throw new Error(`wasm: no open construct ${label}`);
     return this.labels.length - 1 - i;
   }
 
