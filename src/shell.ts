@@ -13,7 +13,7 @@ import type { Decoded } from './lower.js';
 import { MemoryRegion } from './memory.js';
 import { MemoryUnit, NativeCalls } from './engine.js';
 import {
-  ArenaInfo, argU64, CallContext, callNative, CODE_HI, codeSlot, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions,
+  ArenaInfo, argU64, CallContext, callDirect, callNative, CODE_HI, codeSlot, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions,
   RunResult,
 } from './runtime.js';
 
@@ -268,7 +268,9 @@ export abstract class EngineShell implements Engine {
     this.nativeDepth = depth;
     this.nativeIndex = pc;
     const mark = this.natives.push(pc, depth, def.name);
-    callNative(def, this.ctx, this.regs);
+    const direct = def.direct;
+    if (direct !== undefined) callDirect(def, direct, this.regs, pc);
+    else callNative(def, this.ctx, this.regs);
     this.natives.count = mark;
   }
 
