@@ -13,7 +13,8 @@ import type { BpfMap } from '../maps/base.js';
 import { ArenaMap } from '../maps/arena.js';
 import { ProgArrayMap } from '../maps/progarray.js';
 import { RingBufMap } from '../maps/ringbuf.js';
-import { CallContext, HelperDef, NativeFn } from '../runtime.js';
+import { out, toU64 } from '../int64.js';
+import { CallContext, DirectFn, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
@@ -64,7 +65,8 @@ const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = 
  */
 export function withInlinedLoop(helper: HelperDef, inlined: ReadonlySet<number>): HelperDef {
   return {
-    ...helper,
+    name: helper.name,
+    callbackArgs: helper.callbackArgs,
     fn: (ctx) => {
       if (!inlined.has(ctx.index)) return helper.fn(ctx);
       const lo = ctx.argLo(1) >>> 0;
@@ -165,28 +167,47 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     return p;
   };
 
+  // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They
+  // are the hottest helpers, so each is one function of its arguments' int32 halves (r_n at
+  // a[2n], a[2n + 1]: the registers, or ctx's halves), run directly on the registers by the
+  // engines (HelperDef.direct) and through the context by `fn`.
+  const mapIn = (index: number, lo: number, hi: number): BpfMap => {
+    const m = kernel.mapAt(lo, hi);
+    if (!m) throw new RuntimeError(index, `argument 1 (${hex(toU64(lo, hi))}) is not a map`);
+    return m;
+  };
+  /** A lookup's value address: the low half returned, the high half in out.hi. */
+  const lookupAt = (index: number, m: BpfMap, lo: number, hi: number, cpu: number): number => {
+    const size = m.spec.keySize;
+    const r = kernel.regionOrFail(index, lo, hi, size);
+    return m.lookupElemAt(r.bytes, (lo >>> 0) - r.start, cpu);
+  };
+  /** A result of 0 or -errno as r0's halves: the low half returned, the sign in out.hi. */
+  const errno = (r: number): number => {
+    out.hi = r >> 31;
+    return r;
+  };
+  const mapCalls: Partial<Record<HelperName, (a: Int32Array, index: number) => number>> = {
+    map_lookup_elem: (a, index) => lookupAt(index, mapIn(index, a[2], a[3]), a[4], a[5], kernel.cpu),
+    map_update_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      const key = kernel.copyOrFail(index, a[4], a[5], m.spec.keySize);
+      const value = kernel.copyOrFail(index, a[6], a[7], m.spec.valueSize);
+      return errno(m.updateElemFromProgram(key, value, (a[9] >>> 0) * 4294967296 + (a[8] >>> 0), kernel.cpu));
+    },
+    map_delete_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      return errno(m.deleteElem(kernel.copyOrFail(index, a[4], a[5], m.spec.keySize)));
+    },
+    map_lookup_percpu_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      const cpu = a[6] >>> 0;
+      if (cpu >= kernel.nrCpus) { out.hi = 0; return 0; }
+      return lookupAt(index, m, a[4], a[5], cpu);
+    },
+  };
+
   const defs: Partial<Record<HelperName, NativeFn>> = {
-    // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
-    map_lookup_elem: (ctx) => {
-      const m = map(ctx, 1);
-      return m.lookupElem(kernel.viewOrFail(ctx.index, ctx.argLo(2), ctx.argHi(2), m.spec.keySize), kernel.cpu);
-    },
-    map_update_elem: (ctx) => {
-      const m = map(ctx, 1);
-      const key = kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize);
-      const value = kernel.readOrFail(ctx.index, ctx.arg(3), m.spec.valueSize);
-      return m.updateElemFromProgram(key, value, Number(ctx.arg(4)), kernel.cpu);
-    },
-    map_delete_elem: (ctx) => {
-      const m = map(ctx, 1);
-      return m.deleteElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize));
-    },
-    map_lookup_percpu_elem: (ctx) => {
-      const m = map(ctx, 1);
-      const cpu = u32(ctx, 3);
-      if (cpu >= kernel.nrCpus) return 0;
-      return m.lookupElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize), cpu);
-    },
     ktime_get_ns: () => kernel.ktimeNs(),
     ktime_get_boot_ns: () => kernel.ktimeNs(),
     ktime_get_coarse_ns: () => kernel.ktimeNs(),
@@ -321,9 +342,27 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
+  // The map calls as natives: r0 = the call's (lo, out.hi); `fn` reads the halves into a scratch array.
+  const args = new Int32Array(12);
+  for (const [name, call] of Object.entries(mapCalls) as [HelperName, (a: Int32Array, index: number) => number][]) {
+    defs[name] = (ctx) => {
+      for (let n = 1; n <= 5; n++) { args[2 * n] = ctx.argLo(n); args[2 * n + 1] = ctx.argHi(n); }
+      const lo = call(args, ctx.index);
+      return toU64(lo, out.hi);
+    };
+  }
+  const direct = (call: (a: Int32Array, index: number) => number): DirectFn => (regs, index) => {
+    regs[0] = call(regs, index);
+    regs[1] = out.hi;
+  };
+
   // By id, in id order.
   const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
-  return new Map(implemented.map(([name, fn]) => [BPF_FUNC[name], { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] }]));
+  return new Map(implemented.map(([name, fn]): [number, HelperDef] => {
+    const call = mapCalls[name];
+    const def = { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] };
+    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: direct(call) }];
+  }));
 }
 
 /** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */

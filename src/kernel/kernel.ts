@@ -6,7 +6,7 @@
 import { MAP_HANDLE_HI } from '../addresses.js';
 import { MemoryAccessError } from '../errors.js';
 import { fromU64, toU64 } from '../int64.js';
-import { AddressSpace } from '../memory.js';
+import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { ShadowStack } from '../runtime.js';
 import { EventLog } from '../events.js';
 import type { BpfMap } from '../maps/base.js';
@@ -217,10 +217,23 @@ export class SimKernel {
    * at once and keeps nothing; a MemoryAccessError at `index` otherwise.
    */
   viewOrFail(index: number, lo: number, hi: number, len: number): Uint8Array {
-    const region = this.memory.find(lo, hi, len);
-    if (!region) throw this.memory.outOfBounds(index, 'read', lo, hi, Math.max(len, 1));
+    const region = this.regionOrFail(index, lo, hi, len);
     const off = (lo >>> 0) - region.start;
     return region.bytes.subarray(off, off + len);
+  }
+
+  /** readOrFail for an address held as (lo, hi) int32 halves: a copy of the bytes. */
+  copyOrFail(index: number, lo: number, hi: number, len: number): Uint8Array {
+    const region = this.regionOrFail(index, lo, hi, len);
+    const off = (lo >>> 0) - region.start;
+    return region.bytes.slice(off, off + len);
+  }
+
+  /** The region holding `len` bytes at (lo, hi), which a helper must read; a MemoryAccessError at `index` otherwise. */
+  regionOrFail(index: number, lo: number, hi: number, len: number): MemoryRegion {
+    const region = this.memory.find(lo, hi, len);
+    if (!region) throw this.memory.outOfBounds(index, 'read', lo, hi, Math.max(len, 1));
+    return region;
   }
 
   writeOrFail(index: number, address: bigint, bytes: Uint8Array): void {
