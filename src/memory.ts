@@ -124,7 +124,8 @@ export class AddressSpace {
 
   /** The region holding [addr, addr + size), or undefined. */
   find(lo: number, hi: number, size: number): MemoryRegion | undefined {
-    const r = this.windowAt(hi);
+    const d = (hi - DATA_HI) >>> 0; // windowAt, by hand: find is hot, and too deep in the engines' resolve to be inlined
+    const r = d < DATA_WINDOWS ? this.dataWindows[d] : this.windowAt(hi);
     if (r === undefined) return undefined;
     const off = (lo >>> 0) - r.start;
     return off >= 0 && off + size <= r.bytes.length ? r : undefined;

@@ -168,42 +168,42 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   };
 
   // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They
-  // are the hottest helpers, so each is one function of its arguments' int32 halves (r_n at
-  // a[2n], a[2n + 1]: the registers, or ctx's halves), run directly on the registers by the
-  // engines (HelperDef.direct) and through the context by `fn`.
+  // are the hottest helpers, so each is a DirectFn: it reads its arguments' int32 halves from
+  // `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0], a[1]. The engines run it on their
+  // registers (HelperDef.direct); `fn` runs it on a copy of the context's halves.
   const mapIn = (index: number, lo: number, hi: number): BpfMap => {
     const m = kernel.mapAt(lo, hi);
     if (!m) throw new RuntimeError(index, `argument 1 (${hex(toU64(lo, hi))}) is not a map`);
     return m;
   };
-  /** A lookup's value address: the low half returned, the high half in out.hi. */
-  const lookupAt = (index: number, m: BpfMap, lo: number, hi: number, cpu: number): number => {
-    const size = m.spec.keySize;
-    const r = kernel.regionOrFail(index, lo, hi, size);
-    return m.lookupElemAt(r.bytes, (lo >>> 0) - r.start, cpu);
+  /** A lookup at the key (lo, hi): r0 = the value's address, or NULL. */
+  const lookupInto = (a: Int32Array, index: number, m: BpfMap, lo: number, hi: number, cpu: number): void => {
+    const r = kernel.regionOrFail(index, lo, hi, m.spec.keySize);
+    a[0] = m.lookupElemAt(r.bytes, (lo >>> 0) - r.start, cpu);
+    a[1] = out.hi;
   };
-  /** A result of 0 or -errno as r0's halves: the low half returned, the sign in out.hi. */
-  const errno = (r: number): number => {
-    out.hi = r >> 31;
-    return r;
+  /** r0 = 0 or -errno, sign-extended. */
+  const errnoInto = (a: Int32Array, r: number): void => {
+    a[0] = r;
+    a[1] = r >> 31;
   };
-  const mapCalls: Partial<Record<HelperName, (a: Int32Array, index: number) => number>> = {
-    map_lookup_elem: (a, index) => lookupAt(index, mapIn(index, a[2], a[3]), a[4], a[5], kernel.cpu),
+  const mapCalls: Partial<Record<HelperName, DirectFn>> = {
+    map_lookup_elem: (a, index) => lookupInto(a, index, mapIn(index, a[2], a[3]), a[4], a[5], kernel.cpu),
     map_update_elem: (a, index) => {
       const m = mapIn(index, a[2], a[3]);
       const key = kernel.copyOrFail(index, a[4], a[5], m.spec.keySize);
       const value = kernel.copyOrFail(index, a[6], a[7], m.spec.valueSize);
-      return errno(m.updateElemFromProgram(key, value, (a[9] >>> 0) * 4294967296 + (a[8] >>> 0), kernel.cpu));
+      errnoInto(a, m.updateElemFromProgram(key, value, (a[9] >>> 0) * 4294967296 + (a[8] >>> 0), kernel.cpu));
     },
     map_delete_elem: (a, index) => {
       const m = mapIn(index, a[2], a[3]);
-      return errno(m.deleteElem(kernel.copyOrFail(index, a[4], a[5], m.spec.keySize)));
+      errnoInto(a, m.deleteElem(kernel.copyOrFail(index, a[4], a[5], m.spec.keySize)));
     },
     map_lookup_percpu_elem: (a, index) => {
       const m = mapIn(index, a[2], a[3]);
       const cpu = a[6] >>> 0;
-      if (cpu >= kernel.nrCpus) { out.hi = 0; return 0; }
-      return lookupAt(index, m, a[4], a[5], cpu);
+      if (cpu >= kernel.nrCpus) errnoInto(a, 0);
+      else lookupInto(a, index, m, a[4], a[5], cpu);
     },
   };
 
@@ -342,26 +342,22 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
-  // The map calls as natives: r0 = the call's (lo, out.hi); `fn` reads the halves into a scratch array.
-  const args = new Int32Array(12);
-  for (const [name, call] of Object.entries(mapCalls) as [HelperName, (a: Int32Array, index: number) => number][]) {
+  // The map calls' `fn`: the context's halves in a scratch array, r0 read back from it.
+  const scratch = new Int32Array(12);
+  for (const [name, call] of Object.entries(mapCalls) as [HelperName, DirectFn][]) {
     defs[name] = (ctx) => {
-      for (let n = 1; n <= 5; n++) { args[2 * n] = ctx.argLo(n); args[2 * n + 1] = ctx.argHi(n); }
-      const lo = call(args, ctx.index);
-      return toU64(lo, out.hi);
+      for (let n = 1; n <= 5; n++) { scratch[2 * n] = ctx.argLo(n); scratch[2 * n + 1] = ctx.argHi(n); }
+      call(scratch, ctx.index);
+      return toU64(scratch[0], scratch[1]);
     };
   }
-  const direct = (call: (a: Int32Array, index: number) => number): DirectFn => (regs, index) => {
-    regs[0] = call(regs, index);
-    regs[1] = out.hi;
-  };
 
   // By id, in id order.
   const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
   return new Map(implemented.map(([name, fn]): [number, HelperDef] => {
     const call = mapCalls[name];
     const def = { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] };
-    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: direct(call) }];
+    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: call }];
   }));
 }
 

@@ -48,8 +48,16 @@ export class KeyIndex<T> {
    * c is at word + 2 + 2c (lo) and word + 3 + 2c (hi).
    */
   find(b: Uint8Array, o: number): number {
-    this.read(b, o);
-    const lo = this.keyLo, hi = this.keyHi, w = this.words, stride = this.stride, mask = this.mask;
+    let lo: number, hi: number;
+    if (this.keySize === 4) {
+      lo = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+      hi = 0;
+    } else {
+      this.read(b, o);
+      lo = this.keyLo;
+      hi = this.keyHi;
+    }
+    const w = this.words, stride = this.stride, mask = this.mask;
     for (let i = hash(lo, hi) & mask; ; i = (i + 1) & mask) {
       const at = i * stride;
       if (w[at + 3] === 0) return -1;
@@ -94,12 +102,8 @@ export class KeyIndex<T> {
     this.count--;
   }
 
+  /** Any key size (find reads 4-byte keys itself). */
   private read(b: Uint8Array, o: number): void {
-    if (this.keySize === 4) {
-      this.keyLo = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
-      this.keyHi = 0;
-      return;
-    }
     let lo = 0, hi = 0;
     for (let k = 0; k < this.keySize; k++) {
       if (k < 4) lo |= b[o + k] << (8 * k);
