@@ -244,7 +244,7 @@ export abstract class EngineShell implements Engine {
     this.tailTarget = undefined;
     this.natives.reset();
     regs.fill(0);
-    args.forEach(([lo, hi], i) => { regs[2 * (i + 1)] = lo; regs[2 * (i + 1) + 1] = hi; });
+    for (let i = 0; i < args.length; i++) { regs[2 * (i + 1)] = args[i][0]; regs[2 * (i + 1) + 1] = args[i][1]; } // no closure per run
     regs[20] = this.frameTopLo(0);
     regs[21] = this.stack.hi;
     this.stack.bytes.fill(0, STACK_BYTES - MAX_BPF_STACK * (this.stackUse.deepest + 1));
