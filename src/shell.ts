@@ -96,14 +96,18 @@ export abstract class EngineShell implements Engine {
   protected readonly stack: MemoryRegion;
   /** The natives in progress: what the shadow call stack shows between BPF frames. */
   protected readonly natives = new NativeCalls();
-  /** What a helper or kfunc gets: the registers, the running program's callbacks and frames. */
-  protected readonly ctx: CallContext;
+  /**
+   * What a helper or kfunc gets: the registers, the running program's callbacks and frames. Its
+   * `index` is a data property the shell sets per call (a getter cost natives a call per read).
+   */
+  protected readonly ctx: CallContext & { index: number };
   protected state: RunState = {
     budget: 0, limit: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0, deadline: Infinity, timeoutMs: 0,
   };
   /** Call depth and slot of the native call in progress (for callbacks and errors). */
   protected nativeDepth = 0;
-  protected nativeIndex = 0;
+  protected get nativeIndex(): number { return this.ctx.index; }
+  protected set nativeIndex(pc: number) { this.ctx.index = pc; }
   private tailTarget: EngineShell | undefined;
   private readonly stackUse: { deepest: number };
   private lastArgs: readonly bigint[] = [];
@@ -122,9 +126,8 @@ export abstract class EngineShell implements Engine {
     let use = STACK_USE.get(this.stack.bytes);
     if (use === undefined) STACK_USE.set(this.stack.bytes, use = { deepest: MAX_CALL_FRAMES - 1 });
     this.stackUse = use;
-    const self = this;
     this.ctx = {
-      get index() { return self.nativeIndex; },
+      index: 0,
       memory: env.memory,
       arg: (n) => argU64(regs, n),
       argLo: (n) => regs[2 * n],
