@@ -168,9 +168,9 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   };
 
   // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They
-  // are the hottest helpers, so each is a DirectFn: it reads its arguments' int32 halves from
-  // `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0], a[1]. The engines run it on their
-  // registers (HelperDef.direct); `fn` runs it on a copy of the context's halves.
+  // and the clocks are the hottest helpers, so each is a DirectFn: it reads its arguments' int32
+  // halves from `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0], a[1]. The engines run it
+  // on their registers (HelperDef.direct); `fn` runs it on a copy of the context's halves.
   const mapIn = (index: number, lo: number, hi: number): BpfMap => {
     const m = kernel.mapAt(lo, hi);
     if (!m) throw new RuntimeError(index, `argument 1 (${hex(toU64(lo, hi))}) is not a map`);
@@ -187,7 +187,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     a[0] = r;
     a[1] = r >> 31;
   };
-  const mapCalls: Partial<Record<HelperName, DirectFn>> = {
+  const directCalls: Partial<Record<HelperName, DirectFn>> = {
     map_lookup_elem: (a, index) => lookupInto(a, index, mapIn(index, a[2], a[3]), a[4], a[5], kernel.cpu),
     map_update_elem: (a, index) => {
       const m = mapIn(index, a[2], a[3]);
@@ -205,13 +205,14 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
       if (cpu >= kernel.nrCpus) errnoInto(a, 0);
       else lookupInto(a, index, m, a[4], a[5], cpu);
     },
+    // The clocks: one simulated clock (SimKernel.ktimeNs), read as often as the map helpers.
+    ktime_get_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_boot_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_coarse_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_tai_ns: (a) => kernel.ktimeInto(a),
   };
 
   const defs: Partial<Record<HelperName, NativeFn>> = {
-    ktime_get_ns: () => kernel.ktimeNs(),
-    ktime_get_boot_ns: () => kernel.ktimeNs(),
-    ktime_get_coarse_ns: () => kernel.ktimeNs(),
-    ktime_get_tai_ns: () => kernel.ktimeNs(),
     get_prandom_u32: () => kernel.prandomU32(),
     get_smp_processor_id: () => kernel.cpu,
     get_current_pid_tgid: () => { const t = kernel.task(); return (BigInt(t.tgid) << 32n) | BigInt(t.pid); },
@@ -342,9 +343,9 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
-  // The map calls' `fn`: the context's halves in a scratch array, r0 read back from it.
+  // The direct calls' `fn`: the context's halves in a scratch array, r0 read back from it.
   const scratch = new Int32Array(12);
-  for (const [name, call] of Object.entries(mapCalls) as [HelperName, DirectFn][]) {
+  for (const [name, call] of Object.entries(directCalls) as [HelperName, DirectFn][]) {
     defs[name] = (ctx) => {
       for (let n = 1; n <= 5; n++) { scratch[2 * n] = ctx.argLo(n); scratch[2 * n + 1] = ctx.argHi(n); }
       call(scratch, ctx.index);
@@ -355,7 +356,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   // By id, in id order.
   const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
   return new Map(implemented.map(([name, fn]): [number, HelperDef] => {
-    const call = mapCalls[name];
+    const call = directCalls[name];
     const def = { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] };
     return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: call }];
   }));
