@@ -22,6 +22,10 @@ export interface MemoryRegion {
   readonly writable: boolean;
 }
 
+/** How many windows each dense kind has. */
+const DATA_WINDOWS = (DATA_HI_END - DATA_HI) >>> 0;
+const STACK_WINDOWS = (STACK_HI_END - STACK_HI) >>> 0;
+
 export class AddressSpace {
   private readonly list: MemoryRegion[] = [];
   /**
@@ -124,8 +128,10 @@ export class AddressSpace {
 
   /** The region holding [addr, addr + size), or undefined. */
   find(lo: number, hi: number, size: number): MemoryRegion | undefined {
-    const d = (hi - DATA_HI) >>> 0; // windowAt, by hand: find is hot, and too deep in the engines' resolve to be inlined
-    const r = d < DATA_WINDOWS ? this.dataWindows[d] : this.windowAt(hi);
+    // windowAt, by hand: find is hot (helpers' pointers, the engines' region-cache misses), and
+    // too deep in the engines' resolve for windowAt to be inlined.
+    const d = (hi - DATA_HI) >>> 0, s = (hi - STACK_HI) >>> 0;
+    const r = d < DATA_WINDOWS ? this.dataWindows[d] : s < STACK_WINDOWS ? this.stackWindows[s] : this.otherWindows.get(hi);
     if (r === undefined) return undefined;
     const off = (lo >>> 0) - r.start;
     return off >= 0 && off + size <= r.bytes.length ? r : undefined;
@@ -199,10 +205,6 @@ export class AddressSpace {
     return new MemoryAccessError(index, access, address, size, detail);
   }
 }
-
-/** How many windows each dense kind has. */
-const DATA_WINDOWS = (DATA_HI_END - DATA_HI) >>> 0;
-const STACK_WINDOWS = (STACK_HI_END - STACK_HI) >>> 0;
 
 function describe(r: MemoryRegion): string {
   const start = AddressSpace.address(r);
