@@ -6,7 +6,7 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace, MemoryRegion } from '../memory.js';
-import { out } from '../int64.js';
+import { out, splitU64Into } from '../int64.js';
 import { hexBytes } from '../text.js';
 import {
   BPF_ANY, BPF_F_LOCK, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -27,6 +27,9 @@ export interface MapOptions {
    */
   readonly hashSeed?: number;
 }
+
+/** lookupElemAt's split of a BigInt address. */
+const HALVES = new Int32Array(2);
 
 export abstract class BpfMap {
   /** Size of a value as the bpf() syscall exchanges it: all CPUs' copies for per-CPU maps. */
@@ -92,9 +95,9 @@ export abstract class BpfMap {
    * cheaper form override it; the rest go through lookupElem.
    */
   lookupElemAt(bytes: Uint8Array, offset: number, cpu: number): number {
-    const address = this.lookupElem(bytes.subarray(offset, offset + this.spec.keySize), cpu);
-    out.hi = Number((address >> 32n) & 0xffffffffn) | 0;
-    return Number(address & 0xffffffffn) | 0;
+    splitU64Into(this.lookupElem(bytes.subarray(offset, offset + this.spec.keySize), cpu), HALVES, 0);
+    out.hi = HALVES[1];
+    return HALVES[0];
   }
   /** bpf_map_update_elem: 0 or a negative errno. Per-CPU maps write only `cpu`'s copy. */
   abstract updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
