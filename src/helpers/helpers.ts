@@ -167,10 +167,11 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     return p;
   };
 
-  // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They
-  // and the clocks are the hottest helpers, so each is a DirectFn: it reads its arguments' int32
-  // halves from `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0], a[1]. The engines run it
-  // on their registers (HelperDef.direct); `fn` runs it on a copy of the context's halves.
+  // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They,
+  // the clocks and the current task's ids are the hottest helpers, so each is a DirectFn: it
+  // reads its arguments' int32 halves from `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0],
+  // a[1]. The engines run it on their registers (HelperDef.direct); `fn` runs it on a copy of the
+  // context's halves.
   const mapIn = (index: number, lo: number, hi: number): BpfMap => {
     const m = kernel.mapAt(lo, hi);
     if (!m) throw new RuntimeError(index, `argument 1 (${hex(toU64(lo, hi))}) is not a map`);
@@ -210,12 +211,13 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     ktime_get_boot_ns: (a) => kernel.ktimeInto(a),
     ktime_get_coarse_ns: (a) => kernel.ktimeInto(a),
     ktime_get_tai_ns: (a) => kernel.ktimeInto(a),
+    // (tgid << 32) | pid, both u32s (resolveTask checks them).
+    get_current_pid_tgid: (a) => { const t = kernel.task(); a[0] = t.pid; a[1] = t.tgid; },
   };
 
   const defs: Partial<Record<HelperName, NativeFn>> = {
     get_prandom_u32: () => kernel.prandomU32(),
     get_smp_processor_id: () => kernel.cpu,
-    get_current_pid_tgid: () => { const t = kernel.task(); return (BigInt(t.tgid) << 32n) | BigInt(t.pid); },
     // The simulated current task's struct (./kernel/objects.ts): its pid, tgid, comm and cred
     // are what the helpers above return.
     get_current_task: () => kernel.currentTaskAddress(),
