@@ -43,7 +43,7 @@ export interface CallContext {
 export type NativeFn = (ctx: CallContext) => number | bigint | void;
 
 /**
- * A native's allocation-free form, for hot helpers (the map helpers): it reads r1..r5 as int32
+ * A native's allocation-free form, for hot helpers (map helpers, clocks): it reads r1..r5 as int32
  * halves from `regs` (r_n at regs[2n], regs[2n + 1]) and writes r0's halves to regs[0..1]
  * itself; `index` is the call instruction's slot. It must do exactly what the def's `fn` does
  * (same r0, side effects and errors): the boundary (`callDirect`) treats what it throws as

@@ -197,8 +197,8 @@ export class SimKernel {
 
   /** Moves the virtual clock to `ns` if that is later (timers firing); no-op on a real clock. */
   advanceClockTo(ns: bigint): void {
-    // The clock is a u64: it stops at its maximum rather than wrap back.
-    if (this.clockMode === 'virtual' && ns > toU64(this.clockLo, this.clockHi)) [this.clockLo, this.clockHi] = fromU64(ns > U64_MAX ? U64_MAX : ns);
+    if (this.clockMode !== 'virtual' || ns <= toU64(this.clockLo, this.clockHi)) return;
+    [this.clockLo, this.clockHi] = fromU64(ns > U64_MAX ? U64_MAX : ns); // a u64: it stops at its maximum rather than wrap back
   }
 
   get virtualClock(): boolean { return this.clockMode === 'virtual'; }
