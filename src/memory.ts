@@ -22,10 +22,20 @@ export interface MemoryRegion {
   readonly writable: boolean;
 }
 
+/** How many windows each dense kind has. */
+const DATA_WINDOWS = (DATA_HI_END - DATA_HI) >>> 0;
+const STACK_WINDOWS = (STACK_HI_END - STACK_HI) >>> 0;
+
 export class AddressSpace {
   private readonly list: MemoryRegion[] = [];
-  /** Each region owns its 4 GiB window, so the high half finds it. */
-  private readonly byHi = new Map<number, MemoryRegion>();
+  /**
+   * Each region owns its 4 GiB window, so the high half finds it: data and stack windows by
+   * their number in the kind's range (an array read, for the engines' and helpers' every
+   * access), the few others (map handles, arena windows) by high half.
+   */
+  private readonly dataWindows: (MemoryRegion | undefined)[] = [];
+  private readonly stackWindows: (MemoryRegion | undefined)[] = [];
+  private readonly otherWindows = new Map<number, MemoryRegion>();
   private nextHi = DATA_HI;
   private nextStackHi = STACK_HI;
 
@@ -50,7 +60,7 @@ export class AddressSpace {
    * (the map handles' kernel objects, src/kernel/objects.ts); replaces what that window held.
    */
   mapInWindow(name: string, hi: number, start: number, bytes: Uint8Array, writable: boolean): MemoryRegion {
-    const old = this.byHi.get(hi);
+    const old = this.windowAt(hi);
     if (old) this.unmap(old);
     return this.add(name, hi, start, bytes, writable);
   }
@@ -69,7 +79,7 @@ export class AddressSpace {
    */
   private freeWindow(next: number, first: number, end: number, name: string): number {
     if (next !== end) return next;
-    for (let hi = first; hi !== end; hi = (hi + 1) | 0) if (!this.byHi.has(hi)) return hi;
+    for (let hi = first; hi !== end; hi = (hi + 1) | 0) if (this.windowAt(hi) === undefined) return hi;
     throw new RangeError(`no free address window for region ${name}`);
   }
 
@@ -79,8 +89,25 @@ export class AddressSpace {
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     };
     this.list.push(region);
-    this.byHi.set(hi, region);
+    this.setWindow(hi, region);
     return region;
+  }
+
+  /** The region in window `hi`, if any. */
+  private windowAt(hi: number): MemoryRegion | undefined {
+    const d = (hi - DATA_HI) >>> 0;
+    if (d < DATA_WINDOWS) return this.dataWindows[d];
+    const s = (hi - STACK_HI) >>> 0;
+    if (s < STACK_WINDOWS) return this.stackWindows[s];
+    return this.otherWindows.get(hi);
+  }
+
+  private setWindow(hi: number, region: MemoryRegion | undefined): void {
+    const d = (hi - DATA_HI) >>> 0, s = (hi - STACK_HI) >>> 0;
+    if (d < DATA_WINDOWS) this.dataWindows[d] = region;
+    else if (s < STACK_WINDOWS) this.stackWindows[s] = region;
+    else if (region === undefined) this.otherWindows.delete(hi);
+    else this.otherWindows.set(hi, region);
   }
 
   /**
@@ -96,12 +123,15 @@ export class AddressSpace {
   unmap(region: MemoryRegion): void {
     const i = this.list.indexOf(region);
     if (i >= 0) this.list.splice(i, 1);
-    if (this.byHi.get(region.hi) === region) this.byHi.delete(region.hi);
+    if (this.windowAt(region.hi) === region) this.setWindow(region.hi, undefined);
   }
 
   /** The region holding [addr, addr + size), or undefined. */
   find(lo: number, hi: number, size: number): MemoryRegion | undefined {
-    const r = this.byHi.get(hi);
+    // windowAt, by hand: find is hot (helpers' pointers, the engines' region-cache misses), and
+    // too deep in the engines' resolve for windowAt to be inlined.
+    const d = (hi - DATA_HI) >>> 0, s = (hi - STACK_HI) >>> 0;
+    const r = d < DATA_WINDOWS ? this.dataWindows[d] : s < STACK_WINDOWS ? this.stackWindows[s] : this.otherWindows.get(hi);
     if (r === undefined) return undefined;
     const off = (lo >>> 0) - r.start;
     return off >= 0 && off + size <= r.bytes.length ? r : undefined;

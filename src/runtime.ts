@@ -42,9 +42,20 @@ export interface CallContext {
  */
 export type NativeFn = (ctx: CallContext) => number | bigint | void;
 
+/**
+ * A native's allocation-free form, for hot helpers (map helpers, clocks): it reads r1..r5 as int32
+ * halves from `regs` (r_n at regs[2n], regs[2n + 1]) and writes r0's halves to regs[0..1]
+ * itself; `index` is the call instruction's slot. It must do exactly what the def's `fn` does
+ * (same r0, side effects and errors): the boundary (`callDirect`) treats what it throws as
+ * `callNative` does, and only skips the BigInt conversions of `CallContext.arg` and `setReturn`.
+ */
+export type DirectFn = (regs: Int32Array, index: number) => void;
+
 export interface HelperDef {
   readonly name: string;
   readonly fn: NativeFn;
+  /** The same native without BigInt or allocation; the engines call it instead of `fn` when present. */
+  readonly direct?: DirectFn;
   /** Arguments (1..5) that are callbacks (ARG_PTR_TO_FUNC): checked at load as the verifier does. */
   readonly callbackArgs?: readonly number[];
 }
@@ -261,11 +272,25 @@ export function callNative(def: HelperDef, ctx: CallContext, regs: Int32Array): 
   try {
     value = def.fn(ctx);
   } catch (e) {
-    if (safeInstanceOf(e, BpfError)) throw e;
-    const what = safeInstanceOf(e, Error) ? describeValue(e) : `threw ${describeType(e)}, not an Error: ${describeValue(e)}`;
-    throw new NativeError(ctx.index, def.name, `failed: ${what}`, { cause: e });
+    throw thrownError(e, ctx.index, def.name);
   }
   setReturn(regs, value, ctx.index, def.name);
+}
+
+/** Runs a native's direct form (DirectFn) through the same boundary: it sets r0 itself. */
+export function callDirect(def: HelperDef, direct: DirectFn, regs: Int32Array, index: number): void {
+  try {
+    direct(regs, index);
+  } catch (e) {
+    throw thrownError(e, index, def.name);
+  }
+}
+
+/** What a native's throw ends the run with: a BpfError as is, anything else as a NativeError. */
+function thrownError(e: unknown, index: number, name: string): BpfError {
+  if (safeInstanceOf(e, BpfError)) return e;
+  const what = safeInstanceOf(e, Error) ? describeValue(e) : `threw ${describeType(e)}, not an Error: ${describeValue(e)}`;
+  return new NativeError(index, name, `failed: ${what}`, { cause: e });
 }
 
 /** Argument access shared by the engines' call contexts: r1..r5 live in regs[2..11]. */

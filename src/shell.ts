@@ -13,7 +13,7 @@ import type { Decoded } from './lower.js';
 import { MemoryRegion } from './memory.js';
 import { MemoryUnit, NativeCalls } from './engine.js';
 import {
-  ArenaInfo, argU64, CallContext, callNative, CODE_HI, codeSlot, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions,
+  ArenaInfo, argU64, CallContext, callDirect, callNative, CODE_HI, codeSlot, EngineFrame, ExecEnv, FrameSource, HelperDef, RunOptions,
   RunResult,
 } from './runtime.js';
 
@@ -96,14 +96,18 @@ export abstract class EngineShell implements Engine {
   protected readonly stack: MemoryRegion;
   /** The natives in progress: what the shadow call stack shows between BPF frames. */
   protected readonly natives = new NativeCalls();
-  /** What a helper or kfunc gets: the registers, the running program's callbacks and frames. */
-  protected readonly ctx: CallContext;
+  /**
+   * What a helper or kfunc gets: the registers, the running program's callbacks and frames. Its
+   * `index` is a data property the shell sets per call (a getter cost natives a call per read).
+   */
+  protected readonly ctx: CallContext & { index: number };
   protected state: RunState = {
     budget: 0, limit: 0, left: 0, mayGotoBudget: BPF_MAX_LOOPS, tailCalls: 0, deadline: Infinity, timeoutMs: 0,
   };
   /** Call depth and slot of the native call in progress (for callbacks and errors). */
   protected nativeDepth = 0;
-  protected nativeIndex = 0;
+  protected get nativeIndex(): number { return this.ctx.index; }
+  protected set nativeIndex(pc: number) { this.ctx.index = pc; }
   private tailTarget: EngineShell | undefined;
   private readonly stackUse: { deepest: number };
   private lastArgs: readonly bigint[] = [];
@@ -122,9 +126,8 @@ export abstract class EngineShell implements Engine {
     let use = STACK_USE.get(this.stack.bytes);
     if (use === undefined) STACK_USE.set(this.stack.bytes, use = { deepest: MAX_CALL_FRAMES - 1 });
     this.stackUse = use;
-    const self = this;
     this.ctx = {
-      get index() { return self.nativeIndex; },
+      index: 0,
       memory: env.memory,
       arg: (n) => argU64(regs, n),
       argLo: (n) => regs[2 * n],
@@ -244,7 +247,7 @@ export abstract class EngineShell implements Engine {
     this.tailTarget = undefined;
     this.natives.reset();
     regs.fill(0);
-    args.forEach(([lo, hi], i) => { regs[2 * (i + 1)] = lo; regs[2 * (i + 1) + 1] = hi; });
+    for (let i = 0; i < args.length; i++) { regs[2 * (i + 1)] = args[i][0]; regs[2 * (i + 1) + 1] = args[i][1]; } // no closure per run
     regs[20] = this.frameTopLo(0);
     regs[21] = this.stack.hi;
     this.stack.bytes.fill(0, STACK_BYTES - MAX_BPF_STACK * (this.stackUse.deepest + 1));
@@ -268,7 +271,9 @@ export abstract class EngineShell implements Engine {
     this.nativeDepth = depth;
     this.nativeIndex = pc;
     const mark = this.natives.push(pc, depth, def.name);
-    callNative(def, this.ctx, this.regs);
+    const direct = def.direct;
+    if (direct !== undefined) callDirect(def, direct, this.regs, pc);
+    else callNative(def, this.ctx, this.regs);
     this.natives.count = mark;
   }
 

@@ -13,7 +13,8 @@ import type { BpfMap } from '../maps/base.js';
 import { ArenaMap } from '../maps/arena.js';
 import { ProgArrayMap } from '../maps/progarray.js';
 import { RingBufMap } from '../maps/ringbuf.js';
-import { CallContext, HelperDef, NativeFn } from '../runtime.js';
+import { out, toU64 } from '../int64.js';
+import { CallContext, DirectFn, HelperDef, NativeFn } from '../runtime.js';
 import { hex, latin1Bytes, latin1Text } from '../text.js';
 import { BPF_FUNC, E2BIG, EFAULT, EINVAL, ENOENT, ERANGE, type HelperName } from '../uapi.js';
 import { createFibHelpers } from './fib.js';
@@ -64,7 +65,8 @@ const CALLBACK_ARGS: Readonly<Partial<Record<HelperName, readonly number[]>>> = 
  */
 export function withInlinedLoop(helper: HelperDef, inlined: ReadonlySet<number>): HelperDef {
   return {
-    ...helper,
+    name: helper.name,
+    callbackArgs: helper.callbackArgs,
     fn: (ctx) => {
       if (!inlined.has(ctx.index)) return helper.fn(ctx);
       const lo = ctx.argLo(1) >>> 0;
@@ -165,35 +167,57 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     return p;
   };
 
+  // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to. They,
+  // the clocks and the current task's ids are the hottest helpers, so each is a DirectFn: it
+  // reads its arguments' int32 halves from `a` (r_n at a[2n], a[2n + 1]) and writes r0's to a[0],
+  // a[1]. The engines run it on their registers (HelperDef.direct); `fn` runs it on a copy of the
+  // context's halves.
+  const mapIn = (index: number, lo: number, hi: number): BpfMap => {
+    const m = kernel.mapAt(lo, hi);
+    if (!m) throw new RuntimeError(index, `argument 1 (${hex(toU64(lo, hi))}) is not a map`);
+    return m;
+  };
+  /** A lookup at the key (lo, hi): r0 = the value's address, or NULL. */
+  const lookupInto = (a: Int32Array, index: number, m: BpfMap, lo: number, hi: number, cpu: number): void => {
+    const r = kernel.regionOrFail(index, lo, hi, m.spec.keySize);
+    a[0] = m.lookupElemAt(r.bytes, (lo >>> 0) - r.start, cpu);
+    a[1] = out.hi;
+  };
+  /** r0 = 0 or -errno, sign-extended. */
+  const errnoInto = (a: Int32Array, r: number): void => {
+    a[0] = r;
+    a[1] = r >> 31;
+  };
+  const directCalls: Partial<Record<HelperName, DirectFn>> = {
+    map_lookup_elem: (a, index) => lookupInto(a, index, mapIn(index, a[2], a[3]), a[4], a[5], kernel.cpu),
+    map_update_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      const key = kernel.copyOrFail(index, a[4], a[5], m.spec.keySize);
+      const value = kernel.copyOrFail(index, a[6], a[7], m.spec.valueSize);
+      errnoInto(a, m.updateElemFromProgram(key, value, (a[9] >>> 0) * 4294967296 + (a[8] >>> 0), kernel.cpu));
+    },
+    map_delete_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      errnoInto(a, m.deleteElem(kernel.copyOrFail(index, a[4], a[5], m.spec.keySize)));
+    },
+    map_lookup_percpu_elem: (a, index) => {
+      const m = mapIn(index, a[2], a[3]);
+      const cpu = a[6] >>> 0;
+      if (cpu >= kernel.nrCpus) errnoInto(a, 0);
+      else lookupInto(a, index, m, a[4], a[5], cpu);
+    },
+    // The clocks: one simulated clock (SimKernel.ktimeNs), read as often as the map helpers.
+    ktime_get_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_boot_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_coarse_ns: (a) => kernel.ktimeInto(a),
+    ktime_get_tai_ns: (a) => kernel.ktimeInto(a),
+    // (tgid << 32) | pid, both u32s (resolveTask checks them).
+    get_current_pid_tgid: (a) => { const t = kernel.task(); a[0] = t.pid; a[1] = t.tgid; },
+  };
+
   const defs: Partial<Record<HelperName, NativeFn>> = {
-    // kernel/bpf/helpers.c: the map helpers copy the key (and value) the program points to.
-    map_lookup_elem: (ctx) => {
-      const m = map(ctx, 1);
-      return m.lookupElem(kernel.viewOrFail(ctx.index, ctx.argLo(2), ctx.argHi(2), m.spec.keySize), kernel.cpu);
-    },
-    map_update_elem: (ctx) => {
-      const m = map(ctx, 1);
-      const key = kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize);
-      const value = kernel.readOrFail(ctx.index, ctx.arg(3), m.spec.valueSize);
-      return m.updateElemFromProgram(key, value, Number(ctx.arg(4)), kernel.cpu);
-    },
-    map_delete_elem: (ctx) => {
-      const m = map(ctx, 1);
-      return m.deleteElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize));
-    },
-    map_lookup_percpu_elem: (ctx) => {
-      const m = map(ctx, 1);
-      const cpu = u32(ctx, 3);
-      if (cpu >= kernel.nrCpus) return 0;
-      return m.lookupElem(kernel.readOrFail(ctx.index, ctx.arg(2), m.spec.keySize), cpu);
-    },
-    ktime_get_ns: () => kernel.ktimeNs(),
-    ktime_get_boot_ns: () => kernel.ktimeNs(),
-    ktime_get_coarse_ns: () => kernel.ktimeNs(),
-    ktime_get_tai_ns: () => kernel.ktimeNs(),
     get_prandom_u32: () => kernel.prandomU32(),
     get_smp_processor_id: () => kernel.cpu,
-    get_current_pid_tgid: () => { const t = kernel.task(); return (BigInt(t.tgid) << 32n) | BigInt(t.pid); },
     // The simulated current task's struct (./kernel/objects.ts): its pid, tgid, comm and cred
     // are what the helpers above return.
     get_current_task: () => kernel.currentTaskAddress(),
@@ -321,9 +345,23 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
+  // The direct calls' `fn`: the context's halves in a scratch array, r0 read back from it.
+  const scratch = new Int32Array(12);
+  for (const [name, call] of Object.entries(directCalls) as [HelperName, DirectFn][]) {
+    defs[name] = (ctx) => {
+      for (let n = 1; n <= 5; n++) { scratch[2 * n] = ctx.argLo(n); scratch[2 * n + 1] = ctx.argHi(n); }
+      call(scratch, ctx.index);
+      return toU64(scratch[0], scratch[1]);
+    };
+  }
+
   // By id, in id order.
   const implemented = (Object.entries(defs) as [HelperName, NativeFn][]).sort(([a], [b]) => BPF_FUNC[a] - BPF_FUNC[b]);
-  return new Map(implemented.map(([name, fn]) => [BPF_FUNC[name], { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] }]));
+  return new Map(implemented.map(([name, fn]): [number, HelperDef] => {
+    const call = directCalls[name];
+    const def = { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] };
+    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: call }];
+  }));
 }
 
 /** The kfuncs every object gets, by name. kernel/bpf/bpf_iter.c (open-coded iterators). */

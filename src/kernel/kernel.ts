@@ -5,8 +5,8 @@
  */
 import { MAP_HANDLE_HI } from '../addresses.js';
 import { MemoryAccessError } from '../errors.js';
-import { fromU64, toU64 } from '../int64.js';
-import { AddressSpace } from '../memory.js';
+import { fromU64, splitU64Into, toU64 } from '../int64.js';
+import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { ShadowStack } from '../runtime.js';
 import { EventLog } from '../events.js';
 import type { BpfMap } from '../maps/base.js';
@@ -86,8 +86,14 @@ export class SimKernel {
   runContext: unknown;
   private readonly maps: BpfMap[] = [];
   private readonly clockMode: 'virtual' | 'real';
-  private clockNs: bigint;
-  private readonly clockStep: bigint;
+  /**
+   * The virtual clock's reading and step as int32 halves: ktime helpers read it on every call,
+   * and (lo, hi) arithmetic allocates no BigInt. It counts as a u64 (wraps after 584 years).
+   */
+  private clockLo: number;
+  private clockHi: number;
+  private readonly stepLo: number;
+  private readonly stepHi: number;
   private rngState: number;
 
   constructor(options: KernelOptions = {}) {
@@ -100,8 +106,8 @@ export class SimKernel {
     this.tgid = this.currentTask.tgid;
     this.objects = new KernelObjects(this.memory, this.nrCpus, this.currentTask, this.cpu);
     this.clockMode = options.clock ?? 'virtual';
-    this.clockNs = options.clockStartNs ?? 1_000_000_000n;
-    this.clockStep = options.clockStepNs ?? 1_000n;
+    [this.clockLo, this.clockHi] = fromU64(u64Option('clockStartNs', options.clockStartNs ?? 1_000_000_000n));
+    [this.stepLo, this.stepHi] = fromU64(u64Option('clockStepNs', options.clockStepNs ?? 1_000n));
     this.rngState = (options.seed ?? 1) >>> 0 || 1;
     this.hz = options.hz ?? 250;
     if (!Number.isInteger(this.hz) || this.hz < 1) throw new RangeError('hz must be a positive integer');
@@ -158,9 +164,27 @@ export class SimKernel {
 
   ktimeNs(): bigint {
     if (this.clockMode === 'real') return process.hrtime.bigint();
-    const now = this.clockNs;
-    this.clockNs += this.clockStep;
+    const now = toU64(this.clockLo, this.clockHi);
+    this.tick();
     return now;
+  }
+
+  /** ktimeNs as a helper's direct form: the reading's halves to a[0], a[1] (no BigInt on the virtual clock). */
+  ktimeInto(a: Int32Array): void {
+    if (this.clockMode === 'real') {
+      splitU64Into(process.hrtime.bigint(), a, 0);
+      return;
+    }
+    a[0] = this.clockLo;
+    a[1] = this.clockHi;
+    this.tick();
+  }
+
+  /** The virtual clock advances by its step. */
+  private tick(): void {
+    const lo = this.clockLo;
+    this.clockLo = (lo + this.stepLo) | 0;
+    this.clockHi = (this.clockHi + this.stepHi + ((lo >>> 0) + (this.stepLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
   }
 
   /**
@@ -168,12 +192,13 @@ export class SimKernel {
    * against it, spec §6.3): the virtual clock's current value, or the host's monotonic clock.
    */
   clockNow(): bigint {
-    return this.clockMode === 'real' ? process.hrtime.bigint() : this.clockNs;
+    return this.clockMode === 'real' ? process.hrtime.bigint() : toU64(this.clockLo, this.clockHi);
   }
 
   /** Moves the virtual clock to `ns` if that is later (timers firing); no-op on a real clock. */
   advanceClockTo(ns: bigint): void {
-    if (this.clockMode === 'virtual' && ns > this.clockNs) this.clockNs = ns;
+    if (this.clockMode !== 'virtual' || ns <= toU64(this.clockLo, this.clockHi)) return;
+    [this.clockLo, this.clockHi] = fromU64(ns > U64_MAX ? U64_MAX : ns); // a u64: it stops at its maximum rather than wrap back
   }
 
   get virtualClock(): boolean { return this.clockMode === 'virtual'; }
@@ -217,10 +242,23 @@ export class SimKernel {
    * at once and keeps nothing; a MemoryAccessError at `index` otherwise.
    */
   viewOrFail(index: number, lo: number, hi: number, len: number): Uint8Array {
-    const region = this.memory.find(lo, hi, len);
-    if (!region) throw this.memory.outOfBounds(index, 'read', lo, hi, Math.max(len, 1));
+    const region = this.regionOrFail(index, lo, hi, len);
     const off = (lo >>> 0) - region.start;
     return region.bytes.subarray(off, off + len);
+  }
+
+  /** readOrFail for an address held as (lo, hi) int32 halves: a copy of the bytes. */
+  copyOrFail(index: number, lo: number, hi: number, len: number): Uint8Array {
+    const region = this.regionOrFail(index, lo, hi, len);
+    const off = (lo >>> 0) - region.start;
+    return region.bytes.slice(off, off + len);
+  }
+
+  /** The region holding `len` bytes at (lo, hi), which a helper must read; a MemoryAccessError at `index` otherwise. */
+  regionOrFail(index: number, lo: number, hi: number, len: number): MemoryRegion {
+    const region = this.memory.find(lo, hi, len);
+    if (!region) throw this.memory.outOfBounds(index, 'read', lo, hi, Math.max(len, 1));
+    return region;
   }
 
   writeOrFail(index: number, address: bigint, bytes: Uint8Array): void {
@@ -231,4 +269,12 @@ export class SimKernel {
     const [lo, hi] = fromU64(address);
     return this.memory.outOfBounds(index, access, lo, hi, Math.max(len, 1));
   }
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A clock option, which must be a u64. */
+function u64Option(name: string, v: bigint): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new RangeError(`${name} must be a bigint in 0..2^64 - 1`);
+  return v;
 }

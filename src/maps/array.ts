@@ -3,6 +3,7 @@
  * round_up(value_size, 8) in one region; a per-CPU array has one such region per CPU. All
  * elements always exist and start zeroed (an ARRAY may start from `initialValue`).
  */
+import { out } from '../int64.js';
 import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { hexBytes } from '../text.js';
 import { BPF_EXIST, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, EPERM } from '../uapi.js';
@@ -64,6 +65,14 @@ export class ArrayMap extends BpfMap {
   lookupElem(key: Uint8Array, cpu: number): bigint {
     const index = keyIndex(key);
     return index < this.spec.maxEntries ? this.address(index, cpu) : 0n;
+  }
+
+  override lookupElemAt(bytes: Uint8Array, offset: number, cpu: number): number {
+    const index = (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0; // keyIndex
+    if (index >= this.spec.maxEntries) { out.hi = 0; return 0; }
+    const region = this.copies[this.percpu ? cpu : 0];
+    out.hi = region.hi;
+    return (region.start + index * this.stride) | 0;
   }
 
   updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {

@@ -6,6 +6,7 @@
  */
 import { MapError } from '../errors.js';
 import type { AddressSpace, MemoryRegion } from '../memory.js';
+import { out, splitU64Into } from '../int64.js';
 import { hexBytes } from '../text.js';
 import {
   BPF_ANY, BPF_F_LOCK, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -26,6 +27,9 @@ export interface MapOptions {
    */
   readonly hashSeed?: number;
 }
+
+/** lookupElemAt's split of a BigInt address. */
+const HALVES = new Int32Array(2);
 
 export abstract class BpfMap {
   /** Size of a value as the bpf() syscall exchanges it: all CPUs' copies for per-CPU maps. */
@@ -84,6 +88,17 @@ export abstract class BpfMap {
 
   /** bpf_map_lookup_elem: the simulated address of the value (this CPU's copy), or 0n. */
   abstract lookupElem(key: Uint8Array, cpu: number): bigint;
+  /**
+   * lookupElem for the engines' direct helper path, without BigInt: the key is the keySize
+   * bytes at `bytes[offset]` (program memory, read now and not kept); returns the address's low
+   * half and leaves its high half in int64's `out.hi` (0 and 0 for NULL). Types with a
+   * cheaper form override it; the rest go through lookupElem.
+   */
+  lookupElemAt(bytes: Uint8Array, offset: number, cpu: number): number {
+    splitU64Into(this.lookupElem(bytes.subarray(offset, offset + this.spec.keySize), cpu), HALVES, 0);
+    out.hi = HALVES[1];
+    return HALVES[0];
+  }
   /** bpf_map_update_elem: 0 or a negative errno. Per-CPU maps write only `cpu`'s copy. */
   abstract updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** bpf_map_delete_elem: 0 or a negative errno. */

@@ -26,7 +26,8 @@
  * not (htab_lru_map_lookup_elem_sys). An update or delete runs on a CPU: a program's on the
  * kernel's current CPU, a host (syscall) one on `hostCpu` (default 0).
  */
-import { AddressSpace } from '../memory.js';
+import { out } from '../int64.js';
+import { AddressSpace, type MemoryRegion } from '../memory.js';
 import { BpfMap, keyString } from './base.js';
 
 /** A key as the table holds it (tableKey). */
@@ -44,6 +45,7 @@ function tableKey(key: Uint8Array): TableKey {
   }
   return keyString(key);
 }
+import { KeyIndex } from './key-index.js';
 import { Lru, type LruNode } from './lru.js';
 import { flagsValue, flagsWithoutLock, hasLockFlag, roundUp8, type MapSpec } from './types.js';
 import {
@@ -61,6 +63,9 @@ export interface Slot {
   readonly offset: number;
   /** Each CPU's address of the value. */
   readonly addrs: readonly bigint[];
+  /** The same addresses as int32 halves, for lookups that hand them to registers. */
+  readonly addrLo: readonly number[];
+  readonly addrHi: readonly number[];
 }
 
 interface Element {
@@ -85,7 +90,7 @@ export class SlotPool {
   private chunks = 0;
 
   constructor(
-    private readonly map: (label: string, bytes: Uint8Array) => { bytes: Uint8Array; address: (off: number) => bigint },
+    private readonly map: (label: string, bytes: Uint8Array) => MemoryRegion,
     private readonly label: string,
     private readonly capacity: number,
     private readonly stride: number,
@@ -115,7 +120,10 @@ export class SlotPool {
     // Pushed high to low so that pop() hands out ascending addresses.
     for (let i = n - 1; i >= 0; i--) {
       const offset = i * this.stride;
-      this.free.push({ bytes, offset, addrs: copies.map((c) => c.address(offset)) });
+      this.free.push({
+        bytes, offset, addrs: copies.map((c) => AddressSpace.address(c, offset)),
+        addrLo: copies.map((c) => (c.start + offset) | 0), addrHi: copies.map((c) => c.hi),
+      });
     }
     this.created += n;
   }
@@ -125,6 +133,8 @@ export class HashMap extends BpfMap {
   readonly lru: boolean;
   private readonly stride: number;
   private readonly table = new Map<TableKey, Element>();
+  /** Keys of at most 8 bytes: the table's copy that program lookups read (./key-index.ts). */
+  private readonly index?: KeyIndex<Element>;
   private readonly pool: SlotPool;
   private first: Element | null = null;
   private last: Element | null = null;
@@ -140,11 +150,8 @@ export class HashMap extends BpfMap {
     this.lru = t === BPF_MAP_TYPE_LRU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
     this.effectiveMaxEntries = maxEntries;
     this.stride = roundUp8(spec.valueSize);
-    const mapChunk = (label: string, bytes: Uint8Array) => {
-      const region = this.mapRegion(label, bytes);
-      return { bytes: region.bytes, address: (off: number) => AddressSpace.address(region, off) };
-    };
-    this.pool = new SlotPool(mapChunk, `map value of ${spec.name}`, maxEntries, this.stride, this.percpu ? nrCpus : 1);
+    if (spec.keySize <= 8) this.index = new KeyIndex(spec.keySize, this.percpu ? nrCpus : 1, this.lru);
+    this.pool = new SlotPool((label, bytes) => this.mapRegion(label, bytes), `map value of ${spec.name}`, maxEntries, this.stride, this.percpu ? nrCpus : 1);
     if (this.lru) {
       this.lruLists = new Lru<Element, Slot>(maxEntries, nrCpus, (spec.flags & BPF_F_NO_COMMON_LRU) !== 0, {
         newSlot: () => this.pool.take() as Slot,
@@ -185,6 +192,17 @@ export class HashMap extends BpfMap {
     if (e === undefined) return 0n;
     if (e.node) e.node.ref = true; // htab_lru_map_lookup_elem sets the reference bit
     return e.slot.addrs[this.percpu ? cpu : 0];
+  }
+
+  override lookupElemAt(bytes: Uint8Array, offset: number, cpu: number): number {
+    const index = this.index;
+    if (index === undefined) return super.lookupElemAt(bytes, offset, cpu);
+    const at = index.find(bytes, offset);
+    if (at < 0) { out.hi = 0; return 0; }
+    if (this.lru) (index.item(at).node as LruNode<Element, Slot>).ref = true; // as lookupElem
+    const w = index.entries, v = at + (this.percpu ? 2 + 2 * cpu : 2);
+    out.hi = w[v + 1];
+    return w[v];
   }
 
   updateElem(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
@@ -308,6 +326,7 @@ export class HashMap extends BpfMap {
         if (old.prev) old.prev.next = e; else this.first = e;
         if (old.next) old.next.prev = e; else this.last = e;
         this.table.set(tkey, e);
+        this.index?.set(e.key, e.slot.addrLo, e.slot.addrHi, e);
         (old.node as LruNode<Element, Slot>).elem = null;
         lru.pushFree(old.node as LruNode<Element, Slot>);
       }
@@ -320,6 +339,7 @@ export class HashMap extends BpfMap {
     if (this.last) this.last.next = e; else this.first = e;
     this.last = e;
     this.table.set(e.tkey, e);
+    this.index?.set(e.key, e.slot.addrLo, e.slot.addrHi, e);
     this.onCountChange?.(this.table.size);
   }
 
@@ -375,6 +395,7 @@ export class HashMap extends BpfMap {
 
   private unlink(e: Element): void {
     this.table.delete(e.tkey);
+    this.index?.delete(e.key);
     if (e.prev) e.prev.next = e.next; else this.first = e.next;
     if (e.next) e.next.prev = e.prev; else this.last = e.prev;
     this.onCountChange?.(this.table.size);

@@ -42,12 +42,8 @@ export class LpmTrieMap extends BpfMap {
     super(spec, memory, nrCpus);
     this.dataSize = spec.keySize - 4;
     this.maxPrefixlen = this.dataSize * 8;
-    const mapChunk = (label: string, bytes: Uint8Array) => {
-      const region = this.mapRegion(label, bytes);
-      return { bytes: region.bytes, address: (off: number) => AddressSpace.address(region, off) };
-    };
     // One more slot than entries: a replacement takes its new node before freeing the old one.
-    this.pool = new SlotPool(mapChunk, `map value of ${spec.name}`, spec.maxEntries + 1, roundUp8(spec.valueSize), 1);
+    this.pool = new SlotPool((label, bytes) => this.mapRegion(label, bytes), `map value of ${spec.name}`, spec.maxEntries + 1, roundUp8(spec.valueSize), 1);
   }
 
   /** Number of entries (intermediate nodes not counted). */
