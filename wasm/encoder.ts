@@ -34,22 +34,31 @@ export const Op = {
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
 
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
+
 /** A growable byte buffer with LEB128 writers. */
 class Bytes {
   private buf = new Uint8Array(256);
   length = 0;
 
+  /** Room for `n` more bytes. */
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
+  }
+
   byte(b: number): void {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.length === this.buf.length) this.room(1);
     this.buf[this.length++] = b;
   }
 
   bytes(bs: ArrayLike<number>): void {
-    for (let i = 0; i < bs.length; i++) this.byte(bs[i]);
+    this.room(bs.length);
+    this.buf.set(bs, this.length);
+    this.length += bs.length;
   }
 
   u32(v: number): void {
@@ -84,9 +93,8 @@ class Bytes {
   }
 
   f64(v: number): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v, true);
-    this.bytes(b);
+    F64_VIEW.setFloat64(0, v, true);
+    this.bytes(F64_BYTES);
   }
 
   name(s: string): void {
