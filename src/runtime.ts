@@ -58,6 +58,12 @@ export interface HelperDef {
   readonly direct?: DirectFn;
   /** Arguments (1..5) that are callbacks (ARG_PTR_TO_FUNC): checked at load as the verifier does. */
   readonly callbackArgs?: readonly number[];
+  /**
+   * The native writes no memory a program can reach, maps or unmaps none and calls no BPF
+   * code; it reads program memory only in the regions its arguments point into (a map lookup, a
+   * clock). An engine that keeps copies of program memory (wasm/) may keep them across it.
+   */
+  readonly neutral?: boolean;
 }
 
 /** Helpers by id and kfuncs by BTF id (the loader maps kfunc names to ids). */

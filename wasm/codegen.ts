@@ -30,7 +30,7 @@ import { xopName } from '../src/isa/xop-names.js';
 import { CONST_BASE, Decoded } from '../src/lower.js';
 import { ExTableEntry, FunctionPlan, NativeSite, stackDirectAt } from '../src/codegen/plan.js';
 import { Body, F64, I32, I64, ModuleBuilder, Op } from './encoder.js';
-import { EX, HEAP_BASE, PT_READ, PT_WRITE, REGS, WIN, WIN_READ, WIN_WRITE } from './layout.js';
+import { EX, HEAP_BASE, PT_READ, PT_WRITE, REGS, WIN, WIN_BYTES, WIN_CACHE, WIN_READ, WIN_WRITE, WINDOWS } from './layout.js';
 
 /** The imports the engine gives the module (module "x"), in index order. */
 export const IMPORTS = [
@@ -314,17 +314,23 @@ function genFunction(code: Decoded, plan: FunctionPlan, cx: Context): Body {
     const address = (base: number, size: number, write: boolean, slow: () => void) => {
       getReg(base).i64(off).op(Op.i64_add).set(a);
       const generic = () => {
-        // The window: the last mirrored region, its valid start offsets per size (0: none).
-        w.get(a).i32(0).mem(Op.i64_load, WIN).op(Op.i64_sub).tee(d)
-          .i32(0).mem(Op.i64_load, (write ? WIN_WRITE : WIN_READ) + WIN_SLOT[size]).op(Op.i64_lt_u);
+        // The window of the region resolved last, then the cache entry of the address's upper half:
+        // a mirrored region's valid start offsets per size (0: none).
+        const slot = (write ? WIN_WRITE : WIN_READ) + WIN_SLOT[size];
+        w.get(a).i32(0).mem(Op.i64_load, WIN).op(Op.i64_sub).tee(d).i32(0).mem(Op.i64_load, WIN + slot).op(Op.i64_lt_u);
         w.open(Op.if, undefined, I32).i32(0).mem(Op.i32_load, WIN + 8).get(d).op(Op.i32_wrap_i64).op(Op.i32_add);
+        w.else();
+        w.get(a).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(WINDOWS - 1).op(Op.i32_and).i32(WIN_BYTES).op(Op.i32_mul).set(t);
+        w.get(a).get(t).mem(Op.i64_load, WIN_CACHE).op(Op.i64_sub).tee(d).get(t).mem(Op.i64_load, WIN_CACHE + slot).op(Op.i64_lt_u);
+        w.open(Op.if, undefined, I32).get(t).mem(Op.i32_load, WIN_CACHE + 8).get(d).op(Op.i32_wrap_i64).op(Op.i32_add);
         w.else();
         // The current frame and its callers': [r10 - 512, top of the stack).
         w.get(a).get(sfl).op(Op.i64_sub).tee(d).get(slen).i64(size - 1).op(Op.i64_sub).op(Op.i64_lt_u);
         w.open(Op.if, undefined, I32).get(fpb).get(d).op(Op.i32_wrap_i64).op(Op.i32_add);
         w.else();
         slow();
-          w.end();
+        w.end();
+        w.end();
         w.end();
       };
       if (!options.arena) { generic(); return; }

@@ -135,14 +135,22 @@ export class WasmProgram extends EngineShell {
     for (let k = 0; k < 20; k++) regs[k] = i32[(REGS >> 2) + k];
   }
 
-  /** A native runs: memory written back and dropped first; r0 and the frames come back after. */
+  /**
+   * A native runs: memory written back and the mirrors dropped first (the frames copied in
+   * again after), or for a neutral one only what it may read written back; then r0.
+   */
   private invoke(def: HelperDef, pc: number, depth: number): void {
     this.regsOut();
-    this.mirrors.flush();
-    this.mirrors.drop();
     this.pcs[depth] = pc;
-    this.invokeNative(def, pc, depth);
-    this.mirrors.enter(depth);
+    if (def.neutral === true) { // it only reads what its arguments point to: the mirrors stay
+      this.mirrors.flushArgs(this.regs);
+      this.invokeNative(def, pc, depth);
+    } else {
+      this.mirrors.flush();
+      this.mirrors.drop();
+      this.invokeNative(def, pc, depth);
+      this.mirrors.enter(depth);
+    }
     const i32 = this.heap.i32;
     i32[REGS >> 2] = this.regs[0];
     i32[(REGS >> 2) + 1] = this.regs[1];

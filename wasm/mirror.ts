@@ -20,7 +20,7 @@ import { PAGE_SIZE } from '../src/uapi.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../src/isa/opcodes.js';
 import { MemoryRegion } from '../src/memory.js';
 import { STACK_BYTES } from '../src/shell.js';
-import { HEAP_BASE, PT_READ, PT_WRITE, WIN, WIN_END, WIN_READ, WIN_WRITE } from './layout.js';
+import { HEAP_BASE, PT_READ, PT_WRITE, WIN, WIN_BYTES, WIN_CACHE, WIN_READ, WIN_WRITE, WINDOWS } from './layout.js';
 
 /** Largest region mirrored (larger ones stay direct). */
 const MAX_MIRROR = 64 << 20;
@@ -96,7 +96,10 @@ export class Mirrors {
   /** Arena page-table entries set in the epoch, pages[0..pageCount). */
   private readonly pages: number[] = [];
   private pageCount = 0;
-  private windowSet = false;
+  /** Window entries set in the epoch, windows[0..windowCount), and which are (windowUsed). */
+  private readonly windows = new Int32Array(WINDOWS);
+  private windowCount = 0;
+  private readonly windowUsed = new Uint8Array(WINDOWS);
   private top = HEAP_BASE;
   /** Stack frames mirrored, from frame 0 down. */
   private frames = 0;
@@ -132,6 +135,25 @@ export class Mirrors {
     }
   }
 
+  /**
+   * Writes back what a neutral native (HelperDef.neutral) may read: the mirrored frames and the
+   * dirty mirrors its arguments r1..r5 (`regs`, the register layout) point into. The mirrors stay.
+   */
+  flushArgs(regs: Int32Array): void {
+    if (this.frames > 0) this.stackFrom[this.frames].set(this.heap.stackFrom[this.frames]);
+    for (let k = 0; k < this.count; k++) {
+      const m = this.list[k];
+      if (!m.dirty) continue;
+      for (let r = 1; r <= 5; r++) {
+        const lo = regs[2 * r] >>> 0, hi = regs[2 * r + 1];
+        if (hi === m.hi && lo >= m.start && lo < m.start + m.bytes.length) {
+          m.bytes.set(this.heap.u8.subarray(m.base, m.base + m.bytes.length));
+          break;
+        }
+      }
+    }
+  }
+
   /** Drops every mirror (after a flush): the heap, the window and the page tables are free. */
   drop(): void {
     this.frames = 0;
@@ -143,7 +165,16 @@ export class Mirrors {
       for (let k = 0; k < this.pageCount; k++) { i32[(PT_READ >> 2) + this.pages[k]] = 0; i32[(PT_WRITE >> 2) + this.pages[k]] = 0; }
       this.pageCount = 0;
     }
-    if (this.windowSet) { this.heap.i32.fill(0, WIN >> 2, WIN_END >> 2); this.windowSet = false; }
+    if (this.windowCount > 0) {
+      const i32 = this.heap.i32;
+      i32.fill(0, WIN >> 2, (WIN + WIN_BYTES) >> 2);
+      for (let k = 0; k < this.windowCount; k++) {
+        const e = this.windows[k];
+        i32.fill(0, (WIN_CACHE + e * WIN_BYTES) >> 2, (WIN_CACHE + (e + 1) * WIN_BYTES) >> 2);
+        this.windowUsed[e] = 0;
+      }
+      this.windowCount = 0;
+    }
   }
 
   /** Writes back, then drops the mirrors of the arena pages at these offsets (a page-crossing access goes direct). */
@@ -197,15 +228,22 @@ export class Mirrors {
     if (m.dirty) i32[(PT_WRITE >> 2) + idx] = m.base;
   }
 
+  /** Points the window of the last region and the cache entry of the mirror's address window at it. */
   private setWindow(m: Mirror): void {
-    const i32 = this.heap.i32, w = WIN >> 2;
-    this.windowSet = true;
+    const e = m.hi & (WINDOWS - 1);
+    if (this.windowUsed[e] === 0) { this.windowUsed[e] = 1; this.windows[this.windowCount++] = e; }
+    this.writeWindow(m, WIN);
+    this.writeWindow(m, WIN_CACHE + e * WIN_BYTES);
+  }
+
+  private writeWindow(m: Mirror, at: number): void {
+    const i32 = this.heap.i32, w = at >> 2;
     i32[w] = m.start; i32[w + 1] = m.hi; i32[w + 2] = m.base;
     const len = m.bytes.length;
     for (let k = 0, size = 1; k < 4; k++, size *= 2) {
       const count = len >= size ? len - size + 1 : 0;
-      i32[(WIN_READ >> 2) + 2 * k] = count; i32[(WIN_READ >> 2) + 2 * k + 1] = 0;
-      i32[(WIN_WRITE >> 2) + 2 * k] = m.dirty && m.writable ? count : 0; i32[(WIN_WRITE >> 2) + 2 * k + 1] = 0;
+      i32[w + (WIN_READ >> 2) + 2 * k] = count; i32[w + (WIN_READ >> 2) + 2 * k + 1] = 0;
+      i32[w + (WIN_WRITE >> 2) + 2 * k] = m.dirty && m.writable ? count : 0; i32[w + (WIN_WRITE >> 2) + 2 * k + 1] = 0;
     }
   }
 }

@@ -345,6 +345,9 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
     if (result < 0) throw new RuntimeError(ctx.index, `bpf_ringbuf_${what}: ${hex(ctx.arg(1))} is not an open reservation`);
   };
 
+  // The direct calls that only read their arguments' memory (HelperDef.neutral): not the updates.
+  const NEUTRAL: ReadonlySet<HelperName> = new Set(Object.keys(directCalls).filter((n) => n !== 'map_update_elem' && n !== 'map_delete_elem') as HelperName[]);
+
   // The direct calls' `fn`: the context's halves in a scratch array, r0 read back from it.
   const scratch = new Int32Array(12);
   for (const [name, call] of Object.entries(directCalls) as [HelperName, DirectFn][]) {
@@ -360,7 +363,7 @@ export function createHelpers(kernel: SimKernel): Map<number, HelperDef> {
   return new Map(implemented.map(([name, fn]): [number, HelperDef] => {
     const call = directCalls[name];
     const def = { name: `bpf_${name}`, fn, callbackArgs: CALLBACK_ARGS[name] };
-    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: call }];
+    return [BPF_FUNC[name], call === undefined ? def : { ...def, direct: call, neutral: NEUTRAL.has(name) }];
   }));
 }
 
