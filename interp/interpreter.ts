@@ -86,6 +86,12 @@ const FRAME_WORDS = 11;
 /** Handlers below XOP_JA's are the ALU ops: with LDDW, the only ones that do not end a segment. */
 const FIRST_SEGMENT_END = HANDLER_XOPS.indexOf(XOP_JA);
 const LDDW_HANDLER = HANDLER_XOPS.indexOf(XOP_LDDW);
+/**
+ * The most of the run's allowance `execute` counts down in its int32 `left`; the rest waits in
+ * `extra`. An allowance above 2^31 (no budget) would make `left` a double, which V8 boxes into a
+ * new HeapNumber on every segment.
+ */
+const LEFT_CHUNK = 1 << 30;
 
 /**
  * The last non-stack region the memory unit resolved (a map value, the context, an arena page),
@@ -208,7 +214,8 @@ export class Interpreter extends EngineShell {
     Q.e = -1;
     let qh = 0, qs = 0, qe = -1, qw = false, qv = SV, qb = this.stack.bytes;
 
-    let left = state.left;
+    let left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
+    let extra = state.left - left;
     let pc = startPc;
     let depth = baseDepth;
     let stackLo = stackEnd - MAX_BPF_STACK * (depth + 1);
@@ -219,7 +226,12 @@ export class Interpreter extends EngineShell {
     run: for (;;) {
       // pc starts a segment: charge all of it.
       const cost = COST[pc];
-      if ((left -= cost) < 0) left = this.overLimit(pc, cost, left);
+      if ((left -= cost) < 0) {
+        let total = left + extra;
+        if (total < 0) total = this.overLimit(pc, cost, total);
+        left = (total > LEFT_CHUNK ? LEFT_CHUNK : total) | 0;
+        extra = total - left;
+      }
       for (;;) {
         const w = HANDLER[pc]; // handler | dst << 8 (one load for both)
         const d = w >>> 8;
@@ -227,68 +239,68 @@ export class Interpreter extends EngineShell {
         call: {
           exit: {
             switch (w & 0xff) {
-            // ---- ALU64 (spec §8.2) ----
-            case 0: { // XOP_ADD64
-              const a = V[d], b = V[s];
-              V[d] = (a + b) | 0;
-              V[d + 1] = (V[d + 1] + V[s + 1] + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0;
-              break;
-            }
-            case 1: { // XOP_SUB64
-              const a = V[d], b = V[s];
-              V[d] = (a - b) | 0;
-              V[d + 1] = (V[d + 1] - V[s + 1] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-              break;
-            }
-            case 2: V[d] = mul64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MUL64
-            case 3: V[d] = udiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_DIV64
-            case 4: V[d] = sdiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SDIV64
-            case 5: V[d] |= V[s]; V[d + 1] |= V[s + 1]; break; // XOP_OR64
-            case 6: V[d] &= V[s]; V[d + 1] &= V[s + 1]; break; // XOP_AND64
-            case 7: V[d] = lsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_LSH64
-            case 8: V[d] = rsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_RSH64
-            case 9: V[d] = neg64(V[d], V[d + 1]); V[d + 1] = out.hi; break; // XOP_NEG64
-            case 10: V[d] = umod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MOD64
-            case 11: V[d] = smod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SMOD64
-            case 12: V[d] ^= V[s]; V[d + 1] ^= V[s + 1]; break; // XOP_XOR64
-            case 13: V[d] = V[s]; V[d + 1] = V[s + 1]; break; // XOP_MOV64
-            case 14: V[d] = (V[s] << 24) >> 24; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX8_64
-            case 15: V[d] = (V[s] << 16) >> 16; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX16_64
-            case 16: V[d] = V[s]; V[d + 1] = V[s] >> 31; break; // XOP_MOVSX32_64
-            case 17: V[d] = V[s]; V[d + 1] = 0; break; // XOP_CAST_KERN: wX = wY. spec §1.6
-            case 18: // XOP_CAST_USER: NULL stays NULL, else user_vm_start's upper half. spec §1.6
-              V[d] = V[s]; V[d + 1] = V[s] === 0 ? 0 : userHi; break;
-            case 19: V[d] = arsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_ARSH64
-            case 20: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BSWAP16
-            case 21: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BSWAP32
-            case 22: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BSWAP64
-    
-            // ---- ALU (32-bit; results zero-extend) ----
-            case 23: V[d] = (V[d] + V[s]) | 0; V[d + 1] = 0; break; // XOP_ADD32
-            case 24: V[d] = (V[d] - V[s]) | 0; V[d + 1] = 0; break; // XOP_SUB32
-            case 25: V[d] = Math.imul(V[d], V[s]); V[d + 1] = 0; break; // XOP_MUL32
-            case 26: { const b = V[s] >>> 0; V[d] = b === 0 ? 0 : ((V[d] >>> 0) / b) | 0; V[d + 1] = 0; break; } // XOP_DIV32
-            case 27: V[d] = sdiv32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SDIV32
-            case 28: V[d] |= V[s]; V[d + 1] = 0; break; // XOP_OR32
-            case 29: V[d] &= V[s]; V[d + 1] = 0; break; // XOP_AND32
-            case 30: V[d] <<= V[s] & 31; V[d + 1] = 0; break; // XOP_LSH32
-            case 31: V[d] = V[d] >>> (V[s] & 31) | 0; V[d + 1] = 0; break; // XOP_RSH32
-            case 32: V[d] = -V[d] | 0; V[d + 1] = 0; break; // XOP_NEG32
-            case 33: { const b = V[s] >>> 0; if (b !== 0) V[d] = ((V[d] >>> 0) % b) | 0; V[d + 1] = 0; break; } // XOP_MOD32
-            case 34: V[d] = smod32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SMOD32
-            case 35: V[d] ^= V[s]; V[d + 1] = 0; break; // XOP_XOR32
-            case 36: V[d] = V[s]; V[d + 1] = 0; break; // XOP_MOV32
-            case 37: V[d] = (V[s] << 24) >> 24; V[d + 1] = 0; break; // XOP_MOVSX8_32
-            case 38: V[d] = (V[s] << 16) >> 16; V[d + 1] = 0; break; // XOP_MOVSX16_32
-            case 39: V[d] >>= V[s] & 31; V[d + 1] = 0; break; // XOP_ARSH32
-            // le on a little-endian machine only truncates; be swaps. spec §8.2
-            case 40: V[d] &= 0xffff; V[d + 1] = 0; break; // XOP_LE16
-            case 41: V[d + 1] = 0; break; // XOP_LE32
-            case 42: break; // XOP_LE64
-            case 43: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BE16
-            case 44: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BE32
-            case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
-    
+              // ---- ALU64 (spec §8.2) ----
+              case 0: { // XOP_ADD64
+                const a = V[d], lo = (a + V[s]) | 0;
+                V[d] = lo;
+                V[d + 1] = (V[d + 1] + V[s + 1] + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0; // carry: the sum wrapped
+                break;
+              }
+              case 1: { // XOP_SUB64
+                const a = V[d], b = V[s];
+                V[d] = (a - b) | 0;
+                V[d + 1] = (V[d + 1] - V[s + 1] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+                break;
+              }
+              case 2: V[d] = mul64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MUL64
+              case 3: V[d] = udiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_DIV64
+              case 4: V[d] = sdiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SDIV64
+              case 5: V[d] |= V[s]; V[d + 1] |= V[s + 1]; break; // XOP_OR64
+              case 6: V[d] &= V[s]; V[d + 1] &= V[s + 1]; break; // XOP_AND64
+              case 7: V[d] = lsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_LSH64
+              case 8: V[d] = rsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_RSH64
+              case 9: V[d] = neg64(V[d], V[d + 1]); V[d + 1] = out.hi; break; // XOP_NEG64
+              case 10: V[d] = umod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MOD64
+              case 11: V[d] = smod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SMOD64
+              case 12: V[d] ^= V[s]; V[d + 1] ^= V[s + 1]; break; // XOP_XOR64
+              case 13: V[d] = V[s]; V[d + 1] = V[s + 1]; break; // XOP_MOV64
+              case 14: V[d] = (V[s] << 24) >> 24; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX8_64
+              case 15: V[d] = (V[s] << 16) >> 16; V[d + 1] = V[d] >> 31; break; // XOP_MOVSX16_64
+              case 16: V[d] = V[s]; V[d + 1] = V[s] >> 31; break; // XOP_MOVSX32_64
+              case 17: V[d] = V[s]; V[d + 1] = 0; break; // XOP_CAST_KERN: wX = wY. spec §1.6
+              case 18: // XOP_CAST_USER: NULL stays NULL, else user_vm_start's upper half. spec §1.6
+                V[d] = V[s]; V[d + 1] = V[s] === 0 ? 0 : userHi; break;
+              case 19: V[d] = arsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_ARSH64
+              case 20: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BSWAP16
+              case 21: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BSWAP32
+              case 22: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BSWAP64
+
+              // ---- ALU (32-bit; results zero-extend) ----
+              case 23: V[d] = (V[d] + V[s]) | 0; V[d + 1] = 0; break; // XOP_ADD32
+              case 24: V[d] = (V[d] - V[s]) | 0; V[d + 1] = 0; break; // XOP_SUB32
+              case 25: V[d] = Math.imul(V[d], V[s]); V[d + 1] = 0; break; // XOP_MUL32
+              case 26: { const b = V[s] >>> 0; V[d] = b === 0 ? 0 : ((V[d] >>> 0) / b) | 0; V[d + 1] = 0; break; } // XOP_DIV32
+              case 27: V[d] = sdiv32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SDIV32
+              case 28: V[d] |= V[s]; V[d + 1] = 0; break; // XOP_OR32
+              case 29: V[d] &= V[s]; V[d + 1] = 0; break; // XOP_AND32
+              case 30: V[d] <<= V[s] & 31; V[d + 1] = 0; break; // XOP_LSH32
+              case 31: V[d] = V[d] >>> (V[s] & 31) | 0; V[d + 1] = 0; break; // XOP_RSH32
+              case 32: V[d] = -V[d] | 0; V[d + 1] = 0; break; // XOP_NEG32
+              case 33: { const b = V[s] >>> 0; if (b !== 0) V[d] = ((V[d] >>> 0) % b) | 0; V[d + 1] = 0; break; } // XOP_MOD32
+              case 34: V[d] = smod32(V[d], V[s]); V[d + 1] = 0; break; // XOP_SMOD32
+              case 35: V[d] ^= V[s]; V[d + 1] = 0; break; // XOP_XOR32
+              case 36: V[d] = V[s]; V[d + 1] = 0; break; // XOP_MOV32
+              case 37: V[d] = (V[s] << 24) >> 24; V[d + 1] = 0; break; // XOP_MOVSX8_32
+              case 38: V[d] = (V[s] << 16) >> 16; V[d + 1] = 0; break; // XOP_MOVSX16_32
+              case 39: V[d] >>= V[s] & 31; V[d + 1] = 0; break; // XOP_ARSH32
+              // le on a little-endian machine only truncates; be swaps. spec §8.2
+              case 40: V[d] &= 0xffff; V[d + 1] = 0; break; // XOP_LE16
+              case 41: V[d + 1] = 0; break; // XOP_LE32
+              case 42: break; // XOP_LE64
+              case 43: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BE16
+              case 44: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BE32
+              case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
+
               // ---- JMP: 64-bit compares (spec §8.3); a jump ends its segment ----
               case 46: pc = TARGET[pc]; continue run; // XOP_JA
               case 47: pc = V[d] === V[s] && V[d + 1] === V[s + 1] ? TARGET[pc] : pc + 1; continue run; // XOP_JEQ
@@ -359,9 +371,10 @@ export class Interpreter extends EngineShell {
               case 71: { // XOP_CALL_HELPER
                 const def = helpers.get(IMM[pc]);
                 if (def === undefined) throw this.unknownHelper(pc, IMM[pc]);
-                state.left = left;
+                state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = state.left;
+                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
+                extra = state.left - left;
                 qe = -1;
                 pc++;
                 continue run;
@@ -370,9 +383,10 @@ export class Interpreter extends EngineShell {
               case 73: { // XOP_CALL_KFUNC
                 const def = kfuncs.get(IMM[pc]);
                 if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${IMM[pc]}`);
-                state.left = left;
+                state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = state.left;
+                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
+                extra = state.left - left;
                 qe = -1;
                 pc++;
                 continue run;
@@ -382,9 +396,10 @@ export class Interpreter extends EngineShell {
                 callee = this.functionSlot(lo, hi, pc);
                 if (callee >= 0) break call;
                 const def = this.callxHelper(lo, hi, pc);
-                state.left = left;
+                state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = state.left;
+                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
+                extra = state.left - left;
                 qe = -1;
                 pc++;
                 continue run;
@@ -574,7 +589,7 @@ export class Interpreter extends EngineShell {
             continue;
           }
           // XOP_EXIT, or LD_ABS / LD_IND's hidden exit: back to the caller, or out.
-          if (depth === baseDepth) { state.left = left; return; }
+          if (depth === baseDepth) { state.left = left + extra; return; }
           depth--;
           const f = depth * FRAME_WORDS;
           for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
