@@ -2,13 +2,14 @@
  * The bytecode interpreter.
  *
  * Hot-path design (measured with `npm run bench`):
- * - Registers and every instruction's constant live in one Int32Array `V` as (lo, hi) pairs:
- *   r0..r10 at V[0..21], then one pair per slot for that slot's immediate. A K-form
- *   instruction's operand index points at its own constant, an X-form's at the register, so
- *   both forms run the same code and the switch has one case per operation.
- * - Instructions are predecoded into typed arrays indexed by slot, with a synthetic opcode that
- *   folds the variant fields (signed div/mod, movsx width, atomic op, call kind) into the
- *   switch key, as cilium/ebpf does for its OpCode.
+ * - Registers and the predecoded instructions live in one Int32Array `V`: r0..r10 at
+ *   V[0..21] as (lo, hi) pairs, then SLOT_WORDS words per slot (see the constructor), among
+ *   them the slot's constant. A K-form instruction's operand index points at its own constant,
+ *   an X-form's at the register, so both forms run the same code and the switch has one case
+ *   per operation. One array, because V8 checks each typed array an iteration touches.
+ * - Instructions are dispatched on a handler number derived from a synthetic opcode that folds
+ *   the variant fields (signed div/mod, movsx width, atomic op, call kind) into the switch
+ *   key, as cilium/ebpf does for its OpCode.
  * - 64-bit arithmetic is done on int32 halves (src/int64.ts); nothing allocates and nothing
  *   uses BigInt per instruction.
  * - The instruction budget is charged once per segment (segmentCosts), not per instruction.
@@ -101,42 +102,58 @@ const LEFT_CHUNK = 1 << 30;
 interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Array; w: boolean }
 
 /**
+ * Slot p's words start at V[CODE_BASE + SLOT_WORDS * p]: +0 the handler number (HANDLER_XOPS)
+ * with 2 * dst in bits 8..15, +1 the second operand's index in V, +2 off, +3 the jump or call
+ * target, +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant (lo, hi). `execute`
+ * spells these offsets as literals and the stride as `<< 3`.
+ */
+const CODE_BASE = 24;
+const SLOT_WORDS = 8;
+
+/**
  * The instruction budget is charged per segment, as the JIT does: a segment runs from where
  * control enters it to the first instruction that is not ALU or LDDW (a jump, call, exit or memory
  * access). So a run stopped by its budget has made exactly the calls and memory accesses of one
- * counted instruction by instruction. cost[slot] = the instructions from `slot` to its segment's end.
+ * counted instruction by instruction. The cost word of a slot = the instructions from it to its
+ * segment's end.
  */
-function segmentCosts(handler: Int32Array): Int32Array {
-  const n = handler.length;
-  const cost = new Int32Array(n);
+function setSegmentCosts(V: Int32Array, n: number): void {
   for (let p = n - 1; p >= 0; p--) {
-    const h = handler[p] & 0xff;
+    const i = CODE_BASE + SLOT_WORDS * p;
+    const h = V[i] & 0xff;
     const next = p + (h === LDDW_HANDLER ? 2 : 1);
-    cost[p] = (h < FIRST_SEGMENT_END || h === LDDW_HANDLER) && next < n ? 1 + cost[next] : 1;
+    V[i + 5] = (h < FIRST_SEGMENT_END || h === LDDW_HANDLER) && next < n ? 1 + V[i + 5 + SLOT_WORDS * (next - p)] : 1;
   }
-  return cost;
 }
 
 export class Interpreter extends EngineShell {
+  /** The registers, then the words of each slot (CODE_BASE). */
   private readonly V: Int32Array;
   private readonly frames_ = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
   private stopped = false;
-  /** The handler number of each slot (see HANDLER_XOPS), with the slot's 2 * dst in bits 8..15. */
-  private readonly handler: Int32Array;
-  /** Instructions from each slot to the end of its segment (segmentCosts). */
-  private readonly cost: Int32Array;
   private readonly Q: RegionCache;
   private readonly mu: MemoryUnit;
 
   constructor(kind: EngineKind, code: Decoded, env: ExecEnv) {
-    // Registers and constants share one array: r0..r10 first, where natives see them.
-    const V = new Int32Array(CONST_BASE + code.consts.length);
+    // Registers and code share one array: r0..r10 first, where natives see them.
+    const n = code.slotCount;
+    const V = new Int32Array(CODE_BASE + SLOT_WORDS * n);
     super(kind, code, env, V.subarray(0, REGISTER_WORDS));
     this.V = V;
-    V.set(code.consts, CONST_BASE);
-    this.handler = Int32Array.from(code.xop, (x, slot) => (HANDLER_OF.get(x) ?? DEFAULT_HANDLER) | (code.dst[slot] << 8));
-    this.cost = segmentCosts(this.handler);
+    for (let p = 0; p < n; p++) {
+      const i = CODE_BASE + SLOT_WORDS * p;
+      const src = code.src[p];
+      V[i] = (HANDLER_OF.get(code.xop[p]) ?? DEFAULT_HANDLER) | (code.dst[p] << 8);
+      // A constant operand (index CONST_BASE + 2 * slot in the lowering) is the slot's own words 6, 7.
+      V[i + 1] = src >= CONST_BASE ? CODE_BASE + SLOT_WORDS * ((src - CONST_BASE) >> 1) + 6 : src;
+      V[i + 2] = code.off[p];
+      V[i + 3] = code.target[p];
+      V[i + 4] = code.imm[p];
+      V[i + 6] = code.consts[2 * p];
+      V[i + 7] = code.consts[2 * p + 1];
+    }
+    setSegmentCosts(V, n);
     const Q: RegionCache = { h: 0, s: 0, e: -1, v: this.stack.view, b: this.stack.bytes, w: false };
     this.Q = Q;
     this.mu = this.memoryUnit((h, start, b, v, w) => { Q.h = h; Q.s = start; Q.e = start + b.length; Q.b = b; Q.v = v; Q.w = w; });
@@ -191,9 +208,7 @@ export class Interpreter extends EngineShell {
 
   /** Runs from `startPc` until the frame at `baseDepth` exits. */
   protected execute(startPc: number, baseDepth: number): void {
-    const { xop: XOP, src: SRC, off: OFF, target: TARGET, imm: IMM } = this.code;
-    const HANDLER = this.handler;
-    const COST = this.cost;
+    const XOP = this.code.xop;
     const V = this.V;
     const env = this.env;
     const frames = this.frames_;
@@ -201,7 +216,7 @@ export class Interpreter extends EngineShell {
     const kfuncs = env.natives.kfuncs;
     const context = env.context;
     const state = this.state;
-    const mayGotoBudget = state.mayGotoBudget;
+    const mayGotoBudget = state.mayGotoBudget | 0;
     const userHi = userHiOf(env.arena);
     // The memory unit resolves what the two inline checks below miss; -1 means an arena fault
     // was fixed up (a load's destination is zeroed, a store dropped).
@@ -216,16 +231,16 @@ export class Interpreter extends EngineShell {
 
     let left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
     let extra = state.left - left;
-    let pc = startPc;
-    let depth = baseDepth;
-    let stackLo = stackEnd - MAX_BPF_STACK * (depth + 1);
+    let pc = startPc | 0;
+    let depth = baseDepth | 0;
+    let stackLo = (stackEnd - MAX_BPF_STACK * (depth + 1)) | 0;
     let mayGoto = mayGotoBudget;
     let mayGotoRefills = 0;
     let callee = 0;
 
     run: for (;;) {
       // pc starts a segment: charge all of it.
-      const cost = COST[pc];
+      const cost = V[CODE_BASE + (pc << 3) + 5];
       if ((left -= cost) < 0) {
         let total = left + extra;
         if (total < 0) total = this.overLimit(pc, cost, total);
@@ -233,9 +248,10 @@ export class Interpreter extends EngineShell {
         extra = total - left;
       }
       for (;;) {
-        const w = HANDLER[pc]; // handler | dst << 8 (one load for both)
+        const i = CODE_BASE + (pc << 3); // pc's words
+        const w = V[i]; // handler | dst << 8 (one load for both)
         const d = w >>> 8;
-        const s = SRC[pc];
+        const s = V[i + 1];
         call: {
           exit: {
             switch (w & 0xff) {
@@ -302,75 +318,75 @@ export class Interpreter extends EngineShell {
               case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
 
               // ---- JMP: 64-bit compares (spec §8.3); a jump ends its segment ----
-              case 46: pc = TARGET[pc]; continue run; // XOP_JA
-              case 47: pc = V[d] === V[s] && V[d + 1] === V[s + 1] ? TARGET[pc] : pc + 1; continue run; // XOP_JEQ
-              case 48: pc = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? TARGET[pc] : pc + 1; continue run; // XOP_JNE
-              case 49: pc = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? TARGET[pc] : pc + 1; continue run; // XOP_JSET
+              case 46: pc = V[i + 3]; continue run; // XOP_JA
+              case 47: pc = V[d] === V[s] && V[d + 1] === V[s + 1] ? V[i + 3] : pc + 1; continue run; // XOP_JEQ
+              case 48: pc = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? V[i + 3] : pc + 1; continue run; // XOP_JNE
+              case 49: pc = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? V[i + 3] : pc + 1; continue run; // XOP_JSET
               case 50: { // XOP_JGT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 51: { // XOP_JGE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 52: { // XOP_JLT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 53: { // XOP_JLE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 54: { // XOP_JSGT
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 55: { // XOP_JSGE
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 56: { // XOP_JSLT
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
               case 57: { // XOP_JSLE
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? TARGET[pc] : pc + 1;
+                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
                 continue run;
               }
 
               // ---- JMP32: compares of the low halves ----
-              case 58: pc = TARGET[pc]; continue run; // XOP_GOTOL
-              case 59: pc = V[d] === V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JEQ32
-              case 60: pc = V[d] !== V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JNE32
-              case 61: pc = (V[d] & V[s]) !== 0 ? TARGET[pc] : pc + 1; continue run; // XOP_JSET32
-              case 62: pc = (V[d] >>> 0) > (V[s] >>> 0) ? TARGET[pc] : pc + 1; continue run; // XOP_JGT32
-              case 63: pc = (V[d] >>> 0) >= (V[s] >>> 0) ? TARGET[pc] : pc + 1; continue run; // XOP_JGE32
-              case 64: pc = (V[d] >>> 0) < (V[s] >>> 0) ? TARGET[pc] : pc + 1; continue run; // XOP_JLT32
-              case 65: pc = (V[d] >>> 0) <= (V[s] >>> 0) ? TARGET[pc] : pc + 1; continue run; // XOP_JLE32
-              case 66: pc = V[d] > V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JSGT32
-              case 67: pc = V[d] >= V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JSGE32
-              case 68: pc = V[d] < V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JSLT32
-              case 69: pc = V[d] <= V[s] ? TARGET[pc] : pc + 1; continue run; // XOP_JSLE32
+              case 58: pc = V[i + 3]; continue run; // XOP_GOTOL
+              case 59: pc = V[d] === V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JEQ32
+              case 60: pc = V[d] !== V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JNE32
+              case 61: pc = (V[d] & V[s]) !== 0 ? V[i + 3] : pc + 1; continue run; // XOP_JSET32
+              case 62: pc = (V[d] >>> 0) > (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JGT32
+              case 63: pc = (V[d] >>> 0) >= (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JGE32
+              case 64: pc = (V[d] >>> 0) < (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JLT32
+              case 65: pc = (V[d] >>> 0) <= (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JLE32
+              case 66: pc = V[d] > V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSGT32
+              case 67: pc = V[d] >= V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSGE32
+              case 68: pc = V[d] < V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSLT32
+              case 69: pc = V[d] <= V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSLE32
 
               case 70: // XOP_MAY_GOTO: jump once this frame's budget is spent. spec §8.3
-                if (mayGoto === 0) { pc = TARGET[pc]; continue run; }
-                if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, pc, depth);
+                if (mayGoto === 0) { pc = V[i + 3]; continue run; }
+                if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, pc, depth) | 0;
                 pc++;
                 continue run;
 
               // ---- calls and exit ----
               case 71: { // XOP_CALL_HELPER
-                const def = helpers.get(IMM[pc]);
-                if (def === undefined) throw this.unknownHelper(pc, IMM[pc]);
+                const def = helpers.get(V[i + 4]);
+                if (def === undefined) throw this.unknownHelper(pc, V[i + 4]);
                 state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
                 left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
@@ -379,10 +395,10 @@ export class Interpreter extends EngineShell {
                 pc++;
                 continue run;
               }
-              case 72: callee = TARGET[pc]; break call; // XOP_CALL_LOCAL
+              case 72: callee = V[i + 3]; break call; // XOP_CALL_LOCAL
               case 73: { // XOP_CALL_KFUNC
-                const def = kfuncs.get(IMM[pc]);
-                if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${IMM[pc]}`);
+                const def = kfuncs.get(V[i + 4]);
+                if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${V[i + 4]}`);
                 state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
                 left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
@@ -393,7 +409,7 @@ export class Interpreter extends EngineShell {
               }
               case 74: { // XOP_CALLX: a code address (local call) or a helper id
                 const lo = V[d], hi = V[d + 1];
-                callee = this.functionSlot(lo, hi, pc);
+                callee = this.functionSlot(lo, hi, pc) | 0;
                 if (callee >= 0) break call;
                 const def = this.callxHelper(lo, hi, pc);
                 state.left = left + extra;
@@ -410,11 +426,11 @@ export class Interpreter extends EngineShell {
 
               // ---- loads (LDX MEM / MEMSX): the frame's stack, the region cache, else the memory unit ----
               case 77: { // XOP_LDX_W
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 4, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 4, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt32(o, true);
                 }
@@ -423,11 +439,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 78: { // XOP_LDX_H
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getUint16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getUint16(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 2, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 2, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getUint16(o, true);
                 }
@@ -436,11 +452,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 79: { // XOP_LDX_B
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getUint8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qb[t - qs];
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 1, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 1, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.bytes[o];
                 }
@@ -449,13 +465,13 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 80: { // XOP_LDX_DW
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   V[d] = SV.getInt32(t - stackStart, true); V[d + 1] = SV.getInt32(t - stackStart + 4, true);
                 } else if (h === qh && t >= qs && t + 8 <= qe) {
                   V[d] = qv.getInt32(t - qs, true); V[d + 1] = qv.getInt32(t - qs + 4, true);
                 } else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 8, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 8, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o < 0) { V[d] = 0; V[d + 1] = 0; } else { V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); }
                 }
@@ -463,11 +479,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 81: { // XOP_LDXS_W
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 4, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 4, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt32(o, true);
                 }
@@ -476,11 +492,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 82: { // XOP_LDXS_H
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getInt16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getInt16(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 2, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 2, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt16(o, true);
                 }
@@ -489,11 +505,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 83: { // XOP_LDXS_B
-                const t = (V[s] >>> 0) + OFF[pc], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getInt8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qv.getInt8(t - qs);
                 else {
-                  const o = mu.resolve(V[s], h, OFF[pc], 1, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[i + 2], 1, false, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt8(o);
                 }
@@ -504,11 +520,11 @@ export class Interpreter extends EngineShell {
 
               // ---- stores (ST uses its constant as the source) ----
               case 84: { // XOP_STX_W
-                const t = (V[d] >>> 0) + OFF[pc], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) SV.setInt32(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 4 <= qe) qv.setInt32(t - qs, V[s], true);
                 else {
-                  const o = mu.resolve(V[d], h, OFF[pc], 4, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[i + 2], 4, true, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) { mu.view.setInt32(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
@@ -516,11 +532,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 85: { // XOP_STX_H
-                const t = (V[d] >>> 0) + OFF[pc], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) SV.setInt16(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 2 <= qe) qv.setInt16(t - qs, V[s], true);
                 else {
-                  const o = mu.resolve(V[d], h, OFF[pc], 2, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[i + 2], 2, true, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) { mu.view.setInt16(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
@@ -528,11 +544,11 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 86: { // XOP_STX_B
-                const t = (V[d] >>> 0) + OFF[pc], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) SV.setInt8(t - stackStart, V[s]);
                 else if (h === qh && qw && t >= qs && t + 1 <= qe) qb[t - qs] = V[s];
                 else {
-                  const o = mu.resolve(V[d], h, OFF[pc], 1, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[i + 2], 1, true, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) mu.bytes[o] = V[s];
                 }
@@ -540,13 +556,13 @@ export class Interpreter extends EngineShell {
                 continue run;
               }
               case 87: { // XOP_STX_DW
-                const t = (V[d] >>> 0) + OFF[pc], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   SV.setInt32(t - stackStart, V[s], true); SV.setInt32(t - stackStart + 4, V[s + 1], true);
                 } else if (h === qh && qw && t >= qs && t + 8 <= qe) {
                   qv.setInt32(t - qs, V[s], true); qv.setInt32(t - qs + 4, V[s + 1], true);
                 } else {
-                  const o = mu.resolve(V[d], h, OFF[pc], 8, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[i + 2], 8, true, pc, depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) {
                     mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true);
@@ -560,20 +576,20 @@ export class Interpreter extends EngineShell {
               // ---- context fields and legacy packet loads (converted at load) ----
               case 88: // XOP_CTX_LD
                 if (context === undefined) throw noContext(pc);
-                V[d] = context.load(IMM[pc]); V[d + 1] = out.hi;
+                V[d] = context.load(V[i + 4]); V[d + 1] = out.hi;
                 pc++;
                 continue run;
               case 89: // XOP_CTX_ST
                 if (context === undefined) throw noContext(pc);
-                context.store(IMM[pc], V[s], V[s + 1]);
+                context.store(V[i + 4], V[s], V[s + 1]);
                 pc++;
                 continue run;
-              case 90: if (this.loadPacket(IMM[pc], 4, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_W
-              case 91: if (this.loadPacket(IMM[pc], 2, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_H
-              case 92: if (this.loadPacket(IMM[pc], 1, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_B
-              case 93: if (this.loadPacket((V[s] + IMM[pc]) | 0, 4, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_W
-              case 94: if (this.loadPacket((V[s] + IMM[pc]) | 0, 2, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_H
-              case 95: if (this.loadPacket((V[s] + IMM[pc]) | 0, 1, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_B
+              case 90: if (this.loadPacket(V[i + 4], 4, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_W
+              case 91: if (this.loadPacket(V[i + 4], 2, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_H
+              case 92: if (this.loadPacket(V[i + 4], 1, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_B
+              case 93: if (this.loadPacket((V[s] + V[i + 4]) | 0, 4, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_W
+              case 94: if (this.loadPacket((V[s] + V[i + 4]) | 0, 2, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_H
+              case 95: if (this.loadPacket((V[s] + V[i + 4]) | 0, 1, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_B
 
               case 96: throw refusedError(this.code, pc); // XOP_REFUSED
 
