@@ -36,7 +36,7 @@ import {
 } from '../src/isa/xop.js';
 import { xopName, XOPS } from '../src/isa/xop-names.js';
 import {
-  arsh64, bswap16, bswap32, lsh64, mul64, neg64, out, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
+  bswap16, bswap32, mul64, neg64, out, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from '../src/int64.js';
 import { atomicRmw, MemoryUnit } from '../src/engine.js';
 import { CONST_BASE, Decoded, refusedError } from '../src/lower.js';
@@ -209,6 +209,8 @@ export class Interpreter extends EngineShell {
   /** Runs from `startPc` until the frame at `baseDepth` exits. */
   protected execute(startPc: number, baseDepth: number): void {
     const XOP = this.code.xop;
+    // Module constants are read through a hole check each time: this one is read per instruction.
+    const code0 = CODE_BASE;
     const V = this.V;
     const env = this.env;
     const frames = this.frames_;
@@ -240,7 +242,7 @@ export class Interpreter extends EngineShell {
 
     run: for (;;) {
       // pc starts a segment: charge all of it.
-      const cost = V[CODE_BASE + (pc << 3) + 5];
+      const cost = V[code0 + (pc << 3) + 5];
       if ((left -= cost) < 0) {
         let total = left + extra;
         if (total < 0) total = this.overLimit(pc, cost, total);
@@ -248,7 +250,7 @@ export class Interpreter extends EngineShell {
         extra = total - left;
       }
       for (;;) {
-        const i = CODE_BASE + (pc << 3); // pc's words
+        const i = code0 + (pc << 3); // pc's words
         const w = V[i]; // handler | dst << 8 (one load for both)
         const d = w >>> 8;
         const s = V[i + 1];
@@ -273,8 +275,18 @@ export class Interpreter extends EngineShell {
               case 4: V[d] = sdiv64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SDIV64
               case 5: V[d] |= V[s]; V[d + 1] |= V[s + 1]; break; // XOP_OR64
               case 6: V[d] &= V[s]; V[d + 1] &= V[s + 1]; break; // XOP_AND64
-              case 7: V[d] = lsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_LSH64
-              case 8: V[d] = rsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_RSH64
+              case 7: { // XOP_LSH64, inline as in src/int64.ts lsh64 (hot in hashing and parsing code)
+                const n = V[s] & 63, lo = V[d];
+                if (n >= 32) { V[d + 1] = lo << (n - 32); V[d] = 0; }
+                else if (n !== 0) { V[d + 1] = (V[d + 1] << n) | (lo >>> (32 - n)); V[d] = lo << n; }
+                break;
+              }
+              case 8: { // XOP_RSH64, inline as in src/int64.ts rsh64
+                const n = V[s] & 63, hi = V[d + 1];
+                if (n >= 32) { V[d] = (hi >>> (n - 32)) | 0; V[d + 1] = 0; }
+                else if (n !== 0) { V[d] = (V[d] >>> n) | (hi << (32 - n)); V[d + 1] = (hi >>> n) | 0; }
+                break;
+              }
               case 9: V[d] = neg64(V[d], V[d + 1]); V[d + 1] = out.hi; break; // XOP_NEG64
               case 10: V[d] = umod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_MOD64
               case 11: V[d] = smod64(V[d], V[d + 1], V[s], V[s + 1]); V[d + 1] = out.hi; break; // XOP_SMOD64
@@ -286,7 +298,12 @@ export class Interpreter extends EngineShell {
               case 17: V[d] = V[s]; V[d + 1] = 0; break; // XOP_CAST_KERN: wX = wY. spec §1.6
               case 18: // XOP_CAST_USER: NULL stays NULL, else user_vm_start's upper half. spec §1.6
                 V[d] = V[s]; V[d + 1] = V[s] === 0 ? 0 : userHi; break;
-              case 19: V[d] = arsh64(V[d], V[d + 1], V[s] & 63); V[d + 1] = out.hi; break; // XOP_ARSH64
+              case 19: { // XOP_ARSH64, inline as in src/int64.ts arsh64
+                const n = V[s] & 63, hi = V[d + 1];
+                if (n >= 32) { V[d] = hi >> (n - 32); V[d + 1] = hi >> 31; }
+                else if (n !== 0) { V[d] = (V[d] >>> n) | (hi << (32 - n)); V[d + 1] = hi >> n; }
+                break;
+              }
               case 20: V[d] = bswap16(V[d]); V[d + 1] = 0; break; // XOP_BSWAP16
               case 21: V[d] = bswap32(V[d]); V[d + 1] = 0; break; // XOP_BSWAP32
               case 22: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BSWAP64
