@@ -104,11 +104,16 @@ interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Ar
 /**
  * Slot p's words start at V[CODE_BASE + SLOT_WORDS * p]: +0 the handler number (HANDLER_XOPS)
  * with 2 * dst in bits 8..15, +1 the second operand's index in V, +2 off, +3 the jump or call
- * target, +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant (lo, hi). `execute`
+ * target's words (its index in V), +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant (lo, hi). `execute`
  * spells these offsets as literals and the stride as `<< 3`.
  */
 const CODE_BASE = 24;
 const SLOT_WORDS = 8;
+
+/** The slot whose words start at V[ip]. */
+function slotAt(ip: number): number {
+  return (ip - CODE_BASE) >> 3;
+}
 
 /**
  * The instruction budget is charged per segment, as the JIT does: a segment runs from where
@@ -167,7 +172,7 @@ export class Interpreter extends EngineShell {
       // A constant operand (index CONST_BASE + 2 * slot in the lowering) is the slot's own words 6, 7.
       V[i + 1] = src >= CONST_BASE ? CODE_BASE + SLOT_WORDS * ((src - CONST_BASE) >> 1) + 6 : src;
       V[i + 2] = code.off[p];
-      V[i + 3] = code.target[p];
+      V[i + 3] = CODE_BASE + SLOT_WORDS * code.target[p];
       V[i + 4] = code.imm[p];
       V[i + 6] = code.consts[2 * p];
       V[i + 7] = code.consts[2 * p + 1];
@@ -253,7 +258,8 @@ export class Interpreter extends EngineShell {
 
     let left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
     let extra = state.left - left;
-    let pc = startPc | 0;
+    // The running slot's words (slot = slotAt(ip)): the slot number itself is needed only off the hot path.
+    let ip = code0 + ((startPc | 0) << 3);
     let depth = baseDepth | 0;
     let stackLo = (stackEnd - MAX_BPF_STACK * (depth + 1)) | 0;
     let mayGoto = mayGotoBudget;
@@ -261,19 +267,18 @@ export class Interpreter extends EngineShell {
     let callee = 0;
 
     run: for (;;) {
-      // pc starts a segment: charge all of it.
-      const cost = V[code0 + (pc << 3) + 5];
+      // ip starts a segment: charge all of it.
+      const cost = V[ip + 5];
       if ((left -= cost) < 0) {
         let total = left + extra;
-        if (total < 0) total = this.overLimit(pc, cost, total);
+        if (total < 0) total = this.overLimit(slotAt(ip), cost, total);
         left = (total > LEFT_CHUNK ? LEFT_CHUNK : total) | 0;
         extra = total - left;
       }
       for (;;) {
-        const i = code0 + (pc << 3); // pc's words
-        const w = V[i]; // handler | dst << 8 (one load for both)
+        const w = V[ip]; // handler | dst << 8 (one load for both)
         const d = w >>> 8;
-        const s = V[i + 1];
+        const s = V[ip + 1];
         call: {
           exit: {
             switch (w & 0xff) {
@@ -355,290 +360,293 @@ export class Interpreter extends EngineShell {
               case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
 
               // ---- JMP: 64-bit compares (spec §8.3); a jump ends its segment ----
-              case 46: pc = V[i + 3]; continue run; // XOP_JA
-              case 47: pc = V[d] === V[s] && V[d + 1] === V[s + 1] ? V[i + 3] : pc + 1; continue run; // XOP_JEQ
-              case 48: pc = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? V[i + 3] : pc + 1; continue run; // XOP_JNE
-              case 49: pc = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? V[i + 3] : pc + 1; continue run; // XOP_JSET
+              case 46: ip = V[ip + 3]; continue run; // XOP_JA
+              case 47: ip = V[d] === V[s] && V[d + 1] === V[s + 1] ? V[ip + 3] : ip + 8; continue run; // XOP_JEQ
+              case 48: ip = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? V[ip + 3] : ip + 8; continue run; // XOP_JNE
+              case 49: ip = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? V[ip + 3] : ip + 8; continue run; // XOP_JSET
               case 50: { // XOP_JGT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 51: { // XOP_JGE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 52: { // XOP_JLT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 53: { // XOP_JLE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 54: { // XOP_JSGT
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 55: { // XOP_JSGE
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 56: { // XOP_JSLT
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
               case 57: { // XOP_JSLE
                 const ah = V[d + 1], bh = V[s + 1];
-                pc = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[i + 3] : pc + 1;
+                ip = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
                 continue run;
               }
 
               // ---- JMP32: compares of the low halves ----
-              case 58: pc = V[i + 3]; continue run; // XOP_GOTOL
-              case 59: pc = V[d] === V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JEQ32
-              case 60: pc = V[d] !== V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JNE32
-              case 61: pc = (V[d] & V[s]) !== 0 ? V[i + 3] : pc + 1; continue run; // XOP_JSET32
-              case 62: pc = (V[d] >>> 0) > (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JGT32
-              case 63: pc = (V[d] >>> 0) >= (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JGE32
-              case 64: pc = (V[d] >>> 0) < (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JLT32
-              case 65: pc = (V[d] >>> 0) <= (V[s] >>> 0) ? V[i + 3] : pc + 1; continue run; // XOP_JLE32
-              case 66: pc = V[d] > V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSGT32
-              case 67: pc = V[d] >= V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSGE32
-              case 68: pc = V[d] < V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSLT32
-              case 69: pc = V[d] <= V[s] ? V[i + 3] : pc + 1; continue run; // XOP_JSLE32
+              case 58: ip = V[ip + 3]; continue run; // XOP_GOTOL
+              case 59: ip = V[d] === V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JEQ32
+              case 60: ip = V[d] !== V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JNE32
+              case 61: ip = (V[d] & V[s]) !== 0 ? V[ip + 3] : ip + 8; continue run; // XOP_JSET32
+              case 62: ip = (V[d] >>> 0) > (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JGT32
+              case 63: ip = (V[d] >>> 0) >= (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JGE32
+              case 64: ip = (V[d] >>> 0) < (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JLT32
+              case 65: ip = (V[d] >>> 0) <= (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JLE32
+              case 66: ip = V[d] > V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSGT32
+              case 67: ip = V[d] >= V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSGE32
+              case 68: ip = V[d] < V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSLT32
+              case 69: ip = V[d] <= V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSLE32
 
               case 70: // XOP_MAY_GOTO: jump once this frame's budget is spent. spec §8.3
-                if (mayGoto === 0) { pc = V[i + 3]; continue run; }
-                if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, pc, depth) | 0;
-                pc++;
+                if (mayGoto === 0) { ip = V[ip + 3]; continue run; }
+                if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, slotAt(ip), depth) | 0;
+                ip += 8;
                 continue run;
 
               // ---- calls and exit ----
               case 71: { // XOP_CALL_HELPER
-                const def = helpers.get(V[i + 4]);
-                if (def === undefined) throw this.unknownHelper(pc, V[i + 4]);
+                const pc = slotAt(ip);
+                const def = helpers.get(V[ip + 4]);
+                if (def === undefined) throw this.unknownHelper(pc, V[ip + 4]);
                 state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
                 left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
                 extra = state.left - left;
                 qe = -1;
-                pc++;
+                ip += 8;
                 continue run;
               }
-              case 72: callee = V[i + 3]; break call; // XOP_CALL_LOCAL
+              case 72: callee = V[ip + 3]; break call; // XOP_CALL_LOCAL
               case 73: { // XOP_CALL_KFUNC
-                const def = kfuncs.get(V[i + 4]);
-                if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${V[i + 4]}`);
+                const pc = slotAt(ip);
+                const def = kfuncs.get(V[ip + 4]);
+                if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${V[ip + 4]}`);
                 state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
                 left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
                 extra = state.left - left;
                 qe = -1;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 74: { // XOP_CALLX: a code address (local call) or a helper id
+                const pc = slotAt(ip);
                 const lo = V[d], hi = V[d + 1];
-                callee = this.functionSlot(lo, hi, pc) | 0;
-                if (callee >= 0) break call;
+                const slot = this.functionSlot(lo, hi, pc) | 0;
+                if (slot >= 0) { callee = code0 + (slot << 3); break call; }
                 const def = this.callxHelper(lo, hi, pc);
                 state.left = left + extra;
                 if (this.callNative(def, pc, depth)) return;
                 left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
                 extra = state.left - left;
                 qe = -1;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 75: break exit; // XOP_EXIT
 
-              case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; pc += 2; continue; // XOP_LDDW
+              case 76: V[d] = V[s]; V[d + 1] = V[s + 1]; ip += 16; continue; // XOP_LDDW
 
               // ---- loads (LDX MEM / MEMSX): the frame's stack, the region cache, else the memory unit ----
               case 77: { // XOP_LDX_W
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 4, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 4, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt32(o, true);
                 }
                 V[d + 1] = 0;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 78: { // XOP_LDX_H
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getUint16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getUint16(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 2, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 2, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getUint16(o, true);
                 }
                 V[d + 1] = 0;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 79: { // XOP_LDX_B
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getUint8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qb[t - qs];
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 1, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 1, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.bytes[o];
                 }
                 V[d + 1] = 0;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 80: { // XOP_LDX_DW
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   V[d] = SV.getInt32(t - stackStart, true); V[d + 1] = SV.getInt32(t - stackStart + 4, true);
                 } else if (h === qh && t >= qs && t + 8 <= qe) {
                   V[d] = qv.getInt32(t - qs, true); V[d + 1] = qv.getInt32(t - qs + 4, true);
                 } else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 8, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 8, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o < 0) { V[d] = 0; V[d + 1] = 0; } else { V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); }
                 }
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 81: { // XOP_LDXS_W
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 4, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 4, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt32(o, true);
                 }
                 V[d + 1] = V[d] >> 31;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 82: { // XOP_LDXS_H
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getInt16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getInt16(t - qs, true);
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 2, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 2, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt16(o, true);
                 }
                 V[d + 1] = V[d] >> 31;
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 83: { // XOP_LDXS_B
-                const t = (V[s] >>> 0) + V[i + 2], h = V[s + 1];
+                const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getInt8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qv.getInt8(t - qs);
                 else {
-                  const o = mu.resolve(V[s], h, V[i + 2], 1, false, pc, depth);
+                  const o = mu.resolve(V[s], h, V[ip + 2], 1, false, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   V[d] = o < 0 ? 0 : mu.view.getInt8(o);
                 }
                 V[d + 1] = V[d] >> 31;
-                pc++;
+                ip += 8;
                 continue run;
               }
 
               // ---- stores (ST uses its constant as the source) ----
               case 84: { // XOP_STX_W
-                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) SV.setInt32(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 4 <= qe) qv.setInt32(t - qs, V[s], true);
                 else {
-                  const o = mu.resolve(V[d], h, V[i + 2], 4, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[ip + 2], 4, true, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) { mu.view.setInt32(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 85: { // XOP_STX_H
-                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) SV.setInt16(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 2 <= qe) qv.setInt16(t - qs, V[s], true);
                 else {
-                  const o = mu.resolve(V[d], h, V[i + 2], 2, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[ip + 2], 2, true, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) { mu.view.setInt16(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 86: { // XOP_STX_B
-                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) SV.setInt8(t - stackStart, V[s]);
                 else if (h === qh && qw && t >= qs && t + 1 <= qe) qb[t - qs] = V[s];
                 else {
-                  const o = mu.resolve(V[d], h, V[i + 2], 1, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[ip + 2], 1, true, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) mu.bytes[o] = V[s];
                 }
-                pc++;
+                ip += 8;
                 continue run;
               }
               case 87: { // XOP_STX_DW
-                const t = (V[d] >>> 0) + V[i + 2], h = V[d + 1];
+                const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   SV.setInt32(t - stackStart, V[s], true); SV.setInt32(t - stackStart + 4, V[s + 1], true);
                 } else if (h === qh && qw && t >= qs && t + 8 <= qe) {
                   qv.setInt32(t - qs, V[s], true); qv.setInt32(t - qs + 4, V[s + 1], true);
                 } else {
-                  const o = mu.resolve(V[d], h, V[i + 2], 8, true, pc, depth);
+                  const o = mu.resolve(V[d], h, V[ip + 2], 8, true, slotAt(ip), depth);
                   qh = Q.h; qs = Q.s; qe = Q.e; qv = Q.v; qb = Q.b; qw = Q.w;
                   if (o >= 0) {
                     mu.view.setInt32(o, V[s], true); mu.view.setInt32(o + 4, V[s + 1], true);
                     if (mu.splitPending) mu.flushSplit();
                   }
                 }
-                pc++;
+                ip += 8;
                 continue run;
               }
 
               // ---- context fields and legacy packet loads (converted at load) ----
               case 88: // XOP_CTX_LD
-                if (context === undefined) throw noContext(pc);
-                V[d] = context.load(V[i + 4]); V[d + 1] = out.hi;
-                pc++;
+                if (context === undefined) throw noContext(slotAt(ip));
+                V[d] = context.load(V[ip + 4]); V[d + 1] = out.hi;
+                ip += 8;
                 continue run;
               case 89: // XOP_CTX_ST
-                if (context === undefined) throw noContext(pc);
-                context.store(V[i + 4], V[s], V[s + 1]);
-                pc++;
+                if (context === undefined) throw noContext(slotAt(ip));
+                context.store(V[ip + 4], V[s], V[s + 1]);
+                ip += 8;
                 continue run;
-              case 90: if (this.loadPacket(V[i + 4], 4, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_W
-              case 91: if (this.loadPacket(V[i + 4], 2, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_H
-              case 92: if (this.loadPacket(V[i + 4], 1, pc)) { pc++; continue run; } break exit; // XOP_LD_ABS_B
-              case 93: if (this.loadPacket((V[s] + V[i + 4]) | 0, 4, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_W
-              case 94: if (this.loadPacket((V[s] + V[i + 4]) | 0, 2, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_H
-              case 95: if (this.loadPacket((V[s] + V[i + 4]) | 0, 1, pc)) { pc++; continue run; } break exit; // XOP_LD_IND_B
+              case 90: if (this.loadPacket(V[ip + 4], 4, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_W
+              case 91: if (this.loadPacket(V[ip + 4], 2, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_H
+              case 92: if (this.loadPacket(V[ip + 4], 1, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_B
+              case 93: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 4, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_W
+              case 94: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 2, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_H
+              case 95: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 1, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_B
 
-              case 96: throw refusedError(this.code, pc); // XOP_REFUSED
+              case 96: throw refusedError(this.code, slotAt(ip)); // XOP_REFUSED
 
               case 97: // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
-                this.atomic(XOP[pc], d, s, pc, depth);
-                pc++;
+                this.atomic(XOP[slotAt(ip)], d, s, slotAt(ip), depth);
+                ip += 8;
                 continue run;
 
               default: {
                 const h = w & 0xff;
                 if ((h & 0xfc) !== 0x80) { // not FUSED (a literal: module constants are hole-checked)
-                  throw new InvalidInstructionError(pc, `opcode 0x${XOP[pc].toString(16)} reached the interpreter undecoded`);
+                  throw new InvalidInstructionError(slotAt(ip), `opcode 0x${XOP[slotAt(ip)].toString(16)} reached the interpreter undecoded`);
                 }
                 // A fused pair (fusePairs): this slot's MOV64 or ADD64, then the next slot's.
                 if ((h & 2) === 0) { V[d] = V[s]; V[d + 1] = V[s + 1]; } else {
@@ -646,17 +654,17 @@ export class Interpreter extends EngineShell {
                   V[d] = lo;
                   V[d + 1] = (V[d + 1] + V[s + 1] + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
                 }
-                const d2 = V[i + 8] >>> 8, s2 = V[i + 9];
+                const d2 = V[ip + 8] >>> 8, s2 = V[ip + 9];
                 if ((h & 1) === 0) { V[d2] = V[s2]; V[d2 + 1] = V[s2 + 1]; } else {
                   const a = V[d2], lo = (a + V[s2]) | 0;
                   V[d2] = lo;
                   V[d2 + 1] = (V[d2 + 1] + V[s2 + 1] + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
                 }
-                pc += 2;
+                ip += 16;
                 continue;
               }
             }
-            pc++; // an ALU op: the segment goes on
+            ip += 8; // an ALU op: the segment goes on
             continue;
           }
           // XOP_EXIT, or LD_ABS / LD_IND's hidden exit: back to the caller, or out.
@@ -668,13 +676,13 @@ export class Interpreter extends EngineShell {
           mayGotoRefills = frames[f + 10];
           V[20] = (V[20] + MAX_BPF_STACK) | 0;
           stackLo += MAX_BPF_STACK;
-          pc = frames[f];
+          ip = code0 + (frames[f] << 3);
           continue run;
         }
-        // A local call (call or callx) to `callee`: the caller's r6..r9 and may_goto state are saved.
-        if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(pc, MAX_CALL_FRAMES);
+        // A local call (call or callx) to the slot whose words are at `callee`: the caller's r6..r9 and may_goto state are saved.
+        if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(slotAt(ip), MAX_CALL_FRAMES);
         const f = depth * FRAME_WORDS;
-        frames[f] = pc + 1;
+        frames[f] = slotAt(ip) + 1;
         for (let k = 0; k < 8; k++) frames[f + 1 + k] = V[12 + k];
         frames[f + 9] = mayGoto;
         frames[f + 10] = mayGotoRefills;
@@ -684,7 +692,7 @@ export class Interpreter extends EngineShell {
         mayGotoRefills = 0;
         V[20] = (V[20] - MAX_BPF_STACK) | 0;
         stackLo -= MAX_BPF_STACK;
-        pc = callee;
+        ip = callee;
         continue run;
       }
     }
