@@ -156,6 +156,8 @@ export class Interpreter extends EngineShell {
   private readonly frames_ = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
   /** Set by a native that ends the program (unwind) or chains to another (tail call). */
   private stopped = false;
+  /** The run's allowance beyond `execute`'s int32 `left` (LEFT_CHUNK); re-derived after every native. */
+  private extra = 0;
   private readonly Q: RegionCache;
   private readonly mu: MemoryUnit;
 
@@ -211,6 +213,23 @@ export class Interpreter extends EngineShell {
     return left;
   }
 
+  /**
+   * The segment at `ip` ran `left` below zero: the reserve (`extra`) covers it, or else the
+   * checkpoints at the limit do (overLimit); returns the new left.
+   */
+  private recharge(ip: number, left: number): number {
+    let total = left + this.extra;
+    if (total < 0) total = this.overLimit(slotAt(ip), this.V[ip + 5], total);
+    return this.split(total);
+  }
+
+  /** Splits an allowance into the int32 `left` `execute` counts down, returned, and `extra`. */
+  private split(total: number): number {
+    const left = (total > LEFT_CHUNK ? LEFT_CHUNK : total) | 0;
+    this.extra = total - left;
+    return left;
+  }
+
   /** Runs a helper or kfunc; true when the program must end after it (unwind, tail call). */
   private callNative(def: HelperDef, pc: number, depth: number): boolean {
     this.invokeNative(def, pc, depth);
@@ -256,8 +275,7 @@ export class Interpreter extends EngineShell {
     Q.e = -1;
     let qh = 0, qs = 0, qe = -1, qw = false, qv = SV, qb = this.stack.bytes;
 
-    let left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
-    let extra = state.left - left;
+    let left = this.split(state.left);
     // The running slot's words (slot = slotAt(ip)): the slot number itself is needed only off the hot path.
     let ip = code0 + ((startPc | 0) << 3);
     let depth = baseDepth | 0;
@@ -266,19 +284,14 @@ export class Interpreter extends EngineShell {
     let mayGotoRefills = 0;
     let callee = 0;
 
-    run: for (;;) {
-      // ip starts a segment: charge all of it.
-      const cost = V[ip + 5];
-      if ((left -= cost) < 0) {
-        let total = left + extra;
-        if (total < 0) total = this.overLimit(slotAt(ip), cost, total);
-        left = (total > LEFT_CHUNK ? LEFT_CHUNK : total) | 0;
-        extra = total - left;
-      }
-      for (;;) {
-        const w = V[ip]; // handler | dst << 8 (one load for both)
-        const d = w >>> 8;
-        const s = V[ip + 1];
+    // Each segment is charged where control enters it: here, and after every instruction that
+    // ends one (they leave the charge block); ALU ops go on with the next instruction directly.
+    if ((left -= V[ip + 5]) < 0) left = this.recharge(ip, left);
+    for (;;) {
+      const w = V[ip]; // handler | dst << 8 (one load for both)
+      const d = w >>> 8;
+      const s = V[ip + 1];
+      charge: {
         call: {
           exit: {
             switch (w & 0xff) {
@@ -360,96 +373,94 @@ export class Interpreter extends EngineShell {
               case 45: { const lo = V[d]; V[d] = bswap32(V[d + 1]); V[d + 1] = bswap32(lo); break; } // XOP_BE64
 
               // ---- JMP: 64-bit compares (spec §8.3); a jump ends its segment ----
-              case 46: ip = V[ip + 3]; continue run; // XOP_JA
-              case 47: ip = V[d] === V[s] && V[d + 1] === V[s + 1] ? V[ip + 3] : ip + 8; continue run; // XOP_JEQ
-              case 48: ip = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? V[ip + 3] : ip + 8; continue run; // XOP_JNE
-              case 49: ip = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? V[ip + 3] : ip + 8; continue run; // XOP_JSET
+              case 46: ip = V[ip + 3]; break charge; // XOP_JA
+              case 47: ip = V[d] === V[s] && V[d + 1] === V[s + 1] ? V[ip + 3] : ip + 8; break charge; // XOP_JEQ
+              case 48: ip = V[d] !== V[s] || V[d + 1] !== V[s + 1] ? V[ip + 3] : ip + 8; break charge; // XOP_JNE
+              case 49: ip = (V[d] & V[s]) !== 0 || (V[d + 1] & V[s + 1]) !== 0 ? V[ip + 3] : ip + 8; break charge; // XOP_JSET
               case 50: { // XOP_JGT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
                 ip = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 51: { // XOP_JGE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
                 ip = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 52: { // XOP_JLT
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
                 ip = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 53: { // XOP_JLE
                 const ah = V[d + 1] >>> 0, bh = V[s + 1] >>> 0;
                 ip = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 54: { // XOP_JSGT
                 const ah = V[d + 1], bh = V[s + 1];
                 ip = ah > bh || (ah === bh && (V[d] >>> 0) > (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 55: { // XOP_JSGE
                 const ah = V[d + 1], bh = V[s + 1];
                 ip = ah > bh || (ah === bh && (V[d] >>> 0) >= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 56: { // XOP_JSLT
                 const ah = V[d + 1], bh = V[s + 1];
                 ip = ah < bh || (ah === bh && (V[d] >>> 0) < (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
               case 57: { // XOP_JSLE
                 const ah = V[d + 1], bh = V[s + 1];
                 ip = ah < bh || (ah === bh && (V[d] >>> 0) <= (V[s] >>> 0)) ? V[ip + 3] : ip + 8;
-                continue run;
+                break charge;
               }
 
               // ---- JMP32: compares of the low halves ----
-              case 58: ip = V[ip + 3]; continue run; // XOP_GOTOL
-              case 59: ip = V[d] === V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JEQ32
-              case 60: ip = V[d] !== V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JNE32
-              case 61: ip = (V[d] & V[s]) !== 0 ? V[ip + 3] : ip + 8; continue run; // XOP_JSET32
-              case 62: ip = (V[d] >>> 0) > (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JGT32
-              case 63: ip = (V[d] >>> 0) >= (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JGE32
-              case 64: ip = (V[d] >>> 0) < (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JLT32
-              case 65: ip = (V[d] >>> 0) <= (V[s] >>> 0) ? V[ip + 3] : ip + 8; continue run; // XOP_JLE32
-              case 66: ip = V[d] > V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSGT32
-              case 67: ip = V[d] >= V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSGE32
-              case 68: ip = V[d] < V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSLT32
-              case 69: ip = V[d] <= V[s] ? V[ip + 3] : ip + 8; continue run; // XOP_JSLE32
+              case 58: ip = V[ip + 3]; break charge; // XOP_GOTOL
+              case 59: ip = V[d] === V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JEQ32
+              case 60: ip = V[d] !== V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JNE32
+              case 61: ip = (V[d] & V[s]) !== 0 ? V[ip + 3] : ip + 8; break charge; // XOP_JSET32
+              case 62: ip = (V[d] >>> 0) > (V[s] >>> 0) ? V[ip + 3] : ip + 8; break charge; // XOP_JGT32
+              case 63: ip = (V[d] >>> 0) >= (V[s] >>> 0) ? V[ip + 3] : ip + 8; break charge; // XOP_JGE32
+              case 64: ip = (V[d] >>> 0) < (V[s] >>> 0) ? V[ip + 3] : ip + 8; break charge; // XOP_JLT32
+              case 65: ip = (V[d] >>> 0) <= (V[s] >>> 0) ? V[ip + 3] : ip + 8; break charge; // XOP_JLE32
+              case 66: ip = V[d] > V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JSGT32
+              case 67: ip = V[d] >= V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JSGE32
+              case 68: ip = V[d] < V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JSLT32
+              case 69: ip = V[d] <= V[s] ? V[ip + 3] : ip + 8; break charge; // XOP_JSLE32
 
               case 70: // XOP_MAY_GOTO: jump once this frame's budget is spent. spec §8.3
-                if (mayGoto === 0) { ip = V[ip + 3]; continue run; }
+                if (mayGoto === 0) { ip = V[ip + 3]; break charge; }
                 if (--mayGoto === 0) mayGoto = this.mayGotoRefill(++mayGotoRefills, slotAt(ip), depth) | 0;
                 ip += 8;
-                continue run;
+                break charge;
 
               // ---- calls and exit ----
               case 71: { // XOP_CALL_HELPER
                 const pc = slotAt(ip);
                 const def = helpers.get(V[ip + 4]);
                 if (def === undefined) throw this.unknownHelper(pc, V[ip + 4]);
-                state.left = left + extra;
+                state.left = left + this.extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
-                extra = state.left - left;
+                left = this.split(state.left);
                 qe = -1;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 72: callee = V[ip + 3]; break call; // XOP_CALL_LOCAL
               case 73: { // XOP_CALL_KFUNC
                 const pc = slotAt(ip);
                 const def = kfuncs.get(V[ip + 4]);
                 if (def === undefined) throw new UnknownKfuncError(pc, `with BTF id ${V[ip + 4]}`);
-                state.left = left + extra;
+                state.left = left + this.extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
-                extra = state.left - left;
+                left = this.split(state.left);
                 qe = -1;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 74: { // XOP_CALLX: a code address (local call) or a helper id
                 const pc = slotAt(ip);
@@ -457,13 +468,12 @@ export class Interpreter extends EngineShell {
                 const slot = this.functionSlot(lo, hi, pc) | 0;
                 if (slot >= 0) { callee = code0 + (slot << 3); break call; }
                 const def = this.callxHelper(lo, hi, pc);
-                state.left = left + extra;
+                state.left = left + this.extra;
                 if (this.callNative(def, pc, depth)) return;
-                left = (state.left > LEFT_CHUNK ? LEFT_CHUNK : state.left) | 0;
-                extra = state.left - left;
+                left = this.split(state.left);
                 qe = -1;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 75: break exit; // XOP_EXIT
 
@@ -481,7 +491,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = 0;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 78: { // XOP_LDX_H
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -494,7 +504,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = 0;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 79: { // XOP_LDX_B
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -507,7 +517,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = 0;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 80: { // XOP_LDX_DW
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -521,7 +531,7 @@ export class Interpreter extends EngineShell {
                   if (o < 0) { V[d] = 0; V[d + 1] = 0; } else { V[d] = mu.view.getInt32(o, true); V[d + 1] = mu.view.getInt32(o + 4, true); }
                 }
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 81: { // XOP_LDXS_W
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -534,7 +544,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = V[d] >> 31;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 82: { // XOP_LDXS_H
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -547,7 +557,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = V[d] >> 31;
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 83: { // XOP_LDXS_B
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
@@ -560,7 +570,7 @@ export class Interpreter extends EngineShell {
                 }
                 V[d + 1] = V[d] >> 31;
                 ip += 8;
-                continue run;
+                break charge;
               }
 
               // ---- stores (ST uses its constant as the source) ----
@@ -574,7 +584,7 @@ export class Interpreter extends EngineShell {
                   if (o >= 0) { mu.view.setInt32(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 85: { // XOP_STX_H
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
@@ -586,7 +596,7 @@ export class Interpreter extends EngineShell {
                   if (o >= 0) { mu.view.setInt16(o, V[s], true); if (mu.splitPending) mu.flushSplit(); }
                 }
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 86: { // XOP_STX_B
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
@@ -598,7 +608,7 @@ export class Interpreter extends EngineShell {
                   if (o >= 0) mu.bytes[o] = V[s];
                 }
                 ip += 8;
-                continue run;
+                break charge;
               }
               case 87: { // XOP_STX_DW
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
@@ -615,7 +625,7 @@ export class Interpreter extends EngineShell {
                   }
                 }
                 ip += 8;
-                continue run;
+                break charge;
               }
 
               // ---- context fields and legacy packet loads (converted at load) ----
@@ -623,25 +633,25 @@ export class Interpreter extends EngineShell {
                 if (context === undefined) throw noContext(slotAt(ip));
                 V[d] = context.load(V[ip + 4]); V[d + 1] = out.hi;
                 ip += 8;
-                continue run;
+                break charge;
               case 89: // XOP_CTX_ST
                 if (context === undefined) throw noContext(slotAt(ip));
                 context.store(V[ip + 4], V[s], V[s + 1]);
                 ip += 8;
-                continue run;
-              case 90: if (this.loadPacket(V[ip + 4], 4, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_W
-              case 91: if (this.loadPacket(V[ip + 4], 2, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_H
-              case 92: if (this.loadPacket(V[ip + 4], 1, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_ABS_B
-              case 93: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 4, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_W
-              case 94: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 2, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_H
-              case 95: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 1, slotAt(ip))) { ip += 8; continue run; } break exit; // XOP_LD_IND_B
+                break charge;
+              case 90: if (this.loadPacket(V[ip + 4], 4, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_ABS_W
+              case 91: if (this.loadPacket(V[ip + 4], 2, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_ABS_H
+              case 92: if (this.loadPacket(V[ip + 4], 1, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_ABS_B
+              case 93: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 4, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_IND_W
+              case 94: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 2, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_IND_H
+              case 95: if (this.loadPacket((V[s] + V[ip + 4]) | 0, 1, slotAt(ip))) { ip += 8; break charge; } break exit; // XOP_LD_IND_B
 
               case 96: throw refusedError(this.code, slotAt(ip)); // XOP_REFUSED
 
               case 97: // ATOMIC_HANDLER: XOP_ATOMIC_*, XOP_LOAD_ACQ_*, XOP_STORE_REL_*
                 this.atomic(XOP[slotAt(ip)], d, s, slotAt(ip), depth);
                 ip += 8;
-                continue run;
+                break charge;
 
               default: {
                 const h = w & 0xff;
@@ -668,7 +678,7 @@ export class Interpreter extends EngineShell {
             continue;
           }
           // XOP_EXIT, or LD_ABS / LD_IND's hidden exit: back to the caller, or out.
-          if (depth === baseDepth) { state.left = left + extra; return; }
+          if (depth === baseDepth) { state.left = left + this.extra; return; }
           depth--;
           const f = depth * FRAME_WORDS;
           for (let k = 0; k < 8; k++) V[12 + k] = frames[f + 1 + k];
@@ -677,7 +687,7 @@ export class Interpreter extends EngineShell {
           V[20] = (V[20] + MAX_BPF_STACK) | 0;
           stackLo += MAX_BPF_STACK;
           ip = code0 + (frames[f] << 3);
-          continue run;
+          break charge;
         }
         // A local call (call or callx) to the slot whose words are at `callee`: the caller's r6..r9 and may_goto state are saved.
         if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthError(slotAt(ip), MAX_CALL_FRAMES);
@@ -693,8 +703,9 @@ export class Interpreter extends EngineShell {
         V[20] = (V[20] - MAX_BPF_STACK) | 0;
         stackLo -= MAX_BPF_STACK;
         ip = callee;
-        continue run;
       }
+      // ip starts a segment: charge all of it.
+      if ((left -= V[ip + 5]) < 0) left = this.recharge(ip, left);
     }
   }
 
