@@ -88,24 +88,24 @@ const FRAME_WORDS = 11;
 const FIRST_SEGMENT_END = HANDLER_XOPS.indexOf(XOP_JA);
 const LDDW_HANDLER = HANDLER_XOPS.indexOf(XOP_LDDW);
 /**
- * The most of the run's allowance `execute` counts down in its int32 `left`; the rest waits in
- * `extra`. An allowance above 2^31 (no budget) would make `left` a double, which V8 boxes into a
- * new HeapNumber on every segment.
+ * At most this much of the run's allowance is counted down in `execute`'s int32 `left`; the rest
+ * waits in `extra`. An allowance above 2^31 (no budget) would make `left` a double, which V8
+ * boxes into a new HeapNumber on every segment.
  */
 const LEFT_CHUNK = 1 << 30;
 
 /**
  * The last non-stack region the memory unit resolved (a map value, the context, an arena page),
- * as in jit/jit.ts: `e = -1` empties it. It is emptied when a function starts running and after
- * every native call, the only points where regions and arena pages can change under a program.
+ * as in jit/jit.ts: `e = -1` empties it. It is emptied when `execute` starts and after every
+ * native call, the only points where regions and arena pages can change under a program.
  */
 interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Array; w: boolean }
 
 /**
  * Slot p's words start at V[CODE_BASE + SLOT_WORDS * p]: +0 the handler number (HANDLER_XOPS)
- * with 2 * dst in bits 8..15, +1 the second operand's index in V, +2 off, +3 the jump or call
- * target's words (its index in V), +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant (lo, hi). `execute`
- * spells these offsets as literals and the stride as `<< 3`.
+ * with 2 * dst in bits 8..15, +1 the second operand's index in V, +2 off, +3 where the jump or
+ * call target's words start, +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant
+ * (lo, hi). `execute` spells these offsets as literals and the stride as `<< 3`.
  */
 const CODE_BASE = 24;
 const SLOT_WORDS = 8;
