@@ -41,7 +41,7 @@ import {
 import { atomicRmw, MemoryUnit } from '../src/engine.js';
 import { CONST_BASE, Decoded, refusedError } from '../src/lower.js';
 import { ExecEnv, HelperDef } from '../src/runtime.js';
-import { EngineKind, EngineShell, REGISTER_WORDS, userHiOf } from '../src/shell.js';
+import { EngineKind, EngineShell, REGISTER_WORDS, STACK_BYTES, userHiOf } from '../src/shell.js';
 
 /**
  * The switch in `execute` dispatches on a dense handler number, not on the sparse synthetic
@@ -103,12 +103,17 @@ interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Ar
 
 /**
  * Slot p's words start at V[CODE_BASE + SLOT_WORDS * p]: +0 the handler number (HANDLER_XOPS)
- * with 2 * dst in bits 8..15, +1 the second operand's index in V, +2 off, +3 where the jump or
+ * with STACK_DIRECT in bit 8 and 2 * dst in bits 24..31, +1 the second operand's index in V, +2 off, +3 where the jump or
  * call target's words start, +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant
  * (lo, hi). `execute` spells these offsets as literals and the stride as `<< 3`.
  */
 const CODE_BASE = 24;
 const SLOT_WORDS = 8;
+/**
+ * A load or store at a constant offset from r10 inside the frame's 512 bytes, as the JIT's
+ * stackDirect: it cannot fault, so it is accessed without checks and does not end a segment.
+ */
+const STACK_DIRECT = 0x100;
 
 /** The slot whose words start at V[ip]. */
 function slotAt(ip: number): number {
@@ -127,10 +132,15 @@ function setSegmentCosts(V: Int32Array, n: number): void {
     const i = CODE_BASE + SLOT_WORDS * p;
     const h = V[i] & 0xff;
     const next = p + (h === LDDW_HANDLER ? 2 : 1);
-    V[i + 5] = (h < FIRST_SEGMENT_END || h === LDDW_HANDLER) && next < n ? 1 + V[i + 5 + SLOT_WORDS * (next - p)] : 1;
+    const goesOn = h < FIRST_SEGMENT_END || h === LDDW_HANDLER || (V[i] & STACK_DIRECT) !== 0;
+    V[i + 5] = goesOn && next < n ? 1 + V[i + 5 + SLOT_WORDS * (next - p)] : 1;
   }
 }
 
+const FIRST_LOAD = HANDLER_XOPS.indexOf(XOP_LDX_W);
+const LAST_LOAD = HANDLER_XOPS.indexOf(XOP_LDXS_B);
+const FIRST_STORE = HANDLER_XOPS.indexOf(XOP_STX_W);
+const LAST_STORE = HANDLER_XOPS.indexOf(XOP_STX_DW);
 const MOV64_HANDLER = HANDLER_XOPS.indexOf(XOP_MOV64);
 const ADD64_HANDLER = HANDLER_XOPS.indexOf(XOP_ADD64);
 /**
@@ -170,7 +180,12 @@ export class Interpreter extends EngineShell {
     for (let p = 0; p < n; p++) {
       const i = CODE_BASE + SLOT_WORDS * p;
       const src = code.src[p];
-      V[i] = (HANDLER_OF.get(code.xop[p]) ?? DEFAULT_HANDLER) | (code.dst[p] << 8);
+      const x = code.xop[p];
+      const h = HANDLER_OF.get(x) ?? DEFAULT_HANDLER;
+      // The base register of a load is its source, of a store its destination (r10: 2 * 10).
+      const base = h >= FIRST_LOAD && h <= LAST_LOAD ? src : h >= FIRST_STORE && h <= LAST_STORE ? code.dst[p] : -1;
+      const direct = base === 20 && code.off[p] >= -MAX_BPF_STACK && code.off[p] + sizeBytes(x) <= 0;
+      V[i] = h | (direct ? STACK_DIRECT : 0) | (code.dst[p] << 24);
       // A constant operand (index CONST_BASE + 2 * slot in the lowering) is the slot's own words 6, 7.
       V[i + 1] = src >= CONST_BASE ? CODE_BASE + SLOT_WORDS * ((src - CONST_BASE) >> 1) + 6 : src;
       V[i + 2] = code.off[p];
@@ -280,6 +295,8 @@ export class Interpreter extends EngineShell {
     let ip = code0 + ((startPc | 0) << 3);
     let depth = baseDepth | 0;
     let stackLo = (stackEnd - MAX_BPF_STACK * (depth + 1)) | 0;
+    // r10's offset in the stack's bytes, for STACK_DIRECT accesses (the JIT's fpo).
+    let fpo = (STACK_BYTES - MAX_BPF_STACK * depth) | 0;
     let mayGoto = mayGotoBudget;
     let mayGotoRefills = 0;
     let callee = 0;
@@ -288,8 +305,8 @@ export class Interpreter extends EngineShell {
     // ends one (they leave the charge block); ALU ops go on with the next instruction directly.
     if ((left -= V[ip + 5]) < 0) left = this.recharge(ip, left);
     for (;;) {
-      const w = V[ip]; // handler | dst << 8 (one load for both)
-      const d = w >>> 8;
+      const w = V[ip]; // handler | flags | dst << 24 (one load for both)
+      const d = w >>> 24;
       const s = V[ip + 1];
       charge: {
         call: {
@@ -481,6 +498,7 @@ export class Interpreter extends EngineShell {
 
               // ---- loads (LDX MEM / MEMSX): the frame's stack, the region cache, else the memory unit ----
               case 77: { // XOP_LDX_W
+                if ((w & 0x100) !== 0) { V[d] = SV.getInt32(fpo + V[ip + 2], true); V[d + 1] = 0; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
@@ -494,6 +512,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 78: { // XOP_LDX_H
+                if ((w & 0x100) !== 0) { V[d] = SV.getUint16(fpo + V[ip + 2], true); V[d + 1] = 0; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getUint16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getUint16(t - qs, true);
@@ -507,6 +526,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 79: { // XOP_LDX_B
+                if ((w & 0x100) !== 0) { V[d] = SV.getUint8(fpo + V[ip + 2]); V[d + 1] = 0; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getUint8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qb[t - qs];
@@ -520,6 +540,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 80: { // XOP_LDX_DW
+                if ((w & 0x100) !== 0) { V[d] = SV.getInt32(fpo + V[ip + 2], true); V[d + 1] = SV.getInt32(fpo + V[ip + 2] + 4, true); ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   V[d] = SV.getInt32(t - stackStart, true); V[d + 1] = SV.getInt32(t - stackStart + 4, true);
@@ -534,6 +555,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 81: { // XOP_LDXS_W
+                if ((w & 0x100) !== 0) { V[d] = SV.getInt32(fpo + V[ip + 2], true); V[d + 1] = V[d] >> 31; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) V[d] = SV.getInt32(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 4 <= qe) V[d] = qv.getInt32(t - qs, true);
@@ -547,6 +569,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 82: { // XOP_LDXS_H
+                if ((w & 0x100) !== 0) { V[d] = SV.getInt16(fpo + V[ip + 2], true); V[d + 1] = V[d] >> 31; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) V[d] = SV.getInt16(t - stackStart, true);
                 else if (h === qh && t >= qs && t + 2 <= qe) V[d] = qv.getInt16(t - qs, true);
@@ -560,6 +583,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 83: { // XOP_LDXS_B
+                if ((w & 0x100) !== 0) { V[d] = SV.getInt8(fpo + V[ip + 2]); V[d + 1] = V[d] >> 31; ip += 8; continue; } // STACK_DIRECT
                 const t = (V[s] >>> 0) + V[ip + 2], h = V[s + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) V[d] = SV.getInt8(t - stackStart);
                 else if (h === qh && t >= qs && t + 1 <= qe) V[d] = qv.getInt8(t - qs);
@@ -575,6 +599,7 @@ export class Interpreter extends EngineShell {
 
               // ---- stores (ST uses its constant as the source) ----
               case 84: { // XOP_STX_W
+                if ((w & 0x100) !== 0) { SV.setInt32(fpo + V[ip + 2], V[s], true); ip += 8; continue; } // STACK_DIRECT
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 4 <= stackEnd) SV.setInt32(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 4 <= qe) qv.setInt32(t - qs, V[s], true);
@@ -587,6 +612,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 85: { // XOP_STX_H
+                if ((w & 0x100) !== 0) { SV.setInt16(fpo + V[ip + 2], V[s], true); ip += 8; continue; } // STACK_DIRECT
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 2 <= stackEnd) SV.setInt16(t - stackStart, V[s], true);
                 else if (h === qh && qw && t >= qs && t + 2 <= qe) qv.setInt16(t - qs, V[s], true);
@@ -599,6 +625,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 86: { // XOP_STX_B
+                if ((w & 0x100) !== 0) { SV.setInt8(fpo + V[ip + 2], V[s]); ip += 8; continue; } // STACK_DIRECT
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 1 <= stackEnd) SV.setInt8(t - stackStart, V[s]);
                 else if (h === qh && qw && t >= qs && t + 1 <= qe) qb[t - qs] = V[s];
@@ -611,6 +638,7 @@ export class Interpreter extends EngineShell {
                 break charge;
               }
               case 87: { // XOP_STX_DW
+                if ((w & 0x100) !== 0) { SV.setInt32(fpo + V[ip + 2], V[s], true); SV.setInt32(fpo + V[ip + 2] + 4, V[s + 1], true); ip += 8; continue; } // STACK_DIRECT
                 const t = (V[d] >>> 0) + V[ip + 2], h = V[d + 1];
                 if (h === stackHi && t >= stackLo && t + 8 <= stackEnd) {
                   SV.setInt32(t - stackStart, V[s], true); SV.setInt32(t - stackStart + 4, V[s + 1], true);
@@ -664,7 +692,7 @@ export class Interpreter extends EngineShell {
                   V[d] = lo;
                   V[d + 1] = (V[d + 1] + V[s + 1] + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
                 }
-                const d2 = V[ip + 8] >>> 8, s2 = V[ip + 9];
+                const d2 = V[ip + 8] >>> 24, s2 = V[ip + 9];
                 if ((h & 1) === 0) { V[d2] = V[s2]; V[d2 + 1] = V[s2 + 1]; } else {
                   const a = V[d2], lo = (a + V[s2]) | 0;
                   V[d2] = lo;
@@ -686,6 +714,7 @@ export class Interpreter extends EngineShell {
           mayGotoRefills = frames[f + 10];
           V[20] = (V[20] + MAX_BPF_STACK) | 0;
           stackLo += MAX_BPF_STACK;
+          fpo += MAX_BPF_STACK;
           ip = code0 + (frames[f] << 3);
           break charge;
         }
@@ -702,6 +731,7 @@ export class Interpreter extends EngineShell {
         mayGotoRefills = 0;
         V[20] = (V[20] - MAX_BPF_STACK) | 0;
         stackLo -= MAX_BPF_STACK;
+        fpo -= MAX_BPF_STACK;
         ip = callee;
       }
       // ip starts a segment: charge all of it.
