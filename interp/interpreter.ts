@@ -12,9 +12,11 @@
  *   key, as cilium/ebpf does for its OpCode.
  * - 64-bit arithmetic is done on int32 halves (src/int64.ts); nothing allocates and nothing
  *   uses BigInt per instruction.
- * - The instruction budget is charged once per segment (segmentCosts), not per instruction.
- * - Memory accesses check the frame's stack and a one-entry region cache inline; only a miss
- *   goes through the shared memory unit.
+ * - The instruction budget is charged once per segment (setSegmentCosts), not per instruction.
+ * - Memory accesses at constant offsets from r10 go unchecked (STACK_DIRECT); others check the
+ *   frame's stack and a one-entry region cache inline; only a miss goes through the shared
+ *   memory unit.
+ * - The commonest pairs of instructions run with one dispatch (fusePairs).
  * - `execute` creates no closures: a fresh closure per run made V8 deoptimize it on every run.
  */
 import { CallDepthError, InvalidInstructionError, UnknownKfuncError } from '../src/errors.js';
@@ -84,7 +86,10 @@ if (HANDLER_OF.size !== XOPS.length || HANDLER_OF.size !== HANDLER_XOPS.length +
 
 /** Saved per call frame: return slot, r6..r9 (8 int32s), may_goto counter and refills. */
 const FRAME_WORDS = 11;
-/** Handlers below XOP_JA's are the ALU ops: with LDDW, the only ones that do not end a segment. */
+/**
+ * Handlers below XOP_JA's are the ALU ops: with LDDW and STACK_DIRECT accesses, the only
+ * instructions that do not end a segment.
+ */
 const FIRST_SEGMENT_END = HANDLER_XOPS.indexOf(XOP_JA);
 const LDDW_HANDLER = HANDLER_XOPS.indexOf(XOP_LDDW);
 /**
@@ -103,9 +108,10 @@ interface RegionCache { h: number; s: number; e: number; v: DataView; b: Uint8Ar
 
 /**
  * Slot p's words start at V[CODE_BASE + SLOT_WORDS * p]: +0 the handler number (HANDLER_XOPS)
- * with STACK_DIRECT in bit 8 and 2 * dst in bits 24..31, +1 the second operand's index in V, +2 off, +3 where the jump or
- * call target's words start, +4 imm, +5 the slot's segment cost, +6 and +7 the slot's constant
- * (lo, hi). `execute` spells these offsets as literals and the stride as `<< 3`.
+ * with STACK_DIRECT in bit 8 and 2 * dst in bits 24..31, +1 the second operand's index in V,
+ * +2 off, +3 where the jump or call target's words start, +4 imm, +5 the slot's segment cost,
+ * +6 and +7 the slot's constant (lo, hi). `execute` spells these offsets as literals and the
+ * stride as `<< 3`.
  */
 const CODE_BASE = 24;
 const SLOT_WORDS = 8;
@@ -122,9 +128,9 @@ function slotAt(ip: number): number {
 
 /**
  * The instruction budget is charged per segment, as the JIT does: a segment runs from where
- * control enters it to the first instruction that is not ALU or LDDW (a jump, call, exit or memory
- * access). So a run stopped by its budget has made exactly the calls and memory accesses of one
- * counted instruction by instruction. The cost word of a slot = the instructions from it to its
+ * control enters it to the first instruction that is not ALU, LDDW or a STACK_DIRECT access (a
+ * jump, call, exit or other memory access). So a run stopped by its budget has made exactly the
+ * calls and memory accesses of one counted instruction by instruction. The cost word of a slot = the instructions from it to its
  * segment's end.
  */
 function setSegmentCosts(V: Int32Array, n: number): void {
@@ -277,10 +283,10 @@ export class Interpreter extends EngineShell {
     const kfuncs = env.natives.kfuncs;
     const context = env.context;
     const state = this.state;
-    const mayGotoBudget = state.mayGotoBudget | 0;
+    const mayGotoBudget = state.mayGotoBudget;
     const userHi = userHiOf(env.arena);
-    // The memory unit resolves what the two inline checks below miss; -1 means an arena fault
-    // was fixed up (a load's destination is zeroed, a store dropped).
+    // The memory unit resolves what the inline checks below (the stack, the region cache) miss;
+    // -1 means an arena fault was fixed up (a load's destination is zeroed, a store dropped).
     const mu = this.mu;
     // The stack, checked inline: the frame at `depth` owns [stackLo, stackEnd) (low halves).
     const SV = this.stack.view, stackHi = this.stack.hi, stackStart = this.stack.start;
