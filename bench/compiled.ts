@@ -201,8 +201,9 @@ function load(): string {
   return loadavg().map((x) => x.toFixed(2)).join(' ');
 }
 
-/** The compiled benchmark's section of `npm run bench`. */
-export function compiledBench(root: string, programs: readonly CompiledProgram[] = COMPILED): void {
+/** The compiled benchmark's section of `npm run bench`; `engines` narrows it (profiling one engine). */
+export function compiledBench(root: string, programs: readonly CompiledProgram[] = COMPILED,
+  engines: readonly EngineName[] = ENGINES): void {
   console.log(`\ncompiled benchmark: clang-19 -O2 objects progs/bench_*.bpf.o vs. gcc -O2 twins (bench/native/c*.c);`);
   console.log(`${ROUNDS} rounds; per round: engines best of ${RUNS} runs after a checked warm-up, native best of ${NATIVE_RUNS}`);
   console.log(`figures: min / median / max over the ${ROUNDS} rounds`);
@@ -216,7 +217,7 @@ export function compiledBench(root: string, programs: readonly CompiledProgram[]
   const nativeNs = new Map<string, number[]>(programs.map((p) => [p.name, []]));
   const engineNs = new Map<string, number[]>();
   const ratios = new Map<string, number[]>();
-  const geo = new Map<EngineName, number[]>(ENGINES.map((e) => [e, []]));
+  const geo = new Map<EngineName, number[]>(engines.map((e) => [e, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const native = new Map<string, { result: bigint; ns: number }>();
     for (const p of programs) {
@@ -224,7 +225,7 @@ export function compiledBench(root: string, programs: readonly CompiledProgram[]
       native.set(p.name, n);
       nativeNs.get(p.name)!.push(n.ns);
     }
-    for (const engine of ENGINES) {
+    for (const engine of engines) {
       const multiples: number[] = [];
       for (const p of programs) {
         const nat = native.get(p.name)!;
@@ -239,7 +240,7 @@ export function compiledBench(root: string, programs: readonly CompiledProgram[]
   }
   console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after\n`);
   console.log('engine  program     run ms (min / med / max)         x native (min / med / max)   what');
-  for (const engine of ENGINES) {
+  for (const engine of engines) {
     for (const p of programs) {
       const key = `${engine}/${p.name}`;
       console.log([engine.padEnd(7), p.name.padEnd(11), spread(engineNs.get(key)!.map((ns) => ns / 1e6), 2).padStart(30),
